@@ -1,0 +1,34 @@
+// orch plugins: every plugin found, its parameters, and every library refused.
+#include <iostream>
+
+#include "host/catalog_loading.h"
+#include "host/commands.h"
+#include "host/table.h"
+
+namespace orch {
+
+int plugins_command(const Options& options) {
+  auto catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/false);
+  std::cout << "searched:";
+  for (const auto& dir : catalog->searched_directories()) std::cout << " " << dir;
+  std::cout << "\n";
+  for (PluginKind kind : {PluginKind::kBackend, PluginKind::kDataset, PluginKind::kModel}) {
+    for (const PluginEntry* entry : catalog->entries(kind)) {
+      std::cout << "\n" << kind_name(kind) << " " << entry->name << "  (" << entry->library
+                << ", " << entry->file << ")\n";
+      TextTable params({"  parameter", "type", "default", "range", "help"});
+      for (const auto& spec : entry->params) {
+        params.add_row({"  " + spec.name, type_name(spec.type), to_toml(spec.fallback),
+                        spec.describe_range(), spec.help});
+      }
+      std::cout << params.render();
+    }
+  }
+  if (!catalog->refusals().empty()) {
+    std::cout << "\nrefused:\n";
+    for (const auto& refusal : catalog->refusals()) std::cout << "  " << refusal << "\n";
+  }
+  return 0;
+}
+
+}  // namespace orch

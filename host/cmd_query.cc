@@ -1,0 +1,67 @@
+// orch sql, orch report, orch best: reading the run history, never writing it.
+#include <filesystem>
+#include <iostream>
+
+#include "host/commands.h"
+#include "host/report.h"
+#include "host/table.h"
+#include "host/user_error.h"
+#include "storage/store.h"
+
+namespace orch {
+namespace {
+
+// report and best read through Store, which would create a missing file: check first.
+storage::Store open_existing(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    throw UserError("no database at " + path + "; run `orch run FILE` first or pass --db");
+  }
+  return storage::Store::Open(path);
+}
+
+std::string experiment_or_latest(storage::Store& store, const std::string& requested) {
+  if (!requested.empty()) return requested;
+  std::string latest = store.latest_experiment_name();
+  if (latest.empty()) throw UserError("the database " + store.path() + " has no experiments yet");
+  return latest;
+}
+
+std::vector<storage::RunSummary> runs_of(storage::Store& store, const std::string& name) {
+  auto runs = store.latest_runs(name);
+  if (runs.empty()) {
+    throw UserError("no experiment named '" + name + "' in " + store.path() +
+                    "; list them with: orch sql \"SELECT DISTINCT name FROM experiments\"");
+  }
+  return runs;
+}
+
+}  // namespace
+
+int sql_command(const Options& options) {
+  auto result = storage::query_read_only(options.db_path, options.sql);
+  TextTable table(result.columns);
+  for (auto& row : result.rows) table.add_row(row);
+  std::cout << table.render() << "(" << result.rows.size() << " row"
+            << (result.rows.size() == 1 ? "" : "s") << ")\n";
+  return 0;
+}
+
+int report_command(const Options& options) {
+  storage::Store store = open_existing(options.db_path);
+  std::string name = experiment_or_latest(store, options.experiment);
+  auto runs = runs_of(store, name);
+  std::cout << "experiment '" << name << "'\n\n"
+            << render_run_table(runs) << "\n"
+            << render_best(runs);
+  return 0;
+}
+
+int best_command(const Options& options) {
+  storage::Store store = open_existing(options.db_path);
+  std::string name = experiment_or_latest(store, options.experiment);
+  std::cout << render_best(runs_of(store, name));
+  return 0;
+}
+
+}  // namespace orch

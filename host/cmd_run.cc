@@ -1,0 +1,35 @@
+// orch run FILE: validate, expand, run what is not done yet, record, report.
+#include <iostream>
+
+#include "host/catalog_loading.h"
+#include "host/commands.h"
+#include "host/experiment.h"
+#include "host/report.h"
+#include "host/scheduler.h"
+#include "host/sweep.h"
+#include "storage/store.h"
+
+namespace orch {
+
+int run_command(const Options& options) {
+  auto catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/true);
+  // Everything about the file is checked before the database is opened, so bad input
+  // never leaves a database behind.
+  Experiment experiment = load_experiment(options.file, *catalog);
+  std::vector<RunSpec> runs = expand_sweep(experiment);
+  storage::Store store = storage::Store::Open(options.db_path);
+
+  std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs, database "
+            << options.db_path << "\n";
+  SweepTally tally = run_sweep(experiment, runs, *catalog, store, std::cout);
+
+  auto summaries = store.latest_runs(experiment.name);
+  std::cout << "\n" << render_run_table(summaries) << "\n" << render_best(summaries);
+  if (tally.not_ok > 0) {
+    std::cout << tally.not_ok << " run(s) did not finish ok; they run again the next time "
+              << "this file runs\n";
+  }
+  return 0;
+}
+
+}  // namespace orch

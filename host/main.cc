@@ -1,0 +1,87 @@
+// orch: parse the command line into Options, dispatch to one subcommand, and turn every
+// error into one readable line and a non-zero exit.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iostream>
+
+#include "host/commands.h"
+#include "host/user_error.h"
+#include "storage/store.h"
+
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitBadInput = 2;
+
+struct Subcommand {
+  const char* name;
+  const char* help;
+  std::function<int(const orch::Options&)> run;
+  std::function<void(CLI::App&, orch::Options&)> add_arguments;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("orch: %l: %v");
+  orch::Options options;
+  CLI::App app{"orch: run training sweeps in isolated workers, record them in SQLite, "
+               "and find the best configuration"};
+  app.require_subcommand(1);
+  app.add_option("--db", options.db_path, "SQLite database of run history")
+      ->capture_default_str();
+  app.add_option("--plugin-dir", options.plugin_dirs,
+                 "extra directory with plugin libraries (repeatable; also ORCH_PLUGIN_PATH)");
+
+  auto add_file = [](CLI::App& cmd, orch::Options& o) {
+    cmd.add_option("file", o.file, "experiment file (TOML)")->required();
+  };
+  auto add_experiment = [](CLI::App& cmd, orch::Options& o) {
+    cmd.add_option("-e,--experiment", o.experiment, "experiment name (default: the latest)");
+  };
+  const std::vector<Subcommand> subcommands = {
+      {"run", "run an experiment file's sweep (skips runs that already finished ok)",
+       orch::run_command, add_file},
+      {"plan", "show the runs a sweep expands to; runs nothing", orch::plan_command, add_file},
+      {"plugins", "list the plugins found and their parameters", orch::plugins_command,
+       [](CLI::App&, orch::Options&) {}},
+      {"report", "table of an experiment's runs and the best one", orch::report_command,
+       add_experiment},
+      {"best", "the best configuration of an experiment", orch::best_command, add_experiment},
+      {"sql", "run a read-only SQL query on the database", orch::sql_command,
+       [](CLI::App& cmd, orch::Options& o) {
+         cmd.add_option("query", o.sql, "one SELECT statement")->required();
+       }},
+  };
+  std::vector<std::pair<CLI::App*, const Subcommand*>> parsers;
+  for (const auto& sub : subcommands) {
+    CLI::App* cmd = app.add_subcommand(sub.name, sub.help);
+    cmd->fallthrough();  // --db and --plugin-dir may also follow the subcommand
+    sub.add_arguments(*cmd, options);
+    parsers.emplace_back(cmd, &sub);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitBadInput;
+  }
+
+  try {
+    for (const auto& [cmd, sub] : parsers) {
+      if (cmd->parsed()) return sub->run(options);
+    }
+  } catch (const orch::UserError& e) {
+    std::cerr << "orch: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const orch::storage::StoreError& e) {
+    std::cerr << "orch: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "orch: error: " << e.what() << "\n";
+    return kExitError;
+  }
+  return kExitError;
+}

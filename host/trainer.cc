@@ -1,0 +1,128 @@
+#include "host/trainer.h"
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+
+namespace orch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const TrainOptions& o) {
+  auto params = model.module().parameters();
+  if (o.optimizer == "sgd") {
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.lr));
+  }
+  if (o.optimizer == "adam") {
+    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr));
+  }
+  if (o.optimizer == "adamw") {
+    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr));
+  }
+  throw std::invalid_argument("unknown optimizer '" + o.optimizer + "'");
+}
+
+Batch to_device(Batch batch, const torch::Device& device) {
+  if (batch.inputs.device() != device) batch.inputs = batch.inputs.to(device);
+  if (batch.targets.device() != device) batch.targets = batch.targets.to(device);
+  return batch;
+}
+
+// Sample-weighted sums of loss and metrics over an epoch.
+struct Totals {
+  double loss = 0;
+  double accuracy = 0;
+  std::int64_t samples = 0;
+  void add(double batch_loss, const Metrics& metrics, std::int64_t n) {
+    loss += batch_loss * n;
+    auto it = metrics.find("accuracy");
+    if (it != metrics.end()) accuracy += it->second * n;
+    samples += n;
+  }
+  double mean_loss() const { return samples ? loss / samples : 0; }
+  double mean_accuracy() const { return samples ? accuracy / samples : 0; }
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void validate(Backend& backend, Dataset& dataset, Model& model, std::int64_t batch_size,
+              std::int64_t val_size, Totals& totals) {
+  torch::NoGradGuard no_grad;
+  model.module().eval();
+  for (std::int64_t start = 0; start < val_size; start += batch_size) {
+    std::int64_t n = std::min(batch_size, val_size - start);
+    auto indices = torch::arange(start, start + n, torch::kLong);
+    Batch batch = to_device(dataset.batch(Split::kValidation, indices), backend.device());
+    torch::Tensor output = model.forward(batch);
+    torch::Tensor loss = model.loss(output, batch);
+    totals.add(loss.item<double>(), model.evaluate(output, batch), batch.size());
+  }
+  model.module().train();
+}
+
+}  // namespace
+
+void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
+           const EpochCallback& on_epoch) {
+  const DatasetInfo info = dataset.info();
+  if (info.train_size <= 0) throw std::invalid_argument("the dataset has no training samples");
+  torch::manual_seed(static_cast<std::uint64_t>(options.seed));
+  model.module().to(backend.device());
+  model.module().train();
+  auto optimizer = make_optimizer(model, options);
+
+  // Shuffling has its own generator so that the order depends on the seed alone.
+  auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
+  std::int64_t step = 0;
+
+  for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    storage::EpochRecord record;
+    record.epoch = static_cast<int>(epoch);
+    Totals train_totals;
+    auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
+
+    backend.synchronize();
+    auto epoch_start = Clock::now();
+    auto timed_start = epoch_start;
+    for (std::int64_t start = 0; start < info.train_size; start += options.batch_size) {
+      std::int64_t n = std::min(options.batch_size, info.train_size - start);
+      Batch batch = to_device(dataset.batch(Split::kTrain, order.slice(0, start, start + n)),
+                              backend.device());
+      optimizer->zero_grad();
+      torch::Tensor output = model.forward(batch);
+      torch::Tensor loss = model.loss(output, batch);
+      loss.backward();
+      optimizer->step();
+      // .item() waits for the step; metrics come from the same forward pass.
+      train_totals.add(loss.item<double>(), model.evaluate(output.detach(), batch), n);
+      ++record.steps;
+      ++step;
+      if (step <= options.warmup_steps) {
+        backend.synchronize();
+        timed_start = Clock::now();
+        record.warmup_seconds = std::chrono::duration<double>(timed_start - epoch_start).count();
+      } else {
+        record.timed_samples += n;
+      }
+    }
+    backend.synchronize();
+    record.seconds = seconds_since(timed_start);
+    record.samples_per_s = record.seconds > 0 ? record.timed_samples / record.seconds : 0;
+    record.train_loss = train_totals.mean_loss();
+    record.train_accuracy = train_totals.mean_accuracy();
+
+    auto val_start = Clock::now();
+    Totals val_totals;
+    validate(backend, dataset, model, options.batch_size, info.val_size, val_totals);
+    backend.synchronize();
+    record.val_seconds = seconds_since(val_start);
+    record.val_loss = val_totals.mean_loss();
+    record.val_accuracy = val_totals.mean_accuracy();
+    on_epoch(record);
+  }
+}
+
+}  // namespace orch

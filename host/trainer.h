@@ -1,0 +1,33 @@
+// The training loop, the same for every plugin: epochs over shuffled batches, the
+// optimizer from [train], warm-up steps left out of timing, and the backend synchronized
+// before every timestamp so that time means finished work.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "orch/backend.h"
+#include "orch/dataset.h"
+#include "orch/model.h"
+#include "storage/store.h"
+
+namespace orch {
+
+struct TrainOptions {
+  std::int64_t epochs = 1;
+  std::int64_t batch_size = 32;
+  std::string optimizer = "adam";
+  double lr = 1e-3;
+  std::int64_t warmup_steps = 3;
+  std::int64_t seed = 0;
+};
+
+using EpochCallback = std::function<void(const storage::EpochRecord&)>;
+
+// Trains `model` on `dataset` and calls `on_epoch` after each epoch with its numbers.
+// Throws whatever the plugins or LibTorch throw.
+void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
+           const EpochCallback& on_epoch);
+
+}  // namespace orch

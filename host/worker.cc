@@ -1,0 +1,82 @@
+#include "host/worker.h"
+
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include "host/trainer.h"
+#include "host/worker_events.h"
+#include "orch/backend.h"
+#include "orch/dataset.h"
+#include "orch/model.h"
+
+namespace orch {
+namespace {
+
+TrainOptions train_options(const RunSpec& run) {
+  Params p = run.params("train");
+  TrainOptions o;
+  o.epochs = p.Int("epochs");
+  o.batch_size = p.Int("batch_size");
+  o.optimizer = p.Str("optimizer");
+  o.lr = p.Real("lr");
+  o.warmup_steps = p.Int("warmup_steps");
+  o.seed = run.seed;
+  return o;
+}
+
+template <class T>
+T* require(T* made, const char* kind, const std::string& name) {
+  if (made == nullptr) {
+    throw std::runtime_error(std::string(kind) + " plugin '" + name + "' made no object");
+  }
+  return made;
+}
+
+}  // namespace
+
+int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd) {
+  EventWriter events(event_fd);
+  std::unique_ptr<Backend> backend;
+  try {
+    const auto& backend_name = run.plugin("backend");
+    backend = catalog.find(PluginKind::kBackend, backend_name)->make_backend(run.params("backend"));
+    require(backend.get(), "backend", backend_name);
+
+    WorkerEvent started{WorkerEvent::Kind::kStarted};
+    started.pid = static_cast<int>(::getpid());
+    started.backend = backend->describe();
+    events.send(started);
+
+    const auto& dataset_name = run.plugin("dataset");
+    auto dataset =
+        catalog.find(PluginKind::kDataset, dataset_name)->make_dataset(run.params("dataset"));
+    require(dataset.get(), "dataset", dataset_name);
+    const auto& model_name = run.plugin("model");
+    auto model = catalog.find(PluginKind::kModel, model_name)
+                     ->make_model(run.params("model"), dataset->info());
+    require(model.get(), "model", model_name);
+
+    train(*backend, *dataset, *model, train_options(run), [&](const storage::EpochRecord& e) {
+      WorkerEvent epoch{WorkerEvent::Kind::kEpoch};
+      epoch.epoch = e;
+      events.send(epoch);
+    });
+
+    WorkerEvent finished{WorkerEvent::Kind::kFinished};
+    finished.peak_rss_bytes = backend->memory().host_peak_bytes;
+    events.send(finished);
+    return 0;
+  } catch (const std::exception& e) {
+    WorkerEvent error{WorkerEvent::Kind::kError};
+    // LibTorch's own errors carry a C++ backtrace in what(); people need the sentence.
+    const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+    error.message = torch_error ? torch_error->what_without_backtrace() : e.what();
+    error.out_of_memory = backend && backend->is_out_of_memory(e);
+    if (backend) error.peak_rss_bytes = backend->memory().host_peak_bytes;
+    events.send(error);
+    return 1;
+  }
+}
+
+}  // namespace orch

@@ -1,0 +1,116 @@
+#include "host/worker_events.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+namespace orch {
+namespace {
+
+using nlohmann::json;
+
+const char* kind_text(WorkerEvent::Kind kind) {
+  switch (kind) {
+    case WorkerEvent::Kind::kStarted: return "started";
+    case WorkerEvent::Kind::kEpoch: return "epoch";
+    case WorkerEvent::Kind::kFinished: return "finished";
+    case WorkerEvent::Kind::kError: return "error";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string encode_event(const WorkerEvent& event) {
+  json out = {{"event", kind_text(event.kind)}};
+  switch (event.kind) {
+    case WorkerEvent::Kind::kStarted:
+      out["pid"] = event.pid;
+      out["backend"] = event.backend;
+      break;
+    case WorkerEvent::Kind::kEpoch: {
+      const auto& e = event.epoch;
+      out["epoch"] = e.epoch;
+      out["seconds"] = e.seconds;
+      out["warmup_seconds"] = e.warmup_seconds;
+      out["steps"] = e.steps;
+      out["timed_samples"] = e.timed_samples;
+      out["samples_per_s"] = e.samples_per_s;
+      out["train_loss"] = e.train_loss;
+      out["train_accuracy"] = e.train_accuracy;
+      out["val_loss"] = e.val_loss;
+      out["val_accuracy"] = e.val_accuracy;
+      out["val_seconds"] = e.val_seconds;
+      break;
+    }
+    case WorkerEvent::Kind::kFinished:
+      out["peak_rss_bytes"] = event.peak_rss_bytes;
+      break;
+    case WorkerEvent::Kind::kError:
+      out["message"] = event.message;
+      out["out_of_memory"] = event.out_of_memory;
+      out["peak_rss_bytes"] = event.peak_rss_bytes;
+      break;
+  }
+  // Invalid UTF-8 in a plugin's exception text must not throw here.
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<WorkerEvent> decode_event(const std::string& line) {
+  json in = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!in.is_object() || !in.contains("event")) return std::nullopt;
+  try {
+    WorkerEvent event;
+    std::string kind = in.at("event").get<std::string>();
+    if (kind == "started") {
+      event.kind = WorkerEvent::Kind::kStarted;
+      event.pid = in.value("pid", 0);
+      event.backend = in.value("backend", "");
+    } else if (kind == "epoch") {
+      event.kind = WorkerEvent::Kind::kEpoch;
+      auto& e = event.epoch;
+      e.epoch = in.at("epoch").get<int>();
+      e.seconds = in.value("seconds", 0.0);
+      e.warmup_seconds = in.value("warmup_seconds", 0.0);
+      e.steps = in.value("steps", std::int64_t{0});
+      e.timed_samples = in.value("timed_samples", std::int64_t{0});
+      e.samples_per_s = in.value("samples_per_s", 0.0);
+      e.train_loss = in.value("train_loss", 0.0);
+      e.train_accuracy = in.value("train_accuracy", 0.0);
+      e.val_loss = in.value("val_loss", 0.0);
+      e.val_accuracy = in.value("val_accuracy", 0.0);
+      e.val_seconds = in.value("val_seconds", 0.0);
+    } else if (kind == "finished") {
+      event.kind = WorkerEvent::Kind::kFinished;
+      event.peak_rss_bytes = in.value("peak_rss_bytes", std::int64_t{0});
+    } else if (kind == "error") {
+      event.kind = WorkerEvent::Kind::kError;
+      event.message = in.value("message", "");
+      event.out_of_memory = in.value("out_of_memory", false);
+      event.peak_rss_bytes = in.value("peak_rss_bytes", std::int64_t{0});
+    } else {
+      return std::nullopt;
+    }
+    return event;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+void EventWriter::send(const WorkerEvent& event) {
+  std::string line = encode_event(event) + "\n";
+  const char* data = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t written = ::write(fd_, data, left);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return;  // the host is gone; nothing left to tell
+    }
+    data += written;
+    left -= static_cast<size_t>(written);
+  }
+}
+
+}  // namespace orch

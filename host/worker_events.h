@@ -1,0 +1,39 @@
+// What a worker tells the host about its run, one JSON object per line on a pipe.
+// The host alone turns these into database rows.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "storage/store.h"
+
+namespace orch {
+
+struct WorkerEvent {
+  enum class Kind { kStarted, kEpoch, kFinished, kError };
+  Kind kind = Kind::kError;
+  int pid = 0;                         // started
+  std::string backend;                 // started: the backend's own description
+  storage::EpochRecord epoch;          // epoch
+  std::int64_t peak_rss_bytes = 0;     // finished, error
+  std::string message;                 // error
+  bool out_of_memory = false;          // error: the backend recognised an OOM
+};
+
+std::string encode_event(const WorkerEvent& event);  // one line, without '\n'
+// Returns nothing for a line that is not a valid event (a plugin writing to the pipe's
+// fd by mistake must not crash the host).
+std::optional<WorkerEvent> decode_event(const std::string& line);
+
+// Writes events to a file descriptor; used in the worker process only.
+class EventWriter {
+ public:
+  explicit EventWriter(int fd) : fd_(fd) {}
+  void send(const WorkerEvent& event);
+
+ private:
+  int fd_;
+};
+
+}  // namespace orch

@@ -1,0 +1,56 @@
+// A multi-layer perceptron classifier: Linear + ReLU blocks, then a Linear to the classes.
+#include <orch/orch.h>
+
+namespace {
+
+struct MlpImpl : torch::nn::Module {
+  MlpImpl(std::int64_t inputs, std::int64_t hidden, std::int64_t layers, std::int64_t classes) {
+    std::int64_t width = inputs;
+    for (std::int64_t i = 0; i < layers; ++i) {
+      body->push_back(torch::nn::Linear(width, hidden));
+      body->push_back(torch::nn::ReLU());
+      width = hidden;
+    }
+    body->push_back(torch::nn::Linear(width, classes));
+    register_module("body", body);
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return body->forward(x.flatten(1)); }
+
+  torch::nn::Sequential body;
+};
+TORCH_MODULE(Mlp);
+
+std::int64_t flat_size(const std::vector<std::int64_t>& shape) {
+  std::int64_t size = 1;
+  for (auto dim : shape) size *= dim;
+  return size;
+}
+
+class MlpModel : public orch::Model {
+ public:
+  MlpModel(const orch::Params& params, const orch::DatasetInfo& data)
+      : net_(flat_size(data.input_shape), params.Int("hidden"), params.Int("layers"),
+             data.classes) {}
+
+  torch::nn::Module& module() override { return *net_; }
+  torch::Tensor forward(const orch::Batch& batch) override { return net_->forward(batch.inputs); }
+  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
+    return torch::nn::functional::cross_entropy(output, batch.targets);
+  }
+  orch::Metrics evaluate(const torch::Tensor& output, const orch::Batch& batch) override {
+    auto correct = output.argmax(1).eq(batch.targets).to(torch::kDouble).mean();
+    return {{"accuracy", correct.item<double>()}};
+  }
+
+ private:
+  Mlp net_;
+};
+
+}  // namespace
+
+ORCH_PLUGIN("mlp", "1.0.0") {
+  using orch::ParamSpec;
+  registry.add_model<MlpModel>(
+      "mlp", {ParamSpec::Int("hidden", 64, "width of each hidden layer").range(1, 1 << 20),
+              ParamSpec::Int("layers", 2, "number of hidden layers").range(1, 1000)});
+}

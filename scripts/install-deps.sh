@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages orch builds against. Idempotent and non-interactive:
+# when everything is present it returns in well under a second without touching apt.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ccache pkg-config
+  libtorch-dev
+  libboost-dev libboost-filesystem-dev
+  libtomlplusplus-dev
+  libsqlitecpp-dev sqlite3
+  libspdlog-dev libfmt-dev
+  libgtest-dev
+  libcli11-dev
+  nlohmann-json3-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null

@@ -1,0 +1,25 @@
+// Datasets hand out whole batches as tensors, cut from data already in memory.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "orch/types.h"
+
+namespace orch {
+
+struct Batch {
+  torch::Tensor inputs;   // [batch, input_shape...]
+  torch::Tensor targets;  // [batch] class indices (int64)
+  std::int64_t size() const { return inputs.size(0); }
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual DatasetInfo info() const = 0;
+  // The samples at `indices` (int64, on the CPU) of one split, on the CPU; the trainer
+  // moves them to the backend's device.
+  virtual Batch batch(Split split, const torch::Tensor& indices) = 0;
+};
+
+}  // namespace orch

@@ -1,0 +1,53 @@
+// How a plugin tells the host what it offers. Implemented by the host, handed to the
+// plugin's entry point once. No torch here: the host's catalog code stays light.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "orch/params.h"
+#include "orch/types.h"
+
+namespace orch {
+
+class Backend;
+class Dataset;
+class Model;
+
+using BackendFactory = std::function<std::unique_ptr<Backend>(const Params&)>;
+using DatasetFactory = std::function<std::unique_ptr<Dataset>(const Params&)>;
+using ModelFactory =
+    std::function<std::unique_ptr<Model>(const Params&, const DatasetInfo&)>;
+
+class Registry {
+ public:
+  virtual ~Registry() = default;
+
+  virtual void add_backend(std::string name, ParamSpecs params, BackendFactory make) = 0;
+  virtual void add_dataset(std::string name, ParamSpecs params, DatasetFactory make) = 0;
+  virtual void add_model(std::string name, ParamSpecs params, ModelFactory make) = 0;
+
+  // T is constructed as T(const Params&).
+  template <class T>
+  void add_backend(std::string name, ParamSpecs params) {
+    add_backend(std::move(name), std::move(params),
+                [](const Params& p) -> std::unique_ptr<Backend> { return std::make_unique<T>(p); });
+  }
+  // T is constructed as T(const Params&).
+  template <class T>
+  void add_dataset(std::string name, ParamSpecs params) {
+    add_dataset(std::move(name), std::move(params),
+                [](const Params& p) -> std::unique_ptr<Dataset> { return std::make_unique<T>(p); });
+  }
+  // T is constructed as T(const Params&, const DatasetInfo&).
+  template <class T>
+  void add_model(std::string name, ParamSpecs params) {
+    add_model(std::move(name), std::move(params),
+              [](const Params& p, const DatasetInfo& data) -> std::unique_ptr<Model> {
+                return std::make_unique<T>(p, data);
+              });
+  }
+};
+
+}  // namespace orch

@@ -1,0 +1,123 @@
+#include "storage/schema.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <iterator>
+
+#include "storage/store.h"
+
+namespace orch::storage {
+namespace {
+
+// kMigrations[i] takes a database from version i to i + 1: append new steps, never edit old ones.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1: the initial schema.
+    R"sql(
+CREATE TABLE experiments(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  file_path TEXT,
+  file_text TEXT,
+  file_hash TEXT,
+  created_at TEXT NOT NULL,
+  host TEXT
+);
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  run_key TEXT NOT NULL,
+  swept TEXT,
+  repeat INTEGER NOT NULL DEFAULT 0,
+  params TEXT,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 1,
+  parent_run_id INTEGER REFERENCES runs(id),
+  worker_pid INTEGER,
+  started_at TEXT,
+  finished_at TEXT,
+  wall_s REAL,
+  peak_rss_bytes INTEGER,
+  peak_device_bytes INTEGER,
+  exit_signal INTEGER,
+  error TEXT
+);
+CREATE TABLE params(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  value_text TEXT,
+  value_num REAL,
+  PRIMARY KEY(run_id, key)
+);
+CREATE TABLE epochs(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  epoch INTEGER NOT NULL,
+  seconds REAL,
+  warmup_seconds REAL,
+  steps INTEGER,
+  timed_samples INTEGER,
+  samples_per_s REAL,
+  train_loss REAL,
+  train_accuracy REAL,
+  val_loss REAL,
+  val_accuracy REAL,
+  val_seconds REAL,
+  PRIMARY KEY(run_id, epoch)
+);
+CREATE INDEX runs_run_key ON runs(run_key);
+CREATE INDEX runs_experiment_id ON runs(experiment_id);
+CREATE VIEW run_summary AS
+SELECT e.name AS experiment,
+       r.id AS run_id,
+       r.run_key,
+       r.swept,
+       r.repeat,
+       r.attempt,
+       r.status,
+       COALESCE(agg.epochs, 0) AS epochs,
+       r.wall_s,
+       agg.epoch_s,
+       agg.samples_per_s,
+       last.train_loss,
+       last.val_accuracy,
+       r.peak_rss_bytes,
+       r.error
+FROM runs r
+JOIN experiments e ON e.id = r.experiment_id
+LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
+                  AVG(samples_per_s) AS samples_per_s, MAX(epoch) AS last_epoch
+           FROM epochs GROUP BY run_id) agg ON agg.run_id = r.id
+LEFT JOIN epochs last ON last.run_id = r.id AND last.epoch = agg.last_epoch;
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
+
+}  // namespace
+
+void configure_connection(SQLite::Database& db) {
+  db.setBusyTimeout(kBusyTimeoutMs);
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA journal_mode = WAL");
+}
+
+int read_user_version(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void migrate(SQLite::Database& db, const std::string& path) {
+  if (read_user_version(db) == kSchemaVersion) return;
+  // IMMEDIATE takes the write lock first, so two processes cannot both migrate.
+  SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+  int version = read_user_version(db);
+  if (version > kSchemaVersion) {
+    throw StoreError("database '" + path + "' has schema version " + std::to_string(version) +
+                     ", newer than this orch understands (" + std::to_string(kSchemaVersion) +
+                     "); use a newer orch or another --db file");
+  }
+  for (; version < kSchemaVersion; ++version) {
+    db.exec(kMigrations[version]);
+    db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+  }
+  transaction.commit();
+}
+
+}  // namespace orch::storage

@@ -1,0 +1,279 @@
+#include "storage/store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "storage/schema.h"
+
+namespace orch::storage {
+namespace {
+
+constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+
+// Runs body and turns SQLite failures into a StoreError that names the file and the action.
+template <typename Body>
+auto guarded(const std::string& path, const std::string& action, Body&& body) {
+  try {
+    return body();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError("cannot " + action + " in database '" + path + "': " + e.what());
+  }
+}
+
+// Optional text columns hold NULL rather than '', so `IS NULL` works in user queries.
+void bind_text_or_null(SQLite::Statement& statement, int index, const std::string& text) {
+  if (text.empty()) {
+    statement.bind(index);
+  } else {
+    statement.bind(index, text);
+  }
+}
+
+std::string text_of(const SQLite::Column& column) {
+  return column.isNull() ? std::string() : column.getString();
+}
+
+void expect_one_change(SQLite::Statement& statement, std::int64_t run_id, const std::string& path) {
+  if (statement.getChanges() == 0) {
+    throw StoreError("run " + std::to_string(run_id) + " not found in database '" + path + "'");
+  }
+}
+
+// SQLite only says "unable to open database file"; say which part of the path is wrong.
+std::string open_hint(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return " (it is a directory; pass a file path with --db)";
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    return " (directory '" + parent.string() + "' does not exist)";
+  }
+  return "";
+}
+
+}  // namespace
+
+Store::Store(std::string path, std::unique_ptr<SQLite::Database> db)
+    : path_(std::move(path)), db_(std::move(db)) {}
+Store::~Store() = default;
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+
+Store Store::Open(const std::string& path) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                                 kBusyTimeoutMs);
+    // SQLite silently falls back to read-only; fail now rather than at the first result.
+    if (sqlite3_db_readonly(db->getHandle(), "main") == 1) {
+      throw StoreError("cannot open database '" + path +
+                       "' for writing: the file is read-only; pass another --db");
+    }
+    configure_connection(*db);
+    migrate(*db, path);
+    return Store(path, std::move(db));
+  } catch (const SQLite::Exception& e) {
+    throw StoreError("cannot open database '" + path + "': " + e.what() + open_hint(path));
+  }
+}
+
+int Store::schema_version() {
+  return guarded(path_, "read the schema version", [&] { return read_user_version(*db_); });
+}
+
+std::int64_t Store::begin_experiment(const ExperimentRecord& experiment) {
+  return guarded(path_, "record experiment '" + experiment.name + "'", [&] {
+    SQLite::Statement insert(*db_,
+                             std::string("INSERT INTO experiments(name, file_path, file_text, "
+                                         "file_hash, created_at, host) VALUES(?, ?, ?, ?, ") +
+                                 kNow + ", ?)");
+    insert.bind(1, experiment.name);
+    bind_text_or_null(insert, 2, experiment.file_path);
+    bind_text_or_null(insert, 3, experiment.file_text);
+    bind_text_or_null(insert, 4, experiment.file_hash);
+    bind_text_or_null(insert, 5, experiment.host_json);
+    insert.exec();
+    return db_->getLastInsertRowid();
+  });
+}
+
+bool Store::finished_ok(const std::string& experiment_name, const std::string& run_key) {
+  return guarded(path_, "look up run '" + run_key + "'", [&] {
+    SQLite::Statement query(*db_,
+                            "SELECT EXISTS(SELECT 1 FROM runs r JOIN experiments e "
+                            "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? "
+                            "AND r.status = 'ok')");
+    query.bind(1, experiment_name);
+    query.bind(2, run_key);
+    query.executeStep();
+    return query.getColumn(0).getInt() != 0;
+  });
+}
+
+std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
+                                          const std::vector<RunRecord>& runs) {
+  return guarded(path_, "record the runs of experiment " + std::to_string(experiment_id), [&] {
+    SQLite::Transaction transaction(*db_);
+    SQLite::Statement name_query(*db_, "SELECT name FROM experiments WHERE id = ?");
+    name_query.bind(1, experiment_id);
+    if (!name_query.executeStep()) {
+      throw StoreError("experiment " + std::to_string(experiment_id) + " not found in database '" +
+                       path_ + "'");
+    }
+    const std::string name = name_query.getColumn(0).getString();
+
+    // Attempts count across every experiment of this name, so a resumed run is attempt 2.
+    SQLite::Statement previous(*db_,
+                               "SELECT MAX(r.attempt), MIN(r.id) FROM runs r JOIN experiments e "
+                               "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ?");
+    SQLite::Statement insert_run(
+        *db_,
+        "INSERT INTO runs(experiment_id, run_key, swept, repeat, params, status, attempt, "
+        "parent_run_id) VALUES(?, ?, ?, ?, ?, 'pending', ?, ?)");
+    SQLite::Statement insert_param(
+        *db_, "INSERT INTO params(run_id, key, value_text, value_num) VALUES(?, ?, ?, ?)");
+
+    std::vector<std::int64_t> ids;
+    ids.reserve(runs.size());
+    for (const RunRecord& run : runs) {
+      previous.reset();
+      previous.bind(1, name);
+      previous.bind(2, run.run_key);
+      previous.executeStep();
+      const bool tried_before = !previous.getColumn(0).isNull();
+
+      insert_run.reset();
+      insert_run.bind(1, experiment_id);
+      insert_run.bind(2, run.run_key);
+      bind_text_or_null(insert_run, 3, run.swept);
+      insert_run.bind(4, run.repeat);
+      bind_text_or_null(insert_run, 5, run.params_json);
+      if (tried_before) {
+        insert_run.bind(6, previous.getColumn(0).getInt() + 1);
+        insert_run.bind(7, previous.getColumn(1).getInt64());
+      } else {
+        insert_run.bind(6, 1);
+        insert_run.bind(7);
+      }
+      insert_run.exec();
+      const std::int64_t run_id = db_->getLastInsertRowid();
+      ids.push_back(run_id);
+
+      for (const ParamRecord& param : run.params) {
+        insert_param.reset();
+        insert_param.bind(1, run_id);
+        insert_param.bind(2, param.key);
+        insert_param.bind(3, param.value_text);
+        if (param.value_num) {
+          insert_param.bind(4, *param.value_num);
+        } else {
+          insert_param.bind(4);
+        }
+        insert_param.exec();
+      }
+    }
+    transaction.commit();
+    return ids;
+  });
+}
+
+void Store::mark_running(std::int64_t run_id, int worker_pid) {
+  guarded(path_, "mark run " + std::to_string(run_id) + " running", [&] {
+    SQLite::Statement update(
+        *db_, std::string("UPDATE runs SET status = 'running', worker_pid = ?, started_at = ") +
+                  kNow + " WHERE id = ?");
+    update.bind(1, worker_pid);
+    update.bind(2, run_id);
+    update.exec();
+    expect_one_change(update, run_id, path_);
+  });
+}
+
+void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
+  const std::string action =
+      "record epoch " + std::to_string(epoch.epoch) + " of run " + std::to_string(run_id);
+  guarded(path_, action, [&] {
+    SQLite::Statement insert(
+        *db_,
+        "INSERT OR REPLACE INTO epochs(run_id, epoch, seconds, warmup_seconds, steps, "
+        "timed_samples, samples_per_s, train_loss, train_accuracy, val_loss, val_accuracy, "
+        "val_seconds) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, run_id);
+    insert.bind(2, epoch.epoch);
+    insert.bind(3, epoch.seconds);
+    insert.bind(4, epoch.warmup_seconds);
+    insert.bind(5, epoch.steps);
+    insert.bind(6, epoch.timed_samples);
+    insert.bind(7, epoch.samples_per_s);
+    insert.bind(8, epoch.train_loss);
+    insert.bind(9, epoch.train_accuracy);
+    insert.bind(10, epoch.val_loss);
+    insert.bind(11, epoch.val_accuracy);
+    insert.bind(12, epoch.val_seconds);
+    insert.exec();
+  });
+}
+
+void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
+  guarded(path_, "record the outcome of run " + std::to_string(run_id), [&] {
+    SQLite::Statement update(
+        *db_, std::string("UPDATE runs SET status = ?, finished_at = ") + kNow +
+                  ", wall_s = ?, peak_rss_bytes = ?, exit_signal = ?, error = ? WHERE id = ?");
+    update.bind(1, outcome.status);
+    update.bind(2, outcome.wall_s);
+    update.bind(3, outcome.peak_rss_bytes);
+    if (outcome.exit_signal) {
+      update.bind(4, *outcome.exit_signal);
+    } else {
+      update.bind(4);
+    }
+    bind_text_or_null(update, 5, outcome.error);
+    update.bind(6, run_id);
+    update.exec();
+    expect_one_change(update, run_id, path_);
+  });
+}
+
+std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
+  return guarded(path_, "read the runs of experiment '" + experiment_name + "'", [&] {
+    SQLite::Statement query(
+        *db_,
+        "SELECT run_id, run_key, swept, repeat, attempt, status, epochs, wall_s, epoch_s, "
+        "samples_per_s, train_loss, val_accuracy, peak_rss_bytes, error FROM run_summary "
+        "WHERE run_id IN (SELECT MAX(r.id) FROM runs r JOIN experiments e "
+        "ON e.id = r.experiment_id WHERE e.name = ? GROUP BY r.run_key) ORDER BY run_id");
+    query.bind(1, experiment_name);
+    std::vector<RunSummary> summaries;
+    while (query.executeStep()) {
+      RunSummary s;
+      s.run_id = query.getColumn(0).getInt64();
+      s.run_key = text_of(query.getColumn(1));
+      s.swept = text_of(query.getColumn(2));
+      s.repeat = query.getColumn(3).getInt();
+      s.attempt = query.getColumn(4).getInt();
+      s.status = text_of(query.getColumn(5));
+      s.epochs = query.getColumn(6).getInt();
+      s.wall_s = query.getColumn(7).getDouble();
+      s.epoch_s = query.getColumn(8).getDouble();
+      s.samples_per_s = query.getColumn(9).getDouble();
+      s.train_loss = query.getColumn(10).getDouble();
+      s.val_accuracy = query.getColumn(11).getDouble();
+      s.peak_rss_bytes = query.getColumn(12).getInt64();
+      s.error = text_of(query.getColumn(13));
+      summaries.push_back(std::move(s));
+    }
+    return summaries;
+  });
+}
+
+std::string Store::latest_experiment_name() {
+  return guarded(path_, "read the latest experiment", [&] {
+    SQLite::Statement query(*db_, "SELECT name FROM experiments ORDER BY id DESC LIMIT 1");
+    return query.executeStep() ? query.getColumn(0).getString() : std::string();
+  });
+}
+
+}  // namespace orch::storage

@@ -1,0 +1,138 @@
+// Run history in SQLite. The host process is the only writer; workers never touch
+// the database. Knows nothing of torch or plugins: it stores plain records.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace SQLite {
+class Database;
+}
+
+namespace orch::storage {
+
+// Thrown for every storage failure, with a message that names the database file.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr int kSchemaVersion = 1;
+
+struct ExperimentRecord {
+  std::string name;
+  std::string file_path;
+  std::string file_text;
+  std::string file_hash;
+  std::string host_json;  // machine and software description, a JSON object
+};
+
+// One resolved parameter of a run, e.g. key "train.batch_size". value_num is set
+// when the value is a number or bool, so SQL can compare it numerically.
+struct ParamRecord {
+  std::string key;
+  std::string value_text;
+  std::optional<double> value_num;
+};
+
+struct RunRecord {
+  std::string run_key;
+  std::string params_json;  // all resolved parameters, a JSON object
+  std::vector<ParamRecord> params;
+  std::string swept;        // the swept values, "train.batch_size=4 train.epochs=2"
+  int repeat = 0;
+};
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double seconds = 0;          // timed training steps (warm-up steps excluded)
+  double warmup_seconds = 0;   // time of the warm-up steps in this epoch
+  std::int64_t steps = 0;      // all training steps in the epoch
+  std::int64_t timed_samples = 0;
+  double samples_per_s = 0;
+  double train_loss = 0;
+  double train_accuracy = 0;
+  double val_loss = 0;
+  double val_accuracy = 0;
+  double val_seconds = 0;
+};
+
+struct RunOutcome {
+  std::string status;  // ok | failed | crashed | interrupted ...
+  double wall_s = 0;
+  std::int64_t peak_rss_bytes = 0;
+  std::optional<int> exit_signal;
+  std::string error;
+};
+
+// A row of the run_summary view, as the report prints it.
+struct RunSummary {
+  std::int64_t run_id = 0;
+  std::string run_key;
+  std::string swept;
+  int repeat = 0;
+  int attempt = 0;
+  std::string status;
+  int epochs = 0;
+  double wall_s = 0;
+  double epoch_s = 0;          // mean timed seconds per epoch
+  double samples_per_s = 0;    // mean over epochs
+  double train_loss = 0;       // last epoch
+  double val_accuracy = 0;     // last epoch
+  std::int64_t peak_rss_bytes = 0;
+  std::string error;
+};
+
+// Result of a read-only query: column names and rows of printable cells.
+struct QueryResult {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
+class Store {
+ public:
+  // Opens or creates the database at path and migrates it to kSchemaVersion.
+  // Throws StoreError naming the path when it cannot be opened or written.
+  static Store Open(const std::string& path);
+  ~Store();
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+
+  const std::string& path() const { return path_; }
+  int schema_version();
+
+  std::int64_t begin_experiment(const ExperimentRecord& experiment);
+
+  // True when a run with this key finished ok in any experiment of this name.
+  bool finished_ok(const std::string& experiment_name, const std::string& run_key);
+
+  // Records the runs of a plan in one transaction, status "pending"; returns their ids
+  // in order. A run key that was tried before gets the next attempt number.
+  std::vector<std::int64_t> add_runs(std::int64_t experiment_id,
+                                     const std::vector<RunRecord>& runs);
+
+  void mark_running(std::int64_t run_id, int worker_pid);
+  // Idempotent: writing the same (run, epoch) twice keeps one row, the last.
+  void record_epoch(std::int64_t run_id, const EpochRecord& epoch);
+  void finish_run(std::int64_t run_id, const RunOutcome& outcome);
+
+  // The latest attempt of every run key of the experiments with this name, oldest first.
+  std::vector<RunSummary> latest_runs(const std::string& experiment_name);
+  // The name of the experiment started last, empty when there is none.
+  std::string latest_experiment_name();
+
+ private:
+  Store(std::string path, std::unique_ptr<SQLite::Database> db);
+  std::string path_;
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+// Runs one SQL statement on a database opened read-only and returns all its rows.
+// Throws StoreError when the file is missing, the SQL is invalid or tries to write.
+QueryResult query_read_only(const std::string& path, const std::string& sql);
+
+}  // namespace orch::storage

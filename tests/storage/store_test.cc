@@ -1,0 +1,400 @@
+#include "storage/store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace orch::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+// gmock is not linked, so a tiny stand-in for HasSubstr that prints the whole message.
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
+}
+
+// Every test gets its own directory, so tests never see each other's databases.
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "orch_store_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    db_path_ = (dir_ / "orch.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static ExperimentRecord experiment(const std::string& name) {
+    return {name, "exp.toml", "[experiment]\nname = \"" + name + "\"\n", "abc123",
+            R"({"cpu":"test"})"};
+  }
+
+  static RunRecord run(const std::string& key, const std::string& swept = "") {
+    RunRecord r;
+    r.run_key = key;
+    r.params_json = R"({"train.batch_size":4,"train.optimizer":"adam"})";
+    r.params = {{"train.batch_size", "4", 4.0}, {"train.optimizer", "adam", std::nullopt}};
+    r.swept = swept;
+    return r;
+  }
+
+  static EpochRecord epoch(int n, double seconds, double samples_per_s, double train_loss,
+                           double val_accuracy) {
+    EpochRecord e;
+    e.epoch = n;
+    e.seconds = seconds;
+    e.samples_per_s = samples_per_s;
+    e.train_loss = train_loss;
+    e.val_accuracy = val_accuracy;
+    e.steps = 10;
+    return e;
+  }
+
+  static RunOutcome ok() { return {"ok", 1.5, 1000, std::nullopt, ""}; }
+
+  fs::path dir_;
+  std::string db_path_;
+};
+
+TEST_F(StoreTest, NewFileHasCurrentSchemaVersionAndWalMode) {
+  Store store = Store::Open(db_path_);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
+  EXPECT_EQ(store.path(), db_path_);
+
+  SQLite::Database raw(db_path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(raw.execAndGet("PRAGMA user_version").getInt(), kSchemaVersion);
+  EXPECT_EQ(raw.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST_F(StoreTest, ReopeningKeepsDataAndDoesNotMigrateAgain) {
+  {
+    Store store = Store::Open(db_path_);
+    store.add_runs(store.begin_experiment(experiment("exp")), {run("a")});
+  }
+  const auto schema_before =
+      query_read_only(db_path_, "SELECT type, name, sql FROM sqlite_master ORDER BY name").rows;
+
+  Store store = Store::Open(db_path_);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
+  EXPECT_EQ(store.latest_experiment_name(), "exp");
+  ASSERT_EQ(store.latest_runs("exp").size(), 1u);
+  EXPECT_EQ(
+      query_read_only(db_path_, "SELECT type, name, sql FROM sqlite_master ORDER BY name").rows,
+      schema_before);
+}
+
+TEST_F(StoreTest, DatabaseFromNewerOrchIsRefused) {
+  { Store::Open(db_path_); }
+  {
+    SQLite::Database raw(db_path_, SQLite::OPEN_READWRITE);
+    raw.exec("PRAGMA user_version = 99");
+  }
+  try {
+    Store::Open(db_path_);
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(contains(e.what(), db_path_));
+    EXPECT_TRUE(contains(e.what(), "99"));
+  }
+}
+
+TEST_F(StoreTest, RunRoundTripShowsInLatestRuns) {
+  Store store = Store::Open(db_path_);
+  const auto experiment_id = store.begin_experiment(experiment("exp"));
+  const auto ids = store.add_runs(experiment_id, {run("bs=4", "train.batch_size=4"), run("bs=8")});
+  ASSERT_EQ(ids.size(), 2u);
+
+  store.mark_running(ids[0], 4242);
+  store.record_epoch(ids[0], epoch(1, 2.0, 100.0, 0.9, 0.5));
+  store.record_epoch(ids[0], epoch(2, 4.0, 300.0, 0.4, 0.8));
+  store.finish_run(ids[0], ok());
+
+  const auto runs = store.latest_runs("exp");
+  ASSERT_EQ(runs.size(), 2u);
+  const RunSummary& first = runs[0];
+  EXPECT_EQ(first.run_id, ids[0]);
+  EXPECT_EQ(first.run_key, "bs=4");
+  EXPECT_EQ(first.swept, "train.batch_size=4");
+  EXPECT_EQ(first.attempt, 1);
+  EXPECT_EQ(first.status, "ok");
+  EXPECT_EQ(first.epochs, 2);
+  EXPECT_DOUBLE_EQ(first.wall_s, 1.5);
+  EXPECT_DOUBLE_EQ(first.epoch_s, 3.0);
+  EXPECT_DOUBLE_EQ(first.samples_per_s, 200.0);
+  EXPECT_DOUBLE_EQ(first.train_loss, 0.4);
+  EXPECT_DOUBLE_EQ(first.val_accuracy, 0.8);
+  EXPECT_EQ(first.peak_rss_bytes, 1000);
+  EXPECT_EQ(first.error, "");
+
+  EXPECT_EQ(runs[1].run_key, "bs=8");
+  EXPECT_EQ(runs[1].status, "pending");
+  EXPECT_EQ(runs[1].epochs, 0);
+
+  const auto row = query_read_only(
+      db_path_,
+      "SELECT worker_pid, started_at IS NOT NULL, finished_at LIKE '____-__-__T__:__:__Z', "
+      "exit_signal, error FROM runs WHERE id = " +
+          std::to_string(ids[0]));
+  EXPECT_EQ(row.rows.at(0), (std::vector<std::string>{"4242", "1", "1", "NULL", "NULL"}));
+}
+
+TEST_F(StoreTest, ExperimentRowKeepsFileAndTimestamp) {
+  Store store = Store::Open(db_path_);
+  store.begin_experiment(experiment("exp"));
+  const auto result = query_read_only(
+      db_path_,
+      "SELECT name, file_path, file_hash, json_extract(host, '$.cpu'), "
+      "created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z' FROM experiments");
+  EXPECT_EQ(result.rows.at(0),
+            (std::vector<std::string>{"exp", "exp.toml", "abc123", "test", "1"}));
+}
+
+TEST_F(StoreTest, RecordingAnEpochTwiceKeepsOneRowWithTheLastValues) {
+  Store store = Store::Open(db_path_);
+  const auto id = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
+  store.record_epoch(id, epoch(1, 2.0, 100.0, 0.9, 0.5));
+  store.record_epoch(id, epoch(1, 3.0, 150.0, 0.7, 0.6));
+
+  const auto result = query_read_only(db_path_, "SELECT epoch, seconds, train_loss FROM epochs");
+  ASSERT_EQ(result.rows.size(), 1u);
+  EXPECT_EQ(result.rows[0], (std::vector<std::string>{"1", "3", "0.7"}));
+  EXPECT_EQ(store.latest_runs("exp").at(0).epochs, 1);
+}
+
+TEST_F(StoreTest, FinishedOkOnlyForStatusOkAcrossExperimentsOfTheSameName) {
+  Store store = Store::Open(db_path_);
+  const auto first =
+      store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
+  store.finish_run(first[0], ok());
+  store.finish_run(first[1], {"crashed", 0.1, 0, 11, "worker killed by SIGSEGV"});
+  // A resumed experiment is a new row with the same name.
+  store.begin_experiment(experiment("exp"));
+  const auto other = store.add_runs(store.begin_experiment(experiment("other")), {run("c")});
+  store.finish_run(other[0], ok());
+
+  EXPECT_TRUE(store.finished_ok("exp", "a"));
+  EXPECT_FALSE(store.finished_ok("exp", "b"));
+  EXPECT_FALSE(store.finished_ok("exp", "c"));
+  EXPECT_FALSE(store.finished_ok("other", "a"));
+  EXPECT_TRUE(store.finished_ok("other", "c"));
+  EXPECT_FALSE(store.finished_ok("missing", "a"));
+}
+
+TEST_F(StoreTest, RetriedRunKeyGetsNextAttemptAndPointsToFirst) {
+  Store store = Store::Open(db_path_);
+  const auto first = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
+  store.finish_run(first, {"failed", 0.1, 0, std::nullopt, "loss is NaN"});
+  const auto second = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
+  const auto third = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
+  const auto fresh = store.add_runs(store.begin_experiment(experiment("other")), {run("a")})[0];
+
+  const auto result =
+      query_read_only(db_path_, "SELECT id, attempt, parent_run_id FROM runs ORDER BY id");
+  ASSERT_EQ(result.rows.size(), 4u);
+  const auto id = [](std::int64_t v) { return std::to_string(v); };
+  EXPECT_EQ(result.rows[0], (std::vector<std::string>{id(first), "1", "NULL"}));
+  EXPECT_EQ(result.rows[1], (std::vector<std::string>{id(second), "2", id(first)}));
+  EXPECT_EQ(result.rows[2], (std::vector<std::string>{id(third), "3", id(first)}));
+  EXPECT_EQ(result.rows[3], (std::vector<std::string>{id(fresh), "1", "NULL"}));
+}
+
+TEST_F(StoreTest, LatestRunsReturnsOnlyTheLatestAttemptPerKey) {
+  Store store = Store::Open(db_path_);
+  const auto first =
+      store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
+  store.finish_run(first[0], ok());
+  store.finish_run(first[1], {"interrupted", 0.2, 0, 2, ""});
+  const auto retry = store.add_runs(store.begin_experiment(experiment("exp")), {run("b")})[0];
+  store.finish_run(retry, ok());
+
+  const auto runs = store.latest_runs("exp");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].run_id, first[0]);
+  EXPECT_EQ(runs[0].attempt, 1);
+  EXPECT_EQ(runs[1].run_id, retry);
+  EXPECT_EQ(runs[1].run_key, "b");
+  EXPECT_EQ(runs[1].attempt, 2);
+  EXPECT_EQ(runs[1].status, "ok");
+  EXPECT_TRUE(store.latest_runs("nothing").empty());
+}
+
+TEST_F(StoreTest, ParamsStoreNumbersNumericallyAndStringsAsText) {
+  Store store = Store::Open(db_path_);
+  store.add_runs(store.begin_experiment(experiment("exp")), {run("a")});
+
+  SQLite::Database raw(db_path_, SQLite::OPEN_READONLY);
+  SQLite::Statement query(raw, "SELECT key, value_text, value_num FROM params ORDER BY key");
+  ASSERT_TRUE(query.executeStep());
+  EXPECT_EQ(query.getColumn(0).getString(), "train.batch_size");
+  EXPECT_EQ(query.getColumn(1).getString(), "4");
+  EXPECT_TRUE(query.getColumn(2).isFloat());
+  EXPECT_DOUBLE_EQ(query.getColumn(2).getDouble(), 4.0);
+  ASSERT_TRUE(query.executeStep());
+  EXPECT_EQ(query.getColumn(0).getString(), "train.optimizer");
+  EXPECT_EQ(query.getColumn(1).getString(), "adam");
+  EXPECT_TRUE(query.getColumn(2).isNull());
+  EXPECT_FALSE(query.executeStep());
+
+  // What users do with it: compare numerically.
+  EXPECT_EQ(query_read_only(db_path_, "SELECT COUNT(*) FROM params WHERE value_num > 3").rows,
+            (std::vector<std::vector<std::string>>{{"1"}}));
+}
+
+TEST_F(StoreTest, AddRunsIsAllOrNothing) {
+  Store store = Store::Open(db_path_);
+  const auto experiment_id = store.begin_experiment(experiment("exp"));
+  RunRecord broken = run("b");
+  broken.params.push_back(broken.params.front());  // duplicate key violates the primary key
+  EXPECT_THROW(store.add_runs(experiment_id, {run("a"), broken}), StoreError);
+  EXPECT_TRUE(store.latest_runs("exp").empty());
+  EXPECT_THROW(store.add_runs(experiment_id + 100, {run("a")}), StoreError);
+}
+
+TEST_F(StoreTest, WritingToAnUnknownRunNamesTheRunAndFile) {
+  Store store = Store::Open(db_path_);
+  try {
+    store.finish_run(77, ok());
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(contains(e.what(), "run 77"));
+    EXPECT_TRUE(contains(e.what(), db_path_));
+  }
+  // Foreign keys are on: an epoch cannot belong to no run.
+  EXPECT_THROW(store.record_epoch(77, epoch(1, 1, 1, 1, 1)), StoreError);
+}
+
+TEST_F(StoreTest, QueryReturnsColumnsAndFormattedRows) {
+  Store store = Store::Open(db_path_);
+  store.begin_experiment(experiment("exp"));
+  const auto result = query_read_only(
+      db_path_, "SELECT name, 1.0/3, 12345678901234, NULL AS missing, 2.5 FROM experiments");
+  EXPECT_EQ(result.columns,
+            (std::vector<std::string>{"name", "1.0/3", "12345678901234", "missing", "2.5"}));
+  ASSERT_EQ(result.rows.size(), 1u);
+  EXPECT_EQ(result.rows[0],
+            (std::vector<std::string>{"exp", "0.333333", "12345678901234", "NULL", "2.5"}));
+
+  const auto summary = query_read_only(db_path_, "SELECT * FROM run_summary");
+  EXPECT_EQ(summary.columns, (std::vector<std::string>{
+                                 "experiment", "run_id", "run_key", "swept", "repeat", "attempt",
+                                 "status", "epochs", "wall_s", "epoch_s", "samples_per_s",
+                                 "train_loss", "val_accuracy", "peak_rss_bytes", "error"}));
+}
+
+TEST_F(StoreTest, QueryRefusesWritesAndLeavesDataIntact) {
+  {
+    Store store = Store::Open(db_path_);
+    store.begin_experiment(experiment("exp"));
+  }
+  for (const std::string sql :
+       {"INSERT INTO experiments(name, created_at) VALUES('x', 'now')", "DROP TABLE runs",
+        "DELETE FROM experiments", "PRAGMA user_version = 5"}) {
+    try {
+      query_read_only(db_path_, sql);
+      ADD_FAILURE() << "expected StoreError for " << sql;
+    } catch (const StoreError& e) {
+      EXPECT_TRUE(contains(e.what(), "read-only")) << sql;
+      EXPECT_TRUE(contains(e.what(), db_path_)) << sql;
+    }
+  }
+  Store store = Store::Open(db_path_);
+  EXPECT_EQ(store.latest_experiment_name(), "exp");
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
+  EXPECT_EQ(query_read_only(db_path_, "SELECT COUNT(*) FROM experiments").rows.at(0).at(0), "1");
+}
+
+TEST_F(StoreTest, QueryRefusesASecondStatement) {
+  { Store::Open(db_path_).begin_experiment(experiment("exp")); }
+  try {
+    query_read_only(db_path_, "SELECT 1; DELETE FROM experiments");
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(contains(e.what(), "one SQL statement"));
+  }
+  // A trailing semicolon or comment is still one statement.
+  EXPECT_EQ(query_read_only(db_path_, "SELECT COUNT(*) FROM experiments; -- done").rows.at(0).at(0),
+            "1");
+}
+
+TEST_F(StoreTest, QueryReportsInvalidSql) {
+  { Store::Open(db_path_); }
+  try {
+    query_read_only(db_path_, "SELECT * FROM no_such_table");
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(contains(e.what(), "query failed"));
+    EXPECT_TRUE(contains(e.what(), "no such table: no_such_table"));
+  }
+  EXPECT_THROW(query_read_only(db_path_, "SELEC 1"), StoreError);
+  EXPECT_THROW(query_read_only(db_path_, "  "), StoreError);
+}
+
+TEST_F(StoreTest, QueryOnMissingFileSaysSoAndDoesNotCreateIt) {
+  const std::string missing = (dir_ / "missing.db").string();
+  try {
+    query_read_only(missing, "SELECT 1");
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(contains(e.what(), "cannot open database '" + missing + "'"));
+    EXPECT_TRUE(contains(e.what(), "orch run"));
+  }
+  EXPECT_FALSE(fs::exists(missing));
+}
+
+TEST_F(StoreTest, QueryReadsWhileTheStoreIsOpen) {
+  Store store = Store::Open(db_path_);
+  store.add_runs(store.begin_experiment(experiment("exp")), {run("a")});
+  EXPECT_EQ(query_read_only(db_path_, "SELECT run_key FROM runs").rows.at(0).at(0), "a");
+}
+
+TEST_F(StoreTest, OpenInMissingDirectoryThrowsNamingThePath) {
+  const std::string path = (dir_ / "no_such_dir" / "orch.db").string();
+  try {
+    Store::Open(path);
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(contains(e.what(), path));
+    EXPECT_TRUE(contains(e.what(), "does not exist"));
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "no_such_dir"));
+}
+
+TEST_F(StoreTest, OpenOnADirectoryThrowsNamingThePath) {
+  try {
+    Store::Open(dir_.string());
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(contains(e.what(), dir_.string()));
+    EXPECT_TRUE(contains(e.what(), "directory"));
+  }
+}
+
+TEST_F(StoreTest, OpenOnANonDatabaseFileThrowsAndLeavesItUntouched) {
+  const std::string toml = (dir_ / "exp.toml").string();
+  const std::string content = "[experiment]\nname = \"quickstart\"\n";
+  { std::ofstream(toml) << content; }
+  EXPECT_THROW(Store::Open(toml), StoreError);
+  std::stringstream after;
+  after << std::ifstream(toml).rdbuf();
+  EXPECT_EQ(after.str(), content);
+}
+
+TEST_F(StoreTest, LatestExperimentNameIsTheLastStarted) {
+  Store store = Store::Open(db_path_);
+  EXPECT_EQ(store.latest_experiment_name(), "");
+  store.begin_experiment(experiment("first"));
+  store.begin_experiment(experiment("second"));
+  EXPECT_EQ(store.latest_experiment_name(), "second");
+  store.begin_experiment(experiment("first"));
+  EXPECT_EQ(store.latest_experiment_name(), "first");
+}
+
+}  // namespace
+}  // namespace orch::storage
