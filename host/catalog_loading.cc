@@ -2,12 +2,22 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "host/plugin_paths.h"
+#include "host/user_error.h"
 
 namespace orch {
 
 std::unique_ptr<PluginCatalog> load_catalog(const std::vector<std::string>& extra_dirs,
                                             bool warn_refusals) {
+  // A --plugin-dir the user typed must exist; a typo would otherwise just hide plugins.
+  for (const auto& dir : extra_dirs) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(dir, error)) {
+      throw UserError("--plugin-dir " + dir + ": no such directory");
+    }
+  }
   auto catalog = std::make_unique<PluginCatalog>();
   for (const auto& dir : plugin_search_path(extra_dirs)) catalog->load_directory(dir);
   if (warn_refusals) {

@@ -87,7 +87,7 @@ Section load_section(const toml::table& table, const std::string& section,
     if (key == "plugin" && !plugin.empty()) continue;
     const ParamSpec* spec = find_spec(specs, key);
     if (spec == nullptr) {
-      throw UserError(where(path, node) + ": unknown parameter '" + key + "' in " +
+      throw UserError(where(path, raw_key) + ": unknown parameter '" + key + "' in " +
                       section_label(section, plugin) + "; known: " + spec_names(specs));
     }
     out.values[key] = check_param(*spec, node, section + "." + key, path);
@@ -185,7 +185,7 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
     bool known = key == "sweep";
     for (const auto& section : required_sections()) known = known || key == section;
     if (!known) {
-      throw UserError(where(path, node) + ": unknown section [" + key +
+      throw UserError(where(path, raw_key) + ": unknown section [" + key +
                       "]; known sections: experiment, backend, dataset, model, train, sweep");
     }
     if (!node.is_table()) {

@@ -1,11 +1,13 @@
 #include "host/guard.h"
 
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -15,7 +17,10 @@
 namespace orch {
 namespace {
 
-[[noreturn]] void child_main(const WorkerMain& worker, int event_fd) {
+[[noreturn]] void child_main(const WorkerMain& worker, int event_fd, pid_t parent) {
+  // A worker must not outlive a host that was killed: nobody would record it.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(71);  // the host died before prctl took effect
   int code = 70;
   try {
     code = worker(event_fd);
@@ -62,6 +67,7 @@ GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event) 
   std::fflush(stdout);
   std::fflush(stderr);
   auto start = std::chrono::steady_clock::now();
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
@@ -71,7 +77,7 @@ GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event) 
   }
   if (pid == 0) {
     ::close(fds[0]);
-    child_main(worker, fds[1]);
+    child_main(worker, fds[1], parent);
   }
   ::close(fds[1]);
 

@@ -1,5 +1,6 @@
 // orch: parse the command line into Options, dispatch to one subcommand, and turn every
 // error into one readable line and a non-zero exit.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -25,6 +26,8 @@ struct Subcommand {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Warnings are for people, not for pipes: stdout carries only the command's result.
+  spdlog::set_default_logger(spdlog::stderr_color_st("orch"));
   spdlog::set_pattern("orch: %l: %v");
   orch::Options options;
   CLI::App app{"orch: run training sweeps in isolated workers, record them in SQLite, "

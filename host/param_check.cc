@@ -37,6 +37,12 @@ std::string where(const std::string& file, const toml::node& node) {
   return file + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column);
 }
 
+std::string where(const std::string& file, const toml::key& key) {
+  const auto& begin = key.source().begin;
+  if (begin.line == 0) return file;
+  return file + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column);
+}
+
 Value check_param(const ParamSpec& spec, const toml::node& node, const std::string& key,
                   const std::string& file) {
   auto fail = [&](const std::string& what) -> UserError {

@@ -12,6 +12,7 @@ namespace orch {
 
 // "file.toml:12:3" for a node (the node's own position when TOML++ knows it).
 std::string where(const std::string& file, const toml::node& node);
+std::string where(const std::string& file, const toml::key& key);
 
 // Checks `node` against `spec` (type, range, choices). `key` names the parameter in
 // messages, e.g. "train.batch_size".

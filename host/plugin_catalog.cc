@@ -1,6 +1,7 @@
 #include "host/plugin_catalog.h"
 
 #include <boost/dll/shared_library.hpp>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -55,6 +56,22 @@ bool PluginCatalog::load_file(const std::string& path) {
     refusals_.push_back(path + ": " + why);
     return false;
   };
+
+  // dlopen's own reason ("invalid ELF header", a missing dependency) is what helps a
+  // person; Boost.DLL reports only a generic error code. The handle keeps the library
+  // loaded until Boost.DLL holds its own.
+  void* probe = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL);
+  if (probe == nullptr) {
+    const char* error_text = ::dlerror();  // reading it clears it: read once
+    std::string reason = error_text ? error_text : "unknown reason";
+    if (reason.rfind(path + ": ", 0) == 0) reason.erase(0, path.size() + 2);  // said already
+    return refuse("not a loadable shared library (" + reason +
+                  "); remove it from the plugin directory or rebuild it");
+  }
+  struct CloseProbe {
+    void* handle;
+    ~CloseProbe() { ::dlclose(handle); }
+  } close_probe{probe};
 
   auto library = std::make_shared<boost::dll::shared_library>();
   boost::system::error_code error;

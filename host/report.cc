@@ -11,7 +11,7 @@ std::vector<const storage::RunSummary*> ok_runs_by_epoch_time(
     const std::vector<storage::RunSummary>& runs) {
   std::vector<const storage::RunSummary*> ok;
   for (const auto& run : runs) {
-    if (run.status == "ok" && run.epoch_s > 0) ok.push_back(&run);
+    if (run.status == "ok" && run.epoch_s > 0 && run.samples_per_s > 0) ok.push_back(&run);
   }
   std::stable_sort(ok.begin(), ok.end(),
                    [](const auto* a, const auto* b) { return a->epoch_s < b->epoch_s; });

@@ -76,6 +76,9 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
 
   // Shuffling has its own generator so that the order depends on the seed alone.
   auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
+  // Warm-up never swallows the whole first epoch: at least one step is always timed.
+  const std::int64_t steps_per_epoch = (info.train_size + options.batch_size - 1) / options.batch_size;
+  const std::int64_t warmup_steps = std::min(options.warmup_steps, steps_per_epoch - 1);
   std::int64_t step = 0;
 
   for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -100,7 +103,7 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
       train_totals.add(loss.item<double>(), model.evaluate(output.detach(), batch), n);
       ++record.steps;
       ++step;
-      if (step <= options.warmup_steps) {
+      if (step <= warmup_steps) {
         backend.synchronize();
         timed_start = Clock::now();
         record.warmup_seconds = std::chrono::duration<double>(timed_start - epoch_start).count();

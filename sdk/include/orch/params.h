@@ -143,9 +143,9 @@ inline std::string to_toml(const Value& value) {
 }
 
 inline std::string ParamSpec::describe_range() const {
-  auto number = [](double v) {
-    Value as_value = v;
-    std::string text = to_toml(as_value);
+  auto number = [this](double v) {
+    if (type == ParamType::kInt) return std::to_string(static_cast<long long>(v));
+    std::string text = to_toml(Value(v));
     if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) {
       text.resize(text.size() - 2);
     }

@@ -1,0 +1,38 @@
+// The smallest useful model plugin: multinomial logistic regression.
+#include <orch/orch.h>
+
+namespace {
+
+class SoftmaxRegression : public orch::Model {
+ public:
+  SoftmaxRegression(const orch::Params& params, const orch::DatasetInfo& data)
+      : linear_(torch::nn::LinearOptions(inputs(data), data.classes)
+                    .bias(params.Bool("bias"))) {}
+
+  torch::nn::Module& module() override { return *linear_; }
+  torch::Tensor forward(const orch::Batch& batch) override {
+    return linear_->forward(batch.inputs.flatten(1));
+  }
+  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
+    return torch::nn::functional::cross_entropy(output, batch.targets);
+  }
+  orch::Metrics evaluate(const torch::Tensor& output, const orch::Batch& batch) override {
+    auto accuracy = output.argmax(1).eq(batch.targets).to(torch::kDouble).mean();
+    return {{"accuracy", accuracy.item<double>()}};
+  }
+
+ private:
+  static std::int64_t inputs(const orch::DatasetInfo& data) {
+    std::int64_t size = 1;
+    for (auto dim : data.input_shape) size *= dim;
+    return size;
+  }
+  torch::nn::Linear linear_;
+};
+
+}  // namespace
+
+ORCH_PLUGIN("softmax_regression", "0.1.0") {
+  registry.add_model<SoftmaxRegression>(
+      "softmax_regression", {orch::ParamSpec::Bool("bias", true, "learn a bias per class")});
+}

@@ -1,0 +1,738 @@
+// End-to-end tests of the `orch` command line: the real binary, real plugins, fixture
+// plugins that crash on purpose, and the SQLite file a user would open afterwards.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kOrch = ORCH_BINARY;
+const std::string kFaultyDir = std::string(ORCH_FIXTURE_DIR) + "/faulty";
+const std::string kRefusedDir = std::string(ORCH_FIXTURE_DIR) + "/refused";
+const std::string kQuickstart = std::string(ORCH_SOURCE_DIR) + "/experiments/quickstart.toml";
+
+// A hung orch must fail its test, not stall the whole suite.
+constexpr auto kOrchTimeout = std::chrono::seconds(60);
+
+struct RunResult {
+  int exit_code = -1;  // 128 + signal when orch itself died of a signal
+  std::string out;
+  std::string err;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in:\n" << text;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool has_line_starting_with(const std::string& text, const std::string& prefix) {
+  for (const auto& line : lines_of(text)) {
+    if (line.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+// One value of a query against the database orch wrote, opened read-only like a user would.
+std::int64_t count(const std::string& db, const std::string& sql) {
+  SQLite::Database database(db, SQLite::OPEN_READONLY);
+  return database.execAndGet(sql).getInt64();
+}
+
+std::string text_value(const std::string& db, const std::string& sql) {
+  SQLite::Database database(db, SQLite::OPEN_READONLY);
+  SQLite::Statement query(database, sql);
+  if (!query.executeStep() || query.getColumn(0).isNull()) return "";
+  return query.getColumn(0).getString();
+}
+
+// A tiny experiment: 256 samples, a 16-wide MLP, one thread; each run takes well under a second.
+struct ExperimentFile {
+  std::string name = "tiny";
+  std::string model = "plugin = \"mlp\"\nhidden = 16\n";
+  std::string train = "epochs = 1\nbatch_size = 8\nwarmup_steps = 1\n";
+  std::string sweep = "\"train.batch_size\" = [4, 8]\n\"train.epochs\" = [1, 2]\n";
+
+  std::string text() const {
+    return "[experiment]\nname = \"" + name + "\"\nseed = 7\n\n" +
+           "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n" +
+           "[dataset]\nplugin = \"synthetic\"\nsamples = 256\nval_samples = 64\nfeatures = 8\n\n" +
+           "[model]\n" + model + "\n" + "[train]\n" + train + "\n" +
+           (sweep.empty() ? "" : "[sweep]\n" + sweep);
+  }
+};
+
+ExperimentFile faulty_experiment(const std::string& model) {
+  ExperimentFile file;
+  file.name = "faulty_" + model;
+  file.model = "plugin = \"" + model + "\"\n";
+  file.sweep = "\"train.batch_size\" = [4, 8]\n";
+  return file;
+}
+
+// Runs orch in dir with stdout and stderr captured apart; env entries are NAME=VALUE.
+RunResult run_orch_in(const std::string& dir, const std::vector<std::string>& args,
+                      const std::vector<std::string>& env = {}) {
+  static int calls = 0;
+  const std::string capture = dir + "/.capture" + std::to_string(++calls);
+  const std::string out_path = capture + ".out";
+  const std::string err_path = capture + ".err";
+  std::vector<std::string> argv_text{kOrch};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_text) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    // No core files from the fixture plugins that crash on purpose.
+    rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::unsetenv("ORCH_PLUGIN_PATH");
+    for (const auto& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
+    if (::chdir(dir.c_str()) != 0 || !std::freopen(out_path.c_str(), "w", stdout) ||
+        !std::freopen(err_path.c_str(), "w", stderr)) {
+      ::_exit(126);
+    }
+    ::execv(kOrch.c_str(), argv.data());
+    ::_exit(127);
+  }
+  RunResult result;
+  if (pid < 0) {
+    ADD_FAILURE() << "fork failed";
+    return result;
+  }
+  auto deadline = std::chrono::steady_clock::now() + kOrchTimeout;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ADD_FAILURE() << "orch did not finish within 60 s";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_text(out_path);
+  result.err = read_text(err_path);
+  std::error_code ignored;
+  fs::remove(out_path, ignored);
+  fs::remove(err_path, ignored);
+  return result;
+}
+
+std::string make_temp_dir() {
+  char pattern[] = "/tmp/orch_cli_test_XXXXXX";
+  return ::mkdtemp(pattern) ? pattern : "";
+}
+
+std::string write_file_in(const std::string& dir, const std::string& name,
+                          const std::string& text) {
+  std::ofstream(dir + "/" + name, std::ios::binary) << text;
+  return dir + "/" + name;
+}
+
+// Each test gets a fresh temp directory, removed afterwards, with history.db as its --db.
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir();
+    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
+    db_ = path("history.db");
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    if (!dir_.empty()) fs::remove_all(dir_, ignored);
+  }
+
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  std::string write_file(const std::string& name, const std::string& text) const {
+    return write_file_in(dir_, name, text);
+  }
+
+  RunResult run_orch(const std::vector<std::string>& args,
+                     const std::vector<std::string>& env = {}) {
+    return run_orch_in(dir_, args, env);
+  }
+
+  RunResult run_file(const std::string& file, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"run", file, "--db", db_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_orch(args);
+  }
+
+  // Gives this test its own copy of a history that a suite prepared once.
+  void copy_history_from(const std::string& shared_dir) {
+    for (const auto& item : fs::directory_iterator(shared_dir)) {
+      fs::copy_file(item.path(), path(item.path().filename().string()));
+    }
+  }
+
+  // What every rejected input must look like: exit 2, one line that says why, nothing else.
+  void expect_bad_input(const RunResult& result, const std::vector<std::string>& says,
+                        const std::string& db) {
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_EQ(result.err.rfind("orch: error: ", 0), 0u) << result.err;
+    EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
+    for (const auto& part : says) {
+      EXPECT_TRUE(contains(result.err, part)) << "no '" << part << "' in: " << result.err;
+    }
+    for (const char* noise : {"terminate called", "what():", "Aborted", "Exception raised from",
+                              "backtrace", "#0 ", "0x0"}) {
+      EXPECT_FALSE(contains(result.err, noise)) << result.err;
+    }
+    EXPECT_TRUE(result.out.empty()) << result.out;
+    EXPECT_FALSE(fs::exists(db)) << "bad input created " << db;
+    EXPECT_FALSE(fs::exists(db + "-wal"));
+    EXPECT_FALSE(fs::exists(db + "-journal"));
+  }
+
+  std::string dir_;
+  std::string db_;
+};
+
+// The 2x2 sweep that most tests read: run once (each orch start loads LibTorch, ~0.6 s),
+// then every test works on its own copy of sweep.toml and history.db.
+class SweptTest : public CliTest {
+ protected:
+  static void SetUpTestSuite() {
+    shared_dir_ = new std::string(make_temp_dir());
+    const std::string file = write_file_in(*shared_dir_, "sweep.toml", ExperimentFile().text());
+    sweep_ = new RunResult(run_orch_in(*shared_dir_, {"run", file, "--db", "history.db"}));
+  }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    fs::remove_all(*shared_dir_, ignored);
+    delete shared_dir_;
+    delete sweep_;
+  }
+  void SetUp() override {
+    CliTest::SetUp();
+    ASSERT_EQ(sweep_->exit_code, 0) << sweep_->err << sweep_->out;
+    copy_history_from(*shared_dir_);
+    file_ = path("sweep.toml");
+  }
+
+  static std::string* shared_dir_;
+  static RunResult* sweep_;  // what the first `orch run` printed
+  std::string file_;
+};
+std::string* SweptTest::shared_dir_ = nullptr;
+RunResult* SweptTest::sweep_ = nullptr;
+
+// One experiment per faulty model (a sweep over the plugin itself is not supported), each
+// a sweep of two points, all in one history.db.
+class FaultyTest : public CliTest {
+ protected:
+  static void SetUpTestSuite() {
+    shared_dir_ = new std::string(make_temp_dir());
+    results_ = new std::map<std::string, RunResult>();
+    for (const char* model : {"segfaults", "aborts", "throws"}) {
+      const std::string file = write_file_in(*shared_dir_, std::string(model) + ".toml",
+                                             faulty_experiment(model).text());
+      (*results_)[model] = run_orch_in(
+          *shared_dir_, {"run", file, "--db", "history.db", "--plugin-dir", kFaultyDir});
+    }
+  }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    fs::remove_all(*shared_dir_, ignored);
+    delete shared_dir_;
+    delete results_;
+  }
+  void SetUp() override {
+    CliTest::SetUp();
+    copy_history_from(*shared_dir_);
+  }
+  static const RunResult& result_of(const std::string& model) { return results_->at(model); }
+  std::int64_t runs_of(const std::string& model, const std::string& where) {
+    return count(db_,
+                 "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                 "WHERE e.name = 'faulty_" +
+                     model + "' AND " + where);
+  }
+
+  static std::string* shared_dir_;
+  static std::map<std::string, RunResult>* results_;
+};
+std::string* FaultyTest::shared_dir_ = nullptr;
+std::map<std::string, RunResult>* FaultyTest::results_ = nullptr;
+
+// ---- 1. a sweep runs and is recorded ----
+
+TEST_F(SweptTest, TwoByTwoSweepRecordsFourOkRunsAndTheirEpochs) {
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 4);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 4);
+  // epochs 1 + 2 for each of the two batch sizes
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs"), 1 + 2 + 1 + 2);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE seconds > 0 AND samples_per_s > 0"), 6);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE val_accuracy BETWEEN 0 AND 1"), 6);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE wall_s > 0 AND peak_rss_bytes > 0"), 4);
+  // Each run trained for exactly the train.epochs it was given.
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs r JOIN params p ON p.run_id = r.id "
+                  "AND p.key = 'train.epochs' WHERE p.value_num = "
+                  "(SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.id)"),
+            4);
+}
+
+TEST_F(SweptTest, SweptParametersAreQueryableAsNumbers) {
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM params WHERE key = 'train.batch_size' "
+                  "AND value_num = 4"),
+            2);
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM params WHERE key = 'train.batch_size' "
+                  "AND value_num = 8"),
+            2);
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM params WHERE key = 'model.hidden' "
+                  "AND value_num = 16"),
+            4);
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs"), 4);
+}
+
+TEST_F(SweptTest, RunPrintsTheRunTableAndTheBestConfiguration) {
+  const std::string& out = sweep_->out;
+  EXPECT_TRUE(contains(out, "experiment 'tiny': 4 runs")) << out;
+  EXPECT_TRUE(has_line_starting_with(out, "run  configuration")) << out;
+  for (const char* config :
+       {"train.batch_size=4 train.epochs=1", "train.batch_size=4 train.epochs=2",
+        "train.batch_size=8 train.epochs=1", "train.batch_size=8 train.epochs=2"}) {
+    EXPECT_TRUE(contains(out, config)) << out;
+  }
+  EXPECT_TRUE(has_line_starting_with(out, "best by epoch time: train.batch_size=")) << out;
+  EXPECT_FALSE(contains(out, "did not finish ok")) << out;
+  EXPECT_TRUE(sweep_->err.empty()) << sweep_->err;
+}
+
+TEST_F(SweptTest, ExperimentRowKeepsTheFileTextAndTheMachine) {
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM experiments"), 1);
+  EXPECT_EQ(text_value(db_, "SELECT name FROM experiments"), "tiny");
+  EXPECT_EQ(text_value(db_, "SELECT file_text FROM experiments"), ExperimentFile().text());
+  const std::string host = text_value(db_, "SELECT host FROM experiments");
+  EXPECT_TRUE(contains(host, "\"torch\"")) << host;
+  EXPECT_TRUE(contains(host, "\"cores\"")) << host;
+}
+
+TEST_F(CliTest, DatabaseDefaultsToOrchDbInTheWorkingDirectory) {
+  ExperimentFile file;
+  file.sweep.clear();
+  RunResult result = run_orch({"run", write_file("one.toml", file.text())});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(count(path("orch.db"), "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 1);
+}
+
+// With the default warmup_steps = 3, a 1-step epoch times nothing; it must not win on speed.
+TEST_F(CliTest, EpochWithNoTimedStepIsNotReportedAsTheFastest) {
+  ExperimentFile file;
+  file.train = "epochs = 1\n";                       // warmup_steps defaults to 3
+  file.sweep = "\"train.batch_size\" = [4, 256]\n";  // 64 steps vs 1 step
+  RunResult result = run_file(write_file("warm.toml", file.text()));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::string best;
+  for (const auto& line : lines_of(result.out)) {
+    if (line.rfind("best by epoch time:", 0) == 0) best = line;
+  }
+  EXPECT_FALSE(contains(best, "train.batch_size=256")) << result.out;
+  EXPECT_FALSE(contains(best, " 0 samples/s")) << result.out;
+}
+
+// ---- 2. resume ----
+
+TEST_F(SweptTest, RunningTheSameFileAgainRunsNothingAndSaysSo) {
+  RunResult again = run_file(file_);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 4);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM experiments"), 1);
+  EXPECT_TRUE(contains(again.out, "4 of 4 runs already finished ok")) << again.out;
+  EXPECT_FALSE(contains(again.out, "[1/")) << again.out;
+  // The table still shows the earlier results, so the user sees what is done.
+  EXPECT_TRUE(has_line_starting_with(again.out, "best by epoch time:")) << again.out;
+}
+
+TEST_F(SweptTest, PlanMarksFinishedRunsDoneSkipped) {
+  RunResult after = run_orch({"plan", file_, "--db", db_});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_TRUE(contains(after.out, "4 runs (0 would run)")) << after.out;
+  int skipped = 0;
+  for (const auto& line : lines_of(after.out)) skipped += contains(line, "done (skipped)");
+  EXPECT_EQ(skipped, 4) << after.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 4);
+}
+
+TEST_F(CliTest, PlanOnAFreshDatabaseWouldRunEverythingAndCreatesNothing) {
+  RunResult plan =
+      run_orch({"plan", write_file("sweep.toml", ExperimentFile().text()), "--db", db_});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_TRUE(contains(plan.out, "4 runs (4 would run)")) << plan.out;
+  EXPECT_FALSE(contains(plan.out, "done (skipped)")) << plan.out;
+  EXPECT_FALSE(fs::exists(db_)) << "plan must not create the database";
+}
+
+TEST_F(SweptTest, AddingASweepValueRunsOnlyTheNewPoints) {
+  ExperimentFile file;
+  file.sweep = replace(file.sweep, "[4, 8]", "[4, 8, 16]");
+  RunResult grown = run_file(write_file("sweep.toml", file.text()));
+  ASSERT_EQ(grown.exit_code, 0) << grown.err;
+  EXPECT_TRUE(contains(grown.out, "4 of 6 runs already finished ok")) << grown.out;
+  EXPECT_TRUE(contains(grown.out, "[2/2]")) << grown.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 6);
+  // The two new runs are exactly batch size 16, once per epoch count.
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs r JOIN params p ON p.run_id = r.id "
+                  "WHERE p.key = 'train.batch_size' AND p.value_num = 16 AND r.status = 'ok'"),
+            2);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE attempt = 1"), 6);
+}
+
+// ---- 3. faulty plugins: a failure is data, the sweep goes on ----
+
+TEST_F(FaultyTest, SegfaultingRunIsRecordedAsCrashedAndTheSweepGoesOn) {
+  const RunResult& result = result_of("segfaults");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  // Both points ran: the second started after the first one crashed.
+  EXPECT_EQ(runs_of("segfaults", "1"), 2);
+  EXPECT_EQ(runs_of("segfaults", "status = 'crashed' AND exit_signal = 11"), 2);
+  EXPECT_EQ(runs_of("segfaults", "error LIKE '%signal 11%'"), 2);
+  EXPECT_TRUE(contains(result.out, "[2/2]")) << result.out;
+  EXPECT_TRUE(contains(result.out, "best: no run finished ok")) << result.out;
+  EXPECT_TRUE(contains(result.out, "2 run(s) did not finish ok")) << result.out;
+}
+
+TEST_F(FaultyTest, AbortingRunIsRecordedAsCrashedWithSignal6) {
+  EXPECT_EQ(result_of("aborts").exit_code, 0) << result_of("aborts").err;
+  EXPECT_EQ(runs_of("aborts", "1"), 2);
+  EXPECT_EQ(runs_of("aborts", "status = 'crashed' AND exit_signal = 6"), 2);
+}
+
+TEST_F(FaultyTest, ThrowingRunIsRecordedAsFailedWithTheModelsMessage) {
+  const RunResult& result = result_of("throws");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(runs_of("throws", "1"), 2);
+  EXPECT_EQ(runs_of("throws",
+                    "status = 'failed' AND exit_signal IS NULL "
+                    "AND error LIKE '%fixture model failed on purpose%'"),
+            2);
+  EXPECT_TRUE(contains(result.out, "fixture model failed on purpose")) << result.out;
+  EXPECT_FALSE(contains(result.err, "terminate called")) << result.err;
+}
+
+TEST_F(FaultyTest, GoodExperimentStillRunsOkInADatabaseWithCrashedRuns) {
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 6);
+  ExperimentFile good;
+  good.name = "good";
+  RunResult result = run_file(write_file("good.toml", good.text()));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                  "WHERE e.name = 'good' AND r.status = 'ok'"),
+            4);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 4);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 10);
+}
+
+TEST_F(FaultyTest, FailedRunIsRetriedOnTheNextRunAsAttempt2) {
+  RunResult again = run_file(path("throws.toml"), {"--plugin-dir", kFaultyDir});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(runs_of("throws", "1"), 4);
+  EXPECT_EQ(runs_of("throws", "attempt = 2 AND status = 'failed'"), 2);
+  // The retry points at the first attempt of the same configuration.
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs r JOIN runs first ON first.id = r.parent_run_id "
+                  "WHERE r.attempt = 2 AND first.attempt = 1 AND first.run_key = r.run_key"),
+            2);
+  // Only the failed file was retried; the crashed ones were not touched.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 8);
+}
+
+TEST_F(FaultyTest, SweepingTheModelPluginIsRefusedWithAHint) {
+  ExperimentFile file = faulty_experiment("throws");
+  file.sweep = "\"model.plugin\" = [\"segfaults\", \"throws\"]\n";
+  const std::string db = path("other.db");
+  RunResult result = run_orch(
+      {"run", write_file("plugins.toml", file.text()), "--db", db, "--plugin-dir", kFaultyDir});
+  expect_bad_input(result, {"model.plugin", "one experiment file per plugin"}, db);
+}
+
+// ---- 4. bad input: exit 2, one sentence, no database ----
+
+TEST_F(CliTest, MalformedTomlNamesFileLineAndColumn) {
+  const std::string file = write_file("bad.toml", "[experiment]\nname = \"bad\"\nseed = = 3\n");
+  expect_bad_input(run_file(file), {"bad.toml:3:", "invalid TOML"}, db_);
+}
+
+TEST_F(CliTest, UnknownPluginListsTheKnownOnes) {
+  ExperimentFile file;
+  file.model = "plugin = \"mlpp\"\n";
+  expect_bad_input(run_file(write_file("e.toml", file.text())), {"'mlpp'", "known models: mlp"},
+                   db_);
+}
+
+TEST_F(CliTest, UnknownParameterListsTheKnownParameters) {
+  ExperimentFile file;
+  file.model = "plugin = \"mlp\"\nhiden = 16\n";
+  expect_bad_input(run_file(write_file("e.toml", file.text())),
+                   {"e.toml:", "'hiden'", "hidden, layers"}, db_);
+}
+
+TEST_F(CliTest, WrongTypeSaysAnIntegerIsExpected) {
+  ExperimentFile file;
+  file.train = replace(file.train, "batch_size = 8", "batch_size = \"big\"");
+  expect_bad_input(run_file(write_file("e.toml", file.text())),
+                   {"train.batch_size", "integer", "string"}, db_);
+}
+
+// Either form tells the user the lower bound: ">= 1" or "[1, 16777216]".
+void expect_says_at_least_one(const RunResult& result) {
+  EXPECT_TRUE(contains(result.err, ">= 1") || contains(result.err, "[1,")) << result.err;
+}
+
+TEST_F(CliTest, BatchSizeZeroIsOutOfRange) {
+  ExperimentFile file;
+  file.train = replace(file.train, "batch_size = 8", "batch_size = 0");
+  RunResult result = run_file(write_file("e.toml", file.text()));
+  expect_bad_input(result, {"train.batch_size", "out of range"}, db_);
+  expect_says_at_least_one(result);
+}
+
+TEST_F(CliTest, NegativeBatchSizeInASweepIsOutOfRange) {
+  ExperimentFile file;
+  file.sweep = replace(file.sweep, "[4, 8]", "[4, -4]");
+  RunResult result = run_file(write_file("e.toml", file.text()));
+  expect_bad_input(result, {"e.toml:", "train.batch_size", "-4", "out of range"}, db_);
+  expect_says_at_least_one(result);
+}
+
+TEST_F(CliTest, SweepKeyMatchingNoParameterIsNamed) {
+  ExperimentFile file;
+  file.sweep = replace(file.sweep, "train.batch_size", "train.batchsize");
+  expect_bad_input(run_file(write_file("e.toml", file.text())),
+                   {"\"train.batchsize\"", "matches no parameter", "batch_size"}, db_);
+}
+
+TEST_F(CliTest, EmptySweepListIsRefused) {
+  ExperimentFile file;
+  file.sweep = replace(file.sweep, "[4, 8]", "[]");
+  expect_bad_input(run_file(write_file("e.toml", file.text())), {"train.batch_size", "empty list"},
+                   db_);
+}
+
+TEST_F(CliTest, MissingTrainSectionIsNamed) {
+  std::string text = ExperimentFile().text();
+  text = replace(text, "[train]\nepochs = 1\nbatch_size = 8\nwarmup_steps = 1\n", "");
+  expect_bad_input(run_file(write_file("e.toml", text)), {"missing section", "[train]"}, db_);
+}
+
+TEST_F(CliTest, MissingExperimentFileIsNamed) {
+  expect_bad_input(run_file(path("nowhere.toml")), {"nowhere.toml", "no such experiment file"},
+                   db_);
+}
+
+TEST_F(CliTest, DatabaseInAMissingDirectoryIsNamedAndNothingIsCreated) {
+  const std::string db = path("no_such_dir/history.db");
+  RunResult result = run_orch({"run", write_file("e.toml", ExperimentFile().text()), "--db", db});
+  expect_bad_input(result, {db, "does not exist"}, db);
+  EXPECT_FALSE(fs::exists(path("no_such_dir")));
+}
+
+// ---- 5. plugins ----
+
+TEST_F(CliTest, PluginsListsBuiltinsWithParametersAndHelp) {
+  RunResult result = run_orch({"plugins"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(has_line_starting_with(result.out, "backend cpu")) << result.out;
+  EXPECT_TRUE(has_line_starting_with(result.out, "dataset synthetic")) << result.out;
+  EXPECT_TRUE(has_line_starting_with(result.out, "model mlp")) << result.out;
+  for (const char* param : {"threads", "samples", "val_samples", "features", "hidden", "layers"}) {
+    EXPECT_TRUE(has_line_starting_with(result.out, std::string("  ") + param + " "))
+        << param << " missing:\n"
+        << result.out;
+  }
+  EXPECT_TRUE(contains(result.out, "width of each hidden layer")) << result.out;
+  EXPECT_TRUE(contains(result.out, "number of hidden layers")) << result.out;
+  EXPECT_FALSE(contains(result.out, "refused:")) << result.out;
+  EXPECT_FALSE(contains(result.out, "segfaults")) << result.out;
+}
+
+TEST_F(CliTest, PluginsExplainsEachRefusedLibraryInOneLine) {
+  RunResult result = run_orch({"plugins", "--plugin-dir", kRefusedDir});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto at = result.out.find("\nrefused:\n");
+  ASSERT_NE(at, std::string::npos) << result.out;
+  auto refused = lines_of(result.out.substr(at + std::string("\nrefused:\n").size()));
+  ASSERT_EQ(refused.size(), 4u) << result.out;
+  auto line_for = [&](const std::string& file) {
+    std::string found;
+    for (const auto& line : refused) {
+      if (contains(line, "/" + file + ":")) found += line;
+    }
+    return found;
+  };
+  EXPECT_TRUE(contains(line_for("not_a_library.so"), "not a loadable shared library"))
+      << result.out;
+  EXPECT_TRUE(contains(line_for("orch_fixture_no_entry.so"), "without the orch entry point"))
+      << result.out;
+  EXPECT_TRUE(contains(line_for("orch_fixture_wrong_abi.so"), "ABI")) << result.out;
+  EXPECT_TRUE(contains(line_for("orch_fixture_duplicate.so"), "'mlp'")) << result.out;
+  EXPECT_TRUE(contains(line_for("orch_fixture_duplicate.so"), "already taken")) << result.out;
+  // The refusals cost nothing else: built-ins and the duplicate's own model are there.
+  EXPECT_TRUE(has_line_starting_with(result.out, "model mlp")) << result.out;
+  EXPECT_TRUE(has_line_starting_with(result.out, "model fixture_unique")) << result.out;
+  EXPECT_TRUE(has_line_starting_with(result.out, "backend cpu")) << result.out;
+}
+
+TEST_F(CliTest, OrchPluginPathAddsItsDirectories) {
+  RunResult result = run_orch({"plugins"}, {"ORCH_PLUGIN_PATH=" + kFaultyDir});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  for (const char* model : {"segfaults", "aborts", "throws"}) {
+    EXPECT_TRUE(has_line_starting_with(result.out, std::string("model ") + model)) << result.out;
+  }
+  EXPECT_TRUE(has_line_starting_with(result.out, "model mlp")) << result.out;
+}
+
+// Diagnostics belong on stderr: stdout is the plan or the table a user pipes elsewhere.
+TEST_F(CliTest, RefusedPluginWarningsGoToStderrNotStdout) {
+  RunResult result = run_orch({"plan", write_file("sweep.toml", ExperimentFile().text()), "--db",
+                               db_, "--plugin-dir", kRefusedDir});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(contains(result.err, "not_a_library.so")) << "stderr: " << result.err;
+  EXPECT_FALSE(contains(result.out, "refused")) << "stdout: " << result.out;
+  EXPECT_TRUE(result.out.rfind("experiment 'tiny'", 0) == 0) << result.out;
+}
+
+// ---- 6. sql ----
+
+TEST_F(SweptTest, SqlPrintsASelectResultWithItsRowCount) {
+  RunResult result = run_orch({"sql", "SELECT id, status FROM runs ORDER BY id", "--db", db_});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto lines = lines_of(result.out);
+  ASSERT_EQ(lines.size(), 2u + 4u + 1u) << result.out;  // header, rule, 4 rows, count
+  EXPECT_EQ(lines[0], "id  status");
+  EXPECT_EQ(lines[1], "--  ------");
+  EXPECT_EQ(lines[2], " 1  ok");
+  EXPECT_EQ(lines.back(), "(4 rows)");
+}
+
+TEST_F(SweptTest, SqlRefusesWritesAndLeavesTheDataUnchanged) {
+  for (const char* write :
+       {"INSERT INTO experiments(name, created_at) VALUES('x', 'now')", "DELETE FROM runs",
+        "DROP TABLE epochs", "SELECT 1; DELETE FROM runs"}) {
+    RunResult result = run_orch({"sql", write, "--db", db_});
+    EXPECT_NE(result.exit_code, 0) << write;
+    EXPECT_EQ(result.err.rfind("orch: error: ", 0), 0u) << write << ": " << result.err;
+    EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
+    EXPECT_TRUE(result.out.empty()) << result.out;
+  }
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM experiments"), 1);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 4);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs"), 6);
+}
+
+TEST_F(CliTest, SqlOnAMissingDatabaseSaysToRunFirstAndCreatesNothing) {
+  RunResult result = run_orch({"sql", "SELECT 1", "--db", db_});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_TRUE(contains(result.err, "orch run")) << result.err;
+  EXPECT_FALSE(fs::exists(db_));
+}
+
+// ---- 7. report and best ----
+
+TEST_F(SweptTest, ReportShowsEveryRunOfTheLatestExperiment) {
+  RunResult result = run_orch({"report", "--db", db_});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(contains(result.out, "experiment 'tiny'")) << result.out;
+  int ok_rows = 0;
+  for (const auto& line : lines_of(result.out)) {
+    ok_rows += contains(line, "train.batch_size=") && contains(line, " ok ");
+  }
+  EXPECT_EQ(ok_rows, 4) << result.out;
+  EXPECT_TRUE(has_line_starting_with(result.out, "best by epoch time:")) << result.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 4);
+}
+
+TEST_F(SweptTest, BestNamesTheFastestOkRunAndItsKey) {
+  RunResult result = run_orch({"best", "-e", "tiny", "--db", db_});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_TRUE(has_line_starting_with(result.out, "best by epoch time: train.batch_size="))
+      << result.out;
+  // The key it prints is the key of the run with the smallest mean epoch time.
+  const std::string best_key = text_value(
+      db_, "SELECT run_key FROM run_summary WHERE status = 'ok' ORDER BY epoch_s, run_id LIMIT 1");
+  EXPECT_TRUE(contains(result.out, "key " + best_key)) << result.out;
+}
+
+TEST_F(SweptTest, ReportOnAnUnknownExperimentNameSaysSo) {
+  RunResult result = run_orch({"report", "-e", "nope", "--db", db_});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(contains(result.err, "no experiment named 'nope'")) << result.err;
+}
+
+TEST_F(CliTest, ReportAndBestOnAMissingDatabaseSayToRunFirstAndCreateNothing) {
+  for (const char* command : {"report", "best"}) {
+    RunResult result = run_orch({command, "--db", db_});
+    EXPECT_NE(result.exit_code, 0) << command;
+    EXPECT_TRUE(contains(result.err, "orch run")) << command << ": " << result.err;
+    EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
+    EXPECT_FALSE(fs::exists(db_)) << command << " created the database";
+  }
+}
+
+// ---- 8. the README's quickstart ----
+
+TEST_F(CliTest, QuickstartFilePlansSixRuns) {
+  RunResult result = run_orch({"plan", kQuickstart, "--db", db_});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(contains(result.out, "experiment 'quickstart': 6 runs (6 would run)")) << result.out;
+  int would_run = 0;
+  for (const auto& line : lines_of(result.out)) {
+    would_run += contains(line, "would run") && !contains(line, "runs (");
+  }
+  EXPECT_EQ(would_run, 6) << result.out;
+  EXPECT_TRUE(contains(result.out, "train.batch_size=2 train.epochs=1")) << result.out;
+  EXPECT_TRUE(contains(result.out, "train.batch_size=8 train.epochs=2")) << result.out;
+  EXPECT_TRUE(result.err.empty()) << result.err;
+  EXPECT_FALSE(fs::exists(db_));
+}
+
+}  // namespace
