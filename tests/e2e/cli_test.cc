@@ -363,18 +363,24 @@ TEST_F(CliTest, DatabaseDefaultsToOrchDbInTheWorkingDirectory) {
   EXPECT_EQ(count(path("orch.db"), "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 1);
 }
 
-// With the default warmup_steps = 3, a 1-step epoch times nothing; it must not win on speed.
-TEST_F(CliTest, EpochWithNoTimedStepIsNotReportedAsTheFastest) {
+// With the default warmup_steps = 3, a 1-step epoch would time nothing; warm-up must
+// leave at least one step timed so that every ok run has a real throughput.
+TEST_F(CliTest, WarmupNeverSwallowsAWholeEpoch) {
   ExperimentFile file;
   file.train = "epochs = 1\n";                       // warmup_steps defaults to 3
   file.sweep = "\"train.batch_size\" = [4, 256]\n";  // 64 steps vs 1 step
   RunResult result = run_file(write_file("warm.toml", file.text()));
   ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string one_step =
+      "FROM epochs e JOIN params p ON p.run_id = e.run_id AND p.key = 'train.batch_size' "
+      "WHERE p.value_num = 256";
+  EXPECT_EQ(count(db_, "SELECT timed_samples " + one_step), 256);
+  EXPECT_EQ(count(db_, "SELECT samples_per_s > 0 " + one_step), 1);
   std::string best;
   for (const auto& line : lines_of(result.out)) {
     if (line.rfind("best by epoch time:", 0) == 0) best = line;
   }
-  EXPECT_FALSE(contains(best, "train.batch_size=256")) << result.out;
+  EXPECT_FALSE(best.empty()) << result.out;
   EXPECT_FALSE(contains(best, " 0 samples/s")) << result.out;
 }
 
