@@ -21,6 +21,18 @@ const ParamSpecs& train_param_specs() {
       ParamSpec::Int("warmup_steps", 3,
                      "steps at the start of the first epoch left out of timing")
           .range(0, 1000000),
+      ParamSpec::Int("accumulation_steps", 1,
+                     "batches whose gradients are summed into one optimizer step")
+          .range(1, 1 << 20),
+      ParamSpec::Str("memory_limit", "",
+                     "memory budget per run: \"6GiB\", \"512MiB\", \"80%\" of available; "
+                     "empty = 80% of the memory available when the sweep starts"),
+      ParamSpec::Real("timeout", 0, "seconds a run may take before it is stopped; 0 = no limit")
+          .range(0, 1e9),
+      ParamSpec::Str("on_oom", "skip",
+                     "after a run runs out of memory: skip (record it, go on), halve (retry "
+                     "with half the batch and twice the accumulation), stop (end the sweep)")
+          .one_of({"skip", "halve", "stop"}),
   };
   return specs;
 }

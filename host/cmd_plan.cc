@@ -7,6 +7,8 @@
 #include "host/catalog_loading.h"
 #include "host/commands.h"
 #include "host/experiment.h"
+#include "host/memory_budget.h"
+#include "host/scheduler.h"
 #include "host/sweep.h"
 #include "host/table.h"
 #include "storage/store.h"
@@ -37,6 +39,7 @@ std::set<std::string> finished_keys(const std::string& db_path, const std::strin
 int plan_command(const Options& options) {
   auto catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/true);
   Experiment experiment = load_experiment(options.file, *catalog);
+  if (!options.memory_limit.empty()) override_memory_limit(experiment, options.memory_limit);
   std::vector<RunSpec> runs = expand_sweep(experiment);
   auto done = finished_keys(options.db_path, experiment.name);
 
@@ -52,7 +55,12 @@ int plan_command(const Options& options) {
             << pending << " would run)\n"
             << "backend " << experiment.sections.at("backend").plugin << ", dataset "
             << experiment.sections.at("dataset").plugin << ", model "
-            << experiment.sections.at("model").plugin << "\n\n"
+            << experiment.sections.at("model").plugin << "\n"
+            << "memory budget per run: " << describe_bytes(run_budget(runs.front())) << "\n"
+            << (experiment.auto_batch_size
+                    ? "batch_size = \"auto\": probed when the sweep runs; run keys follow it\n"
+                    : "")
+            << "\n"
             << table.render();
   return 0;
 }

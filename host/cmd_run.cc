@@ -1,9 +1,12 @@
 // orch run FILE: validate, expand, run what is not done yet, record, report.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "host/catalog_loading.h"
 #include "host/commands.h"
 #include "host/experiment.h"
+#include "host/interrupt.h"
 #include "host/report.h"
 #include "host/scheduler.h"
 #include "host/sweep.h"
@@ -16,15 +19,24 @@ int run_command(const Options& options) {
   // Everything about the file is checked before the database is opened, so bad input
   // never leaves a database behind.
   Experiment experiment = load_experiment(options.file, *catalog);
+  if (!options.memory_limit.empty()) override_memory_limit(experiment, options.memory_limit);
   std::vector<RunSpec> runs = expand_sweep(experiment);
   storage::Store store = storage::Store::Open(options.db_path);
 
   std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs, database "
             << options.db_path << "\n";
-  SweepTally tally = run_sweep(experiment, runs, *catalog, store, std::cout);
+  install_interrupt_handlers();
+  SweepOptions sweep_options;
+  sweep_options.run_infeasible = options.run_infeasible;
+  sweep_options.cgroup_prefix = "orch-" + std::to_string(::getpid());
+  SweepTally tally = run_sweep(experiment, runs, *catalog, store, sweep_options, std::cout);
 
   auto summaries = store.latest_runs(experiment.name);
   std::cout << "\n" << render_run_table(summaries) << "\n" << render_best(summaries);
+  if (tally.interrupted) {
+    std::cout << "interrupted: the unfinished runs run again the next time this file runs\n";
+    return kExitInterrupted;
+  }
   if (tally.not_ok > 0) {
     std::cout << tally.not_ok << " run(s) did not finish ok; they run again the next time "
               << "this file runs\n";

@@ -14,10 +14,19 @@ struct Options {
   std::string file;        // run, plan
   std::string sql;         // sql
   std::string experiment;  // report, best: empty = the latest
+  std::string memory_limit;  // run, probe: overrides [train] memory_limit
+  bool run_infeasible = false;
+  std::int64_t probe_start = 1;
+  std::int64_t probe_steps = 3;
+  bool probe_again = false;
 };
+
+// Exit status of a sweep stopped by Ctrl-C or SIGTERM, as shells report it.
+inline constexpr int kExitInterrupted = 130;
 
 int run_command(const Options& options);
 int plan_command(const Options& options);
+int probe_command(const Options& options);
 int plugins_command(const Options& options);
 int sql_command(const Options& options);
 int report_command(const Options& options);

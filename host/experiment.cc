@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "host/builtin_params.h"
+#include "host/memory_budget.h"
 #include "host/param_check.h"
 #include "host/user_error.h"
 
@@ -77,20 +78,35 @@ std::string section_label(const std::string& section, const std::string& plugin)
   return "[" + section + "]" + (plugin.empty() ? "" : " (plugin '" + plugin + "')");
 }
 
+// Checks that need more than a type and a range: a memory budget must parse and fit
+// this machine.
+void check_extra(const std::string& key, const Value& value, const toml::node& node,
+                 const std::string& path) {
+  if (key == "train.memory_limit") {
+    const auto& text = std::get<std::string>(value);
+    if (!text.empty()) parse_budget(text, read_machine_memory(), where(path, node) + ": " + key);
+  }
+}
+
 Section load_section(const toml::table& table, const std::string& section,
                      const std::string& plugin, const ParamSpecs& specs,
-                     const std::string& path) {
+                     const std::string& path, bool* auto_batch_size = nullptr) {
   Section out{plugin, {}};
   for (const auto& spec : specs) out.values[spec.name] = spec.fallback;
   for (const auto& [raw_key, node] : table) {
     std::string key(raw_key.str());
     if (key == "plugin" && !plugin.empty()) continue;
+    if (auto_batch_size && key == "batch_size" && node.value_exact<std::string>() == "auto") {
+      *auto_batch_size = true;
+      continue;
+    }
     const ParamSpec* spec = find_spec(specs, key);
     if (spec == nullptr) {
       throw UserError(where(path, raw_key) + ": unknown parameter '" + key + "' in " +
                       section_label(section, plugin) + "; known: " + spec_names(specs));
     }
     out.values[key] = check_param(*spec, node, section + "." + key, path);
+    check_extra(section + "." + key, out.values[key], node, path);
   }
   return out;
 }
@@ -149,6 +165,7 @@ SweepAxis load_axis(const std::string& key, const toml::node& node, const Experi
     const toml::node& at = item.source().begin.line ? item : node;
     try {
       axis.values.push_back(check_param(*spec, item, key, path));
+      check_extra(key, axis.values.back(), item, path);
     } catch (const UserError& e) {
       std::string message = e.what();
       if (&at != &item) message = where(path, at) + message.substr(path.size());
@@ -216,8 +233,8 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
     exp.sections[section] =
         load_section(table, section, plugin, catalog.find(kind, plugin)->params, path);
   }
-  exp.sections["train"] =
-      load_section(*root["train"].as_table(), "train", "", train_param_specs(), path);
+  exp.sections["train"] = load_section(*root["train"].as_table(), "train", "",
+                                      train_param_specs(), path, &exp.auto_batch_size);
 
   if (const toml::table* sweep = root["sweep"].as_table()) {
     std::vector<std::pair<std::string, const toml::node*>> entries;
@@ -235,9 +252,23 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
         }
       }
       exp.sweep.push_back(load_axis(key, *node, exp, catalog, path));
+      if (exp.auto_batch_size && key == "train.batch_size") {
+        throw UserError(where(path, *node) +
+                        ": train.batch_size = \"auto\" finds one batch size; it cannot "
+                        "also be swept (remove one of the two)");
+      }
     }
   }
   return exp;
+}
+
+void override_memory_limit(Experiment& experiment, const std::string& limit) {
+  parse_budget(limit, read_machine_memory(), "--memory-limit");
+  experiment.sections["train"].values["memory_limit"] = limit;
+  auto& sweep = experiment.sweep;
+  sweep.erase(std::remove_if(sweep.begin(), sweep.end(),
+                             [](const SweepAxis& axis) { return axis.path() == "train.memory_limit"; }),
+              sweep.end());
 }
 
 }  // namespace orch

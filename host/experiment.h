@@ -33,6 +33,8 @@ struct Experiment {
   std::int64_t repeats = 1;
   std::map<std::string, Section> sections;  // backend, dataset, model, train
   std::vector<SweepAxis> sweep;              // in file order
+  // [train] batch_size = "auto": the largest batch that fits the budget, found by a probe.
+  bool auto_batch_size = false;
 };
 
 // The sections every experiment file must have, in the order they are documented.
@@ -42,5 +44,9 @@ const std::vector<std::pair<std::string, PluginKind>>& plugin_sections();
 
 // Throws UserError with file:line:column, the key and what was expected.
 Experiment load_experiment(const std::string& path, const PluginCatalog& catalog);
+
+// Applies --memory-limit: replaces [train] memory_limit (and any sweep of it) after
+// checking the value. Throws UserError naming the flag.
+void override_memory_limit(Experiment& experiment, const std::string& limit);
 
 }  // namespace orch

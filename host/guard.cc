@@ -6,21 +6,40 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
+
+#include "host/interrupt.h"
+#include "host/memory_budget.h"
+#include "host/memory_cgroup.h"
 
 namespace orch {
 namespace {
 
-[[noreturn]] void child_main(const WorkerMain& worker, int event_fd, pid_t parent) {
+using Clock = std::chrono::steady_clock;
+constexpr int kWatchdogTickMs = 20;
+
+[[noreturn]] void child_main(const WorkerMain& worker, int event_fd, int go_fd, pid_t parent) {
   // A worker must not outlive a host that was killed: nobody would record it.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(71);  // the host died before prctl took effect
+  // Its own process group: a Ctrl-C at the terminal goes to the host, which then stops
+  // the worker and records why, instead of both dying at once.
+  ::setpgid(0, 0);
+  restore_default_signal_handlers();
+  // Wait until the host has put this process into its memory cgroup.
+  char go = 0;
+  while (::read(go_fd, &go, 1) < 0 && errno == EINTR) {
+  }
+  ::close(go_fd);
   int code = 70;
   try {
     code = worker(event_fd);
@@ -34,19 +53,12 @@ namespace {
   ::_exit(code);
 }
 
-void deliver_lines(std::string& buffer, const EventHandler& on_event, bool& finished,
-                   std::string& error, std::int64_t& peak) {
-  size_t newline;
-  while ((newline = buffer.find('\n')) != std::string::npos) {
-    std::string line = buffer.substr(0, newline);
-    buffer.erase(0, newline + 1);
-    auto event = decode_event(line);
-    if (!event) continue;
-    if (event->kind == WorkerEvent::Kind::kFinished) finished = true;
-    if (event->kind == WorkerEvent::Kind::kError) error = event->message;
-    peak = std::max(peak, event->peak_rss_bytes);
-    on_event(*event);
-  }
+// The worker's resident memory now, from /proc/PID/statm (pages); 0 once it is gone.
+std::int64_t resident_bytes(pid_t pid) {
+  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+  std::int64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * ::sysconf(_SC_PAGESIZE);
 }
 
 std::string describe_signal(int signal) {
@@ -55,71 +67,148 @@ std::string describe_signal(int signal) {
          (name ? name : "unknown") + ")";
 }
 
+// What the parent learns while the worker runs.
+struct Observed {
+  bool finished = false;
+  std::string reported_error;
+  bool reported_oom = false;
+  std::int64_t peak = 0;
+};
+
+void deliver_lines(std::string& buffer, const EventHandler& on_event, Observed& seen) {
+  size_t newline;
+  while ((newline = buffer.find('\n')) != std::string::npos) {
+    std::string line = buffer.substr(0, newline);
+    buffer.erase(0, newline + 1);
+    auto event = decode_event(line);
+    if (!event) continue;
+    if (event->kind == WorkerEvent::Kind::kFinished) seen.finished = true;
+    if (event->kind == WorkerEvent::Kind::kError) {
+      seen.reported_error = event->message;
+      seen.reported_oom = event->out_of_memory;
+    }
+    seen.peak = std::max(seen.peak, event->peak_rss_bytes);
+    on_event(*event);
+  }
+}
+
 }  // namespace
 
-GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event) {
-  int fds[2];
-  if (::pipe(fds) != 0) {
+GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event,
+                        const GuardLimits& limits) {
+  GuardResult result;
+  std::unique_ptr<MemoryCgroup> cgroup;
+  if (limits.budget_bytes > 0 && !limits.cgroup_name.empty()) {
+    cgroup = MemoryCgroup::create(limits.cgroup_name, limits.budget_bytes,
+                                  &result.cgroup_unavailable);
+  }
+
+  int events[2], go[2];
+  if (::pipe(events) != 0 || ::pipe(go) != 0) {
     throw std::runtime_error(std::string("cannot create a pipe for the worker: ") +
                              std::strerror(errno));
   }
   // Buffered output would otherwise be printed twice, once by each process.
   std::fflush(stdout);
   std::fflush(stderr);
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::now();
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
+    for (int fd : {events[0], events[1], go[0], go[1]}) ::close(fd);
     throw std::runtime_error(std::string("cannot start a worker process: ") +
                              std::strerror(errno));
   }
   if (pid == 0) {
-    ::close(fds[0]);
-    child_main(worker, fds[1], parent);
+    ::close(events[0]);
+    ::close(go[1]);
+    child_main(worker, events[1], go[0], parent);
   }
-  ::close(fds[1]);
+  ::close(events[1]);
+  ::close(go[0]);
+  ::setpgid(pid, pid);  // also here, so it holds whichever process runs first
+  result.cgroup_used = cgroup && cgroup->add(pid);
+  if (cgroup && !result.cgroup_used) result.cgroup_unavailable = "the kernel refused to move the worker into its cgroup";
+  std::int64_t oom_kills_before = cgroup ? cgroup->oom_kills() : 0;
+  ::close(go[1]);  // EOF on the go pipe: the worker may start
 
-  GuardResult result;
-  bool finished = false;
-  std::string reported_error;
+  Observed seen;
+  std::string stop_status, stop_layer, stop_reason;
+  auto stop = [&](const char* status, const char* layer, std::string reason) {
+    if (!stop_status.empty()) return;
+    stop_status = status;
+    stop_layer = layer;
+    stop_reason = std::move(reason);
+    ::kill(pid, SIGKILL);
+  };
+
   std::string buffer;
   char chunk[4096];
   for (;;) {
-    pollfd poll_fd{fds[0], POLLIN, 0};
-    int ready = ::poll(&poll_fd, 1, 50);
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
-    ssize_t got = ::read(fds[0], chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;  // EOF: the worker closed the pipe, normally by exiting
-    buffer.append(chunk, static_cast<size_t>(got));
-    deliver_lines(buffer, on_event, finished, reported_error, result.peak_rss_bytes);
+    pollfd poll_fd{events[0], POLLIN, 0};
+    int ready = ::poll(&poll_fd, 1, kWatchdogTickMs);
+    if (ready > 0) {
+      ssize_t got = ::read(events[0], chunk, sizeof chunk);
+      if (got == 0 || (got < 0 && errno != EINTR)) break;  // EOF: the worker has exited
+      if (got > 0) {
+        buffer.append(chunk, static_cast<size_t>(got));
+        deliver_lines(buffer, on_event, seen);
+      }
+    }
+    // The watchdog: memory, time and Ctrl-C, checked on every tick and every event.
+    std::int64_t rss = resident_bytes(pid);
+    seen.peak = std::max(seen.peak, rss);
+    if (limits.budget_bytes > 0 && rss > limits.budget_bytes) {
+      stop("oom", kLayerWatchdog,
+           "out of memory: the worker's resident memory reached " + describe_bytes(rss) +
+               ", over the budget of " + describe_bytes(limits.budget_bytes));
+    }
+    double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    if (limits.timeout_s > 0 && elapsed > limits.timeout_s) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%g", limits.timeout_s);
+      stop("timeout", kLayerTimeout,
+           std::string("timed out: still running after the timeout of ") + text + " s");
+    }
+    if (interrupt_requested()) {
+      stop("interrupted", kLayerInterrupt, "interrupted (Ctrl-C or SIGTERM); runs again next time");
+    }
   }
-  ::close(fds[0]);
+  ::close(events[0]);
 
   int status = 0;
   rusage usage{};
   while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
-  result.wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   // ru_maxrss is in KiB on Linux.
-  result.peak_rss_bytes = std::max<std::int64_t>(result.peak_rss_bytes,
-                                                 std::int64_t{usage.ru_maxrss} * 1024);
+  result.peak_rss_bytes = std::max<std::int64_t>(seen.peak, std::int64_t{usage.ru_maxrss} * 1024);
+  if (WIFSIGNALED(status)) result.exit_signal = WTERMSIG(status);
 
-  if (WIFSIGNALED(status)) {
+  bool kernel_oom = cgroup && cgroup->oom_kills() > oom_kills_before;
+  if (!stop_status.empty()) {
+    result.status = stop_status;
+    result.stop_layer = stop_layer;
+    result.error = stop_reason;
+  } else if (kernel_oom) {
+    result.status = "oom";
+    result.stop_layer = kLayerCgroup;
+    result.error = "out of memory: the kernel stopped the worker at its cgroup limit of " +
+                   describe_bytes(limits.budget_bytes);
+  } else if (seen.reported_oom) {
+    result.status = "oom";
+    result.stop_layer = kLayerAllocator;
+    result.error = "out of memory: " + seen.reported_error;
+  } else if (WIFSIGNALED(status)) {
     result.status = "crashed";
-    result.exit_signal = WTERMSIG(status);
     result.error = describe_signal(WTERMSIG(status));
-    if (!reported_error.empty()) result.error += " after: " + reported_error;
-  } else if (WEXITSTATUS(status) == 0 && finished) {
+    if (!seen.reported_error.empty()) result.error += " after: " + seen.reported_error;
+  } else if (WEXITSTATUS(status) == 0 && seen.finished) {
     result.status = "ok";
   } else {
     result.status = "failed";
-    result.error = !reported_error.empty()
-                       ? reported_error
+    result.error = !seen.reported_error.empty()
+                       ? seen.reported_error
                        : "worker exited with code " + std::to_string(WEXITSTATUS(status)) +
                              " without reporting a result";
   }

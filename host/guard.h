@@ -1,7 +1,14 @@
-// Runs one worker in a child process and turns whatever happens to it into an outcome.
+// Runs one worker in a child process inside a memory budget and a time limit, and turns
+// whatever happens to it into exactly one outcome.
+//
 // The child is forked from the host, which has already loaded LibTorch and the plugins,
 // so a run starts in milliseconds; the host must not have started threads (OpenMP,
 // LibTorch's pools) before forking, which is why it never touches a tensor itself.
+//
+// The budget is enforced in layers: a memory cgroup of the worker's own where the kernel
+// offers one (the kernel kills the worker the moment it crosses), a watchdog here that
+// samples the worker's resident memory every 20 ms and kills it above the budget, and the
+// backend inside the worker, which reports an allocation failure as out-of-memory.
 #pragma once
 
 #include <cstdint>
@@ -13,12 +20,28 @@
 
 namespace orch {
 
+struct GuardLimits {
+  std::int64_t budget_bytes = 0;  // the worker's resident memory limit; 0 = none
+  double timeout_s = 0;           // wall-clock limit; 0 = none
+  std::string cgroup_name;        // a memory cgroup is tried when set (and budget > 0)
+};
+
+// Where the budget or the run was stopped, as recorded in runs.stop_layer.
+inline constexpr const char* kLayerCgroup = "cgroup";        // the kernel's OOM killer
+inline constexpr const char* kLayerWatchdog = "watchdog";    // the host's sampler
+inline constexpr const char* kLayerAllocator = "allocator";  // the backend, in the worker
+inline constexpr const char* kLayerTimeout = "timeout";
+inline constexpr const char* kLayerInterrupt = "interrupt";
+
 struct GuardResult {
-  std::string status;              // ok | failed | crashed
+  std::string status;              // ok | oom | timeout | crashed | failed | interrupted
+  std::string stop_layer;          // set for oom, timeout and interrupted
   double wall_s = 0;               // fork to exit
   std::int64_t peak_rss_bytes = 0; // the worker's peak resident memory
-  std::optional<int> exit_signal;  // the signal that killed the worker
+  std::optional<int> exit_signal;  // the signal that ended the worker
   std::string error;               // why it did not end ok, for people
+  bool cgroup_used = false;        // whether the kernel layer was in place
+  std::string cgroup_unavailable;  // why not, when it was wanted
 };
 
 // Called in the child with the write end of the event pipe; returns the exit code.
@@ -26,7 +49,9 @@ using WorkerMain = std::function<int(int event_fd)>;
 using EventHandler = std::function<void(const WorkerEvent&)>;
 
 // Forks, runs `worker` in the child, delivers each event to `on_event` in the parent as
-// it arrives, and waits for the child. Never throws for anything the child does.
-GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event);
+// it arrives, enforces `limits`, and waits for the child. Never throws for anything the
+// child does. Stops the worker (status interrupted) when interrupt_requested().
+GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event,
+                        const GuardLimits& limits = {});
 
 }  // namespace orch

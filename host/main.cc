@@ -41,13 +41,39 @@ int main(int argc, char** argv) {
   auto add_file = [](CLI::App& cmd, orch::Options& o) {
     cmd.add_option("file", o.file, "experiment file (TOML)")->required();
   };
+  auto add_budget = [](CLI::App& cmd, orch::Options& o) {
+    cmd.add_option("--memory-limit", o.memory_limit,
+                   "memory budget per run, e.g. 6GiB, 512MiB or 80% (overrides the file)");
+  };
   auto add_experiment = [](CLI::App& cmd, orch::Options& o) {
     cmd.add_option("-e,--experiment", o.experiment, "experiment name (default: the latest)");
   };
   const std::vector<Subcommand> subcommands = {
       {"run", "run an experiment file's sweep (skips runs that already finished ok)",
-       orch::run_command, add_file},
-      {"plan", "show the runs a sweep expands to; runs nothing", orch::plan_command, add_file},
+       orch::run_command,
+       [&](CLI::App& cmd, orch::Options& o) {
+         add_file(cmd, o);
+         add_budget(cmd, o);
+         cmd.add_flag("--run-infeasible", o.run_infeasible,
+                      "also run batch sizes at least as large as one that ran out of memory");
+       }},
+      {"plan", "show the runs a sweep expands to; runs nothing", orch::plan_command,
+       [&](CLI::App& cmd, orch::Options& o) {
+         add_file(cmd, o);
+         add_budget(cmd, o);
+       }},
+      {"probe", "find the largest batch size that fits the memory budget", orch::probe_command,
+       [&](CLI::App& cmd, orch::Options& o) {
+         add_file(cmd, o);
+         add_budget(cmd, o);
+         cmd.add_option("--start", o.probe_start, "first batch size tried")
+             ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
+             ->capture_default_str();
+         cmd.add_option("--steps", o.probe_steps, "optimizer steps per trial")
+             ->check(CLI::Range(std::int64_t{1}, std::int64_t{10000}))
+             ->capture_default_str();
+         cmd.add_flag("--again", o.probe_again, "probe even when an answer is stored");
+       }},
       {"plugins", "list the plugins found and their parameters", orch::plugins_command,
        [](CLI::App&, orch::Options&) {}},
       {"report", "table of an experiment's runs and the best one", orch::report_command,

@@ -1,20 +1,122 @@
 #include "host/scheduler.h"
 
+#include <signal.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "host/guard.h"
 #include "host/machine.h"
+#include "host/memory_budget.h"
+#include "host/probe.h"
 #include "host/sweep.h"
 #include "host/table.h"
+#include "host/user_error.h"
 #include "host/worker.h"
 
 namespace orch {
+namespace {
 
-storage::RunRecord to_run_record(const RunSpec& run) {
+std::string this_hostname() {
+  utsname name{};
+  return ::uname(&name) == 0 ? name.nodename : "";
+}
+
+bool process_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+// What this host process holds resident; every forked worker starts with about as much.
+std::int64_t host_resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+std::int64_t train_int(const RunSpec& run, const char* name) {
+  return std::get<std::int64_t>(run.sections.at("train").values.at(name));
+}
+
+// Runs left pending or running by an orch that is gone (killed, machine rebooted) are
+// interrupted; they run again like any run that did not finish ok.
+void recover_abandoned_runs(storage::Store& store, const std::string& name,
+                            std::ostream& progress) {
+  const std::string here = this_hostname();
+  int recovered = 0;
+  for (const auto& run : store.unfinished_runs(name)) {
+    if (run.hostname != here || process_alive(run.host_pid)) continue;
+    store.finish_run(run.run_id, {"interrupted", 0, 0, std::nullopt,
+                                  "the orch process (pid " + std::to_string(run.host_pid) +
+                                      ") running it stopped before it finished",
+                                  kLayerInterrupt});
+    ++recovered;
+  }
+  if (recovered > 0) {
+    progress << recovered << " run(s) left unfinished by an orch that was stopped are marked "
+             << "interrupted and run again\n";
+  }
+}
+
+RunSpec halved(const RunSpec& run) {
+  RunSpec smaller = run;
+  auto& train = smaller.sections["train"].values;
+  train["batch_size"] = std::max<std::int64_t>(1, train_int(run, "batch_size") / 2);
+  train["accumulation_steps"] = train_int(run, "accumulation_steps") * 2;
+  return smaller;
+}
+
+std::string halving_note(const RunSpec& run) {
+  return "halved to train.batch_size=" + std::to_string(train_int(run, "batch_size")) +
+         " x " + std::to_string(train_int(run, "accumulation_steps")) + " accumulation steps";
+}
+
+// Sets train.batch_size of every run from the probe answer of its memory key.
+void resolve_auto_batch_sizes(std::vector<RunSpec>& runs, const PluginCatalog& catalog,
+                              storage::Store& store, const SweepOptions& options,
+                              std::ostream& progress) {
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> answers;
+  for (auto& run : runs) {
+    std::int64_t budget = run_budget(run);
+    auto key = std::make_pair(memory_key(run), budget);
+    if (!answers.count(key)) {
+      progress << "batch_size = \"auto\": probing the largest batch that fits in "
+               << describe_bytes(budget) << "\n";
+      ProbeOptions probe_options;
+      probe_options.cgroup_prefix = options.cgroup_prefix;
+      ProbeResult result = probe_batch_size(run, catalog, store, budget, probe_options, progress);
+      if (result.max_batch_size == 0) {
+        throw UserError("batch_size = \"auto\": not even batch size 1 fits in the budget of " +
+                        describe_bytes(budget) + "; raise train.memory_limit");
+      }
+      progress << render_probe(result, budget);
+      answers[key] = result.max_batch_size;
+    }
+    run.sections["train"].values["batch_size"] = answers[key];
+    run.swept.insert(run.swept.begin(), {"train.batch_size", answers[key]});
+    run.key = run_key(run.flat_params(), run.seed, run.repeat);
+  }
+}
+
+}  // namespace
+
+std::int64_t run_budget(const RunSpec& run) {
+  const auto& limit = std::get<std::string>(run.sections.at("train").values.at("memory_limit"));
+  MachineMemory machine = read_machine_memory();
+  return limit.empty() ? default_budget(machine) : parse_budget(limit, machine, "train.memory_limit");
+}
+
+storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
+                                 const std::string& note) {
   storage::RunRecord record;
   record.run_key = run.key;
-  record.swept = run.swept_text();
+  record.swept = run.swept_text() + (note.empty() ? "" : " (" + note + ")");
   record.repeat = run.repeat;
+  record.memory_key = memory_key(run);
+  record.budget_bytes = budget_bytes;
+  record.batch_size = train_int(run, "batch_size");
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [key, value] : run.flat_params()) {
     storage::ParamRecord param{key, "", std::nullopt};
@@ -39,9 +141,27 @@ storage::RunRecord to_run_record(const RunSpec& run) {
   return record;
 }
 
-SweepTally run_sweep(const Experiment& experiment, const std::vector<RunSpec>& runs,
+SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                      const PluginCatalog& catalog, storage::Store& store,
-                     std::ostream& progress) {
+                     const SweepOptions& options, std::ostream& progress) {
+  // A budget below what a worker holds before training would fail every run.
+  const std::int64_t baseline = host_resident_bytes();
+  for (const auto& run : runs) {
+    std::int64_t budget = run_budget(run);
+    if (budget <= baseline * 5 / 4) {
+      throw UserError("the memory budget of " + describe_bytes(budget) +
+                      " is below what a worker holds before training starts (" +
+                      describe_bytes(baseline) + ": LibTorch and the plugins); set "
+                      "train.memory_limit or --memory-limit to at least " +
+                      describe_bytes(baseline * 2));
+    }
+  }
+
+  recover_abandoned_runs(store, experiment.name, progress);
+  if (experiment.auto_batch_size) {
+    resolve_auto_batch_sizes(runs, catalog, store, options, progress);
+  }
+
   SweepTally tally;
   tally.planned = static_cast<int>(runs.size());
   std::vector<const RunSpec*> pending;
@@ -59,21 +179,21 @@ SweepTally run_sweep(const Experiment& experiment, const std::vector<RunSpec>& r
   }
   if (pending.empty()) return tally;
 
-  storage::ExperimentRecord header{experiment.name, experiment.file, experiment.text,
-                                   stable_hash(experiment.text), describe_machine_json()};
+  storage::ExperimentRecord header{experiment.name, experiment.file,
+                                   experiment.text, stable_hash(experiment.text),
+                                   describe_machine_json(), static_cast<int>(::getpid()),
+                                   this_hostname()};
   std::int64_t experiment_id = store.begin_experiment(header);
   std::vector<storage::RunRecord> records;
-  for (const auto* run : pending) records.push_back(to_run_record(*run));
+  for (const auto* run : pending) records.push_back(to_run_record(*run, run_budget(*run)));
   std::vector<std::int64_t> ids = store.add_runs(experiment_id, records);
 
-  for (size_t i = 0; i < pending.size(); ++i) {
-    const RunSpec& run = *pending[i];
-    std::int64_t run_id = ids[i];
-    progress << "[" << (i + 1) << "/" << pending.size() << "] run " << run_id << "  "
-             << run.swept_text() << (experiment.repeats > 1 ? "  repeat " + std::to_string(run.repeat) : "")
-             << std::flush;
-
+  // Runs one attempt of `run` as row `run_id` and records its outcome.
+  auto attempt = [&](const RunSpec& run, std::int64_t run_id, std::int64_t budget) {
     storage::EpochRecord last_epoch;
+    GuardLimits limits{budget,
+                       std::get<double>(run.sections.at("train").values.at("timeout")),
+                       options.cgroup_prefix + "-run-" + std::to_string(run_id)};
     GuardResult result = run_guarded(
         [&](int event_fd) { return run_worker(run, catalog, event_fd); },
         [&](const WorkerEvent& event) {
@@ -83,18 +203,81 @@ SweepTally run_sweep(const Experiment& experiment, const std::vector<RunSpec>& r
             store.record_epoch(run_id, event.epoch);
             last_epoch = event.epoch;
           }
-        });
+        },
+        limits);
     store.finish_run(run_id, {result.status, result.wall_s, result.peak_rss_bytes,
-                              result.exit_signal, result.error});
+                              result.exit_signal, result.error, result.stop_layer});
+    if (result.status == "ok") {
+      progress << "  ok  " << format_fixed(result.wall_s, 2) << " s, "
+               << format_fixed(last_epoch.samples_per_s, 0) << " samples/s, val acc "
+               << format_fixed(last_epoch.val_accuracy, 3) << ", peak "
+               << describe_bytes(result.peak_rss_bytes) << "\n";
+    } else {
+      progress << "  " << result.status << ": " << result.error << "\n";
+    }
+    return result;
+  };
+  auto give_up_on_rest = [&](size_t from, const char* status, const std::string& why) {
+    for (size_t j = from; j < pending.size(); ++j) {
+      store.finish_run(ids[j], {status, 0, 0, std::nullopt, why, ""});
+    }
+  };
+
+  for (size_t i = 0; i < pending.size(); ++i) {
+    RunSpec run = *pending[i];
+    std::int64_t run_id = ids[i];
+    const std::int64_t budget = run_budget(run);
+    const auto& on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
+    progress << "[" << (i + 1) << "/" << pending.size() << "] run " << run_id << "  "
+             << run.swept_text()
+             << (experiment.repeats > 1 ? "  repeat " + std::to_string(run.repeat) : "")
+             << std::flush;
+
+    // A batch at least as large as one that already ran out of memory with the same
+    // model, data, backend and budget would run out again: skip it, or halve first.
+    auto known_oom = store.smallest_oom_batch(memory_key(run), budget);
+    if (known_oom && train_int(run, "batch_size") >= *known_oom && !options.run_infeasible) {
+      std::string why = "infeasible: train.batch_size=" +
+                        std::to_string(train_int(run, "batch_size")) + " >= " +
+                        std::to_string(*known_oom) +
+                        ", which ran out of memory with the same model, data, backend and "
+                        "budget (--run-infeasible runs it anyway)";
+      store.finish_run(run_id, {"skipped", 0, 0, std::nullopt, why, ""});
+      progress << "  skipped: " << why << "\n";
+      if (on_oom != "halve" || train_int(run, "batch_size") == 1) {
+        ++tally.not_ok;
+        continue;
+      }
+      while (train_int(run, "batch_size") >= *known_oom && train_int(run, "batch_size") > 1) {
+        run = halved(run);
+      }
+      run_id = store.add_runs(experiment_id, {to_run_record(run, budget, halving_note(run))})[0];
+      progress << "  retry as run " << run_id << ": " << halving_note(run) << std::flush;
+    }
+
+    GuardResult result = attempt(run, run_id, budget);
+    while (result.status == "oom" && on_oom == "halve" && train_int(run, "batch_size") > 1) {
+      run = halved(run);
+      run_id = store.add_runs(experiment_id, {to_run_record(run, budget, halving_note(run))})[0];
+      progress << "  retry as run " << run_id << ": " << halving_note(run) << std::flush;
+      result = attempt(run, run_id, budget);
+    }
 
     if (result.status == "ok") {
       ++tally.ok;
-      progress << "  ok  " << format_fixed(result.wall_s, 2) << " s, "
-               << format_fixed(last_epoch.samples_per_s, 0) << " samples/s, val acc "
-               << format_fixed(last_epoch.val_accuracy, 3) << "\n";
     } else {
       ++tally.not_ok;
-      progress << "  " << result.status << ": " << result.error << "\n";
+    }
+    if (result.status == "interrupted") {
+      tally.interrupted = true;
+      give_up_on_rest(i + 1, "interrupted", "not started: the sweep was interrupted");
+      break;
+    }
+    if (result.status == "oom" && on_oom == "stop") {
+      give_up_on_rest(i + 1, "skipped", "not started: the sweep stopped after an "
+                                        "out-of-memory run (on_oom = \"stop\")");
+      progress << "on_oom = \"stop\": the sweep stops here\n";
+      break;
     }
   }
   return tally;

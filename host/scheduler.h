@@ -1,8 +1,10 @@
-// Runs the pending runs of a sweep one after another, each in its own guarded worker,
-// and records everything they report. The host is the database's only writer.
+// Runs the pending runs of a sweep one after another, each in its own guarded worker
+// inside its memory budget, records everything they report, and applies the experiment's
+// out-of-memory policy. The host is the database's only writer.
 #pragma once
 
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "host/experiment.h"
@@ -12,20 +14,32 @@
 
 namespace orch {
 
+struct SweepOptions {
+  bool run_infeasible = false;  // run batch sizes known to run out of memory anyway
+  std::string cgroup_prefix;    // names the workers' memory cgroups
+};
+
 struct SweepTally {
   int planned = 0;
   int skipped = 0;  // finished ok before: resumed past
   int ok = 0;
   int not_ok = 0;
+  bool interrupted = false;
 };
 
-// Runs that already finished ok under this experiment's name are skipped (resume).
-// Progress goes to `progress`, one line per run.
-SweepTally run_sweep(const Experiment& experiment, const std::vector<RunSpec>& runs,
+// Runs that already finished ok under this experiment's name are skipped (resume); runs
+// an earlier, killed orch left behind are marked interrupted and run again.
+// Progress goes to `progress`, one line per run. Throws UserError for a budget that
+// cannot work, before anything is written.
+SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                      const PluginCatalog& catalog, storage::Store& store,
-                     std::ostream& progress);
+                     const SweepOptions& options, std::ostream& progress);
+
+// The budget of a run in bytes: its train.memory_limit, or the default share of memory.
+std::int64_t run_budget(const RunSpec& run);
 
 // The database record of a run's plan: its key, swept values and resolved parameters.
-storage::RunRecord to_run_record(const RunSpec& run);
+storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
+                                 const std::string& note = "");
 
 }  // namespace orch

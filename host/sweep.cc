@@ -44,6 +44,19 @@ std::string stable_hash(const std::string& text) {
   return hex;
 }
 
+std::string memory_key(const RunSpec& run) {
+  static const char* const kIgnored[] = {"train.batch_size", "train.accumulation_steps",
+                                         "train.epochs", "train.lr", "train.warmup_steps",
+                                         "train.timeout", "train.on_oom", "train.memory_limit"};
+  std::string canonical;
+  for (const auto& [key, value] : run.flat_params()) {
+    bool ignored = false;
+    for (const char* name : kIgnored) ignored = ignored || key == name;
+    if (!ignored) canonical += key + "=" + to_toml(value) + "\n";
+  }
+  return stable_hash(canonical);
+}
+
 std::vector<RunSpec> expand_sweep(const Experiment& experiment) {
   // Odometer over the axes: digit i picks a value of axis i, the last digit turns fastest.
   size_t combinations = 1;

@@ -12,6 +12,10 @@ namespace orch {
 
 std::vector<RunSpec> expand_sweep(const Experiment& experiment);
 
+// Runs with equal memory keys need the same memory per sample: everything but the batch
+// size and what does not touch memory (epochs, learning rate, seeds, limits) is equal.
+std::string memory_key(const RunSpec& run);
+
 // 16 hex digits of FNV-1a: the same text gives the same hash on every machine and build.
 std::string stable_hash(const std::string& text);
 

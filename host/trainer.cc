@@ -81,6 +81,7 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
   const std::int64_t warmup_steps = std::min(options.warmup_steps, steps_per_epoch - 1);
   std::int64_t step = 0;
 
+  const std::int64_t accumulate = std::max<std::int64_t>(1, options.accumulation_steps);
   for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
     storage::EpochRecord record;
     record.epoch = static_cast<int>(epoch);
@@ -90,19 +91,26 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
     backend.synchronize();
     auto epoch_start = Clock::now();
     auto timed_start = epoch_start;
+    std::int64_t micro = 0;  // batches since the last optimizer step
+    optimizer->zero_grad();
     for (std::int64_t start = 0; start < info.train_size; start += options.batch_size) {
       std::int64_t n = std::min(options.batch_size, info.train_size - start);
       Batch batch = to_device(dataset.batch(Split::kTrain, order.slice(0, start, start + n)),
                               backend.device());
-      optimizer->zero_grad();
       torch::Tensor output = model.forward(batch);
       torch::Tensor loss = model.loss(output, batch);
-      loss.backward();
-      optimizer->step();
+      (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
+      bool last_batch = start + n >= info.train_size;
+      if (++micro == accumulate || last_batch) {
+        optimizer->step();
+        optimizer->zero_grad();
+        micro = 0;
+      }
       // .item() waits for the step; metrics come from the same forward pass.
       train_totals.add(loss.item<double>(), model.evaluate(output.detach(), batch), n);
       ++record.steps;
       ++step;
+      if (options.max_steps > 0 && step >= options.max_steps * accumulate) break;
       if (step <= warmup_steps) {
         backend.synchronize();
         timed_start = Clock::now();
@@ -116,6 +124,10 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
     record.samples_per_s = record.seconds > 0 ? record.timed_samples / record.seconds : 0;
     record.train_loss = train_totals.mean_loss();
     record.train_accuracy = train_totals.mean_accuracy();
+    if (options.max_steps > 0) {
+      on_epoch(record);  // a memory trial: no validation, one partial epoch
+      return;
+    }
 
     auto val_start = Clock::now();
     Totals val_totals;

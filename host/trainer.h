@@ -21,6 +21,11 @@ struct TrainOptions {
   double lr = 1e-3;
   std::int64_t warmup_steps = 3;
   std::int64_t seed = 0;
+  // Gradients of this many batches are summed before each optimizer step, so that
+  // batch_size x accumulation_steps samples make one update.
+  std::int64_t accumulation_steps = 1;
+  // A memory trial: stop after this many optimizer steps and skip validation; 0 = off.
+  std::int64_t max_steps = 0;
 };
 
 using EpochCallback = std::function<void(const storage::EpochRecord&)>;

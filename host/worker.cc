@@ -21,6 +21,7 @@ TrainOptions train_options(const RunSpec& run) {
   o.optimizer = p.Str("optimizer");
   o.lr = p.Real("lr");
   o.warmup_steps = p.Int("warmup_steps");
+  o.accumulation_steps = p.Int("accumulation_steps");
   o.seed = run.seed;
   return o;
 }
@@ -35,7 +36,8 @@ T* require(T* made, const char* kind, const std::string& name) {
 
 }  // namespace
 
-int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd) {
+int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
+               std::int64_t max_steps) {
   EventWriter events(event_fd);
   std::unique_ptr<Backend> backend;
   try {
@@ -43,21 +45,24 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd) {
     backend = catalog.find(PluginKind::kBackend, backend_name)->make_backend(run.params("backend"));
     require(backend.get(), "backend", backend_name);
 
-    WorkerEvent started{WorkerEvent::Kind::kStarted};
-    started.pid = static_cast<int>(::getpid());
-    started.backend = backend->describe();
-    events.send(started);
-
     const auto& dataset_name = run.plugin("dataset");
     auto dataset =
         catalog.find(PluginKind::kDataset, dataset_name)->make_dataset(run.params("dataset"));
     require(dataset.get(), "dataset", dataset_name);
+
+    WorkerEvent started{WorkerEvent::Kind::kStarted};
+    started.pid = static_cast<int>(::getpid());
+    started.backend = backend->describe();
+    started.train_size = dataset->info().train_size;
+    events.send(started);
     const auto& model_name = run.plugin("model");
     auto model = catalog.find(PluginKind::kModel, model_name)
                      ->make_model(run.params("model"), dataset->info());
     require(model.get(), "model", model_name);
 
-    train(*backend, *dataset, *model, train_options(run), [&](const storage::EpochRecord& e) {
+    TrainOptions options = train_options(run);
+    options.max_steps = max_steps;
+    train(*backend, *dataset, *model, options, [&](const storage::EpochRecord& e) {
       WorkerEvent epoch{WorkerEvent::Kind::kEpoch};
       epoch.epoch = e;
       events.send(epoch);

@@ -8,6 +8,8 @@
 
 namespace orch {
 
-int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd);
+// max_steps > 0 makes it a memory trial: that many optimizer steps, no validation.
+int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
+               std::int64_t max_steps = 0);
 
 }  // namespace orch

@@ -28,6 +28,7 @@ std::string encode_event(const WorkerEvent& event) {
     case WorkerEvent::Kind::kStarted:
       out["pid"] = event.pid;
       out["backend"] = event.backend;
+      out["train_size"] = event.train_size;
       break;
     case WorkerEvent::Kind::kEpoch: {
       const auto& e = event.epoch;
@@ -67,6 +68,7 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       event.kind = WorkerEvent::Kind::kStarted;
       event.pid = in.value("pid", 0);
       event.backend = in.value("backend", "");
+      event.train_size = in.value("train_size", std::int64_t{0});
     } else if (kind == "epoch") {
       event.kind = WorkerEvent::Kind::kEpoch;
       auto& e = event.epoch;

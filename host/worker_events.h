@@ -15,6 +15,7 @@ struct WorkerEvent {
   Kind kind = Kind::kError;
   int pid = 0;                         // started
   std::string backend;                 // started: the backend's own description
+  std::int64_t train_size = 0;         // started: training samples in the dataset
   storage::EpochRecord epoch;          // epoch
   std::int64_t peak_rss_bytes = 0;     // finished, error
   std::string message;                 // error

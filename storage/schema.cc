@@ -3,6 +3,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <iterator>
+#include <stdexcept>
+#include <string>
 
 #include "storage/store.h"
 
@@ -88,10 +90,72 @@ LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
            FROM epochs GROUP BY run_id) agg ON agg.run_id = r.id
 LEFT JOIN epochs last ON last.run_id = r.id AND last.epoch = agg.last_epoch;
 )sql",
+    // 1 -> 2: memory keys and budgets on runs, the probe tables, the host that ran an experiment.
+    R"sql(
+DROP VIEW run_summary;
+ALTER TABLE experiments ADD COLUMN host_pid INTEGER;
+ALTER TABLE experiments ADD COLUMN hostname TEXT;
+ALTER TABLE runs ADD COLUMN memory_key TEXT;
+ALTER TABLE runs ADD COLUMN budget_bytes INTEGER;
+ALTER TABLE runs ADD COLUMN batch_size INTEGER;
+ALTER TABLE runs ADD COLUMN stop_layer TEXT;
+CREATE INDEX runs_memory_key_budget ON runs(memory_key, budget_bytes);
+CREATE TABLE probe_trials(
+  id INTEGER PRIMARY KEY,
+  memory_key TEXT NOT NULL,
+  budget_bytes INTEGER NOT NULL,
+  batch_size INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  peak_rss_bytes INTEGER,
+  stop_layer TEXT,
+  error TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX probe_trials_memory_key_budget ON probe_trials(memory_key, budget_bytes);
+CREATE TABLE probe_answers(
+  memory_key TEXT NOT NULL,
+  budget_bytes INTEGER NOT NULL,
+  max_batch_size INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY(memory_key, budget_bytes)
+);
+CREATE VIEW run_summary AS
+SELECT e.name AS experiment,
+       r.id AS run_id,
+       r.run_key,
+       r.swept,
+       r.repeat,
+       r.attempt,
+       r.status,
+       COALESCE(agg.epochs, 0) AS epochs,
+       r.wall_s,
+       agg.epoch_s,
+       agg.samples_per_s,
+       last.train_loss,
+       last.val_accuracy,
+       r.peak_rss_bytes,
+       r.error,
+       r.batch_size,
+       r.stop_layer
+FROM runs r
+JOIN experiments e ON e.id = r.experiment_id
+LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
+                  AVG(samples_per_s) AS samples_per_s, MAX(epoch) AS last_epoch
+           FROM epochs GROUP BY run_id) agg ON agg.run_id = r.id
+LEFT JOIN epochs last ON last.run_id = r.id AND last.epoch = agg.last_epoch;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 
 }  // namespace
+
+const char* migration_sql(int from_version) {
+  if (from_version < 0 || from_version >= kSchemaVersion) {
+    throw std::out_of_range("no migration step from schema version " +
+                            std::to_string(from_version));
+  }
+  return kMigrations[from_version];
+}
 
 void configure_connection(SQLite::Database& db) {
   db.setBusyTimeout(kBusyTimeoutMs);
@@ -114,7 +178,7 @@ void migrate(SQLite::Database& db, const std::string& path) {
                      "); use a newer orch or another --db file");
   }
   for (; version < kSchemaVersion; ++version) {
-    db.exec(kMigrations[version]);
+    db.exec(migration_sql(version));
     db.exec("PRAGMA user_version = " + std::to_string(version + 1));
   }
   transaction.commit();

@@ -16,6 +16,10 @@ void configure_connection(SQLite::Database& db);
 
 int read_user_version(SQLite::Database& db);
 
+// The SQL that takes a database from from_version to from_version + 1, so tests can build
+// a database exactly as an older orch left it. Throws std::out_of_range for other versions.
+const char* migration_sql(int from_version);
+
 // Brings the database to kSchemaVersion. Throws StoreError naming path when the file
 // was written by a newer orch.
 void migrate(SQLite::Database& db, const std::string& path);

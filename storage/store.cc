@@ -33,6 +33,15 @@ void bind_text_or_null(SQLite::Statement& statement, int index, const std::strin
   }
 }
 
+// Zero means "not known" for pids and batch sizes; NULL keeps it out of MIN() and IS NULL works.
+void bind_positive_or_null(SQLite::Statement& statement, int index, std::int64_t value) {
+  if (value > 0) {
+    statement.bind(index, value);
+  } else {
+    statement.bind(index);
+  }
+}
+
 std::string text_of(const SQLite::Column& column) {
   return column.isNull() ? std::string() : column.getString();
 }
@@ -88,13 +97,16 @@ std::int64_t Store::begin_experiment(const ExperimentRecord& experiment) {
   return guarded(path_, "record experiment '" + experiment.name + "'", [&] {
     SQLite::Statement insert(*db_,
                              std::string("INSERT INTO experiments(name, file_path, file_text, "
-                                         "file_hash, created_at, host) VALUES(?, ?, ?, ?, ") +
-                                 kNow + ", ?)");
+                                         "file_hash, created_at, host, host_pid, hostname) "
+                                         "VALUES(?, ?, ?, ?, ") +
+                                 kNow + ", ?, ?, ?)");
     insert.bind(1, experiment.name);
     bind_text_or_null(insert, 2, experiment.file_path);
     bind_text_or_null(insert, 3, experiment.file_text);
     bind_text_or_null(insert, 4, experiment.file_hash);
     bind_text_or_null(insert, 5, experiment.host_json);
+    bind_positive_or_null(insert, 6, experiment.host_pid);
+    bind_text_or_null(insert, 7, experiment.hostname);
     insert.exec();
     return db_->getLastInsertRowid();
   });
@@ -132,7 +144,8 @@ std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
     SQLite::Statement insert_run(
         *db_,
         "INSERT INTO runs(experiment_id, run_key, swept, repeat, params, status, attempt, "
-        "parent_run_id) VALUES(?, ?, ?, ?, ?, 'pending', ?, ?)");
+        "parent_run_id, memory_key, budget_bytes, batch_size) "
+        "VALUES(?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
     SQLite::Statement insert_param(
         *db_, "INSERT INTO params(run_id, key, value_text, value_num) VALUES(?, ?, ?, ?)");
 
@@ -158,6 +171,10 @@ std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
         insert_run.bind(6, 1);
         insert_run.bind(7);
       }
+      bind_text_or_null(insert_run, 8, run.memory_key);
+      // A budget of 0 is a real answer (no budget), so it is stored and matched as given.
+      insert_run.bind(9, run.budget_bytes);
+      bind_positive_or_null(insert_run, 10, run.batch_size);
       insert_run.exec();
       const std::int64_t run_id = db_->getLastInsertRowid();
       ids.push_back(run_id);
@@ -221,7 +238,8 @@ void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
   guarded(path_, "record the outcome of run " + std::to_string(run_id), [&] {
     SQLite::Statement update(
         *db_, std::string("UPDATE runs SET status = ?, finished_at = ") + kNow +
-                  ", wall_s = ?, peak_rss_bytes = ?, exit_signal = ?, error = ? WHERE id = ?");
+                  ", wall_s = ?, peak_rss_bytes = ?, exit_signal = ?, error = ?, stop_layer = ? "
+                  "WHERE id = ?");
     update.bind(1, outcome.status);
     update.bind(2, outcome.wall_s);
     update.bind(3, outcome.peak_rss_bytes);
@@ -231,9 +249,125 @@ void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
       update.bind(4);
     }
     bind_text_or_null(update, 5, outcome.error);
-    update.bind(6, run_id);
+    bind_text_or_null(update, 6, outcome.stop_layer);
+    update.bind(7, run_id);
     update.exec();
     expect_one_change(update, run_id, path_);
+  });
+}
+
+std::vector<UnfinishedRun> Store::unfinished_runs(const std::string& experiment_name) {
+  return guarded(path_, "read the unfinished runs of experiment '" + experiment_name + "'", [&] {
+    SQLite::Statement query(*db_,
+                            "SELECT r.id, r.status, e.host_pid, e.hostname FROM runs r "
+                            "JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? "
+                            "AND r.status IN ('pending', 'running') ORDER BY r.id");
+    query.bind(1, experiment_name);
+    std::vector<UnfinishedRun> runs;
+    while (query.executeStep()) {
+      UnfinishedRun run;
+      run.run_id = query.getColumn(0).getInt64();
+      run.status = text_of(query.getColumn(1));
+      run.host_pid = query.getColumn(2).getInt();
+      run.hostname = text_of(query.getColumn(3));
+      runs.push_back(std::move(run));
+    }
+    return runs;
+  });
+}
+
+std::optional<std::int64_t> Store::smallest_oom_batch(const std::string& memory_key,
+                                                      std::int64_t budget_bytes) {
+  const std::string action = "look up out-of-memory runs of memory key '" + memory_key +
+                             "' and budget " + std::to_string(budget_bytes);
+  return guarded(path_, action, [&]() -> std::optional<std::int64_t> {
+    SQLite::Statement query(*db_,
+                            "SELECT MIN(batch_size) FROM runs WHERE memory_key = ? "
+                            "AND budget_bytes = ? AND status = 'oom'");
+    query.bind(1, memory_key);
+    query.bind(2, budget_bytes);
+    query.executeStep();
+    if (query.getColumn(0).isNull()) return std::nullopt;
+    return query.getColumn(0).getInt64();
+  });
+}
+
+void Store::record_probe_trial(const ProbeTrial& trial) {
+  const std::string action = "record a probe trial of memory key '" + trial.memory_key +
+                             "' at batch size " + std::to_string(trial.batch_size);
+  guarded(path_, action, [&] {
+    SQLite::Statement insert(
+        *db_,
+        std::string("INSERT INTO probe_trials(memory_key, budget_bytes, batch_size, status, "
+                    "peak_rss_bytes, stop_layer, error, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ") +
+            kNow + ")");
+    insert.bind(1, trial.memory_key);
+    insert.bind(2, trial.budget_bytes);
+    insert.bind(3, trial.batch_size);
+    insert.bind(4, trial.status);
+    insert.bind(5, trial.peak_rss_bytes);
+    bind_text_or_null(insert, 6, trial.stop_layer);
+    bind_text_or_null(insert, 7, trial.error);
+    insert.exec();
+  });
+}
+
+void Store::record_probe_answer(const std::string& memory_key, std::int64_t budget_bytes,
+                                std::int64_t max_batch_size) {
+  const std::string action = "record the probe answer for memory key '" + memory_key +
+                             "' and budget " + std::to_string(budget_bytes);
+  guarded(path_, action, [&] {
+    SQLite::Statement insert(
+        *db_,
+        std::string("INSERT OR REPLACE INTO probe_answers(memory_key, budget_bytes, "
+                    "max_batch_size, created_at) VALUES(?, ?, ?, ") +
+            kNow + ")");
+    insert.bind(1, memory_key);
+    insert.bind(2, budget_bytes);
+    insert.bind(3, max_batch_size);
+    insert.exec();
+  });
+}
+
+std::optional<std::int64_t> Store::probe_answer(const std::string& memory_key,
+                                                std::int64_t budget_bytes) {
+  const std::string action = "read the probe answer for memory key '" + memory_key +
+                             "' and budget " + std::to_string(budget_bytes);
+  return guarded(path_, action, [&]() -> std::optional<std::int64_t> {
+    SQLite::Statement query(*db_,
+                            "SELECT max_batch_size FROM probe_answers WHERE memory_key = ? "
+                            "AND budget_bytes = ?");
+    query.bind(1, memory_key);
+    query.bind(2, budget_bytes);
+    if (!query.executeStep()) return std::nullopt;
+    return query.getColumn(0).getInt64();
+  });
+}
+
+std::vector<ProbeTrial> Store::probe_trials(const std::string& memory_key,
+                                            std::int64_t budget_bytes) {
+  const std::string action = "read the probe trials of memory key '" + memory_key +
+                             "' and budget " + std::to_string(budget_bytes);
+  return guarded(path_, action, [&] {
+    SQLite::Statement query(*db_,
+                            "SELECT memory_key, budget_bytes, batch_size, status, peak_rss_bytes, "
+                            "stop_layer, error FROM probe_trials WHERE memory_key = ? "
+                            "AND budget_bytes = ? ORDER BY id");
+    query.bind(1, memory_key);
+    query.bind(2, budget_bytes);
+    std::vector<ProbeTrial> trials;
+    while (query.executeStep()) {
+      ProbeTrial trial;
+      trial.memory_key = text_of(query.getColumn(0));
+      trial.budget_bytes = query.getColumn(1).getInt64();
+      trial.batch_size = query.getColumn(2).getInt64();
+      trial.status = text_of(query.getColumn(3));
+      trial.peak_rss_bytes = query.getColumn(4).getInt64();
+      trial.stop_layer = text_of(query.getColumn(5));
+      trial.error = text_of(query.getColumn(6));
+      trials.push_back(std::move(trial));
+    }
+    return trials;
   });
 }
 
@@ -242,7 +376,8 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
     SQLite::Statement query(
         *db_,
         "SELECT run_id, run_key, swept, repeat, attempt, status, epochs, wall_s, epoch_s, "
-        "samples_per_s, train_loss, val_accuracy, peak_rss_bytes, error FROM run_summary "
+        "samples_per_s, train_loss, val_accuracy, peak_rss_bytes, error, batch_size, stop_layer "
+        "FROM run_summary "
         "WHERE run_id IN (SELECT MAX(r.id) FROM runs r JOIN experiments e "
         "ON e.id = r.experiment_id WHERE e.name = ? GROUP BY r.run_key) ORDER BY run_id");
     query.bind(1, experiment_name);
@@ -263,6 +398,8 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.val_accuracy = query.getColumn(11).getDouble();
       s.peak_rss_bytes = query.getColumn(12).getInt64();
       s.error = text_of(query.getColumn(13));
+      s.batch_size = query.getColumn(14).getInt64();
+      s.stop_layer = text_of(query.getColumn(15));
       summaries.push_back(std::move(s));
     }
     return summaries;

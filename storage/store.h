@@ -21,7 +21,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct ExperimentRecord {
   std::string name;
@@ -29,6 +29,8 @@ struct ExperimentRecord {
   std::string file_text;
   std::string file_hash;
   std::string host_json;  // machine and software description, a JSON object
+  int host_pid = 0;       // the orch process that ran it, to tell abandoned runs
+  std::string hostname;
 };
 
 // One resolved parameter of a run, e.g. key "train.batch_size". value_num is set
@@ -45,6 +47,11 @@ struct RunRecord {
   std::vector<ParamRecord> params;
   std::string swept;        // the swept values, "train.batch_size=4 train.epochs=2"
   int repeat = 0;
+  // Runs with equal memory keys differ only in what does not change memory per step
+  // (batch size aside): the same model, data shape, backend and optimizer.
+  std::string memory_key;
+  std::int64_t budget_bytes = 0;  // the memory budget the run was given
+  std::int64_t batch_size = 0;    // train.batch_size as run (halving changes it)
 };
 
 struct EpochRecord {
@@ -62,10 +69,30 @@ struct EpochRecord {
 };
 
 struct RunOutcome {
-  std::string status;  // ok | failed | crashed | interrupted ...
+  std::string status;  // ok | oom | timeout | crashed | failed | interrupted | skipped
   double wall_s = 0;
   std::int64_t peak_rss_bytes = 0;
   std::optional<int> exit_signal;
+  std::string error;
+  std::string stop_layer;  // what stopped it: cgroup | watchdog | allocator | timeout | ...
+};
+
+// A run that was planned or started by an orch that did not finish it.
+struct UnfinishedRun {
+  std::int64_t run_id = 0;
+  std::string status;  // pending | running
+  int host_pid = 0;
+  std::string hostname;
+};
+
+// One trial of `orch probe`: a few training steps at one batch size under a budget.
+struct ProbeTrial {
+  std::string memory_key;
+  std::int64_t budget_bytes = 0;
+  std::int64_t batch_size = 0;
+  std::string status;  // ok | oom | failed | ...
+  std::int64_t peak_rss_bytes = 0;
+  std::string stop_layer;
   std::string error;
 };
 
@@ -77,6 +104,8 @@ struct RunSummary {
   int repeat = 0;
   int attempt = 0;
   std::string status;
+  std::int64_t batch_size = 0;
+  std::string stop_layer;
   int epochs = 0;
   double wall_s = 0;
   double epoch_s = 0;          // mean timed seconds per epoch
@@ -119,6 +148,23 @@ class Store {
   // Idempotent: writing the same (run, epoch) twice keeps one row, the last.
   void record_epoch(std::int64_t run_id, const EpochRecord& epoch);
   void finish_run(std::int64_t run_id, const RunOutcome& outcome);
+
+  // Runs of experiments with this name left pending or running, oldest first.
+  std::vector<UnfinishedRun> unfinished_runs(const std::string& experiment_name);
+
+  // The smallest batch size that ran out of memory (status oom) with this memory key and
+  // budget, in any experiment; nothing when none did.
+  std::optional<std::int64_t> smallest_oom_batch(const std::string& memory_key,
+                                                 std::int64_t budget_bytes);
+
+  void record_probe_trial(const ProbeTrial& trial);
+  // Replaces an earlier answer for the same memory key and budget.
+  void record_probe_answer(const std::string& memory_key, std::int64_t budget_bytes,
+                           std::int64_t max_batch_size);
+  std::optional<std::int64_t> probe_answer(const std::string& memory_key,
+                                           std::int64_t budget_bytes);
+  // Trials for this key and budget, in the order they were recorded.
+  std::vector<ProbeTrial> probe_trials(const std::string& memory_key, std::int64_t budget_bytes);
 
   // The latest attempt of every run key of the experiments with this name, oldest first.
   std::vector<RunSummary> latest_runs(const std::string& experiment_name);

@@ -8,6 +8,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "storage/schema.h"
 
 namespace orch::storage {
 namespace {
@@ -33,7 +36,7 @@ class StoreTest : public ::testing::Test {
 
   static ExperimentRecord experiment(const std::string& name) {
     return {name, "exp.toml", "[experiment]\nname = \"" + name + "\"\n", "abc123",
-            R"({"cpu":"test"})"};
+            R"({"cpu":"test"})", 0, ""};
   }
 
   static RunRecord run(const std::string& key, const std::string& swept = "") {
@@ -57,7 +60,34 @@ class StoreTest : public ::testing::Test {
     return e;
   }
 
-  static RunOutcome ok() { return {"ok", 1.5, 1000, std::nullopt, ""}; }
+  static RunOutcome ok() { return {"ok", 1.5, 1000, std::nullopt, "", ""}; }
+
+  static RunRecord sized_run(const std::string& key, const std::string& memory_key,
+                             std::int64_t budget_bytes, std::int64_t batch_size) {
+    RunRecord r = run(key);
+    r.memory_key = memory_key;
+    r.budget_bytes = budget_bytes;
+    r.batch_size = batch_size;
+    return r;
+  }
+
+  static RunOutcome outcome(const std::string& status, const std::string& stop_layer = "") {
+    RunOutcome o;
+    o.status = status;
+    o.stop_layer = stop_layer;
+    return o;
+  }
+
+  static ProbeTrial trial(std::int64_t batch_size, const std::string& status,
+                          std::int64_t peak_rss_bytes, const std::string& stop_layer = "",
+                          const std::string& error = "") {
+    return {"mlp/synthetic/cpu/adam", 1 << 30, batch_size, status, peak_rss_bytes, stop_layer,
+            error};
+  }
+
+  static std::vector<std::string> strings(std::initializer_list<const char*> items) {
+    return std::vector<std::string>(items.begin(), items.end());
+  }
 
   fs::path dir_;
   std::string db_path_;
@@ -173,7 +203,7 @@ TEST_F(StoreTest, FinishedOkOnlyForStatusOkAcrossExperimentsOfTheSameName) {
   const auto first =
       store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
   store.finish_run(first[0], ok());
-  store.finish_run(first[1], {"crashed", 0.1, 0, 11, "worker killed by SIGSEGV"});
+  store.finish_run(first[1], {"crashed", 0.1, 0, 11, "worker killed by SIGSEGV", ""});
   // A resumed experiment is a new row with the same name.
   store.begin_experiment(experiment("exp"));
   const auto other = store.add_runs(store.begin_experiment(experiment("other")), {run("c")});
@@ -190,7 +220,7 @@ TEST_F(StoreTest, FinishedOkOnlyForStatusOkAcrossExperimentsOfTheSameName) {
 TEST_F(StoreTest, RetriedRunKeyGetsNextAttemptAndPointsToFirst) {
   Store store = Store::Open(db_path_);
   const auto first = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
-  store.finish_run(first, {"failed", 0.1, 0, std::nullopt, "loss is NaN"});
+  store.finish_run(first, {"failed", 0.1, 0, std::nullopt, "loss is NaN", ""});
   const auto second = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
   const auto third = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
   const auto fresh = store.add_runs(store.begin_experiment(experiment("other")), {run("a")})[0];
@@ -210,7 +240,7 @@ TEST_F(StoreTest, LatestRunsReturnsOnlyTheLatestAttemptPerKey) {
   const auto first =
       store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
   store.finish_run(first[0], ok());
-  store.finish_run(first[1], {"interrupted", 0.2, 0, 2, ""});
+  store.finish_run(first[1], {"interrupted", 0.2, 0, 2, "", ""});
   const auto retry = store.add_runs(store.begin_experiment(experiment("exp")), {run("b")})[0];
   store.finish_run(retry, ok());
 
@@ -282,10 +312,11 @@ TEST_F(StoreTest, QueryReturnsColumnsAndFormattedRows) {
             (std::vector<std::string>{"exp", "0.333333", "12345678901234", "NULL", "2.5"}));
 
   const auto summary = query_read_only(db_path_, "SELECT * FROM run_summary");
-  EXPECT_EQ(summary.columns, (std::vector<std::string>{
-                                 "experiment", "run_id", "run_key", "swept", "repeat", "attempt",
-                                 "status", "epochs", "wall_s", "epoch_s", "samples_per_s",
-                                 "train_loss", "val_accuracy", "peak_rss_bytes", "error"}));
+  EXPECT_EQ(summary.columns,
+            (std::vector<std::string>{"experiment", "run_id", "run_key", "swept", "repeat",
+                                      "attempt", "status", "epochs", "wall_s", "epoch_s",
+                                      "samples_per_s", "train_loss", "val_accuracy",
+                                      "peak_rss_bytes", "error", "batch_size", "stop_layer"}));
 }
 
 TEST_F(StoreTest, QueryRefusesWritesAndLeavesDataIntact) {
@@ -394,6 +425,277 @@ TEST_F(StoreTest, LatestExperimentNameIsTheLastStarted) {
   EXPECT_EQ(store.latest_experiment_name(), "second");
   store.begin_experiment(experiment("first"));
   EXPECT_EQ(store.latest_experiment_name(), "first");
+}
+
+TEST_F(StoreTest, VersionOneDatabaseMigratesKeepingItsRows) {
+  {
+    // Exactly what the previous orch left behind: the v1 schema and one pending run with an epoch.
+    SQLite::Database raw(db_path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec(migration_sql(0));
+    raw.exec("PRAGMA user_version = 1");
+    raw.exec(
+        "INSERT INTO experiments(id, name, created_at, host) "
+        "VALUES(1, 'old', '2024-01-01T00:00:00Z', '{}')");
+    raw.exec(
+        "INSERT INTO runs(id, experiment_id, run_key, swept, status, wall_s) "
+        "VALUES(7, 1, 'bs=4', 'train.batch_size=4', 'ok', 2.5)");
+    raw.exec("INSERT INTO runs(id, experiment_id, run_key, status) VALUES(8, 1, 'bs=8', 'pending')");
+    raw.exec("INSERT INTO epochs(run_id, epoch, seconds, train_loss) VALUES(7, 1, 2.0, 0.5)");
+  }
+
+  Store store = Store::Open(db_path_);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
+  EXPECT_EQ(store.latest_experiment_name(), "old");
+
+  const auto runs = store.latest_runs("old");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].run_id, 7);
+  EXPECT_EQ(runs[0].swept, "train.batch_size=4");
+  EXPECT_EQ(runs[0].status, "ok");
+  EXPECT_EQ(runs[0].epochs, 1);
+  EXPECT_DOUBLE_EQ(runs[0].train_loss, 0.5);
+  EXPECT_EQ(runs[0].batch_size, 0);
+  EXPECT_EQ(runs[0].stop_layer, "");
+
+  EXPECT_EQ(query_read_only(db_path_,
+                            "SELECT memory_key, budget_bytes, batch_size, stop_layer FROM runs "
+                            "WHERE id = 7")
+                .rows.at(0),
+            strings({"NULL", "NULL", "NULL", "NULL"}));
+  EXPECT_EQ(query_read_only(db_path_, "SELECT host_pid, hostname FROM experiments").rows.at(0),
+            strings({"NULL", "NULL"}));
+  EXPECT_EQ(query_read_only(db_path_,
+                            "SELECT run_id, batch_size, stop_layer FROM run_summary ORDER BY run_id")
+                .rows,
+            (std::vector<std::vector<std::string>>{strings({"7", "NULL", "NULL"}),
+                                                   strings({"8", "NULL", "NULL"})}));
+
+  // The old pending run is reported as abandoned, with no host to check it against.
+  const auto unfinished = store.unfinished_runs("old");
+  ASSERT_EQ(unfinished.size(), 1u);
+  EXPECT_EQ(unfinished[0].run_id, 8);
+  EXPECT_EQ(unfinished[0].host_pid, 0);
+  EXPECT_EQ(unfinished[0].hostname, "");
+
+  // The new tables exist and work on the migrated file.
+  EXPECT_EQ(query_read_only(db_path_,
+                            "SELECT name FROM sqlite_master WHERE name IN ('probe_trials', "
+                            "'probe_answers', 'runs_memory_key_budget') ORDER BY name")
+                .rows,
+            (std::vector<std::vector<std::string>>{
+                {"probe_answers"}, {"probe_trials"}, {"runs_memory_key_budget"}}));
+  store.record_probe_trial(trial(8, "ok", 100));
+  store.record_probe_answer("mlp/synthetic/cpu/adam", 1 << 30, 8);
+  EXPECT_EQ(store.probe_trials("mlp/synthetic/cpu/adam", 1 << 30).size(), 1u);
+  EXPECT_EQ(store.probe_answer("mlp/synthetic/cpu/adam", 1 << 30), 8);
+}
+
+TEST_F(StoreTest, MigratedDatabaseHasTheSameSchemaAsANewOne) {
+  const std::string fresh_path = (dir_ / "fresh.db").string();
+  { Store::Open(fresh_path); }
+  {
+    SQLite::Database raw(db_path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec(migration_sql(0));
+    raw.exec("PRAGMA user_version = 1");
+  }
+  { Store::Open(db_path_); }
+  // Columns added by ALTER TABLE print differently in sqlite_master, so compare column lists.
+  const std::string columns =
+      "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.pk FROM sqlite_master m, "
+      "pragma_table_info(m.name) p ORDER BY m.name, p.cid";
+  EXPECT_EQ(query_read_only(db_path_, columns).rows, query_read_only(fresh_path, columns).rows);
+  const std::string names = "SELECT type, name FROM sqlite_master ORDER BY name";
+  EXPECT_EQ(query_read_only(db_path_, names).rows, query_read_only(fresh_path, names).rows);
+}
+
+TEST_F(StoreTest, BeginExperimentStoresHostPidAndHostname) {
+  Store store = Store::Open(db_path_);
+  ExperimentRecord record = experiment("exp");
+  record.host_pid = 31337;
+  record.hostname = "gpu-box-3";
+  store.begin_experiment(record);
+  // Unknown host details stay NULL rather than 0 or ''.
+  store.begin_experiment(experiment("other"));
+
+  EXPECT_EQ(query_read_only(db_path_, "SELECT name, host_pid, hostname FROM experiments ORDER BY id")
+                .rows,
+            (std::vector<std::vector<std::string>>{strings({"exp", "31337", "gpu-box-3"}),
+                                                   strings({"other", "NULL", "NULL"})}));
+}
+
+TEST_F(StoreTest, MemoryKeyBudgetBatchAndStopLayerShowInLatestRunsAndRunSummary) {
+  Store store = Store::Open(db_path_);
+  const auto ids = store.add_runs(store.begin_experiment(experiment("exp")),
+                                  {sized_run("bs=64", "mlp/cpu", 1 << 30, 64),
+                                   sized_run("bs=8", "mlp/cpu", 1 << 30, 8)});
+  store.finish_run(ids[0], outcome("oom", "cgroup"));
+  store.finish_run(ids[1], ok());
+
+  const auto runs = store.latest_runs("exp");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].batch_size, 64);
+  EXPECT_EQ(runs[0].status, "oom");
+  EXPECT_EQ(runs[0].stop_layer, "cgroup");
+  EXPECT_EQ(runs[1].batch_size, 8);
+  EXPECT_EQ(runs[1].stop_layer, "");
+
+  EXPECT_EQ(query_read_only(db_path_,
+                            "SELECT memory_key, budget_bytes, batch_size, stop_layer FROM runs "
+                            "ORDER BY id")
+                .rows,
+            (std::vector<std::vector<std::string>>{
+                strings({"mlp/cpu", "1073741824", "64", "cgroup"}),
+                strings({"mlp/cpu", "1073741824", "8", "NULL"})}));
+  EXPECT_EQ(query_read_only(db_path_,
+                            "SELECT run_key, status, batch_size, stop_layer FROM run_summary "
+                            "ORDER BY run_id")
+                .rows,
+            (std::vector<std::vector<std::string>>{strings({"bs=64", "oom", "64", "cgroup"}),
+                                                   strings({"bs=8", "ok", "8", "NULL"})}));
+}
+
+TEST_F(StoreTest, UnfinishedRunsArePendingOrRunningOfThatNameOnly) {
+  Store store = Store::Open(db_path_);
+  ExperimentRecord record = experiment("exp");
+  record.host_pid = 4242;
+  record.hostname = "box";
+  const auto ids = store.add_runs(store.begin_experiment(record),
+                                  {run("pending"), run("running"), run("ok"), run("failed"),
+                                   run("interrupted")});
+  store.mark_running(ids[1], 100);
+  store.mark_running(ids[2], 101);
+  store.finish_run(ids[2], ok());
+  store.finish_run(ids[3], outcome("failed"));
+  store.finish_run(ids[4], outcome("interrupted"));
+  const auto other = store.add_runs(store.begin_experiment(experiment("other")), {run("x")});
+  // A later orch on the same experiment name left a run of its own.
+  ExperimentRecord resumed = experiment("exp");
+  resumed.host_pid = 5151;
+  resumed.hostname = "box2";
+  const auto later = store.add_runs(store.begin_experiment(resumed), {run("later")});
+
+  const auto unfinished = store.unfinished_runs("exp");
+  ASSERT_EQ(unfinished.size(), 3u);
+  EXPECT_EQ(unfinished[0].run_id, ids[0]);
+  EXPECT_EQ(unfinished[0].status, "pending");
+  EXPECT_EQ(unfinished[0].host_pid, 4242);
+  EXPECT_EQ(unfinished[0].hostname, "box");
+  EXPECT_EQ(unfinished[1].run_id, ids[1]);
+  EXPECT_EQ(unfinished[1].status, "running");
+  EXPECT_EQ(unfinished[2].run_id, later[0]);
+  EXPECT_EQ(unfinished[2].host_pid, 5151);
+  EXPECT_EQ(unfinished[2].hostname, "box2");
+
+  ASSERT_EQ(store.unfinished_runs("other").size(), 1u);
+  EXPECT_EQ(store.unfinished_runs("other")[0].run_id, other[0]);
+  EXPECT_TRUE(store.unfinished_runs("missing").empty());
+}
+
+TEST_F(StoreTest, SmallestOomBatchIsTheMinimumOverOomRunsOfTheSameKeyAndBudget) {
+  Store store = Store::Open(db_path_);
+  constexpr std::int64_t kBudget = 1 << 30;
+  EXPECT_EQ(store.smallest_oom_batch("mlp", kBudget), std::nullopt);
+
+  const auto first = store.add_runs(store.begin_experiment(experiment("exp")),
+                                    {sized_run("a", "mlp", kBudget, 128),
+                                     sized_run("b", "mlp", kBudget, 64),
+                                     sized_run("c", "mlp", kBudget, 16),
+                                     sized_run("d", "cnn", kBudget, 8),
+                                     sized_run("e", "mlp", kBudget / 2, 4),
+                                     sized_run("f", "mlp", kBudget, 0)});
+  store.finish_run(first[0], outcome("oom", "cgroup"));
+  store.finish_run(first[1], outcome("oom", "allocator"));
+  store.finish_run(first[2], ok());                      // not oom: ignored
+  store.finish_run(first[3], outcome("oom", "cgroup"));  // other key: ignored
+  store.finish_run(first[4], outcome("oom", "cgroup"));  // other budget: ignored
+  store.finish_run(first[5], outcome("oom", "cgroup"));  // batch size unknown: ignored
+  // Another experiment counts too, and a timeout is not an oom.
+  const auto second = store.add_runs(store.begin_experiment(experiment("other")),
+                                     {sized_run("g", "mlp", kBudget, 32),
+                                      sized_run("h", "mlp", kBudget, 2)});
+  store.finish_run(second[0], outcome("oom", "watchdog"));
+  store.finish_run(second[1], outcome("timeout", "timeout"));
+
+  EXPECT_EQ(store.smallest_oom_batch("mlp", kBudget), 32);
+  EXPECT_EQ(store.smallest_oom_batch("cnn", kBudget), 8);
+  EXPECT_EQ(store.smallest_oom_batch("mlp", kBudget / 2), 4);
+  EXPECT_EQ(store.smallest_oom_batch("cnn", kBudget / 2), std::nullopt);
+  EXPECT_EQ(store.smallest_oom_batch("rnn", kBudget), std::nullopt);
+}
+
+TEST_F(StoreTest, ProbeTrialsRoundTripInTheOrderRecorded) {
+  Store store = Store::Open(db_path_);
+  store.record_probe_trial(trial(64, "oom", 900, "cgroup", "killed by the cgroup"));
+  store.record_probe_trial(trial(8, "ok", 200));
+  store.record_probe_trial(trial(32, "ok", 600));
+  ProbeTrial elsewhere = trial(4, "ok", 50);
+  elsewhere.budget_bytes = 1 << 20;
+  store.record_probe_trial(elsewhere);
+
+  const auto trials = store.probe_trials("mlp/synthetic/cpu/adam", 1 << 30);
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[0].memory_key, "mlp/synthetic/cpu/adam");
+  EXPECT_EQ(trials[0].budget_bytes, 1 << 30);
+  EXPECT_EQ(trials[0].batch_size, 64);
+  EXPECT_EQ(trials[0].status, "oom");
+  EXPECT_EQ(trials[0].peak_rss_bytes, 900);
+  EXPECT_EQ(trials[0].stop_layer, "cgroup");
+  EXPECT_EQ(trials[0].error, "killed by the cgroup");
+  EXPECT_EQ(trials[1].batch_size, 8);
+  EXPECT_EQ(trials[1].stop_layer, "");
+  EXPECT_EQ(trials[1].error, "");
+  EXPECT_EQ(trials[2].batch_size, 32);
+  EXPECT_EQ(trials[2].peak_rss_bytes, 600);
+
+  ASSERT_EQ(store.probe_trials("mlp/synthetic/cpu/adam", 1 << 20).size(), 1u);
+  EXPECT_TRUE(store.probe_trials("unknown", 1 << 30).empty());
+  EXPECT_EQ(query_read_only(db_path_,
+                            "SELECT COUNT(*) FROM probe_trials WHERE stop_layer IS NULL AND "
+                            "created_at GLOB '[0-9][0-9][0-9][0-9]-*Z'")
+                .rows.at(0)
+                .at(0),
+            "3");
+}
+
+TEST_F(StoreTest, ASecondProbeAnswerReplacesTheFirst) {
+  Store store = Store::Open(db_path_);
+  store.record_probe_answer("mlp", 1 << 30, 32);
+  store.record_probe_answer("mlp", 1 << 20, 2);
+  store.record_probe_answer("mlp", 1 << 30, 48);
+
+  EXPECT_EQ(store.probe_answer("mlp", 1 << 30), 48);
+  EXPECT_EQ(store.probe_answer("mlp", 1 << 20), 2);
+  EXPECT_EQ(query_read_only(db_path_, "SELECT COUNT(*) FROM probe_answers").rows.at(0).at(0), "2");
+}
+
+TEST_F(StoreTest, ProbeAnswerIsNothingForAnUnknownKeyOrBudget) {
+  Store store = Store::Open(db_path_);
+  EXPECT_EQ(store.probe_answer("mlp", 1 << 30), std::nullopt);
+  store.record_probe_answer("mlp", 1 << 30, 32);
+  EXPECT_EQ(store.probe_answer("cnn", 1 << 30), std::nullopt);
+  EXPECT_EQ(store.probe_answer("mlp", 1 << 20), std::nullopt);
+}
+
+TEST_F(StoreTest, ProbeAndSummaryErrorsNameTheFile) {
+  Store store = Store::Open(db_path_);
+  {
+    // A damaged file: someone dropped the probe tables behind orch's back.
+    SQLite::Database raw(db_path_, SQLite::OPEN_READWRITE);
+    raw.exec("DROP TABLE probe_trials; DROP TABLE probe_answers; DROP VIEW run_summary");
+  }
+  const auto expect_store_error = [&](const char* what, auto&& call) {
+    try {
+      call();
+      ADD_FAILURE() << "expected StoreError from " << what;
+    } catch (const StoreError& e) {
+      EXPECT_TRUE(contains(e.what(), db_path_)) << what;
+    }
+  };
+  expect_store_error("record_probe_trial", [&] { store.record_probe_trial(trial(8, "ok", 1)); });
+  expect_store_error("probe_trials", [&] { store.probe_trials("mlp", 1); });
+  expect_store_error("record_probe_answer", [&] { store.record_probe_answer("mlp", 1, 8); });
+  expect_store_error("probe_answer", [&] { store.probe_answer("mlp", 1); });
+  expect_store_error("latest_runs", [&] { store.latest_runs("exp"); });
 }
 
 }  // namespace

@@ -2,13 +2,15 @@
 // each run's outcome and carry on with the sweep.
 #include <orch/orch.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 namespace {
 
-enum class Failure { kSegfault, kAbort, kThrow };
+enum class Failure { kSegfault, kAbort, kThrow, kHang, kImpossibleAllocation };
 
 class FaultyModel : public orch::Model {
  public:
@@ -21,6 +23,11 @@ class FaultyModel : public orch::Model {
       case Failure::kSegfault: std::raise(SIGSEGV); break;
       case Failure::kAbort: std::abort();
       case Failure::kThrow: throw std::runtime_error("fixture model failed on purpose");
+      case Failure::kHang:
+        for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+      case Failure::kImpossibleAllocation:
+        // 4 PiB: LibTorch's CPU allocator fails and says so; nothing is touched.
+        return torch::empty({std::int64_t{1} << 50}, torch::kFloat);
     }
     return linear_->forward(batch.inputs);
   }
@@ -32,6 +39,31 @@ class FaultyModel : public orch::Model {
  private:
   torch::nn::Linear linear_;
   Failure failure_;
+};
+
+// Memory that grows exactly with the batch: `mib_per_sample` MiB of touched floats per
+// sample, alive from forward until the next forward. A probe must find
+// (budget - baseline) / mib_per_sample.
+class MemoryHog : public orch::Model {
+ public:
+  MemoryHog(const orch::Params& params, const orch::DatasetInfo& data)
+      : linear_(data.input_shape.at(0), data.classes), mib_per_sample_(params.Int("mib_per_sample")) {}
+
+  torch::nn::Module& module() override { return *linear_; }
+  torch::Tensor forward(const orch::Batch& batch) override {
+    ballast_ = torch::Tensor();  // let the last step's memory go first
+    ballast_ = torch::ones({batch.size() * mib_per_sample_ * (1 << 20) / 4}, torch::kFloat);
+    return linear_->forward(batch.inputs);
+  }
+  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
+    return torch::nn::functional::cross_entropy(output, batch.targets);
+  }
+  orch::Metrics evaluate(const torch::Tensor&, const orch::Batch&) override { return {}; }
+
+ private:
+  torch::nn::Linear linear_;
+  std::int64_t mib_per_sample_;
+  torch::Tensor ballast_;
 };
 
 orch::ModelFactory failing(Failure failure) {
@@ -46,4 +78,8 @@ ORCH_PLUGIN("faulty", "0.1.0") {
   registry.add_model("segfaults", {}, failing(Failure::kSegfault));
   registry.add_model("aborts", {}, failing(Failure::kAbort));
   registry.add_model("throws", {}, failing(Failure::kThrow));
+  registry.add_model("hangs", {}, failing(Failure::kHang));
+  registry.add_model("impossible_allocation", {}, failing(Failure::kImpossibleAllocation));
+  registry.add_model<MemoryHog>(
+      "memory_hog", {orch::ParamSpec::Int("mib_per_sample", 8, "MiB held per sample").range(0, 1 << 20)});
 }
