@@ -98,11 +98,6 @@ GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event,
                         const GuardLimits& limits) {
   GuardResult result;
   std::unique_ptr<MemoryCgroup> cgroup;
-  if (limits.budget_bytes > 0 && !limits.cgroup_name.empty()) {
-    cgroup = MemoryCgroup::create(limits.cgroup_name, limits.budget_bytes,
-                                  &result.cgroup_unavailable);
-  }
-
   int events[2], go[2];
   if (::pipe(events) != 0 || ::pipe(go) != 0) {
     throw std::runtime_error(std::string("cannot create a pipe for the worker: ") +
@@ -127,6 +122,15 @@ GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event,
   ::close(events[1]);
   ::close(go[0]);
   ::setpgid(pid, pid);  // also here, so it holds whichever process runs first
+  if (limits.budget_bytes > 0 && !limits.cgroup_name.empty()) {
+    // What the new worker holds now, it shares with the host, and those pages stay charged
+    // to the host's cgroup: the worker's cgroup sees only what it adds. Its limit is the
+    // budget minus that share, so the kernel stops the worker near the same RSS as the
+    // watchdog (a little later: code pages it touches later are charged to neither).
+    std::int64_t inherited = resident_bytes(pid);
+    std::int64_t limit = std::max(limits.budget_bytes - inherited, std::int64_t{16} << 20);
+    cgroup = MemoryCgroup::create(limits.cgroup_name, limit, &result.cgroup_unavailable);
+  }
   result.cgroup_used = cgroup && cgroup->add(pid);
   if (cgroup && !result.cgroup_used) result.cgroup_unavailable = "the kernel refused to move the worker into its cgroup";
   std::int64_t oom_kills_before = cgroup ? cgroup->oom_kills() : 0;
@@ -185,16 +189,19 @@ GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event,
   result.peak_rss_bytes = std::max<std::int64_t>(seen.peak, std::int64_t{usage.ru_maxrss} * 1024);
   if (WIFSIGNALED(status)) result.exit_signal = WTERMSIG(status);
 
+  // The kernel's verdict first: when it killed the worker, the watchdog may still have
+  // seen the memory climb in the same tick.
   bool kernel_oom = cgroup && cgroup->oom_kills() > oom_kills_before;
-  if (!stop_status.empty()) {
+  if (kernel_oom) {
+    result.status = "oom";
+    result.stop_layer = kLayerCgroup;
+    result.error = "out of memory: the kernel stopped the worker at its cgroup limit (budget " +
+                   describe_bytes(limits.budget_bytes) + ", peak " +
+                   describe_bytes(result.peak_rss_bytes) + ")";
+  } else if (!stop_status.empty()) {
     result.status = stop_status;
     result.stop_layer = stop_layer;
     result.error = stop_reason;
-  } else if (kernel_oom) {
-    result.status = "oom";
-    result.stop_layer = kLayerCgroup;
-    result.error = "out of memory: the kernel stopped the worker at its cgroup limit of " +
-                   describe_bytes(limits.budget_bytes);
   } else if (seen.reported_oom) {
     result.status = "oom";
     result.stop_layer = kLayerAllocator;

@@ -31,5 +31,6 @@ void restore_default_signal_handlers() {
 
 bool interrupt_requested() { return g_interrupted != 0; }
 void request_interrupt() { g_interrupted = 1; }
+void clear_interrupt() { g_interrupted = 0; }
 
 }  // namespace orch

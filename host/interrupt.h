@@ -10,5 +10,6 @@ void install_interrupt_handlers();
 void restore_default_signal_handlers();
 bool interrupt_requested();
 void request_interrupt();  // what the handler does; also for tests
+void clear_interrupt();    // for tests that interrupt on purpose
 
 }  // namespace orch

@@ -227,7 +227,8 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
     RunSpec run = *pending[i];
     std::int64_t run_id = ids[i];
     const std::int64_t budget = run_budget(run);
-    const auto& on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
+    // A copy, not a reference: `run` is reassigned when halving.
+    const std::string on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
     progress << "[" << (i + 1) << "/" << pending.size() << "] run " << run_id << "  "
              << run.swept_text()
              << (experiment.repeats > 1 ? "  repeat " + std::to_string(run.repeat) : "")

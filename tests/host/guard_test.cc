@@ -1,11 +1,18 @@
 #include "host/guard.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <thread>
 #include <vector>
+
+#include "host/interrupt.h"
 
 namespace orch {
 namespace {
@@ -76,6 +83,119 @@ TEST(GuardTest, TheWorkerMemoryPeakIsMeasuredFromOutside) {
       [](const WorkerEvent&) {});
   EXPECT_EQ(result.status, "ok");
   EXPECT_GE(result.peak_rss_bytes, kBytes);
+}
+
+std::int64_t own_resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+// Touches `mib` MiB, `step_mib` at a time with a pause between steps, then reports done.
+int grow(int fd, int mib, int step_mib, int pause_ms) {
+  std::vector<std::vector<char>> blocks;
+  for (int done = 0; done < mib; done += step_mib) {
+    blocks.emplace_back(static_cast<size_t>(step_mib) << 20, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+  send(fd, {WorkerEvent::Kind::kFinished});
+  return 0;
+}
+
+TEST(GuardTest, TheWatchdogStopsAWorkerThatGrowsPastItsBudget) {
+  GuardLimits limits;
+  limits.budget_bytes = own_resident_bytes() + (128ll << 20);  // no cgroup: watchdog only
+  GuardResult result = run_guarded([](int fd) { return grow(fd, 1024, 16, 5); },
+                                   [](const WorkerEvent&) {}, limits);
+  EXPECT_EQ(result.status, "oom");
+  EXPECT_EQ(result.stop_layer, kLayerWatchdog);
+  EXPECT_GT(result.peak_rss_bytes, limits.budget_bytes);
+  // Stopped within a few samples of crossing: nowhere near the 1 GiB it wanted.
+  EXPECT_LT(result.peak_rss_bytes, limits.budget_bytes + (128ll << 20));
+  EXPECT_NE(result.error.find("over the budget"), std::string::npos) << result.error;
+}
+
+TEST(GuardTest, TheKernelStopsMemoryTheWatchdogCannotSee) {
+  GuardLimits limits;
+  limits.budget_bytes = own_resident_bytes() + (128ll << 20);
+  limits.cgroup_name = "orch-guard-test-" + std::to_string(::getpid());
+  GuardResult result = run_guarded(
+      [](int fd) {
+        // Shared memory written through a file descriptor is charged to the cgroup but is
+        // never resident in the process: only the kernel layer can stop it.
+        int shm = ::memfd_create("orch-guard-test", 0);
+        std::vector<char> chunk(16 << 20, 1);
+        for (int i = 0; i < 128; ++i) {
+          if (::write(shm, chunk.data(), chunk.size()) < 0) return 2;
+        }
+        send(fd, {WorkerEvent::Kind::kFinished});
+        return 0;
+      },
+      [](const WorkerEvent&) {}, limits);
+  if (!result.cgroup_used) GTEST_SKIP() << "no memory cgroup here: " << result.cgroup_unavailable;
+  EXPECT_EQ(result.status, "oom");
+  EXPECT_EQ(result.stop_layer, kLayerCgroup) << result.error;
+  EXPECT_NE(result.error.find("cgroup limit"), std::string::npos) << result.error;
+}
+
+TEST(GuardTest, AWorkerUnderItsBudgetIsUntouched) {
+  GuardLimits limits;
+  limits.budget_bytes = own_resident_bytes() + (256ll << 20);
+  limits.cgroup_name = "orch-guard-test-ok-" + std::to_string(::getpid());
+  GuardResult result = run_guarded([](int fd) { return grow(fd, 64, 16, 1); },
+                                   [](const WorkerEvent&) {}, limits);
+  EXPECT_EQ(result.status, "ok") << result.error;
+  EXPECT_TRUE(result.stop_layer.empty());
+}
+
+TEST(GuardTest, AWorkerPastItsTimeoutIsStopped) {
+  GuardLimits limits;
+  limits.timeout_s = 0.3;
+  auto start = std::chrono::steady_clock::now();
+  GuardResult result = run_guarded(
+      [](int) {
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+        return 0;
+      },
+      [](const WorkerEvent&) {}, limits);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(result.status, "timeout");
+  EXPECT_EQ(result.stop_layer, kLayerTimeout);
+  EXPECT_GE(result.wall_s, 0.3);
+  EXPECT_LT(took, 5.0);
+}
+
+TEST(GuardTest, AnInterruptStopsTheWorkerAndSaysSo) {
+  std::thread interrupter([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    request_interrupt();
+  });
+  GuardResult result = run_guarded(
+      [](int) {
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+        return 0;
+      },
+      [](const WorkerEvent&) {});
+  interrupter.join();
+  clear_interrupt();
+  EXPECT_EQ(result.status, "interrupted");
+  EXPECT_EQ(result.stop_layer, kLayerInterrupt);
+  EXPECT_LT(result.wall_s, 5.0);
+}
+
+TEST(GuardTest, AnAllocatorFailureTheBackendRecognisesIsOutOfMemory) {
+  GuardResult result = run_guarded(
+      [](int fd) {
+        WorkerEvent error{WorkerEvent::Kind::kError};
+        error.message = "DefaultCPUAllocator: can't allocate memory";
+        error.out_of_memory = true;
+        send(fd, error);
+        return 1;
+      },
+      [](const WorkerEvent&) {});
+  EXPECT_EQ(result.status, "oom");
+  EXPECT_EQ(result.stop_layer, kLayerAllocator);
 }
 
 }  // namespace

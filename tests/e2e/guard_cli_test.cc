@@ -1,0 +1,734 @@
+// End-to-end tests of orch's memory guards through the real binary: budgets, out-of-memory
+// at each layer, timeouts, on_oom, infeasible batches, probe, batch_size = "auto", Ctrl-C
+// and kill -9 of the host, and budgets refused before anything is written.
+//
+// The memory_hog fixture holds batch_size * mib_per_sample MiB per step on top of what a
+// forked worker holds before training (about 89 MiB here), so budgets are a few hundred
+// MiB and datasets tiny: the cost of a run is the memory it touches.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const std::string kOrch = ORCH_BINARY;
+const std::string kFaultyDir = std::string(ORCH_FIXTURE_DIR) + "/faulty";
+
+constexpr std::int64_t kMiB = 1 << 20;
+constexpr std::int64_t kBudget = 384 * kMiB;  // "384MiB"
+
+// A hung orch must fail its test, not stall the whole suite.
+constexpr auto kOrchTimeout = std::chrono::seconds(60);
+
+struct RunResult {
+  int exit_code = -1;  // 128 + signal when orch itself died of a signal
+  std::string out;
+  std::string err;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Values of queries against the database orch wrote, opened read-only like a user would.
+std::int64_t count(const std::string& db, const std::string& sql) {
+  SQLite::Database database(db, SQLite::OPEN_READONLY);
+  return database.execAndGet(sql).getInt64();
+}
+
+std::string text_value(const std::string& db, const std::string& sql) {
+  SQLite::Database database(db, SQLite::OPEN_READONLY);
+  SQLite::Statement query(database, sql);
+  if (!query.executeStep() || query.getColumn(0).isNull()) return "";
+  return query.getColumn(0).getString();
+}
+
+double real_value(const std::string& db, const std::string& sql) {
+  SQLite::Database database(db, SQLite::OPEN_READONLY);
+  SQLite::Statement query(database, sql);
+  if (!query.executeStep() || query.getColumn(0).isNull()) return -1;
+  return query.getColumn(0).getDouble();
+}
+
+// The same query while orch may still be creating or writing the file: -1 until it answers.
+std::int64_t count_while_running(const std::string& db, const std::string& sql) {
+  if (!fs::exists(db)) return -1;
+  try {
+    return count(db, sql);
+  } catch (const SQLite::Exception&) {
+    return -1;
+  }
+}
+
+// A tiny experiment on the memory_hog fixture: one thread, 64 samples of 8 features.
+struct GuardFile {
+  std::string name = "guard";
+  std::string dataset = "samples = 64\nval_samples = 16\nfeatures = 8\n";
+  std::string model = "plugin = \"memory_hog\"\nmib_per_sample = 8\n";
+  std::string train = "epochs = 1\nwarmup_steps = 1\n";
+  std::string sweep;
+
+  std::string text() const {
+    return "[experiment]\nname = \"" + name + "\"\nseed = 7\n\n" +
+           "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n" + "[dataset]\nplugin = \"synthetic\"\n" +
+           dataset + "\n" + "[model]\n" + model + "\n" + "[train]\n" + train + "\n" +
+           (sweep.empty() ? "" : "[sweep]\n" + sweep);
+  }
+};
+
+GuardFile hog_file(const std::string& name, const std::string& train_extra,
+                   const std::string& sweep) {
+  GuardFile file;
+  file.name = name;
+  file.train += train_extra;
+  file.sweep = sweep;
+  return file;
+}
+
+// An MLP sweep whose runs take about a second each: long enough to stop one mid-run.
+GuardFile long_mlp_file(const std::string& name, int epochs) {
+  GuardFile file;
+  file.name = name;
+  file.dataset = "samples = 30000\nval_samples = 16\nfeatures = 8\n";
+  file.model = "plugin = \"mlp\"\nhidden = 16\n";
+  file.train = "epochs = " + std::to_string(epochs) + "\nwarmup_steps = 1\n";
+  file.sweep = "\"train.batch_size\" = [4, 8, 16]\n";
+  return file;
+}
+
+// An orch started in the background, its stdout and stderr going to files.
+struct Started {
+  pid_t pid = -1;
+  std::string out_path;
+  std::string err_path;
+};
+
+Started start_orch_in(const std::string& dir, const std::vector<std::string>& args) {
+  static int calls = 0;
+  const std::string capture = dir + "/.capture" + std::to_string(++calls);
+  Started started{-1, capture + ".out", capture + ".err"};
+  std::vector<std::string> argv_text{kOrch};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_text) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::unsetenv("ORCH_PLUGIN_PATH");
+    if (::chdir(dir.c_str()) != 0 || !std::freopen(started.out_path.c_str(), "w", stdout) ||
+        !std::freopen(started.err_path.c_str(), "w", stderr)) {
+      ::_exit(126);
+    }
+    ::execv(kOrch.c_str(), argv.data());
+    ::_exit(127);
+  }
+  if (pid < 0) ADD_FAILURE() << "fork failed";
+  started.pid = pid;
+  return started;
+}
+
+// Waits for a started orch up to `limit`; kills its process group when it takes longer.
+RunResult wait_orch(Started& started, std::chrono::milliseconds limit = kOrchTimeout) {
+  RunResult result;
+  if (started.pid <= 0) return result;
+  auto deadline = Clock::now() + limit;
+  int status = 0;
+  while (::waitpid(started.pid, &status, WNOHANG) == 0) {
+    if (Clock::now() > deadline) {
+      ::kill(-started.pid, SIGKILL);
+      ::waitpid(started.pid, &status, 0);
+      ADD_FAILURE() << "orch did not finish within " << limit.count() << " ms";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  started.pid = -1;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_text(started.out_path);
+  result.err = read_text(started.err_path);
+  std::error_code ignored;
+  fs::remove(started.out_path, ignored);
+  fs::remove(started.err_path, ignored);
+  return result;
+}
+
+RunResult run_orch_in(const std::string& dir, const std::vector<std::string>& args) {
+  Started started = start_orch_in(dir, args);
+  return wait_orch(started);
+}
+
+// A background orch that a failing test left running is killed, not leaked.
+struct KillOnExit {
+  Started& started;
+  ~KillOnExit() {
+    if (started.pid > 0) {
+      ::kill(-started.pid, SIGKILL);
+      ::waitpid(started.pid, nullptr, 0);
+    }
+  }
+};
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// Gone, or a zombie that nobody has reaped yet (it holds no memory and runs nothing).
+bool process_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+  std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  auto paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return true;
+  char state = stat[paren + 2];
+  return state == 'Z' || state == 'X';
+}
+
+std::string make_temp_dir() {
+  char pattern[] = "/tmp/orch_guard_test_XXXXXX";
+  return ::mkdtemp(pattern) ? pattern : "";
+}
+
+std::string write_file_in(const std::string& dir, const std::string& name,
+                          const std::string& text) {
+  std::ofstream(dir + "/" + name, std::ios::binary) << text;
+  return dir + "/" + name;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Each test gets a fresh temp directory, removed afterwards, with history.db as its --db.
+class GuardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir();
+    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
+    db_ = path("history.db");
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    if (!dir_.empty()) fs::remove_all(dir_, ignored);
+  }
+
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  std::string write_file(const std::string& name, const std::string& text) const {
+    return write_file_in(dir_, name, text);
+  }
+
+  RunResult run_orch(const std::vector<std::string>& args) { return run_orch_in(dir_, args); }
+
+  // orch run FILE with the fixture plugins, into this test's database.
+  RunResult run_file(const std::string& file, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"run", file, "--db", db_, "--plugin-dir", kFaultyDir};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_orch(args);
+  }
+
+  std::int64_t runs(const std::string& where) {
+    return count(db_, "SELECT COUNT(*) FROM runs WHERE " + where);
+  }
+
+  // What every rejected input must look like: exit 2, one line that says why, nothing else.
+  void expect_bad_input(const RunResult& result, const std::vector<std::string>& says,
+                        const std::string& db) {
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_EQ(result.err.rfind("orch: error: ", 0), 0u) << result.err;
+    EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
+    for (const auto& part : says) {
+      EXPECT_TRUE(contains(result.err, part)) << "no '" << part << "' in: " << result.err;
+    }
+    for (const char* noise : {"terminate called", "what():", "Aborted", "Exception raised from"}) {
+      EXPECT_FALSE(contains(result.err, noise)) << result.err;
+    }
+    EXPECT_TRUE(result.out.empty()) << "stdout: " << result.out;
+    EXPECT_FALSE(fs::exists(db)) << "bad input created " << db;
+    EXPECT_FALSE(fs::exists(db + "-wal"));
+    EXPECT_FALSE(fs::exists(db + "-journal"));
+  }
+
+  std::string dir_;
+  std::string db_;
+};
+
+// ---- 1. out of memory is an ordinary, recorded outcome ----
+
+TEST_F(GuardTest, BatchOverTheBudgetIsRecordedAsOomAndTheNextRunIsOk) {
+  // 64 samples x 8 MiB is far over 384 MiB; 2 x 8 MiB fits easily.
+  GuardFile file = hog_file("over", "memory_limit = \"384MiB\"\n", "\"train.batch_size\" = [64, 2]\n");
+  RunResult result = run_file(write_file("over.toml", file.text()));
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+
+  ASSERT_EQ(runs("batch_size = 64"), 1);
+  EXPECT_EQ(text_value(db_, "SELECT status FROM runs WHERE batch_size = 64"), "oom");
+  const std::string layer = text_value(db_, "SELECT stop_layer FROM runs WHERE batch_size = 64");
+  EXPECT_TRUE(layer == "watchdog" || layer == "cgroup") << "stop_layer: " << layer;
+  EXPECT_EQ(count(db_, "SELECT budget_bytes FROM runs WHERE batch_size = 64"), kBudget);
+  // Stopped where the budget is, not far below it: the user asked for 384 MiB.
+  const std::int64_t peak = count(db_, "SELECT peak_rss_bytes FROM runs WHERE batch_size = 64");
+  EXPECT_GE(peak, kBudget * 9 / 10)
+      << "the oom run was stopped at a peak of " << peak / kMiB << " MiB, budget 384 MiB; error: "
+      << text_value(db_, "SELECT error FROM runs WHERE batch_size = 64");
+  EXPECT_EQ(runs("batch_size = 64 AND error LIKE '%memory%'"), 1)
+      << text_value(db_, "SELECT error FROM runs WHERE batch_size = 64");
+  EXPECT_EQ(runs("batch_size = 64 AND exit_signal IS NOT NULL AND status = 'crashed'"), 0);
+
+  // The next point of the same sweep ran after it and is ok, with its epoch recorded.
+  EXPECT_EQ(runs("batch_size = 2 AND status = 'ok'"), 1);
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs small JOIN runs big ON big.batch_size = 64 "
+                  "WHERE small.batch_size = 2 AND small.id > big.id"),
+            1);
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id "
+                  "WHERE r.batch_size = 2"),
+            1);
+  EXPECT_TRUE(contains(result.out, "oom")) << result.out;
+}
+
+TEST_F(GuardTest, ImpossibleAllocationIsOomStoppedByTheAllocator) {
+  GuardFile file;
+  file.name = "impossible";
+  file.model = "plugin = \"impossible_allocation\"\n";
+  file.train += "batch_size = 4\n";
+  RunResult result = run_file(write_file("impossible.toml", file.text()));
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+  ASSERT_EQ(runs("1"), 1);
+  EXPECT_EQ(runs("status = 'oom' AND stop_layer = 'allocator' AND exit_signal IS NULL"), 1)
+      << text_value(db_, "SELECT status || ' ' || IFNULL(stop_layer, '-') FROM runs");
+  EXPECT_EQ(runs("error LIKE '%allocate%'"), 1) << text_value(db_, "SELECT error FROM runs");
+  EXPECT_EQ(runs("peak_rss_bytes > 0"), 1);
+}
+
+// ---- 2. timeouts ----
+
+TEST_F(GuardTest, HangingRunsTimeOutAndTheSweepGoesOn) {
+  GuardFile file;
+  file.name = "hangs";
+  file.model = "plugin = \"hangs\"\n";
+  file.train += "timeout = 1\n";
+  file.sweep = "\"train.batch_size\" = [4, 8]\n";
+  auto start = Clock::now();
+  RunResult result = run_file(write_file("hangs.toml", file.text()));
+  const double elapsed = seconds_since(start);
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+  EXPECT_EQ(runs("1"), 2);
+  EXPECT_EQ(runs("status = 'timeout' AND stop_layer = 'timeout'"), 2);
+  EXPECT_EQ(runs("wall_s >= 1 AND wall_s < 5"), 2)
+      << "wall_s: " << text_value(db_, "SELECT GROUP_CONCAT(wall_s, ', ') FROM runs");
+  EXPECT_EQ(runs("error LIKE '%time%'"), 2) << text_value(db_, "SELECT error FROM runs");
+  EXPECT_TRUE(contains(result.out, "[2/2]")) << result.out;
+  EXPECT_LT(elapsed, 10.0) << "two 1 s timeouts took " << elapsed << " s";
+}
+
+// ---- 3. what happens after an out-of-memory run ----
+
+TEST_F(GuardTest, HalveRetriesWithHalfTheBatchAndTwiceTheAccumulationUntilItFits) {
+  // 64 x 8 MiB does not fit in 384 MiB; 32 x 8 MiB (about 345 MiB with the worker) does.
+  GuardFile file = hog_file("halve", "memory_limit = \"384MiB\"\non_oom = \"halve\"\n",
+                            "\"train.batch_size\" = [64]\n");
+  const std::string path = write_file("halve.toml", file.text());
+  RunResult result = run_file(path);
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+
+  const std::int64_t first = count(db_, "SELECT MIN(id) FROM runs");
+  EXPECT_EQ(runs("id = " + std::to_string(first) +
+                 " AND attempt = 1 AND batch_size = 64 AND status = 'oom' AND parent_run_id IS NULL"),
+            1);
+  // Every retry: same point (run key), attempt 2+, linked to the first attempt.
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs"), 1);
+  EXPECT_EQ(runs("id <> " + std::to_string(first) + " AND (attempt < 2 OR parent_run_id IS NOT " +
+                 std::to_string(first) + ")"),
+            0);
+  // The first retry is half the batch with twice the accumulation, and it fits.
+  const std::string retry = "(SELECT MIN(id) FROM runs WHERE id > " + std::to_string(first) + ")";
+  EXPECT_EQ(count(db_, "SELECT value_num FROM params WHERE key = 'train.batch_size' AND run_id = " +
+                           retry),
+            32);
+  EXPECT_EQ(count(db_,
+                  "SELECT value_num FROM params WHERE key = 'train.accumulation_steps' "
+                  "AND run_id = " + retry),
+            2);
+  EXPECT_EQ(count(db_, "SELECT attempt FROM runs WHERE id = " + retry), 2);
+  EXPECT_EQ(text_value(db_, "SELECT status FROM runs WHERE id = " + retry), "ok")
+      << "the retry at 32 x 8 MiB should fit in 384 MiB: "
+      << text_value(db_, "SELECT error FROM runs WHERE id = " + retry) << "\n"
+      << result.out;
+  // However many retries it took, the last attempt is ok and keeps the effective batch.
+  const std::string last = "(SELECT MAX(id) FROM runs)";
+  EXPECT_EQ(text_value(db_, "SELECT status FROM runs WHERE id = " + last), "ok") << result.out;
+  EXPECT_EQ(count(db_,
+                  "SELECT b.value_num * a.value_num FROM params b JOIN params a "
+                  "ON a.run_id = b.run_id AND a.key = 'train.accumulation_steps' "
+                  "WHERE b.key = 'train.batch_size' AND b.run_id = " + last),
+            64);
+  EXPECT_EQ(runs("status = 'ok'"), 1);
+  EXPECT_TRUE(contains(result.out, "halved to train.batch_size=32")) << result.out;
+
+  // The point finished ok: running the file again runs nothing.
+  const std::int64_t before = runs("1");
+  RunResult again = run_file(path);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(runs("1"), before);
+  EXPECT_TRUE(contains(again.out, "1 of 1 runs already finished ok")) << again.out;
+}
+
+TEST_F(GuardTest, StopEndsTheSweepAfterTheFirstOomAndSkipsTheRest) {
+  GuardFile file = hog_file("stop", "memory_limit = \"384MiB\"\non_oom = \"stop\"\n",
+                            "\"train.batch_size\" = [64, 2, 1]\n");
+  RunResult result = run_file(write_file("stop.toml", file.text()));
+  EXPECT_EQ(result.exit_code, 0) << result.err << result.out;
+  EXPECT_EQ(runs("1"), 3);
+  EXPECT_EQ(runs("batch_size = 64 AND status = 'oom'"), 1);
+  EXPECT_EQ(runs("batch_size IN (1, 2) AND status = 'skipped' AND error LIKE '%on_oom%'"), 2)
+      << text_value(db_, "SELECT GROUP_CONCAT(status || ': ' || IFNULL(error, ''), '; ') FROM runs");
+  // Not run at all: no worker, no time, no epochs.
+  EXPECT_EQ(runs("batch_size IN (1, 2) AND (wall_s IS NULL OR wall_s = 0) AND worker_pid IS NULL"),
+            2);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs"), 0);
+  EXPECT_TRUE(contains(result.out, "on_oom")) << result.out;
+  // All three did not finish ok and all three run again next time; the summary says so.
+  EXPECT_TRUE(contains(result.out, "3 run(s) did not finish ok")) << result.out;
+}
+
+TEST_F(GuardTest, LargerBatchThanAKnownOomIsSkippedUnlessRunInfeasible) {
+  // 32 x 8 MiB plus the worker (about 345 MiB) does not fit in 320 MiB; 64 cannot either.
+  GuardFile file = hog_file("infeasible", "memory_limit = \"320MiB\"\n",
+                            "\"train.batch_size\" = [32, 64]\n");
+  const std::string path = write_file("infeasible.toml", file.text());
+  RunResult result = run_file(path);
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+  EXPECT_EQ(runs("batch_size = 32 AND status = 'oom'"), 1)
+      << text_value(db_, "SELECT status FROM runs WHERE batch_size = 32");
+  EXPECT_EQ(runs("batch_size = 64 AND status = 'skipped'"), 1);
+  const std::string why = text_value(db_, "SELECT error FROM runs WHERE batch_size = 64");
+  EXPECT_TRUE(contains(why, "32")) << why;
+  EXPECT_TRUE(contains(why, "--run-infeasible")) << why;
+  // Skipped without being run.
+  EXPECT_EQ(runs("batch_size = 64 AND (wall_s IS NULL OR wall_s = 0) AND worker_pid IS NULL "
+                 "AND started_at IS NULL"),
+            1);
+
+  // The flag runs both again, and 64 now really runs out of memory.
+  RunResult forced = run_file(path, {"--run-infeasible"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err << forced.out;
+  EXPECT_EQ(runs("batch_size = 64 AND attempt = 2 AND status = 'oom' AND wall_s > 0 "
+                 "AND stop_layer IS NOT NULL"),
+            1)
+      << forced.out;
+  EXPECT_EQ(runs("status = 'skipped'"), 1);  // only the first sweep's
+}
+
+// ---- 4. probe and batch_size = "auto" ----
+
+// One `orch probe` at 384 MiB shared by the tests below, each on its own copy of the history.
+class ProbedTest : public GuardTest {
+ protected:
+  static GuardFile probe_file() {
+    GuardFile file;
+    file.name = "probe";
+    return file;
+  }
+  static void SetUpTestSuite() {
+    shared_dir_ = new std::string(make_temp_dir());
+    const std::string file = write_file_in(*shared_dir_, "probe.toml", probe_file().text());
+    auto start = Clock::now();
+    probe_ = new RunResult(run_orch_in(
+        *shared_dir_, {"probe", file, "--db", "history.db", "--plugin-dir", kFaultyDir,
+                       "--memory-limit", "384MiB", "--start", "16", "--steps", "1"}));
+    probe_seconds_ = seconds_since(start);
+  }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    fs::remove_all(*shared_dir_, ignored);
+    delete shared_dir_;
+    delete probe_;
+  }
+  void SetUp() override {
+    GuardTest::SetUp();
+    ASSERT_EQ(probe_->exit_code, 0) << probe_->err << probe_->out;
+    for (const auto& item : fs::directory_iterator(*shared_dir_)) {
+      fs::copy_file(item.path(), path(item.path().filename().string()));
+    }
+    file_ = path("probe.toml");
+  }
+
+  std::int64_t answer() { return count(db_, "SELECT max_batch_size FROM probe_answers"); }
+  std::int64_t trial_peak(std::int64_t batch) {
+    return count(db_, "SELECT MAX(peak_rss_bytes) FROM probe_trials WHERE status = 'ok' "
+                      "AND batch_size = " + std::to_string(batch));
+  }
+  std::string trials_text() {
+    return text_value(db_, "SELECT GROUP_CONCAT(batch_size || ':' || status || ':' || "
+                           "(peak_rss_bytes / 1048576), ' ') FROM probe_trials");
+  }
+
+  static std::string* shared_dir_;
+  static RunResult* probe_;
+  static double probe_seconds_;
+  std::string file_;
+};
+std::string* ProbedTest::shared_dir_ = nullptr;
+RunResult* ProbedTest::probe_ = nullptr;
+double ProbedTest::probe_seconds_ = 0;
+
+TEST_F(ProbedTest, ProbeFindsTheLargestBatchThatFitsAndStoresIt) {
+  ASSERT_EQ(count(db_, "SELECT COUNT(*) FROM probe_answers"), 1);
+  EXPECT_EQ(count(db_, "SELECT budget_bytes FROM probe_answers"), kBudget);
+  const std::int64_t b = answer();
+  ASSERT_GT(b, 0) << trials_text();
+  // b fit and b + 1 ran out of memory, both recorded.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE status = 'ok' AND batch_size = " +
+                           std::to_string(b)),
+            1)
+      << trials_text();
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE status = 'oom' "
+                       "AND stop_layer IS NOT NULL AND batch_size = " + std::to_string(b + 1)),
+            1)
+      << trials_text();
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE budget_bytes <> " +
+                           std::to_string(kBudget)),
+            0);
+  EXPECT_TRUE(contains(probe_->out, "largest batch size that fits in 384.0 MiB: " +
+                                        std::to_string(b)))
+      << probe_->out;
+
+  // A batch that "fits" stayed inside the budget.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE status = 'ok' "
+                       "AND peak_rss_bytes > budget_bytes"),
+            0)
+      << "trials that fit but peaked over the 384 MiB budget (batch:status:MiB): "
+      << trials_text();
+
+  // Memory grows by 8 MiB per sample between two fitting trials (within 2 MiB per sample).
+  const std::int64_t smallest =
+      count(db_, "SELECT MIN(batch_size) FROM probe_trials WHERE status = 'ok'");
+  ASSERT_LT(smallest, b) << "need two fitting trials: " << trials_text();
+  const double per_sample = static_cast<double>(trial_peak(b) - trial_peak(smallest)) /
+                            static_cast<double>(b - smallest) / kMiB;
+  EXPECT_NEAR(per_sample, 8.0, 2.0) << trials_text();
+
+  // The answer is what the budget allows: (budget - what the worker holds) / 8 MiB.
+  const std::int64_t baseline = trial_peak(smallest) - smallest * 8 * kMiB;
+  const std::int64_t expected = (kBudget - baseline) / (8 * kMiB);
+  EXPECT_GE(b, expected - 1) << "worker baseline " << baseline / kMiB << " MiB; " << trials_text();
+  EXPECT_LE(b, expected) << "worker baseline " << baseline / kMiB << " MiB; " << trials_text();
+  EXPECT_LT(probe_seconds_, 30.0);
+}
+
+TEST_F(ProbedTest, SecondProbePrintsTheStoredAnswerWithoutNewTrials) {
+  const std::int64_t trials = count(db_, "SELECT COUNT(*) FROM probe_trials");
+  const std::int64_t b = answer();
+  RunResult again = run_orch({"probe", file_, "--db", db_, "--plugin-dir", kFaultyDir,
+                              "--memory-limit", "384MiB"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials"), trials);
+  EXPECT_TRUE(contains(again.out, "largest batch size that fits in 384.0 MiB: " +
+                                      std::to_string(b)))
+      << again.out;
+  EXPECT_TRUE(contains(again.out, "earlier probe")) << again.out;
+  EXPECT_FALSE(contains(again.out, "trial batch_size=")) << again.out;
+}
+
+TEST_F(ProbedTest, ProbeAgainRunsNewTrials) {
+  const std::int64_t trials = count(db_, "SELECT COUNT(*) FROM probe_trials");
+  const std::int64_t b = answer();
+  // Starting just above the answer keeps it to one trial, which runs out of memory.
+  RunResult again = run_orch({"probe", file_, "--db", db_, "--plugin-dir", kFaultyDir,
+                              "--memory-limit", "384MiB", "--again", "--start",
+                              std::to_string(b + 1), "--steps", "1"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_GT(count(db_, "SELECT COUNT(*) FROM probe_trials"), trials);
+  EXPECT_TRUE(contains(again.out, "trial batch_size=" + std::to_string(b + 1))) << again.out;
+  EXPECT_FALSE(contains(again.out, "earlier probe")) << again.out;
+}
+
+TEST_F(ProbedTest, AutoBatchSizeRunsAtTheProbedBatch) {
+  // Same model, data and backend as the probe, and the same budget: its answer applies.
+  GuardFile file = probe_file();
+  file.name = "auto";
+  file.train += "batch_size = \"auto\"\nmemory_limit = \"384MiB\"\n";
+  RunResult result = run_file(write_file("auto.toml", file.text()));
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+  const std::int64_t b = answer();
+  ASSERT_EQ(runs("1"), 1) << result.out;
+  EXPECT_EQ(count(db_, "SELECT batch_size FROM runs"), b);
+  EXPECT_EQ(count(db_, "SELECT value_num FROM params WHERE key = 'train.batch_size'"), b);
+  EXPECT_EQ(text_value(db_, "SELECT status FROM runs"), "ok")
+      << text_value(db_, "SELECT error FROM runs") << "\n" << result.out;
+  EXPECT_EQ(runs("peak_rss_bytes > budget_bytes"), 0)
+      << "the run at the probed batch peaked at "
+      << count(db_, "SELECT peak_rss_bytes FROM runs") / kMiB << " MiB, over 384 MiB";
+  EXPECT_TRUE(contains(result.out, "train.batch_size=" + std::to_string(b))) << result.out;
+}
+
+// ---- 5. Ctrl-C and kill -9 of the host ----
+
+TEST_F(GuardTest, CtrlCInterruptsTheRunningRunAndTheRerunCompletes) {
+  const std::string path = write_file("long.toml", long_mlp_file("ctrl_c", 1).text());
+  Started orch = start_orch_in(dir_, {"run", path, "--db", db_});
+  KillOnExit cleanup{orch};
+  ASSERT_TRUE(wait_until(
+      [&] { return count_while_running(db_, "SELECT COUNT(*) FROM runs WHERE status = 'running'") > 0; },
+      std::chrono::seconds(30)))
+      << "no run was ever marked running";
+  const std::int64_t worker =
+      count(db_, "SELECT worker_pid FROM runs WHERE status = 'running'");
+  ASSERT_GT(worker, 0);
+
+  auto sent = Clock::now();
+  ASSERT_EQ(::kill(orch.pid, SIGINT), 0);  // the orch process only, as a terminal would
+  RunResult result = wait_orch(orch, std::chrono::seconds(10));
+  const double took = seconds_since(sent);
+  EXPECT_EQ(result.exit_code, 130) << result.err << result.out;
+  EXPECT_LT(took, 5.0) << "orch took " << took << " s to stop after Ctrl-C";
+
+  EXPECT_EQ(runs("status = 'interrupted' AND stop_layer = 'interrupt' AND worker_pid = " +
+                 std::to_string(worker)),
+            1)
+      << text_value(db_, "SELECT GROUP_CONCAT(status || ':' || IFNULL(stop_layer, '-'), ' ') FROM runs");
+  EXPECT_EQ(runs("status = 'interrupted' AND error LIKE '%not started%'"), 3 - 1 - runs("status = 'ok'"));
+  EXPECT_EQ(runs("status NOT IN ('ok', 'interrupted')"), 0);
+  EXPECT_TRUE(process_gone(static_cast<pid_t>(worker))) << "worker " << worker << " survived";
+
+  RunResult rerun = run_orch({"run", path, "--db", db_});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err << rerun.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs"), 3);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM (SELECT run_key FROM runs GROUP BY run_key "
+                       "HAVING SUM(status = 'ok') = 1)"),
+            3);
+}
+
+TEST_F(GuardTest, KillNineOfTheHostKillsTheWorkerAndTheRerunCompletesWithoutDuplicates) {
+  const std::string path = write_file("long.toml", long_mlp_file("kill9", 2).text());
+  Started orch = start_orch_in(dir_, {"run", path, "--db", db_});
+  KillOnExit cleanup{orch};
+  // Mid-sweep: one run finished ok, the next one running.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return count_while_running(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'") >= 1 &&
+               count_while_running(db_, "SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1;
+      },
+      std::chrono::seconds(40)))
+      << "never saw one run ok and the next running";
+  const std::int64_t worker =
+      count(db_, "SELECT worker_pid FROM runs WHERE status = 'running'");
+  ASSERT_GT(worker, 0);
+
+  ASSERT_EQ(::kill(orch.pid, SIGKILL), 0);
+  RunResult killed = wait_orch(orch, std::chrono::seconds(10));
+  EXPECT_EQ(killed.exit_code, 128 + SIGKILL);
+  EXPECT_TRUE(wait_until([&] { return process_gone(static_cast<pid_t>(worker)); },
+                         std::chrono::seconds(2)))
+      << "worker " << worker << " outlived the killed host";
+  const std::int64_t ok_before = runs("status = 'ok'");
+
+  RunResult rerun = run_orch({"run", path, "--db", db_});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err << rerun.out;
+  EXPECT_TRUE(contains(rerun.out, "left unfinished")) << rerun.out;
+  EXPECT_TRUE(contains(rerun.out, "marked interrupted")) << rerun.out;
+  EXPECT_TRUE(contains(rerun.out, std::to_string(ok_before) + " of 3 runs already finished ok"))
+      << rerun.out;
+  // Nothing is left pending or running, and the killed run is on record as interrupted.
+  EXPECT_EQ(runs("status IN ('pending', 'running')"), 0);
+  EXPECT_EQ(runs("status = 'interrupted' AND worker_pid = " + std::to_string(worker)), 1);
+  // Every point has exactly one ok row, and each ok run has exactly its epochs.
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs"), 3);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM (SELECT run_key FROM runs GROUP BY run_key "
+                       "HAVING SUM(status = 'ok') = 1)"),
+            3);
+  EXPECT_EQ(runs("status = 'ok'"), 3);
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs r JOIN params p ON p.run_id = r.id "
+                  "AND p.key = 'train.epochs' WHERE r.status = 'ok' AND p.value_num = "
+                  "(SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.id)"),
+            3);
+}
+
+// ---- 6. budgets refused before anything is written ----
+
+TEST_F(GuardTest, BudgetLargerThanTheMachineIsRefused) {
+  GuardFile file = hog_file("big", "memory_limit = \"64TiB\"\n", "");
+  expect_bad_input(run_file(write_file("e.toml", file.text())),
+                   {"train.memory_limit", "64TiB", "more than this machine has"}, db_);
+}
+
+TEST_F(GuardTest, ZeroBudgetIsRefused) {
+  GuardFile file = hog_file("zero", "memory_limit = \"0MiB\"\n", "");
+  expect_bad_input(run_file(write_file("e.toml", file.text())),
+                   {"train.memory_limit", "more than 0"}, db_);
+}
+
+TEST_F(GuardTest, MalformedBudgetIsRefused) {
+  GuardFile file = hog_file("lots", "memory_limit = \"lots\"\n", "");
+  expect_bad_input(run_file(write_file("e.toml", file.text())),
+                   {"train.memory_limit", "\"lots\"", "not a memory size"}, db_);
+}
+
+TEST_F(GuardTest, ShareOverAHundredPercentIsRefused) {
+  GuardFile file = hog_file("share", "memory_limit = \"150%\"\n", "");
+  expect_bad_input(run_file(write_file("e.toml", file.text())),
+                   {"train.memory_limit", "150%", "100%"}, db_);
+}
+
+TEST_F(GuardTest, BadMemoryLimitFlagNamesTheFlag) {
+  const std::string file = write_file("e.toml", hog_file("flag", "", "").text());
+  expect_bad_input(run_file(file, {"--memory-limit", "lots"}),
+                   {"--memory-limit", "not a memory size"}, db_);
+  expect_bad_input(run_file(file, {"--memory-limit", "64TiB"}),
+                   {"--memory-limit", "more than this machine has"}, db_);
+  expect_bad_input(run_orch({"probe", file, "--db", db_, "--plugin-dir", kFaultyDir,
+                             "--memory-limit", "0MiB"}),
+                   {"--memory-limit", "more than 0"}, db_);
+}
+
+TEST_F(GuardTest, BudgetBelowWhatAWorkerHoldsIsRefusedBeforeAnythingIsWritten) {
+  GuardFile file = hog_file("tiny", "memory_limit = \"32MiB\"\n", "");
+  expect_bad_input(run_file(write_file("e.toml", file.text())),
+                   {"32.0 MiB", "below what a worker holds"}, db_);
+}
+
+}  // namespace
