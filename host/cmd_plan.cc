@@ -41,6 +41,7 @@ int plan_command(const Options& options) {
   Experiment experiment = load_experiment(options.file, *catalog);
   if (!options.memory_limit.empty()) override_memory_limit(experiment, options.memory_limit);
   std::vector<RunSpec> runs = expand_sweep(experiment);
+  check_budgets(runs);
   auto done = finished_keys(options.db_path, experiment.name);
 
   TextTable table({"#", "run key", "configuration", "repeat", "state"});

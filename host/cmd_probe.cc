@@ -22,6 +22,7 @@ int probe_command(const Options& options) {
   Experiment experiment = load_experiment(options.file, *catalog);
   if (!options.memory_limit.empty()) override_memory_limit(experiment, options.memory_limit);
   std::vector<RunSpec> runs = expand_sweep(experiment);
+  check_budgets(runs);
   storage::Store store = storage::Store::Open(options.db_path);
   install_interrupt_handlers();
 

@@ -21,6 +21,7 @@ int run_command(const Options& options) {
   Experiment experiment = load_experiment(options.file, *catalog);
   if (!options.memory_limit.empty()) override_memory_limit(experiment, options.memory_limit);
   std::vector<RunSpec> runs = expand_sweep(experiment);
+  check_budgets(runs);
   storage::Store store = storage::Store::Open(options.db_path);
 
   std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs, database "

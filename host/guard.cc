@@ -210,6 +210,15 @@ GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event,
     result.status = "crashed";
     result.error = describe_signal(WTERMSIG(status));
     if (!seen.reported_error.empty()) result.error += " after: " + seen.reported_error;
+  } else if (WEXITSTATUS(status) == 0 && seen.finished && limits.budget_bytes > 0 &&
+             result.peak_rss_bytes > limits.budget_bytes) {
+    // The kernel's own peak (ru_maxrss) shows a crossing that fell between two samples:
+    // the run did not fit its budget, even though nothing stopped it in time.
+    result.status = "oom";
+    result.stop_layer = kLayerWatchdog;
+    result.error = "out of memory: the worker's peak resident memory was " +
+                   describe_bytes(result.peak_rss_bytes) + ", over the budget of " +
+                   describe_bytes(limits.budget_bytes) + " (between two watchdog samples)";
   } else if (WEXITSTATUS(status) == 0 && seen.finished) {
     result.status = "ok";
   } else {

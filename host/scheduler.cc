@@ -12,6 +12,7 @@
 #include "host/guard.h"
 #include "host/machine.h"
 #include "host/memory_budget.h"
+#include "host/memory_cgroup.h"
 #include "host/probe.h"
 #include "host/sweep.h"
 #include "host/table.h"
@@ -28,12 +29,15 @@ std::string this_hostname() {
 
 bool process_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
-// What this host process holds resident; every forked worker starts with about as much.
-std::int64_t host_resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::int64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * ::sysconf(_SC_PAGESIZE);
+// About what a forked worker holds before it trains: the host's anonymous pages (which
+// fork shares with it) plus the LibTorch code pages that training touches.
+std::int64_t worker_baseline_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoll(line.substr(8)) * 1024 + (32ll << 20);
+  }
+  return 128ll << 20;
 }
 
 std::int64_t train_int(const RunSpec& run, const char* name) {
@@ -102,6 +106,31 @@ void resolve_auto_batch_sizes(std::vector<RunSpec>& runs, const PluginCatalog& c
 
 }  // namespace
 
+std::string describe_enforcement() {
+  std::string why_not;
+  auto trial = MemoryCgroup::create("orch-" + std::to_string(::getpid()) + "-check", 64ll << 20,
+                                    &why_not);
+  std::string layers = "the watchdog (20 ms) and the allocator";
+  if (trial) return "a memory cgroup (v" + std::to_string(trial->version()) + "), " + layers;
+  return layers + " (no memory cgroup: " + why_not + ")";
+}
+
+void check_budgets(const std::vector<RunSpec>& runs) {
+  // A budget that leaves a worker no room to train would fail every run.
+  const std::int64_t minimum = worker_baseline_bytes() + (64ll << 20);
+  for (const auto& run : runs) {
+    std::int64_t budget = run_budget(run);
+    if (budget < minimum) {
+      throw UserError("the memory budget of " + describe_bytes(budget) +
+                      " leaves no room to train: a worker holds about " +
+                      describe_bytes(worker_baseline_bytes()) +
+                      " before training starts (LibTorch and the plugins); set "
+                      "train.memory_limit or --memory-limit to at least " +
+                      describe_bytes(minimum));
+    }
+  }
+}
+
 std::int64_t run_budget(const RunSpec& run) {
   const auto& limit = std::get<std::string>(run.sections.at("train").values.at("memory_limit"));
   MachineMemory machine = read_machine_memory();
@@ -144,19 +173,8 @@ storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
 SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                      const PluginCatalog& catalog, storage::Store& store,
                      const SweepOptions& options, std::ostream& progress) {
-  // A budget below what a worker holds before training would fail every run.
-  const std::int64_t baseline = host_resident_bytes();
-  for (const auto& run : runs) {
-    std::int64_t budget = run_budget(run);
-    if (budget <= baseline * 5 / 4) {
-      throw UserError("the memory budget of " + describe_bytes(budget) +
-                      " is below what a worker holds before training starts (" +
-                      describe_bytes(baseline) + ": LibTorch and the plugins); set "
-                      "train.memory_limit or --memory-limit to at least " +
-                      describe_bytes(baseline * 2));
-    }
-  }
-
+  progress << "memory budget per run: " << describe_bytes(run_budget(runs.front()))
+           << ", enforced by " << describe_enforcement() << "\n";
   recover_abandoned_runs(store, experiment.name, progress);
   if (experiment.auto_batch_size) {
     resolve_auto_batch_sizes(runs, catalog, store, options, progress);
@@ -220,6 +238,7 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
   auto give_up_on_rest = [&](size_t from, const char* status, const std::string& why) {
     for (size_t j = from; j < pending.size(); ++j) {
       store.finish_run(ids[j], {status, 0, 0, std::nullopt, why, ""});
+      ++tally.not_ok;
     }
   };
 

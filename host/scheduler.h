@@ -29,14 +29,20 @@ struct SweepTally {
 
 // Runs that already finished ok under this experiment's name are skipped (resume); runs
 // an earlier, killed orch left behind are marked interrupted and run again.
-// Progress goes to `progress`, one line per run. Throws UserError for a budget that
-// cannot work, before anything is written.
+// Progress goes to `progress`, one line per run.
 SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                      const PluginCatalog& catalog, storage::Store& store,
                      const SweepOptions& options, std::ostream& progress);
 
 // The budget of a run in bytes: its train.memory_limit, or the default share of memory.
 std::int64_t run_budget(const RunSpec& run);
+
+// Throws UserError when a budget leaves a worker no room to train. Call it before
+// anything is written.
+void check_budgets(const std::vector<RunSpec>& runs);
+
+// Which layers enforce budgets here: "a memory cgroup (v1), the watchdog ..." or why not.
+std::string describe_enforcement();
 
 // The database record of a run's plan: its key, swept values and resolved parameters.
 storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,

@@ -122,7 +122,7 @@ GuardFile hog_file(const std::string& name, const std::string& train_extra,
 GuardFile long_mlp_file(const std::string& name, int epochs) {
   GuardFile file;
   file.name = name;
-  file.dataset = "samples = 30000\nval_samples = 16\nfeatures = 8\n";
+  file.dataset = "samples = 20000\nval_samples = 16\nfeatures = 8\n";
   file.model = "plugin = \"mlp\"\nhidden = 16\n";
   file.train = "epochs = " + std::to_string(epochs) + "\nwarmup_steps = 1\n";
   file.sweep = "\"train.batch_size\" = [4, 8, 16]\n";
@@ -435,8 +435,8 @@ TEST_F(GuardTest, StopEndsTheSweepAfterTheFirstOomAndSkipsTheRest) {
 }
 
 TEST_F(GuardTest, LargerBatchThanAKnownOomIsSkippedUnlessRunInfeasible) {
-  // 32 x 8 MiB plus the worker (about 345 MiB) does not fit in 320 MiB; 64 cannot either.
-  GuardFile file = hog_file("infeasible", "memory_limit = \"320MiB\"\n",
+  // 32 x 8 MiB plus the worker (about 345 MiB) does not fit in 256 MiB; 64 cannot either.
+  GuardFile file = hog_file("infeasible", "memory_limit = \"256MiB\"\n",
                             "\"train.batch_size\" = [32, 64]\n");
   const std::string path = write_file("infeasible.toml", file.text());
   RunResult result = run_file(path);
@@ -688,6 +688,32 @@ TEST_F(GuardTest, KillNineOfTheHostKillsTheWorkerAndTheRerunCompletesWithoutDupl
             3);
 }
 
+// A worker that would never finish on its own shows that it dies with the host, rather
+// than merely finishing its run soon after.
+TEST_F(GuardTest, KillNineOfTheHostAlsoKillsAWorkerThatWouldNeverFinish) {
+  GuardFile file;
+  file.name = "hang_kill9";
+  file.model = "plugin = \"hangs\"\n";
+  file.train += "batch_size = 4\n";  // and no timeout
+  const std::string path = write_file("hang.toml", file.text());
+  Started orch =
+      start_orch_in(dir_, {"run", path, "--db", db_, "--plugin-dir", kFaultyDir});
+  KillOnExit cleanup{orch};
+  ASSERT_TRUE(wait_until(
+      [&] { return count_while_running(db_, "SELECT COUNT(*) FROM runs WHERE status = 'running'") > 0; },
+      std::chrono::seconds(30)))
+      << "no run was ever marked running";
+  const auto worker =
+      static_cast<pid_t>(count(db_, "SELECT worker_pid FROM runs WHERE status = 'running'"));
+  ASSERT_GT(worker, 0);
+
+  ASSERT_EQ(::kill(orch.pid, SIGKILL), 0);
+  wait_orch(orch, std::chrono::seconds(10));
+  const bool gone = wait_until([&] { return process_gone(worker); }, std::chrono::seconds(2));
+  if (!gone) ::kill(worker, SIGKILL);  // this test's own orphan: do not leak it
+  EXPECT_TRUE(gone) << "worker " << worker << " kept running after its host was killed";
+}
+
 // ---- 6. budgets refused before anything is written ----
 
 TEST_F(GuardTest, BudgetLargerThanTheMachineIsRefused) {
@@ -728,7 +754,7 @@ TEST_F(GuardTest, BadMemoryLimitFlagNamesTheFlag) {
 TEST_F(GuardTest, BudgetBelowWhatAWorkerHoldsIsRefusedBeforeAnythingIsWritten) {
   GuardFile file = hog_file("tiny", "memory_limit = \"32MiB\"\n", "");
   expect_bad_input(run_file(write_file("e.toml", file.text())),
-                   {"32.0 MiB", "below what a worker holds"}, db_);
+                   {"32.0 MiB", "leaves no room to train"}, db_);
 }
 
 }  // namespace
