@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "host/commands.h"
+#include "host/objective.h"
+#include "host/ranking.h"
 #include "host/report.h"
 #include "host/table.h"
 #include "host/user_error.h"
@@ -36,6 +38,20 @@ std::vector<storage::RunSummary> runs_of(storage::Store& store, const std::strin
   return runs;
 }
 
+// The experiment's own [objective], with the command line's overrides on top.
+Objective objective_of(storage::Store& store, const std::string& name, const Options& options) {
+  Objective objective =
+      objective_from_text(store.latest_experiment_text(name), "experiment '" + name + "'");
+  if (!options.objective_metric.empty()) {
+    toml::table table{{"metric", options.objective_metric}};
+    Objective fresh = load_objective(&table, "--metric");  // checks the name
+    objective.metric = fresh.metric;
+    objective.maximize = fresh.maximize;
+  }
+  if (!options.objective_goal.empty()) objective.maximize = options.objective_goal == "maximize";
+  return objective;
+}
+
 }  // namespace
 
 int sql_command(const Options& options) {
@@ -51,16 +67,25 @@ int report_command(const Options& options) {
   storage::Store store = open_existing(options.db_path);
   std::string name = experiment_or_latest(store, options.experiment);
   auto runs = runs_of(store, name);
+  Ranking ranking = rank_configurations(runs, objective_of(store, name, options));
   std::cout << "experiment '" << name << "'\n\n"
             << render_run_table(runs) << "\n"
-            << render_best(runs);
+            << render_config_table(ranking) << "\n"
+            << render_dimension_tables(runs, ranking) << render_best(ranking);
   return 0;
 }
 
 int best_command(const Options& options) {
   storage::Store store = open_existing(options.db_path);
   std::string name = experiment_or_latest(store, options.experiment);
-  std::cout << render_best(runs_of(store, name));
+  auto runs = runs_of(store, name);
+  Ranking ranking = rank_configurations(runs, objective_of(store, name, options));
+  if (options.best_toml) {
+    if (ranking.winner() == nullptr) throw UserError(render_best(ranking));
+    std::cout << render_toml_snippet(ranking);
+  } else {
+    std::cout << render_best(ranking);
+  }
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/interrupt.h"
+#include "host/ranking.h"
 #include "host/report.h"
 #include "host/scheduler.h"
 #include "host/sweep.h"
@@ -33,7 +34,10 @@ int run_command(const Options& options) {
   SweepTally tally = run_sweep(experiment, runs, *catalog, store, sweep_options, std::cout);
 
   auto summaries = store.latest_runs(experiment.name);
-  std::cout << "\n" << render_run_table(summaries) << "\n" << render_best(summaries);
+  Ranking ranking = rank_configurations(summaries, experiment.objective);
+  std::cout << "\n" << render_run_table(summaries) << "\n";
+  if (experiment.repeats > 1) std::cout << render_config_table(ranking) << "\n";
+  std::cout << render_best(ranking);
   if (tally.interrupted) {
     std::cout << "interrupted: the unfinished runs run again the next time this file runs\n";
     return kExitInterrupted;

@@ -19,6 +19,9 @@ struct Options {
   std::int64_t probe_start = 1;
   std::int64_t probe_steps = 3;
   bool probe_again = false;
+  bool best_toml = false;         // best: print the winner as experiment-file sections
+  std::string objective_metric;   // report, best: override the file's [objective] metric
+  std::string objective_goal;     // report, best: minimize | maximize
 };
 
 // Exit status of a sweep stopped by Ctrl-C or SIGTERM, as shells report it.

@@ -199,11 +199,11 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
 
   for (const auto& [raw_key, node] : root) {
     std::string key(raw_key.str());
-    bool known = key == "sweep";
+    bool known = key == "sweep" || key == "objective";
     for (const auto& section : required_sections()) known = known || key == section;
     if (!known) {
       throw UserError(where(path, raw_key) + ": unknown section [" + key +
-                      "]; known sections: experiment, backend, dataset, model, train, sweep");
+                      "]; known sections: experiment, backend, dataset, model, train, sweep, objective");
     }
     if (!node.is_table()) {
       throw UserError(where(path, node) + ": '" + key + "' must be a section [" + key + "]");
@@ -235,6 +235,8 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
   }
   exp.sections["train"] = load_section(*root["train"].as_table(), "train", "",
                                       train_param_specs(), path, &exp.auto_batch_size);
+
+  exp.objective = load_objective(root["objective"].as_table(), path);
 
   if (const toml::table* sweep = root["sweep"].as_table()) {
     std::vector<std::pair<std::string, const toml::node*>> entries;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "host/objective.h"
 #include "host/plugin_catalog.h"
 #include "orch/params.h"
 
@@ -35,6 +36,7 @@ struct Experiment {
   std::vector<SweepAxis> sweep;              // in file order
   // [train] batch_size = "auto": the largest batch that fits the budget, found by a probe.
   bool auto_batch_size = false;
+  Objective objective;  // [objective], or the default: lowest epoch_s
 };
 
 // The sections every experiment file must have, in the order they are documented.

@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
   };
   auto add_experiment = [](CLI::App& cmd, orch::Options& o) {
     cmd.add_option("-e,--experiment", o.experiment, "experiment name (default: the latest)");
+    cmd.add_option("--metric", o.objective_metric,
+                   "rank by this metric instead of the file's [objective] metric");
+    cmd.add_option("--goal", o.objective_goal, "minimize or maximize the metric")
+        ->check(CLI::IsMember({"minimize", "maximize"}));
   };
   const std::vector<Subcommand> subcommands = {
       {"run", "run an experiment file's sweep (skips runs that already finished ok)",
@@ -78,7 +82,11 @@ int main(int argc, char** argv) {
        [](CLI::App&, orch::Options&) {}},
       {"report", "table of an experiment's runs and the best one", orch::report_command,
        add_experiment},
-      {"best", "the best configuration of an experiment", orch::best_command, add_experiment},
+      {"best", "the best configuration of an experiment", orch::best_command,
+       [&](CLI::App& cmd, orch::Options& o) {
+         add_experiment(cmd, o);
+         cmd.add_flag("--toml", o.best_toml, "print the winner as experiment-file sections");
+       }},
       {"sql", "run a read-only SQL query on the database", orch::sql_command,
        [](CLI::App& cmd, orch::Options& o) {
          cmd.add_option("query", o.sql, "one SELECT statement")->required();

@@ -1,28 +1,94 @@
 #include "host/report.h"
 
 #include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
+#include "host/memory_budget.h"
+#include "host/stats.h"
 #include "host/table.h"
+#include "orch/params.h"
 
 namespace orch {
 namespace {
 
-std::vector<const storage::RunSummary*> ok_runs_by_epoch_time(
-    const std::vector<storage::RunSummary>& runs) {
-  std::vector<const storage::RunSummary*> ok;
-  for (const auto& run : runs) {
-    if (run.status == "ok" && run.epoch_s > 0 && run.samples_per_s > 0) ok.push_back(&run);
+bool is_winner_or_tied(const Ranking& ranking, const ConfigResult& config) {
+  if (ranking.winner() == &config) return true;
+  for (const auto* tied : ranking.tied_with_winner) {
+    if (tied == &config) return true;
   }
-  std::stable_sort(ok.begin(), ok.end(),
-                   [](const auto* a, const auto* b) { return a->epoch_s < b->epoch_s; });
-  return ok;
+  return false;
+}
+
+std::string verdict(const Ranking& ranking, const ConfigResult& config) {
+  if (ranking.winner() == &config) return "best";
+  if (is_winner_or_tied(ranking, config)) return "tied with best";
+  int oom = 0, other = 0;
+  for (const auto* run : config.runs) {
+    if (run->status == "oom" || run->stop_layer == "cgroup") ++oom;
+    if (run->status == "skipped" && run->error.rfind("infeasible", 0) == 0) ++oom;
+    if (run->status != "ok" && run->status != "oom" && run->status != "skipped") ++other;
+  }
+  if (config.ok == 0) return oom ? "out of memory" : (other ? "failed" : "not run");
+  if (!config.excluded.empty()) return "excluded: " + config.excluded;
+  return oom ? "fits (some out of memory)" : "fits";
+}
+
+// The swept parameter names in the order they appear in the runs' swept text.
+std::vector<std::string> swept_keys(const std::vector<storage::RunSummary>& runs) {
+  std::vector<std::string> keys;
+  for (const auto& run : runs) {
+    std::istringstream words(run.swept);
+    std::string word;
+    while (words >> word) {
+      auto equals = word.find('=');
+      if (equals == std::string::npos || word[0] == '(') break;  // a halving note follows
+      std::string key = word.substr(0, equals);
+      if (key.find('.') != std::string::npos &&
+          std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        keys.push_back(key);
+      }
+    }
+  }
+  return keys;
+}
+
+std::string json_value_text(const nlohmann::json& value) {
+  if (value.is_string()) return to_toml(Value(value.get<std::string>()));
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
+  if (value.is_number_float()) return to_toml(Value(value.get<double>()));
+  return value.dump();
+}
+
+// The grid value of `key` for a run (the value asked for, not a halved one).
+std::string grid_value(const storage::RunSummary& run, const std::string& key) {
+  std::istringstream words(run.swept);
+  std::string word;
+  while (words >> word) {
+    if (word.rfind(key + "=", 0) == 0) return word.substr(key.size() + 1);
+  }
+  auto params = nlohmann::json::parse(run.params_json, nullptr, false);
+  if (params.is_object() && params.contains(key)) return json_value_text(params[key]);
+  return "?";
 }
 
 }  // namespace
 
+std::string format_metric(const std::string& metric, double value) {
+  if (metric == "epoch_s" || metric == "wall_s") return format_fixed(value, 3) + " s";
+  if (metric == "step_median_s") return format_fixed(value * 1000, 3) + " ms";
+  if (metric == "samples_per_s") return format_fixed(value, 0) + "/s";
+  if (metric == "peak_rss") return describe_bytes(static_cast<std::int64_t>(value));
+  return format_fixed(value, 4);
+}
+
 std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
   TextTable table({"run", "configuration", "repeat", "status", "epochs", "epoch s",
-                   "samples/s", "train loss", "val acc", "peak RSS", "wall s", "note"});
+                   "samples/s", "step p50 ms", "step p95 ms", "data %", "train loss",
+                   "val acc", "peak RSS", "wall s", "note"});
   for (const auto& run : runs) {
     bool ok = run.status == "ok";
     std::string note = run.error;
@@ -31,6 +97,9 @@ std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
                    run.status, std::to_string(run.epochs),
                    ok ? format_fixed(run.epoch_s, 3) : "-",
                    ok ? format_fixed(run.samples_per_s, 0) : "-",
+                   ok ? format_fixed(run.step_median_s * 1000, 3) : "-",
+                   ok ? format_fixed(run.step_p95_s * 1000, 3) : "-",
+                   ok ? format_fixed(run.data_fraction * 100, 1) : "-",
                    ok ? format_fixed(run.train_loss, 4) : "-",
                    ok ? format_fixed(run.val_accuracy, 3) : "-",
                    format_bytes(run.peak_rss_bytes), format_fixed(run.wall_s, 2), note});
@@ -38,19 +107,143 @@ std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
   return table.render();
 }
 
-std::string render_best(const std::vector<storage::RunSummary>& runs) {
-  auto ok = ok_runs_by_epoch_time(runs);
-  if (ok.empty()) return "best: no run finished ok\n";
-  const auto& best = *ok.front();
-  std::string out = "best by epoch time: " + best.swept + "  (" +
-                    format_fixed(best.epoch_s, 3) + " s/epoch, " +
-                    format_fixed(best.samples_per_s, 0) + " samples/s, run " +
-                    std::to_string(best.run_id) + ", key " + best.run_key + ")\n";
-  if (ok.size() > 1) {
-    const auto& second = *ok[1];
-    out += "runner-up:          " + second.swept + "  (" + format_fixed(second.epoch_s, 3) +
-           " s/epoch, " + format_fixed(100.0 * (second.epoch_s / best.epoch_s - 1), 1) +
-           "% slower)\n";
+std::string render_config_table(const Ranking& ranking) {
+  const std::string& metric = ranking.objective.metric;
+  TextTable table({"configuration", "ok runs", metric + " (mean)", "95% CI +/-", "peak RSS",
+                   "val acc", "verdict"});
+  for (const auto& config : ranking.configs) {
+    bool has = config.ok > 0;
+    table.add_row({config.label,
+                   std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
+                   has ? format_metric(metric, config.metric.mean) : "-",
+                   config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
+                   format_bytes(config.peak_rss_bytes),
+                   has ? format_fixed(config.val_accuracy, 3) : "-", verdict(ranking, config)});
+  }
+  return table.render();
+}
+
+std::string render_dimension_tables(const std::vector<storage::RunSummary>& runs,
+                                    const Ranking& ranking) {
+  std::string out;
+  const ConfigResult* winner = ranking.winner();
+  for (const auto& key : swept_keys(runs)) {
+    // Values in the order they first appear: the sweep's own order.
+    std::vector<std::string> values;
+    std::map<std::string, std::vector<const storage::RunSummary*>> by_value;
+    for (const auto& run : runs) {
+      std::string value = grid_value(run, key);
+      if (!by_value.count(value)) values.push_back(value);
+      by_value[value].push_back(&run);
+    }
+    std::string winning_value = winner ? grid_value(*winner->runs.front(), key) : "";
+    TextTable table({key, "runs ok", "epoch s (median)", "samples/s (median)", "peak RSS (max)",
+                     "val acc (mean)", "verdict"});
+    for (const auto& value : values) {
+      std::vector<double> epoch_s, rate;
+      double accuracy = 0;
+      std::int64_t peak = 0;
+      int ok = 0, oom = 0, failed = 0;
+      for (const auto* run : by_value[value]) {
+        peak = std::max(peak, run->peak_rss_bytes);
+        if (run->status == "ok") {
+          ++ok;
+          epoch_s.push_back(run->epoch_s);
+          rate.push_back(run->samples_per_s);
+          accuracy += run->val_accuracy;
+        } else if (run->status == "oom" ||
+                   (run->status == "skipped" && run->error.rfind("infeasible", 0) == 0)) {
+          ++oom;
+        } else if (run->status != "skipped") {
+          ++failed;
+        }
+      }
+      std::string verdict_text = value == winning_value ? "best"
+                                 : ok && oom            ? "fits (some out of memory)"
+                                 : ok                   ? "fits"
+                                 : oom                  ? "out of memory"
+                                 : failed               ? "failed"
+                                                        : "not run";
+      table.add_row({value, std::to_string(ok) + "/" + std::to_string(by_value[value].size()),
+                     ok ? format_fixed(stats::median(epoch_s), 3) : "-",
+                     ok ? format_fixed(stats::median(rate), 0) : "-", format_bytes(peak),
+                     ok ? format_fixed(accuracy / ok, 3) : "-", verdict_text});
+    }
+    out += table.render() + "\n";
+  }
+  return out;
+}
+
+std::string render_best(const Ranking& ranking) {
+  const ConfigResult* best = ranking.winner();
+  if (best == nullptr) {
+    return ranking.configs.empty() || ranking.configs[0].ok == 0
+               ? "best: no run finished ok\n"
+               : "best: no configuration met the objective's constraints\n";
+  }
+  const std::string& metric = ranking.objective.metric;
+  std::string out = "best (" + ranking.objective.describe() + "): " + best->label + "\n";
+  out += "  " + metric + " " + format_metric(metric, best->metric.mean);
+  if (best->ok > 1) {
+    out += " +/- " + format_metric(metric, best->metric.half_width) + " (95% CI, " +
+           std::to_string(best->ok) + " repeats)";
+  }
+  out += ", peak " + describe_bytes(best->peak_rss_bytes) + ", val acc " +
+         format_fixed(best->val_accuracy, 3) + "\n";
+  std::string ids;
+  for (const auto* run : best->runs) {
+    if (run->status != "ok") continue;
+    ids += (ids.empty() ? "" : ", ") + std::string("run ") + std::to_string(run->run_id) +
+           " (key " + run->run_key + ")";
+  }
+  out += "  " + ids + "\n";
+  out += "  why: the " + ranking.objective.describe() + " of " + std::to_string(ranking.eligible) +
+         " configuration(s) that finished ok";
+  int excluded = static_cast<int>(ranking.configs.size()) - ranking.eligible;
+  if (excluded > 0) out += " (" + std::to_string(excluded) + " excluded: failed or constrained)";
+  out += "\n";
+  if (const ConfigResult* second = ranking.runner_up()) {
+    double gap = best->metric.mean != 0
+                     ? std::abs(second->metric.mean - best->metric.mean) / std::abs(best->metric.mean)
+                     : 0;
+    out += "runner-up: " + second->label + "  " + format_metric(metric, second->metric.mean) +
+           " (" + format_fixed(gap * 100, 1) + "% " +
+           (ranking.objective.maximize ? "lower" : "higher") + ")\n";
+  }
+  if (!ranking.tied_with_winner.empty()) {
+    out += "tied: " + std::to_string(ranking.tied_with_winner.size()) +
+           " configuration(s) cannot be told apart from the best (";
+    out += best->ok > 1 ? "their 95% intervals overlap or they are under " +
+                              format_fixed(ranking.min_relative_gap * 100, 0) + "% apart"
+                        : "single runs under " + format_fixed(ranking.min_relative_gap * 100, 0) +
+                              "% apart; set [experiment] repeats = 3 or more to measure the noise";
+    out += "):";
+    for (const auto* tied : ranking.tied_with_winner) out += "\n  " + tied->label;
+    out += "\n";
+  }
+  return out;
+}
+
+std::string render_toml_snippet(const Ranking& ranking) {
+  const ConfigResult* best = ranking.winner();
+  if (best == nullptr) return "";
+  const storage::RunSummary* run = nullptr;
+  for (const auto* candidate : best->runs) {
+    if (candidate->status == "ok") run = candidate;
+  }
+  auto params = nlohmann::json::parse(run ? run->params_json : "", nullptr, false);
+  if (!params.is_object()) return "";
+  std::string out = "# best (" + ranking.objective.describe() + ") from orch: " + best->label + "\n";
+  for (const char* section : {"backend", "dataset", "model", "train"}) {
+    out += std::string("\n[") + section + "]\n";
+    std::string prefix = std::string(section) + ".";
+    if (params.contains(prefix + "plugin")) {
+      out += "plugin = " + json_value_text(params[prefix + "plugin"]) + "\n";
+    }
+    for (const auto& [key, value] : params.items()) {
+      if (key.rfind(prefix, 0) != 0 || key == prefix + "plugin") continue;
+      out += key.substr(prefix.size()) + " = " + json_value_text(value) + "\n";
+    }
   }
   return out;
 }

@@ -1,16 +1,33 @@
-// What a person reads after a sweep: the runs as a table and the best configuration.
+// What a person reads after a sweep: the runs, the configurations ranked by the
+// objective, one table per swept dimension, and the best configuration with its margin.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "host/ranking.h"
 #include "storage/store.h"
 
 namespace orch {
 
 std::string render_run_table(const std::vector<storage::RunSummary>& runs);
-// The fastest ok run by epoch time, with the runner-up for scale; says so when no run
-// finished ok.
-std::string render_best(const std::vector<storage::RunSummary>& runs);
+
+// One row per configuration: repeats ok, the metric's mean and 95% interval, peak
+// memory, accuracy, and a verdict (best, tied, fits, out of memory, failed, excluded).
+std::string render_config_table(const Ranking& ranking);
+
+// For each swept parameter, one row per value over all runs with that value: median
+// epoch time, median samples/s, highest peak memory, mean accuracy, verdict.
+std::string render_dimension_tables(const std::vector<storage::RunSummary>& runs,
+                                    const Ranking& ranking);
+
+// The winner, why it won, the runner-up and the margin, or that they are tied.
+std::string render_best(const Ranking& ranking);
+
+// The winner's resolved parameters as experiment-file sections, ready to paste.
+std::string render_toml_snippet(const Ranking& ranking);
+
+// A metric's value for people: "0.403 s", "20293/s", "93.0 MiB", "0.946".
+std::string format_metric(const std::string& metric, double value);
 
 }  // namespace orch

@@ -18,6 +18,7 @@ struct RunSpec {
   std::map<std::string, Section> sections;                  // backend, dataset, model, train
   std::vector<std::pair<std::string, Value>> swept;         // "train.batch_size" -> 4
   std::string key;   // stable hash of the resolved parameters, seed and repeat
+  std::string config_key;  // the same without the repeat: shared by a configuration's repeats
 
   Params params(const std::string& section) const { return Params(sections.at(section).values); }
   const std::string& plugin(const std::string& section) const {

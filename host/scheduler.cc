@@ -101,6 +101,7 @@ void resolve_auto_batch_sizes(std::vector<RunSpec>& runs, const PluginCatalog& c
     run.sections["train"].values["batch_size"] = answers[key];
     run.swept.insert(run.swept.begin(), {"train.batch_size", answers[key]});
     run.key = run_key(run.flat_params(), run.seed, run.repeat);
+    run.config_key = run_key(run.flat_params(), run.seed - run.repeat, 0);
   }
 }
 
@@ -146,6 +147,7 @@ storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
   record.memory_key = memory_key(run);
   record.budget_bytes = budget_bytes;
   record.batch_size = train_int(run, "batch_size");
+  record.config_key = run.config_key;
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [key, value] : run.flat_params()) {
     storage::ParamRecord param{key, "", std::nullopt};
@@ -216,7 +218,7 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
         [&](int event_fd) { return run_worker(run, catalog, event_fd); },
         [&](const WorkerEvent& event) {
           if (event.kind == WorkerEvent::Kind::kStarted) {
-            store.mark_running(run_id, event.pid);
+            store.mark_running(run_id, event.pid, event.backend);
           } else if (event.kind == WorkerEvent::Kind::kEpoch) {
             store.record_epoch(run_id, event.epoch);
             last_epoch = event.epoch;

@@ -86,6 +86,7 @@ std::vector<RunSpec> expand_sweep(const Experiment& experiment) {
         run.swept.emplace_back(axis.path(), value);
       }
       run.key = run_key(run.flat_params(), run.seed, run.repeat);
+      run.config_key = run_key(run.flat_params(), experiment.seed, 0);
       runs.push_back(std::move(run));
     }
   }

@@ -4,6 +4,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "host/stats.h"
+
 namespace orch {
 namespace {
 
@@ -95,8 +97,11 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
     optimizer->zero_grad();
     for (std::int64_t start = 0; start < info.train_size; start += options.batch_size) {
       std::int64_t n = std::min(options.batch_size, info.train_size - start);
+      auto step_start = Clock::now();
       Batch batch = to_device(dataset.batch(Split::kTrain, order.slice(0, start, start + n)),
                               backend.device());
+      backend.synchronize();
+      auto data_ready = Clock::now();
       torch::Tensor output = model.forward(batch);
       torch::Tensor loss = model.loss(output, batch);
       (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
@@ -108,20 +113,27 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
       }
       // .item() waits for the step; metrics come from the same forward pass.
       train_totals.add(loss.item<double>(), model.evaluate(output.detach(), batch), n);
+      backend.synchronize();
+      auto step_end = Clock::now();
       ++record.steps;
       ++step;
       if (options.max_steps > 0 && step >= options.max_steps * accumulate) break;
       if (step <= warmup_steps) {
-        backend.synchronize();
-        timed_start = Clock::now();
-        record.warmup_seconds = std::chrono::duration<double>(timed_start - epoch_start).count();
+        ++record.warmup_steps;
+        timed_start = step_end;
+        record.warmup_seconds = std::chrono::duration<double>(step_end - epoch_start).count();
       } else {
         record.timed_samples += n;
+        record.data_seconds += std::chrono::duration<double>(data_ready - step_start).count();
+        record.compute_seconds += std::chrono::duration<double>(step_end - data_ready).count();
+        record.step_seconds.push_back(std::chrono::duration<double>(step_end - step_start).count());
       }
     }
     backend.synchronize();
     record.seconds = seconds_since(timed_start);
     record.samples_per_s = record.seconds > 0 ? record.timed_samples / record.seconds : 0;
+    record.step_median_s = stats::median(record.step_seconds);
+    record.step_p95_s = stats::percentile(record.step_seconds, 95);
     record.train_loss = train_totals.mean_loss();
     record.train_accuracy = train_totals.mean_accuracy();
     if (options.max_steps > 0) {

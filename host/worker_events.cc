@@ -43,6 +43,12 @@ std::string encode_event(const WorkerEvent& event) {
       out["val_loss"] = e.val_loss;
       out["val_accuracy"] = e.val_accuracy;
       out["val_seconds"] = e.val_seconds;
+      out["warmup_steps"] = e.warmup_steps;
+      out["data_seconds"] = e.data_seconds;
+      out["compute_seconds"] = e.compute_seconds;
+      out["step_median_s"] = e.step_median_s;
+      out["step_p95_s"] = e.step_p95_s;
+      out["step_seconds"] = e.step_seconds;
       break;
     }
     case WorkerEvent::Kind::kFinished:
@@ -83,6 +89,12 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       e.val_loss = in.value("val_loss", 0.0);
       e.val_accuracy = in.value("val_accuracy", 0.0);
       e.val_seconds = in.value("val_seconds", 0.0);
+      e.warmup_steps = in.value("warmup_steps", std::int64_t{0});
+      e.data_seconds = in.value("data_seconds", 0.0);
+      e.compute_seconds = in.value("compute_seconds", 0.0);
+      e.step_median_s = in.value("step_median_s", 0.0);
+      e.step_p95_s = in.value("step_p95_s", 0.0);
+      e.step_seconds = in.value("step_seconds", std::vector<double>{});
     } else if (kind == "finished") {
       event.kind = WorkerEvent::Kind::kFinished;
       event.peak_rss_bytes = in.value("peak_rss_bytes", std::int64_t{0});

@@ -144,6 +144,79 @@ LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
            FROM epochs GROUP BY run_id) agg ON agg.run_id = r.id
 LEFT JOIN epochs last ON last.run_id = r.id AND last.epoch = agg.last_epoch;
 )sql",
+    // 2 -> 3: step-time distributions, data wait vs compute, per-step metrics, the backend
+    // and log of each run, and views for the common questions.
+    R"sql(
+DROP VIEW run_summary;
+ALTER TABLE epochs ADD COLUMN warmup_steps INTEGER;
+ALTER TABLE epochs ADD COLUMN data_seconds REAL;
+ALTER TABLE epochs ADD COLUMN compute_seconds REAL;
+ALTER TABLE epochs ADD COLUMN step_median_s REAL;
+ALTER TABLE epochs ADD COLUMN step_p95_s REAL;
+ALTER TABLE runs ADD COLUMN backend TEXT;
+ALTER TABLE runs ADD COLUMN log_path TEXT;
+ALTER TABLE runs ADD COLUMN config_key TEXT;
+CREATE TABLE metrics(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  name TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL,
+  PRIMARY KEY(run_id, name, step)
+) WITHOUT ROWID;
+CREATE VIEW run_summary AS
+SELECT e.name AS experiment,
+       r.id AS run_id,
+       r.run_key,
+       r.swept,
+       r.repeat,
+       r.attempt,
+       r.status,
+       COALESCE(agg.epochs, 0) AS epochs,
+       r.wall_s,
+       agg.epoch_s,
+       agg.samples_per_s,
+       last.train_loss,
+       last.val_accuracy,
+       r.peak_rss_bytes,
+       r.error,
+       r.batch_size,
+       r.stop_layer,
+       agg.step_median_s,
+       agg.step_p95_s,
+       CASE WHEN agg.timed_s > 0 THEN agg.data_s / agg.timed_s END AS data_fraction,
+       r.backend,
+       r.log_path,
+       r.config_key,
+       last.val_loss
+FROM runs r
+JOIN experiments e ON e.id = r.experiment_id
+LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
+                  AVG(samples_per_s) AS samples_per_s, MAX(epoch) AS last_epoch,
+                  AVG(step_median_s) AS step_median_s, AVG(step_p95_s) AS step_p95_s,
+                  SUM(data_seconds) AS data_s, SUM(seconds) AS timed_s
+           FROM epochs GROUP BY run_id) agg ON agg.run_id = r.id
+LEFT JOIN epochs last ON last.run_id = r.id AND last.epoch = agg.last_epoch;
+CREATE VIEW runs_flat AS
+SELECT s.experiment, s.run_id, s.run_key, s.status, s.repeat, s.attempt, s.swept,
+       (SELECT value_text FROM params p WHERE p.run_id = s.run_id AND p.key = 'backend.plugin') AS backend_plugin,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'backend.threads') AS threads,
+       (SELECT value_text FROM params p WHERE p.run_id = s.run_id AND p.key = 'dataset.plugin') AS dataset,
+       (SELECT value_text FROM params p WHERE p.run_id = s.run_id AND p.key = 'model.plugin') AS model,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.batch_size') AS batch_size,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.accumulation_steps') AS accumulation_steps,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.epochs') AS epochs,
+       (SELECT value_text FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.optimizer') AS optimizer,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.lr') AS lr,
+       s.epoch_s, s.samples_per_s, s.step_median_s, s.step_p95_s, s.data_fraction,
+       s.train_loss, s.val_accuracy, s.peak_rss_bytes / 1048576.0 AS peak_rss_mib, s.wall_s,
+       s.stop_layer, s.error, s.backend, s.log_path
+FROM run_summary s;
+CREATE VIEW best_runs AS
+SELECT f.* FROM runs_flat f
+WHERE f.status = 'ok'
+  AND f.epoch_s = (SELECT MIN(g.epoch_s) FROM runs_flat g
+                   WHERE g.experiment = f.experiment AND g.status = 'ok');
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

@@ -144,8 +144,8 @@ std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
     SQLite::Statement insert_run(
         *db_,
         "INSERT INTO runs(experiment_id, run_key, swept, repeat, params, status, attempt, "
-        "parent_run_id, memory_key, budget_bytes, batch_size) "
-        "VALUES(?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
+        "parent_run_id, memory_key, budget_bytes, batch_size, config_key) "
+        "VALUES(?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)");
     SQLite::Statement insert_param(
         *db_, "INSERT INTO params(run_id, key, value_text, value_num) VALUES(?, ?, ?, ?)");
 
@@ -175,6 +175,7 @@ std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
       // A budget of 0 is a real answer (no budget), so it is stored and matched as given.
       insert_run.bind(9, run.budget_bytes);
       bind_positive_or_null(insert_run, 10, run.batch_size);
+      bind_text_or_null(insert_run, 11, run.config_key);
       insert_run.exec();
       const std::int64_t run_id = db_->getLastInsertRowid();
       ids.push_back(run_id);
@@ -197,12 +198,28 @@ std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
   });
 }
 
-void Store::mark_running(std::int64_t run_id, int worker_pid) {
+void Store::mark_running(std::int64_t run_id, int worker_pid, const std::string& backend) {
   guarded(path_, "mark run " + std::to_string(run_id) + " running", [&] {
     SQLite::Statement update(
-        *db_, std::string("UPDATE runs SET status = 'running', worker_pid = ?, started_at = ") +
+        *db_, std::string("UPDATE runs SET status = 'running', worker_pid = ?, backend = ?, "
+                          "started_at = ") +
                   kNow + " WHERE id = ?");
     update.bind(1, worker_pid);
+    if (backend.empty()) {
+      update.bind(2);
+    } else {
+      update.bind(2, backend);
+    }
+    update.bind(3, run_id);
+    update.exec();
+    expect_one_change(update, run_id, path_);
+  });
+}
+
+void Store::set_log_path(std::int64_t run_id, const std::string& log_path) {
+  guarded(path_, "record the log of run " + std::to_string(run_id), [&] {
+    SQLite::Statement update(*db_, "UPDATE runs SET log_path = ? WHERE id = ?");
+    update.bind(1, log_path);
     update.bind(2, run_id);
     update.exec();
     expect_one_change(update, run_id, path_);
@@ -213,11 +230,13 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
   const std::string action =
       "record epoch " + std::to_string(epoch.epoch) + " of run " + std::to_string(run_id);
   guarded(path_, action, [&] {
+    SQLite::Transaction transaction(*db_);
     SQLite::Statement insert(
         *db_,
         "INSERT OR REPLACE INTO epochs(run_id, epoch, seconds, warmup_seconds, steps, "
         "timed_samples, samples_per_s, train_loss, train_accuracy, val_loss, val_accuracy, "
-        "val_seconds) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "val_seconds, warmup_steps, data_seconds, compute_seconds, step_median_s, step_p95_s) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, run_id);
     insert.bind(2, epoch.epoch);
     insert.bind(3, epoch.seconds);
@@ -230,7 +249,38 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
     insert.bind(10, epoch.val_loss);
     insert.bind(11, epoch.val_accuracy);
     insert.bind(12, epoch.val_seconds);
+    insert.bind(13, epoch.warmup_steps);
+    insert.bind(14, epoch.data_seconds);
+    insert.bind(15, epoch.compute_seconds);
+    insert.bind(16, epoch.step_median_s);
+    insert.bind(17, epoch.step_p95_s);
     insert.exec();
+    // Steps are numbered across epochs so that a run's series reads in order; the
+    // epoch's first step number is its epoch times a stride larger than any epoch.
+    SQLite::Statement metric(*db_,
+                             "INSERT OR REPLACE INTO metrics(run_id, name, step, value) "
+                             "VALUES(?, 'step_s', ?, ?)");
+    const std::int64_t first = static_cast<std::int64_t>(epoch.epoch) * 1000000000ll;
+    for (size_t i = 0; i < epoch.step_seconds.size(); ++i) {
+      metric.bind(1, run_id);
+      metric.bind(2, first + static_cast<std::int64_t>(i));
+      metric.bind(3, epoch.step_seconds[i]);
+      metric.exec();
+      metric.reset();
+    }
+    transaction.commit();
+  });
+}
+
+std::vector<double> Store::metric_values(std::int64_t run_id, const std::string& name) {
+  return guarded(path_, "read metric " + name + " of run " + std::to_string(run_id), [&] {
+    SQLite::Statement query(*db_,
+                            "SELECT value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step");
+    query.bind(1, run_id);
+    query.bind(2, name);
+    std::vector<double> values;
+    while (query.executeStep()) values.push_back(query.getColumn(0).getDouble());
+    return values;
   });
 }
 
@@ -376,7 +426,9 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
     SQLite::Statement query(
         *db_,
         "SELECT run_id, run_key, swept, repeat, attempt, status, epochs, wall_s, epoch_s, "
-        "samples_per_s, train_loss, val_accuracy, peak_rss_bytes, error, batch_size, stop_layer "
+        "samples_per_s, train_loss, val_accuracy, peak_rss_bytes, error, batch_size, stop_layer, "
+        "step_median_s, step_p95_s, data_fraction, backend, log_path, config_key, "
+        "(SELECT params FROM runs WHERE runs.id = run_summary.run_id), val_loss "
         "FROM run_summary "
         "WHERE run_id IN (SELECT MAX(r.id) FROM runs r JOIN experiments e "
         "ON e.id = r.experiment_id WHERE e.name = ? GROUP BY r.run_key) ORDER BY run_id");
@@ -400,6 +452,14 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.error = text_of(query.getColumn(13));
       s.batch_size = query.getColumn(14).getInt64();
       s.stop_layer = text_of(query.getColumn(15));
+      s.step_median_s = query.getColumn(16).getDouble();
+      s.step_p95_s = query.getColumn(17).getDouble();
+      s.data_fraction = query.getColumn(18).getDouble();
+      s.backend = text_of(query.getColumn(19));
+      s.log_path = text_of(query.getColumn(20));
+      s.config_key = text_of(query.getColumn(21));
+      s.params_json = text_of(query.getColumn(22));
+      s.val_loss = query.getColumn(23).getDouble();
       summaries.push_back(std::move(s));
     }
     return summaries;
@@ -410,6 +470,15 @@ std::string Store::latest_experiment_name() {
   return guarded(path_, "read the latest experiment", [&] {
     SQLite::Statement query(*db_, "SELECT name FROM experiments ORDER BY id DESC LIMIT 1");
     return query.executeStep() ? query.getColumn(0).getString() : std::string();
+  });
+}
+
+std::string Store::latest_experiment_text(const std::string& experiment_name) {
+  return guarded(path_, "read the file of experiment '" + experiment_name + "'", [&] {
+    SQLite::Statement query(
+        *db_, "SELECT file_text FROM experiments WHERE name = ? ORDER BY id DESC LIMIT 1");
+    query.bind(1, experiment_name);
+    return query.executeStep() ? text_of(query.getColumn(0)) : std::string();
   });
 }
 

@@ -21,7 +21,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 struct ExperimentRecord {
   std::string name;
@@ -52,6 +52,8 @@ struct RunRecord {
   std::string memory_key;
   std::int64_t budget_bytes = 0;  // the memory budget the run was given
   std::int64_t batch_size = 0;    // train.batch_size as run (halving changes it)
+  // Equal for the repeats of one configuration: the run key without the repeat.
+  std::string config_key;
 };
 
 struct EpochRecord {
@@ -66,6 +68,13 @@ struct EpochRecord {
   double val_loss = 0;
   double val_accuracy = 0;
   double val_seconds = 0;
+  std::int64_t warmup_steps = 0;  // steps left out of timing (first epoch only)
+  double data_seconds = 0;        // of `seconds`: waiting for the dataset's batches
+  double compute_seconds = 0;     // of `seconds`: forward, backward, optimizer step
+  double step_median_s = 0;       // of the timed steps
+  double step_p95_s = 0;
+  // Every timed step's seconds; stored as metrics rows named "step_s".
+  std::vector<double> step_seconds;
 };
 
 struct RunOutcome {
@@ -106,6 +115,14 @@ struct RunSummary {
   std::string status;
   std::int64_t batch_size = 0;
   std::string stop_layer;
+  double step_median_s = 0;  // mean over epochs of each epoch's median step
+  double step_p95_s = 0;
+  double data_fraction = 0;  // data wait / timed seconds
+  std::string backend;       // the backend's own description, e.g. "cpu, 2 intra-op threads"
+  std::string log_path;      // the worker's own output
+  std::string config_key;    // shared by the repeats of one configuration
+  std::string params_json;   // every resolved parameter
+  double val_loss = 0;       // last epoch
   int epochs = 0;
   double wall_s = 0;
   double epoch_s = 0;          // mean timed seconds per epoch
@@ -144,8 +161,13 @@ class Store {
   std::vector<std::int64_t> add_runs(std::int64_t experiment_id,
                                      const std::vector<RunRecord>& runs);
 
-  void mark_running(std::int64_t run_id, int worker_pid);
-  // Idempotent: writing the same (run, epoch) twice keeps one row, the last.
+  void mark_running(std::int64_t run_id, int worker_pid, const std::string& backend = "");
+  // Where the worker's stdout and stderr go; set before the worker starts.
+  void set_log_path(std::int64_t run_id, const std::string& log_path);
+  // Per-step timings of each epoch of a run: name "step_s", step numbering across epochs.
+  std::vector<double> metric_values(std::int64_t run_id, const std::string& name);
+  // Idempotent: writing the same (run, epoch) twice keeps one row, the last. The epoch's
+  // step times go to metrics in the same transaction.
   void record_epoch(std::int64_t run_id, const EpochRecord& epoch);
   void finish_run(std::int64_t run_id, const RunOutcome& outcome);
 
@@ -170,6 +192,8 @@ class Store {
   std::vector<RunSummary> latest_runs(const std::string& experiment_name);
   // The name of the experiment started last, empty when there is none.
   std::string latest_experiment_name();
+  // The file text the latest experiment of this name ran with; empty when unknown.
+  std::string latest_experiment_text(const std::string& experiment_name);
 
  private:
   Store(std::string path, std::unique_ptr<SQLite::Database> db);

@@ -341,7 +341,7 @@ TEST_F(SweptTest, RunPrintsTheRunTableAndTheBestConfiguration) {
         "train.batch_size=8 train.epochs=1", "train.batch_size=8 train.epochs=2"}) {
     EXPECT_TRUE(contains(out, config)) << out;
   }
-  EXPECT_TRUE(has_line_starting_with(out, "best by epoch time: train.batch_size=")) << out;
+  EXPECT_TRUE(has_line_starting_with(out, "best (lowest epoch_s): train.batch_size=")) << out;
   EXPECT_FALSE(contains(out, "did not finish ok")) << out;
   EXPECT_TRUE(sweep_->err.empty()) << sweep_->err;
 }
@@ -378,7 +378,7 @@ TEST_F(CliTest, WarmupNeverSwallowsAWholeEpoch) {
   EXPECT_EQ(count(db_, "SELECT samples_per_s > 0 " + one_step), 1);
   std::string best;
   for (const auto& line : lines_of(result.out)) {
-    if (line.rfind("best by epoch time:", 0) == 0) best = line;
+    if (line.rfind("best (lowest epoch_s):", 0) == 0) best = line;
   }
   EXPECT_FALSE(best.empty()) << result.out;
   EXPECT_FALSE(contains(best, " 0 samples/s")) << result.out;
@@ -394,7 +394,7 @@ TEST_F(SweptTest, RunningTheSameFileAgainRunsNothingAndSaysSo) {
   EXPECT_TRUE(contains(again.out, "4 of 4 runs already finished ok")) << again.out;
   EXPECT_FALSE(contains(again.out, "[1/")) << again.out;
   // The table still shows the earlier results, so the user sees what is done.
-  EXPECT_TRUE(has_line_starting_with(again.out, "best by epoch time:")) << again.out;
+  EXPECT_TRUE(has_line_starting_with(again.out, "best (lowest epoch_s):")) << again.out;
 }
 
 TEST_F(SweptTest, PlanMarksFinishedRunsDoneSkipped) {
@@ -693,14 +693,14 @@ TEST_F(SweptTest, ReportShowsEveryRunOfTheLatestExperiment) {
     ok_rows += contains(line, "train.batch_size=") && contains(line, " ok ");
   }
   EXPECT_EQ(ok_rows, 4) << result.out;
-  EXPECT_TRUE(has_line_starting_with(result.out, "best by epoch time:")) << result.out;
+  EXPECT_TRUE(has_line_starting_with(result.out, "best (lowest epoch_s):")) << result.out;
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 4);
 }
 
 TEST_F(SweptTest, BestNamesTheFastestOkRunAndItsKey) {
   RunResult result = run_orch({"best", "-e", "tiny", "--db", db_});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  ASSERT_TRUE(has_line_starting_with(result.out, "best by epoch time: train.batch_size="))
+  ASSERT_TRUE(has_line_starting_with(result.out, "best (lowest epoch_s): train.batch_size="))
       << result.out;
   // The key it prints is the key of the run with the smallest mean epoch time.
   const std::string best_key = text_value(

@@ -316,7 +316,9 @@ TEST_F(StoreTest, QueryReturnsColumnsAndFormattedRows) {
             (std::vector<std::string>{"experiment", "run_id", "run_key", "swept", "repeat",
                                       "attempt", "status", "epochs", "wall_s", "epoch_s",
                                       "samples_per_s", "train_loss", "val_accuracy",
-                                      "peak_rss_bytes", "error", "batch_size", "stop_layer"}));
+                                      "peak_rss_bytes", "error", "batch_size", "stop_layer",
+                                      "step_median_s", "step_p95_s", "data_fraction", "backend",
+                                      "log_path", "config_key", "val_loss"}));
 }
 
 TEST_F(StoreTest, QueryRefusesWritesAndLeavesDataIntact) {
@@ -696,6 +698,94 @@ TEST_F(StoreTest, ProbeAndSummaryErrorsNameTheFile) {
   expect_store_error("record_probe_answer", [&] { store.record_probe_answer("mlp", 1, 8); });
   expect_store_error("probe_answer", [&] { store.probe_answer("mlp", 1); });
   expect_store_error("latest_runs", [&] { store.latest_runs("exp"); });
+}
+
+}  // namespace
+}  // namespace orch::storage
+
+namespace orch::storage {
+namespace {
+
+class StoreV3Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "orch_store_v3_XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    db_path_ = (dir_ / "orch.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // One finished run with batch size `batch` and two epochs of step timings.
+  std::int64_t finished_run(Store& store, std::int64_t experiment_id, const std::string& key,
+                            double batch, double epoch_seconds) {
+    RunRecord record;
+    record.run_key = key;
+    record.params = {{"train.batch_size", std::to_string(batch), batch},
+                     {"model.plugin", "mlp", std::nullopt}};
+    auto id = store.add_runs(experiment_id, {record})[0];
+    store.mark_running(id, 42, "cpu, 2 intra-op threads");
+    store.set_log_path(id, "/tmp/run.log");
+    for (int n = 1; n <= 2; ++n) {
+      EpochRecord e;
+      e.epoch = n;
+      e.seconds = epoch_seconds;
+      e.data_seconds = epoch_seconds / 4;
+      e.compute_seconds = epoch_seconds * 3 / 4;
+      e.step_median_s = 0.01 * n;
+      e.step_p95_s = 0.02 * n;
+      e.samples_per_s = 1000 / epoch_seconds;
+      e.step_seconds = {0.01, 0.02, 0.03};
+      store.record_epoch(id, e);
+    }
+    store.finish_run(id, {"ok", 3.0, 1 << 20, std::nullopt, "", ""});
+    return id;
+  }
+
+  fs::path dir_;
+  std::string db_path_;
+};
+
+TEST_F(StoreV3Test, StepTimesAreKeptInOrderAndRewritingAnEpochDoesNotDuplicateThem) {
+  Store store = Store::Open(db_path_);
+  auto experiment_id = store.begin_experiment({"e", "", "", "", "{}", 1, "h"});
+  auto id = finished_run(store, experiment_id, "k1", 8, 2.0);
+  EXPECT_EQ(store.metric_values(id, "step_s"),
+            (std::vector<double>{0.01, 0.02, 0.03, 0.01, 0.02, 0.03}));
+  EpochRecord again;
+  again.epoch = 1;
+  again.step_seconds = {0.01, 0.02, 0.03};
+  store.record_epoch(id, again);
+  EXPECT_EQ(store.metric_values(id, "step_s").size(), 6u);
+}
+
+TEST_F(StoreV3Test, SummaryCarriesStepDistributionDataShareBackendAndLog) {
+  Store store = Store::Open(db_path_);
+  auto experiment_id = store.begin_experiment({"e", "", "", "", "{}", 1, "h"});
+  finished_run(store, experiment_id, "k1", 8, 2.0);
+  auto runs = store.latest_runs("e");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_DOUBLE_EQ(runs[0].step_median_s, 0.015);  // mean of the epochs' medians
+  EXPECT_DOUBLE_EQ(runs[0].step_p95_s, 0.03);
+  EXPECT_DOUBLE_EQ(runs[0].data_fraction, 0.25);
+  EXPECT_EQ(runs[0].backend, "cpu, 2 intra-op threads");
+  EXPECT_EQ(runs[0].log_path, "/tmp/run.log");
+}
+
+TEST_F(StoreV3Test, RunsFlatPivotsCommonParametersAndBestRunsPicksTheFastest) {
+  {
+    Store store = Store::Open(db_path_);
+    auto experiment_id = store.begin_experiment({"e", "", "", "", "{}", 1, "h"});
+    finished_run(store, experiment_id, "slow", 4, 3.0);
+    finished_run(store, experiment_id, "fast", 16, 1.0);
+  }
+  auto flat = query_read_only(db_path_,
+                              "SELECT batch_size, model, epoch_s FROM runs_flat ORDER BY batch_size");
+  ASSERT_EQ(flat.rows.size(), 2u);
+  EXPECT_EQ(flat.rows[0], (std::vector<std::string>{"4", "mlp", "3"}));
+  auto best = query_read_only(db_path_, "SELECT run_key, batch_size FROM best_runs");
+  ASSERT_EQ(best.rows.size(), 1u);
+  EXPECT_EQ(best.rows[0], (std::vector<std::string>{"fast", "16"}));
 }
 
 }  // namespace
