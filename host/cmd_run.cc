@@ -7,6 +7,7 @@
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/interrupt.h"
+#include "host/progress.h"
 #include "host/ranking.h"
 #include "host/report.h"
 #include "host/scheduler.h"
@@ -31,6 +32,7 @@ int run_command(const Options& options) {
   SweepOptions sweep_options;
   sweep_options.run_infeasible = options.run_infeasible;
   sweep_options.cgroup_prefix = "orch-" + std::to_string(::getpid());
+  sweep_options.live_progress = stdout_is_terminal();
   SweepTally tally = run_sweep(experiment, runs, *catalog, store, sweep_options, std::cout);
 
   auto summaries = store.latest_runs(experiment.name);

@@ -1,5 +1,6 @@
 #include "host/guard.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -27,7 +28,21 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kWatchdogTickMs = 20;
 
-[[noreturn]] void child_main(const WorkerMain& worker, int event_fd, int go_fd, pid_t parent) {
+// The worker's own output goes to its log, so that a run's messages are kept with it
+// and do not interleave with the host's progress.
+void redirect_output(const std::string& log_path) {
+  int devnull = ::open("/dev/null", O_RDONLY);
+  if (devnull >= 0) ::dup2(devnull, STDIN_FILENO), ::close(devnull);
+  if (log_path.empty()) return;
+  int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (log < 0) return;  // the run still goes on, writing to orch's own stderr
+  ::dup2(log, STDOUT_FILENO);
+  ::dup2(log, STDERR_FILENO);
+  ::close(log);
+}
+
+[[noreturn]] void child_main(const WorkerMain& worker, int event_fd, int go_fd, pid_t parent,
+                             const std::string& log_path) {
   // A worker must not outlive a host that was killed: nobody would record it.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(71);  // the host died before prctl took effect
@@ -35,6 +50,7 @@ constexpr int kWatchdogTickMs = 20;
   // the worker and records why, instead of both dying at once.
   ::setpgid(0, 0);
   restore_default_signal_handlers();
+  redirect_output(log_path);
   // Wait until the host has put this process into its memory cgroup.
   char go = 0;
   while (::read(go_fd, &go, 1) < 0 && errno == EINTR) {
@@ -117,7 +133,7 @@ GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event,
   if (pid == 0) {
     ::close(events[0]);
     ::close(go[1]);
-    child_main(worker, events[1], go[0], parent);
+    child_main(worker, events[1], go[0], parent, limits.log_path);
   }
   ::close(events[1]);
   ::close(go[0]);

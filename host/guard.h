@@ -24,6 +24,7 @@ struct GuardLimits {
   std::int64_t budget_bytes = 0;  // the worker's resident memory limit; 0 = none
   double timeout_s = 0;           // wall-clock limit; 0 = none
   std::string cgroup_name;        // a memory cgroup is tried when set (and budget > 0)
+  std::string log_path;           // the worker's stdout and stderr go here when set
 };
 
 // Where the budget or the run was stopped, as recorded in runs.stop_layer.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "host/memory_budget.h"
 #include "host/memory_cgroup.h"
 #include "host/probe.h"
+#include "host/progress.h"
 #include "host/sweep.h"
 #include "host/table.h"
 #include "host/user_error.h"
@@ -105,7 +107,26 @@ void resolve_auto_batch_sizes(std::vector<RunSpec>& runs, const PluginCatalog& c
   }
 }
 
+// The resident memory of a process now; 0 when it is gone or unknown.
+std::int64_t process_resident_bytes(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+  std::int64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
 }  // namespace
+
+std::string logs_directory(const std::string& db_path) {
+  namespace fs = std::filesystem;
+  std::error_code ignored;
+  fs::path db = fs::absolute(db_path, ignored);
+  fs::path dir = db.parent_path() / (db.stem().string() + "-logs");
+  std::error_code error;
+  fs::create_directories(dir, error);
+  return error ? "" : dir.string();
+}
 
 std::string describe_enforcement() {
   std::string why_not;
@@ -208,32 +229,42 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
   for (const auto* run : pending) records.push_back(to_run_record(*run, run_budget(*run)));
   std::vector<std::int64_t> ids = store.add_runs(experiment_id, records);
 
+  ProgressPrinter printer(progress, options.live_progress, static_cast<int>(pending.size()));
+  const std::string log_dir = logs_directory(store.path());
+
   // Runs one attempt of `run` as row `run_id` and records its outcome.
   auto attempt = [&](const RunSpec& run, std::int64_t run_id, std::int64_t budget) {
     storage::EpochRecord last_epoch;
-    GuardLimits limits{budget,
-                       std::get<double>(run.sections.at("train").values.at("timeout")),
+    GuardLimits limits{budget, std::get<double>(run.sections.at("train").values.at("timeout")),
                        options.cgroup_prefix + "-run-" + std::to_string(run_id)};
+    if (!log_dir.empty()) {
+      limits.log_path = log_dir + "/run-" + std::to_string(run_id) + ".log";
+      store.set_log_path(run_id, limits.log_path);
+    }
+    int worker_pid = 0;
     GuardResult result = run_guarded(
         [&](int event_fd) { return run_worker(run, catalog, event_fd); },
         [&](const WorkerEvent& event) {
           if (event.kind == WorkerEvent::Kind::kStarted) {
+            worker_pid = event.pid;
             store.mark_running(run_id, event.pid, event.backend);
           } else if (event.kind == WorkerEvent::Kind::kEpoch) {
             store.record_epoch(run_id, event.epoch);
             last_epoch = event.epoch;
           }
+          printer.event(event, process_resident_bytes(worker_pid), budget);
         },
         limits);
     store.finish_run(run_id, {result.status, result.wall_s, result.peak_rss_bytes,
                               result.exit_signal, result.error, result.stop_layer});
     if (result.status == "ok") {
-      progress << "  ok  " << format_fixed(result.wall_s, 2) << " s, "
-               << format_fixed(last_epoch.samples_per_s, 0) << " samples/s, val acc "
-               << format_fixed(last_epoch.val_accuracy, 3) << ", peak "
-               << describe_bytes(result.peak_rss_bytes) << "\n";
+      printer.run_finished("ok  " + format_fixed(result.wall_s, 2) + " s, " +
+                               format_fixed(last_epoch.samples_per_s, 0) + " samples/s, val acc " +
+                               format_fixed(last_epoch.val_accuracy, 3) + ", peak " +
+                               describe_bytes(result.peak_rss_bytes),
+                           result.wall_s);
     } else {
-      progress << "  " << result.status << ": " << result.error << "\n";
+      printer.run_finished(result.status + ": " + result.error, result.wall_s);
     }
     return result;
   };
@@ -250,10 +281,10 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
     const std::int64_t budget = run_budget(run);
     // A copy, not a reference: `run` is reassigned when halving.
     const std::string on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
-    progress << "[" << (i + 1) << "/" << pending.size() << "] run " << run_id << "  "
-             << run.swept_text()
-             << (experiment.repeats > 1 ? "  repeat " + std::to_string(run.repeat) : "")
-             << std::flush;
+    printer.run_started(static_cast<int>(i + 1), run_id,
+                        run.swept_text() + (experiment.repeats > 1
+                                                ? "  repeat " + std::to_string(run.repeat)
+                                                : ""));
 
     // A batch at least as large as one that already ran out of memory with the same
     // model, data, backend and budget would run out again: skip it, or halve first.
@@ -265,7 +296,7 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                         ", which ran out of memory with the same model, data, backend and "
                         "budget (--run-infeasible runs it anyway)";
       store.finish_run(run_id, {"skipped", 0, 0, std::nullopt, why, ""});
-      progress << "  skipped: " << why << "\n";
+      printer.run_finished("skipped: " + why, 0);
       if (on_oom != "halve" || train_int(run, "batch_size") == 1) {
         ++tally.not_ok;
         continue;
@@ -274,14 +305,14 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
         run = halved(run);
       }
       run_id = store.add_runs(experiment_id, {to_run_record(run, budget, halving_note(run))})[0];
-      progress << "  retry as run " << run_id << ": " << halving_note(run) << std::flush;
+      printer.retry(run_id, halving_note(run));
     }
 
     GuardResult result = attempt(run, run_id, budget);
     while (result.status == "oom" && on_oom == "halve" && train_int(run, "batch_size") > 1) {
       run = halved(run);
       run_id = store.add_runs(experiment_id, {to_run_record(run, budget, halving_note(run))})[0];
-      progress << "  retry as run " << run_id << ": " << halving_note(run) << std::flush;
+      printer.retry(run_id, halving_note(run));
       result = attempt(run, run_id, budget);
     }
 
@@ -298,7 +329,7 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
     if (result.status == "oom" && on_oom == "stop") {
       give_up_on_rest(i + 1, "skipped", "not started: the sweep stopped after an "
                                         "out-of-memory run (on_oom = \"stop\")");
-      progress << "on_oom = \"stop\": the sweep stops here\n";
+      printer.note("on_oom = \"stop\": the sweep stops here");
       break;
     }
   }

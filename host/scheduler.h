@@ -17,7 +17,12 @@ namespace orch {
 struct SweepOptions {
   bool run_infeasible = false;  // run batch sizes known to run out of memory anyway
   std::string cgroup_prefix;    // names the workers' memory cgroups
+  bool live_progress = false;   // a status line updated in place (a terminal)
 };
+
+// Where the workers' own output goes: "<db dir>/<db name>-logs", created on demand;
+// empty when it cannot be created (the runs then write to orch's own stderr).
+std::string logs_directory(const std::string& db_path);
 
 struct SweepTally {
   int planned = 0;

@@ -68,7 +68,7 @@ void validate(Backend& backend, Dataset& dataset, Model& model, std::int64_t bat
 }  // namespace
 
 void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
-           const EpochCallback& on_epoch) {
+           const EpochCallback& on_epoch, const ProgressCallback& on_progress) {
   const DatasetInfo info = dataset.info();
   if (info.train_size <= 0) throw std::invalid_argument("the dataset has no training samples");
   torch::manual_seed(static_cast<std::uint64_t>(options.seed));
@@ -84,6 +84,8 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
   std::int64_t step = 0;
 
   const std::int64_t accumulate = std::max<std::int64_t>(1, options.accumulation_steps);
+  auto last_report = Clock::now();
+  std::int64_t samples_since_report = 0;
   for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
     storage::EpochRecord record;
     record.epoch = static_cast<int>(epoch);
@@ -117,6 +119,14 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
       auto step_end = Clock::now();
       ++record.steps;
       ++step;
+      samples_since_report += n;
+      if (on_progress && step_end - last_report > std::chrono::milliseconds(500)) {
+        double since = std::chrono::duration<double>(step_end - last_report).count();
+        on_progress({epoch, options.epochs, record.steps, steps_per_epoch,
+                     samples_since_report / since});
+        last_report = step_end;
+        samples_since_report = 0;
+      }
       if (options.max_steps > 0 && step >= options.max_steps * accumulate) break;
       if (step <= warmup_steps) {
         ++record.warmup_steps;

@@ -30,9 +30,19 @@ struct TrainOptions {
 
 using EpochCallback = std::function<void(const storage::EpochRecord&)>;
 
+// Where training is, for people watching: sent about twice a second, never per step.
+struct TrainProgress {
+  std::int64_t epoch = 0;
+  std::int64_t epochs = 0;
+  std::int64_t step = 0;             // within the epoch
+  std::int64_t steps_per_epoch = 0;
+  double samples_per_s = 0;          // since the previous progress report
+};
+using ProgressCallback = std::function<void(const TrainProgress&)>;
+
 // Trains `model` on `dataset` and calls `on_epoch` after each epoch with its numbers.
 // Throws whatever the plugins or LibTorch throw.
 void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
-           const EpochCallback& on_epoch);
+           const EpochCallback& on_epoch, const ProgressCallback& on_progress = {});
 
 }  // namespace orch

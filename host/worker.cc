@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include <torch/torch.h>
 
 #include "host/trainer.h"
@@ -55,6 +57,8 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
     started.backend = backend->describe();
     started.train_size = dataset->info().train_size;
     events.send(started);
+    std::fprintf(stderr, "orch worker %d: %s; %s\n", started.pid, run.swept_text().c_str(),
+                 started.backend.c_str());
     const auto& model_name = run.plugin("model");
     auto model = catalog.find(PluginKind::kModel, model_name)
                      ->make_model(run.params("model"), dataset->info());
@@ -62,15 +66,26 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
 
     TrainOptions options = train_options(run);
     options.max_steps = max_steps;
-    train(*backend, *dataset, *model, options, [&](const storage::EpochRecord& e) {
+    auto on_epoch = [&](const storage::EpochRecord& e) {
       WorkerEvent epoch{WorkerEvent::Kind::kEpoch};
       epoch.epoch = e;
       events.send(epoch);
-    });
+    };
+    auto on_progress = [&](const TrainProgress& p) {
+      WorkerEvent progress{WorkerEvent::Kind::kProgress};
+      progress.epoch.epoch = static_cast<int>(p.epoch);
+      progress.epochs = p.epochs;
+      progress.epoch.steps = p.step;
+      progress.steps_per_epoch = p.steps_per_epoch;
+      progress.epoch.samples_per_s = p.samples_per_s;
+      events.send(progress);
+    };
+    train(*backend, *dataset, *model, options, on_epoch, on_progress);
 
     WorkerEvent finished{WorkerEvent::Kind::kFinished};
     finished.peak_rss_bytes = backend->memory().host_peak_bytes;
     events.send(finished);
+    std::fprintf(stderr, "orch worker %d: finished\n", static_cast<int>(::getpid()));
     return 0;
   } catch (const std::exception& e) {
     WorkerEvent error{WorkerEvent::Kind::kError};
@@ -80,6 +95,7 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
     error.out_of_memory = backend && backend->is_out_of_memory(e);
     if (backend) error.peak_rss_bytes = backend->memory().host_peak_bytes;
     events.send(error);
+    std::fprintf(stderr, "orch worker: run failed: %s\n", error.message.c_str());
     return 1;
   }
 }

@@ -13,6 +13,7 @@ using nlohmann::json;
 const char* kind_text(WorkerEvent::Kind kind) {
   switch (kind) {
     case WorkerEvent::Kind::kStarted: return "started";
+    case WorkerEvent::Kind::kProgress: return "progress";
     case WorkerEvent::Kind::kEpoch: return "epoch";
     case WorkerEvent::Kind::kFinished: return "finished";
     case WorkerEvent::Kind::kError: return "error";
@@ -29,6 +30,13 @@ std::string encode_event(const WorkerEvent& event) {
       out["pid"] = event.pid;
       out["backend"] = event.backend;
       out["train_size"] = event.train_size;
+      break;
+    case WorkerEvent::Kind::kProgress:
+      out["epoch"] = event.epoch.epoch;
+      out["epochs"] = event.epochs;
+      out["step"] = event.epoch.steps;
+      out["steps_per_epoch"] = event.steps_per_epoch;
+      out["samples_per_s"] = event.epoch.samples_per_s;
       break;
     case WorkerEvent::Kind::kEpoch: {
       const auto& e = event.epoch;
@@ -75,6 +83,13 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       event.pid = in.value("pid", 0);
       event.backend = in.value("backend", "");
       event.train_size = in.value("train_size", std::int64_t{0});
+    } else if (kind == "progress") {
+      event.kind = WorkerEvent::Kind::kProgress;
+      event.epoch.epoch = in.at("epoch").get<int>();
+      event.epochs = in.value("epochs", std::int64_t{0});
+      event.epoch.steps = in.value("step", std::int64_t{0});
+      event.steps_per_epoch = in.value("steps_per_epoch", std::int64_t{0});
+      event.epoch.samples_per_s = in.value("samples_per_s", 0.0);
     } else if (kind == "epoch") {
       event.kind = WorkerEvent::Kind::kEpoch;
       auto& e = event.epoch;

@@ -11,12 +11,14 @@
 namespace orch {
 
 struct WorkerEvent {
-  enum class Kind { kStarted, kEpoch, kFinished, kError };
+  enum class Kind { kStarted, kProgress, kEpoch, kFinished, kError };
   Kind kind = Kind::kError;
   int pid = 0;                         // started
   std::string backend;                 // started: the backend's own description
   std::int64_t train_size = 0;         // started: training samples in the dataset
-  storage::EpochRecord epoch;          // epoch
+  storage::EpochRecord epoch;          // epoch; progress: epoch, steps, samples_per_s
+  std::int64_t epochs = 0;             // progress: epochs in the run
+  std::int64_t steps_per_epoch = 0;    // progress
   std::int64_t peak_rss_bytes = 0;     // finished, error
   std::string message;                 // error
   bool out_of_memory = false;          // error: the backend recognised an OOM

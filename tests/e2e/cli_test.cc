@@ -204,7 +204,7 @@ class CliTest : public ::testing::Test {
   // Gives this test its own copy of a history that a suite prepared once.
   void copy_history_from(const std::string& shared_dir) {
     for (const auto& item : fs::directory_iterator(shared_dir)) {
-      fs::copy_file(item.path(), path(item.path().filename().string()));
+      fs::copy(item.path(), path(item.path().filename().string()), fs::copy_options::recursive);
     }
   }
 
@@ -299,6 +299,16 @@ std::string* FaultyTest::shared_dir_ = nullptr;
 std::map<std::string, RunResult>* FaultyTest::results_ = nullptr;
 
 // ---- 1. a sweep runs and is recorded ----
+
+// Not a terminal here: progress is plain lines, one per event, with no cursor tricks.
+TEST_F(SweptTest, ProgressOffATerminalIsOneLinePerEventWithoutEscapes) {
+  const std::string& out = sweep_->out;
+  EXPECT_TRUE(contains(out, "[1/4] run 1")) << out;
+  EXPECT_TRUE(contains(out, "  epoch 1: ")) << out;
+  EXPECT_TRUE(contains(out, "samples/s, step p50 ")) << out;
+  EXPECT_FALSE(contains(out, "\r")) << "no in-place updates off a terminal";
+  EXPECT_FALSE(contains(out, "\033[")) << "no escape codes off a terminal";
+}
 
 TEST_F(SweptTest, TwoByTwoSweepRecordsFourOkRunsAndTheirEpochs) {
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 4);
@@ -462,6 +472,24 @@ TEST_F(FaultyTest, ThrowingRunIsRecordedAsFailedWithTheModelsMessage) {
             2);
   EXPECT_TRUE(contains(result.out, "fixture model failed on purpose")) << result.out;
   EXPECT_FALSE(contains(result.err, "terminate called")) << result.err;
+}
+
+// What a plugin prints, and why its run failed, stay with the run: its row names its log.
+TEST_F(FaultyTest, EachRunsOwnLogIsKeptAndNamedByItsRow) {
+  SQLite::Database database(db_, SQLite::OPEN_READONLY);
+  SQLite::Statement query(database,
+                          "SELECT r.log_path FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                          "WHERE e.name = 'faulty_throws'");
+  int logs = 0;
+  while (query.executeStep()) {
+    const std::string log = query.getColumn(0).getString();
+    ASSERT_TRUE(fs::exists(log)) << log;
+    EXPECT_TRUE(contains(read_text(log), "fixture model failed on purpose")) << log;
+    ++logs;
+  }
+  EXPECT_EQ(logs, 2);
+  // The worker's output went to the log, not into orch's own output.
+  EXPECT_FALSE(contains(result_of("throws").err, "orch worker")) << result_of("throws").err;
 }
 
 TEST_F(FaultyTest, GoodExperimentStillRunsOkInADatabaseWithCrashedRuns) {

@@ -1,0 +1,45 @@
+// Live progress of a sweep. On a terminal: one status line updated in place (run i of n,
+// epoch and step, samples/s, the worker's memory against its budget, and the sweep's
+// ETA). Anywhere else (CI, a log file): plain lines, one per event, never rewritten.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "host/worker_events.h"
+
+namespace orch {
+
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::ostream& out, bool terminal, int runs);
+
+  void run_started(int index, std::int64_t run_id, const std::string& label);
+  // A retry of the same point (halving) continues the current run's block.
+  void retry(std::int64_t run_id, const std::string& note);
+  // `rss_bytes`: the worker's resident memory now (0 when unknown).
+  void event(const WorkerEvent& event, std::int64_t rss_bytes, std::int64_t budget_bytes);
+  // The run's outcome as one line, e.g. "ok  1.23 s, 8000 samples/s".
+  void run_finished(const std::string& outcome, double wall_s);
+  void note(const std::string& line);  // anything else, on a line of its own
+
+ private:
+  void clear_status();
+  std::string eta(double fraction_of_run) const;
+
+  std::ostream& out_;
+  bool terminal_;
+  int runs_;
+  int index_ = 0;          // 1-based, of the run going on
+  double finished_wall_s_ = 0;
+  int finished_ = 0;
+  std::chrono::steady_clock::time_point run_start_;
+  bool status_shown_ = false;
+};
+
+// Whether stdout is a terminal (and TERM is not "dumb").
+bool stdout_is_terminal();
+
+}  // namespace orch
