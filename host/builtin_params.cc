@@ -33,6 +33,16 @@ const ParamSpecs& train_param_specs() {
                      "after a run runs out of memory: skip (record it, go on), halve (retry "
                      "with half the batch and twice the accumulation), stop (end the sweep)")
           .one_of({"skip", "halve", "stop"}),
+      ParamSpec::Str("mode", "train",
+                     "train: full epochs with validation; benchmark: warm-up, then measured "
+                     "steps until the throughput estimate is tight enough")
+          .one_of({"train", "benchmark"}),
+      ParamSpec::Int("min_steps", 20, "benchmark mode: measured steps at least").range(2, 1 << 30),
+      ParamSpec::Int("max_steps", 1000, "benchmark mode: measured steps at most").range(2, 1 << 30),
+      ParamSpec::Real("target_rel_ci", 0.02,
+                      "benchmark mode: stop once the 95% interval of the mean step time is "
+                      "within this fraction of it")
+          .range(0.0001, 1),
   };
   return specs;
 }

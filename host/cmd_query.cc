@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "host/commands.h"
+#include "host/html_report.h"
 #include "host/objective.h"
 #include "host/ranking.h"
 #include "host/report.h"
@@ -68,10 +69,13 @@ int report_command(const Options& options) {
   std::string name = experiment_or_latest(store, options.experiment);
   auto runs = runs_of(store, name);
   Ranking ranking = rank_configurations(runs, objective_of(store, name, options));
+  // Written first: a path that cannot be written fails before anything is printed.
+  if (!options.html_path.empty()) write_html_report(options.html_path, store, name, runs, ranking);
   std::cout << "experiment '" << name << "'\n\n"
             << render_run_table(runs) << "\n"
             << render_config_table(ranking) << "\n"
             << render_dimension_tables(runs, ranking) << render_best(ranking);
+  if (!options.html_path.empty()) std::cout << "\nHTML report: " << options.html_path << "\n";
   return 0;
 }
 

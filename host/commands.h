@@ -22,6 +22,7 @@ struct Options {
   bool best_toml = false;         // best: print the winner as experiment-file sections
   std::string objective_metric;   // report, best: override the file's [objective] metric
   std::string objective_goal;     // report, best: minimize | maximize
+  std::string html_path;          // report: also write the report as one HTML page here
 };
 
 // Exit status of a sweep stopped by Ctrl-C or SIGTERM, as shells report it.

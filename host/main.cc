@@ -81,7 +81,11 @@ int main(int argc, char** argv) {
       {"plugins", "list the plugins found and their parameters", orch::plugins_command,
        [](CLI::App&, orch::Options&) {}},
       {"report", "table of an experiment's runs and the best one", orch::report_command,
-       add_experiment},
+       [&](CLI::App& cmd, orch::Options& o) {
+         add_experiment(cmd, o);
+         cmd.add_option("--html", o.html_path,
+                        "also write the report with charts as one self-contained HTML file");
+       }},
       {"best", "the best configuration of an experiment", orch::best_command,
        [&](CLI::App& cmd, orch::Options& o) {
          add_experiment(cmd, o);

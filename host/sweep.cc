@@ -47,7 +47,9 @@ std::string stable_hash(const std::string& text) {
 std::string memory_key(const RunSpec& run) {
   static const char* const kIgnored[] = {"train.batch_size", "train.accumulation_steps",
                                          "train.epochs", "train.lr", "train.warmup_steps",
-                                         "train.timeout", "train.on_oom", "train.memory_limit"};
+                                         "train.timeout", "train.on_oom", "train.memory_limit",
+                                         "train.mode", "train.min_steps", "train.max_steps",
+                                         "train.target_rel_ci"};
   std::string canonical;
   for (const auto& [key, value] : run.flat_params()) {
     bool ignored = false;

@@ -65,6 +65,73 @@ void validate(Backend& backend, Dataset& dataset, Model& model, std::int64_t bat
   model.module().train();
 }
 
+// Benchmark mode: warm-up, then measured steps over the shuffled data (wrapping around)
+// until the throughput estimate is tight enough.
+void benchmark(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
+               const DatasetInfo& info, const EpochCallback& on_epoch,
+               const ProgressCallback& on_progress) {
+  auto optimizer = make_optimizer(model, options);
+  auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
+  auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
+  std::int64_t position = 0;
+  storage::EpochRecord record;
+  record.epoch = 1;
+  Totals totals;
+  const std::int64_t limit = std::max(options.bench_max_steps, options.min_steps);
+  auto last_report = Clock::now();
+  for (std::int64_t step = 1; step <= options.warmup_steps + limit; ++step) {
+    std::int64_t n = std::min(options.batch_size, info.train_size);
+    if (position + n > info.train_size) {
+      order = torch::randperm(info.train_size, shuffle, torch::kLong);
+      position = 0;
+    }
+    auto step_start = Clock::now();
+    Batch batch = to_device(dataset.batch(Split::kTrain, order.slice(0, position, position + n)),
+                            backend.device());
+    position += n;
+    backend.synchronize();
+    auto data_ready = Clock::now();
+    optimizer->zero_grad();
+    torch::Tensor output = model.forward(batch);
+    torch::Tensor loss = model.loss(output, batch);
+    loss.backward();
+    optimizer->step();
+    double loss_value = loss.item<double>();
+    backend.synchronize();
+    auto step_end = Clock::now();
+    totals.add(loss_value, model.evaluate(output.detach(), batch), n);
+    ++record.steps;
+    if (step <= options.warmup_steps) {
+      ++record.warmup_steps;
+      record.warmup_seconds += std::chrono::duration<double>(step_end - step_start).count();
+      continue;
+    }
+    record.timed_samples += n;
+    record.data_seconds += std::chrono::duration<double>(data_ready - step_start).count();
+    record.compute_seconds += std::chrono::duration<double>(step_end - data_ready).count();
+    record.step_seconds.push_back(std::chrono::duration<double>(step_end - step_start).count());
+    auto measured = static_cast<std::int64_t>(record.step_seconds.size());
+    if (on_progress && step_end - last_report > std::chrono::milliseconds(500)) {
+      on_progress({1, 1, record.steps, options.warmup_steps + limit,
+                   n / stats::median(record.step_seconds)});
+      last_report = step_end;
+    }
+    if (measured >= options.min_steps &&
+        stats::summarize(record.step_seconds).relative_half_width() <= options.target_rel_ci) {
+      break;  // the estimate is as tight as asked: more steps would only cost time
+    }
+  }
+  double timed = 0;
+  for (double seconds : record.step_seconds) timed += seconds;
+  record.samples_per_s = timed > 0 ? record.timed_samples / timed : 0;
+  record.seconds = record.samples_per_s > 0 ? info.train_size / record.samples_per_s : 0;
+  record.step_median_s = stats::median(record.step_seconds);
+  record.step_p95_s = stats::percentile(record.step_seconds, 95);
+  record.train_loss = totals.mean_loss();
+  record.train_accuracy = totals.mean_accuracy();
+  on_epoch(record);
+}
+
 }  // namespace
 
 void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
@@ -74,6 +141,10 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
   torch::manual_seed(static_cast<std::uint64_t>(options.seed));
   model.module().to(backend.device());
   model.module().train();
+  if (options.benchmark && options.max_steps == 0) {
+    benchmark(backend, dataset, model, options, info, on_epoch, on_progress);
+    return;
+  }
   auto optimizer = make_optimizer(model, options);
 
   // Shuffling has its own generator so that the order depends on the seed alone.
@@ -92,9 +163,6 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
     Totals train_totals;
     auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
 
-    backend.synchronize();
-    auto epoch_start = Clock::now();
-    auto timed_start = epoch_start;
     std::int64_t micro = 0;  // batches since the last optimizer step
     optimizer->zero_grad();
     for (std::int64_t start = 0; start < info.train_size; start += options.batch_size) {
@@ -113,10 +181,12 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
         optimizer->zero_grad();
         micro = 0;
       }
-      // .item() waits for the step; metrics come from the same forward pass.
-      train_totals.add(loss.item<double>(), model.evaluate(output.detach(), batch), n);
+      // .item() waits for the step, as a user's loop logging its loss would.
+      double loss_value = loss.item<double>();
       backend.synchronize();
       auto step_end = Clock::now();
+      // orch's own bookkeeping (train accuracy, progress) stays outside the timed step.
+      train_totals.add(loss_value, model.evaluate(output.detach(), batch), n);
       ++record.steps;
       ++step;
       samples_since_report += n;
@@ -130,8 +200,7 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
       if (options.max_steps > 0 && step >= options.max_steps * accumulate) break;
       if (step <= warmup_steps) {
         ++record.warmup_steps;
-        timed_start = step_end;
-        record.warmup_seconds = std::chrono::duration<double>(step_end - epoch_start).count();
+        record.warmup_seconds += std::chrono::duration<double>(step_end - step_start).count();
       } else {
         record.timed_samples += n;
         record.data_seconds += std::chrono::duration<double>(data_ready - step_start).count();
@@ -139,8 +208,8 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
         record.step_seconds.push_back(std::chrono::duration<double>(step_end - step_start).count());
       }
     }
-    backend.synchronize();
-    record.seconds = seconds_since(timed_start);
+    // The sum of the timed steps: what training takes, without what orch adds around it.
+    for (double seconds : record.step_seconds) record.seconds += seconds;
     record.samples_per_s = record.seconds > 0 ? record.timed_samples / record.seconds : 0;
     record.step_median_s = stats::median(record.step_seconds);
     record.step_p95_s = stats::percentile(record.step_seconds, 95);

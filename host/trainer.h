@@ -26,6 +26,13 @@ struct TrainOptions {
   std::int64_t accumulation_steps = 1;
   // A memory trial: stop after this many optimizer steps and skip validation; 0 = off.
   std::int64_t max_steps = 0;
+  // Benchmark mode: after the warm-up, measured steps until the 95% interval of the mean
+  // step time is within `target_rel_ci` of it (at least `min_steps`, at most
+  // `max_steps`), instead of full epochs.
+  bool benchmark = false;
+  std::int64_t min_steps = 20;
+  std::int64_t bench_max_steps = 1000;
+  double target_rel_ci = 0.02;
 };
 
 using EpochCallback = std::function<void(const storage::EpochRecord&)>;
@@ -40,7 +47,9 @@ struct TrainProgress {
 };
 using ProgressCallback = std::function<void(const TrainProgress&)>;
 
-// Trains `model` on `dataset` and calls `on_epoch` after each epoch with its numbers.
+// Trains `model` on `dataset` and calls `on_epoch` after each epoch with its numbers. In
+// benchmark mode there is one record: its `seconds` is the projected time of one epoch
+// (training samples / measured samples/s), and there is no validation.
 // Throws whatever the plugins or LibTorch throw.
 void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
            const EpochCallback& on_epoch, const ProgressCallback& on_progress = {});

@@ -24,6 +24,10 @@ TrainOptions train_options(const RunSpec& run) {
   o.lr = p.Real("lr");
   o.warmup_steps = p.Int("warmup_steps");
   o.accumulation_steps = p.Int("accumulation_steps");
+  o.benchmark = p.Str("mode") == "benchmark";
+  o.min_steps = p.Int("min_steps");
+  o.bench_max_steps = p.Int("max_steps");
+  o.target_rel_ci = p.Real("target_rel_ci");
   o.seed = run.seed;
   return o;
 }

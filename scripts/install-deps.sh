@@ -13,6 +13,7 @@ packages=(
   libgtest-dev
   libcli11-dev
   nlohmann-json3-dev
+  chromium            # renders the HTML report in its test
 )
 
 missing=()

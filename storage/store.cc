@@ -473,6 +473,39 @@ std::string Store::latest_experiment_name() {
   });
 }
 
+std::vector<EpochRecord> Store::epochs_of(std::int64_t run_id) {
+  return guarded(path_, "read the epochs of run " + std::to_string(run_id), [&] {
+    SQLite::Statement query(
+        *db_,
+        "SELECT epoch, seconds, warmup_seconds, steps, timed_samples, samples_per_s, train_loss, "
+        "train_accuracy, val_loss, val_accuracy, val_seconds, warmup_steps, data_seconds, "
+        "compute_seconds, step_median_s, step_p95_s FROM epochs WHERE run_id = ? ORDER BY epoch");
+    query.bind(1, run_id);
+    std::vector<EpochRecord> epochs;
+    while (query.executeStep()) {
+      EpochRecord e;
+      e.epoch = query.getColumn(0).getInt();
+      e.seconds = query.getColumn(1).getDouble();
+      e.warmup_seconds = query.getColumn(2).getDouble();
+      e.steps = query.getColumn(3).getInt64();
+      e.timed_samples = query.getColumn(4).getInt64();
+      e.samples_per_s = query.getColumn(5).getDouble();
+      e.train_loss = query.getColumn(6).getDouble();
+      e.train_accuracy = query.getColumn(7).getDouble();
+      e.val_loss = query.getColumn(8).getDouble();
+      e.val_accuracy = query.getColumn(9).getDouble();
+      e.val_seconds = query.getColumn(10).getDouble();
+      e.warmup_steps = query.getColumn(11).getInt64();
+      e.data_seconds = query.getColumn(12).getDouble();
+      e.compute_seconds = query.getColumn(13).getDouble();
+      e.step_median_s = query.getColumn(14).getDouble();
+      e.step_p95_s = query.getColumn(15).getDouble();
+      epochs.push_back(std::move(e));
+    }
+    return epochs;
+  });
+}
+
 std::string Store::latest_experiment_text(const std::string& experiment_name) {
   return guarded(path_, "read the file of experiment '" + experiment_name + "'", [&] {
     SQLite::Statement query(

@@ -190,6 +190,9 @@ class Store {
 
   // The latest attempt of every run key of the experiments with this name, oldest first.
   std::vector<RunSummary> latest_runs(const std::string& experiment_name);
+  // The epochs of a run in order (step_seconds left empty: see metric_values).
+  std::vector<EpochRecord> epochs_of(std::int64_t run_id);
+
   // The name of the experiment started last, empty when there is none.
   std::string latest_experiment_name();
   // The file text the latest experiment of this name ran with; empty when unknown.

@@ -14,7 +14,8 @@ struct MlpImpl : torch::nn::Module {
     body->push_back(torch::nn::Linear(width, classes));
     register_module("body", body);
   }
-  torch::Tensor forward(const torch::Tensor& x) { return body->forward(x.flatten(1)); }
+  // Images and sequences are flattened; plain feature rows skip the extra dispatch.
+  torch::Tensor forward(const torch::Tensor& x) { return body->forward(x.dim() > 2 ? x.flatten(1) : x); }
 
   torch::nn::Sequential body;
 };

@@ -1,0 +1,505 @@
+#include "host/html_report.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "host/memory_budget.h"
+#include "host/report.h"
+#include "host/stats.h"
+#include "host/table.h"
+#include "host/user_error.h"
+
+namespace orch {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+const char* const kBlue = "#1f77b4";
+const char* const kOrange = "#ff7f0e";
+const char* const kGreen = "#2ca02c";
+const char* const kPurple = "#9467bd";
+const char* const kRed = "#d62728";
+
+std::string escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// Coordinates are written with one decimal: enough for a 480-pixel chart, and stable text.
+std::string px(double value) { return format_fixed(value, 1); }
+
+struct Series {
+  std::string name;
+  std::string color;
+  bool cross = false;  // a cross marker and no line: a point that did not finish
+  std::vector<std::pair<double, double>> points;
+};
+
+struct Axis {
+  std::string label;
+  bool integer = false;       // ticks at whole numbers only (epochs, batch sizes)
+  bool include_zero = false;  // bars of time and memory start at zero to compare honestly
+  std::vector<std::string> categories;  // when set, x values are indices into these
+};
+
+struct Chart {
+  std::string id;  // data-chart, for tests and scripts
+  std::string title;
+  Axis x, y;
+  std::vector<Series> series;
+};
+
+struct Ticks {
+  double low = 0, high = 1, step = 1;
+  int decimals = 0;
+};
+
+// Heckbert's nice numbers: about five ticks at 1, 2 or 5 times a power of ten.
+Ticks nice_ticks(double low, double high, bool integer) {
+  if (!(high > low)) {
+    double pad = integer ? 1 : (low == 0 ? 1 : std::abs(low) * 0.5);
+    low -= low == 0 ? 0 : pad;
+    high += pad;
+  }
+  double raw = (high - low) / 5;
+  double magnitude = std::pow(10, std::floor(std::log10(raw)));
+  double fraction = raw / magnitude;
+  Ticks ticks;
+  ticks.step = (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * magnitude;
+  if (integer) ticks.step = std::max(ticks.step, 1.0);
+  ticks.low = std::floor(low / ticks.step + 1e-9) * ticks.step;
+  ticks.high = std::ceil(high / ticks.step - 1e-9) * ticks.step;
+  ticks.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(ticks.step) + 1e-9)));
+  return ticks;
+}
+
+std::pair<double, double> data_range(const Chart& chart, bool x_axis) {
+  double low = INFINITY, high = -INFINITY;
+  for (const auto& series : chart.series) {
+    for (const auto& [x, y] : series.points) {
+      low = std::min(low, x_axis ? x : y);
+      high = std::max(high, x_axis ? x : y);
+    }
+  }
+  if (low > high) return {0, 1};
+  return {low, high};
+}
+
+std::string marker(const Series& series, double x, double y) {
+  if (!series.cross) {
+    return "<circle cx=\"" + px(x) + "\" cy=\"" + px(y) + "\" r=\"3.5\" fill=\"" + series.color +
+           "\"/>";
+  }
+  const double arm = 5;
+  return "<path d=\"M" + px(x - arm) + " " + px(y - arm) + "L" + px(x + arm) + " " +
+         px(y + arm) + "M" + px(x - arm) + " " + px(y + arm) + "L" + px(x + arm) + " " +
+         px(y - arm) + "\" stroke=\"" + series.color + "\" stroke-width=\"2.5\"/>";
+}
+
+// A line and point chart with linear axes, gridlines at nice ticks and a legend.
+std::string render_chart(const Chart& chart) {
+  const double width = 480, height = 280, left = 64, right = 16, top = 52, bottom = 46;
+  const double inset = 10;  // keeps points off the axes
+  const double plot_w = width - left - right, plot_h = height - top - bottom;
+
+  Ticks xt, yt;
+  auto [x_low, x_high] = data_range(chart, true);
+  if (!chart.x.categories.empty()) {
+    xt.low = 0;
+    xt.high = std::max<double>(1, chart.x.categories.size() - 1);
+  } else {
+    xt = nice_ticks(x_low, x_high, chart.x.integer);
+  }
+  auto [y_low, y_high] = data_range(chart, false);
+  if (chart.y.include_zero) y_low = std::min(y_low, 0.0);
+  yt = nice_ticks(y_low, y_high, chart.y.integer);
+  auto sx = [&](double x) {
+    return left + inset + (x - xt.low) / (xt.high - xt.low) * (plot_w - 2 * inset);
+  };
+  auto sy = [&](double y) {
+    return top + plot_h - inset - (y - yt.low) / (yt.high - yt.low) * (plot_h - 2 * inset);
+  };
+
+  std::ostringstream svg;
+  svg << "<svg class=\"chart\" data-chart=\"" << escape(chart.id) << "\" width=\"" << width
+      << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << " " << height
+      << "\" role=\"img\">\n<title>" << escape(chart.title) << "</title>\n";
+  svg << "<text class=\"title\" x=\"" << px(width / 2) << "\" y=\"18\">" << escape(chart.title)
+      << "</text>\n";
+  svg << "<rect class=\"plot\" x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot_w
+      << "\" height=\"" << plot_h << "\"/>\n";
+
+  for (int i = 0; yt.low + i * yt.step <= yt.high + yt.step * 1e-6; ++i) {
+    double value = yt.low + i * yt.step, y = sy(value);
+    svg << "<line class=\"grid\" x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\""
+        << px(y) << "\" y2=\"" << px(y) << "\"/><text class=\"ytick\" x=\"" << left - 6
+        << "\" y=\"" << px(y + 4) << "\">" << format_fixed(value, yt.decimals) << "</text>\n";
+  }
+  std::vector<std::pair<double, std::string>> x_ticks;
+  if (!chart.x.categories.empty()) {
+    for (size_t i = 0; i < chart.x.categories.size(); ++i) {
+      std::string label = chart.x.categories[i];
+      if (label.size() > 14) label = label.substr(0, 13) + "...";
+      x_ticks.emplace_back(i, label);
+    }
+  } else {
+    for (int i = 0; xt.low + i * xt.step <= xt.high + xt.step * 1e-6; ++i) {
+      double value = xt.low + i * xt.step;
+      x_ticks.emplace_back(value, format_fixed(value, xt.decimals));
+    }
+  }
+  for (const auto& [value, label] : x_ticks) {
+    double x = sx(value);
+    svg << "<line class=\"tick\" x1=\"" << px(x) << "\" x2=\"" << px(x) << "\" y1=\""
+        << top + plot_h << "\" y2=\"" << top + plot_h + 5 << "\"/><text class=\"xtick\" x=\""
+        << px(x) << "\" y=\"" << top + plot_h + 18 << "\">" << escape(label) << "</text>\n";
+  }
+  svg << "<text class=\"xlabel\" x=\"" << px(left + plot_w / 2) << "\" y=\"" << height - 8
+      << "\">" << escape(chart.x.label) << "</text>\n";
+  svg << "<text class=\"ylabel\" transform=\"translate(16 " << px(top + plot_h / 2)
+      << ") rotate(-90)\">" << escape(chart.y.label) << "</text>\n";
+
+  double legend_x = left;
+  for (const auto& series : chart.series) {
+    if (series.points.empty()) continue;
+    svg << marker(series, legend_x + 6, 36) << "<text class=\"legend\" x=\"" << px(legend_x + 16)
+        << "\" y=\"40\">" << escape(series.name) << "</text>\n";
+    legend_x += 30 + 7 * series.name.size();
+  }
+  for (const auto& series : chart.series) {
+    if (!series.cross && series.points.size() > 1) {
+      svg << "<polyline fill=\"none\" stroke=\"" << series.color << "\" stroke-width=\"2\" points=\"";
+      for (const auto& [x, y] : series.points) svg << px(sx(x)) << "," << px(sy(y)) << " ";
+      svg << "\"/>\n";
+    }
+    for (const auto& [x, y] : series.points) svg << marker(series, sx(x), sy(y));
+    if (!series.points.empty()) svg << "\n";
+  }
+  svg << "</svg>\n";
+  return svg.str();
+}
+
+bool looks_numeric(const std::string& cell) {
+  if (cell.empty()) return false;
+  char first = cell[0];
+  return (first >= '0' && first <= '9') || ((first == '-' || first == '.') && cell.size() > 1);
+}
+
+std::string html_table(const std::vector<std::string>& header,
+                       const std::vector<std::vector<std::string>>& rows) {
+  std::string out = "<table>\n<thead><tr>";
+  for (const auto& cell : header) out += "<th>" + escape(cell) + "</th>";
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : rows) {
+    out += "<tr>";
+    for (const auto& cell : row) {
+      out += (looks_numeric(cell) ? "<td class=\"num\">" : "<td>") + escape(cell) + "</td>";
+    }
+    out += "</tr>\n";
+  }
+  return out + "</tbody>\n</table>\n";
+}
+
+// The swept keys and a run's value of one, read as render_dimension_tables() reads them.
+std::vector<std::string> swept_keys(const std::vector<storage::RunSummary>& runs) {
+  std::vector<std::string> keys;
+  for (const auto& run : runs) {
+    std::istringstream words(run.swept);
+    for (std::string word; words >> word;) {
+      auto equals = word.find('=');
+      if (equals == std::string::npos || word[0] == '(') break;  // a halving note follows
+      std::string key = word.substr(0, equals);
+      if (key.find('.') != std::string::npos &&
+          std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        keys.push_back(key);
+      }
+    }
+  }
+  return keys;
+}
+
+std::string swept_value(const storage::RunSummary& run, const std::string& key) {
+  std::istringstream words(run.swept);
+  for (std::string word; words >> word;) {
+    if (word.rfind(key + "=", 0) == 0) return word.substr(key.size() + 1);
+  }
+  return "?";
+}
+
+bool ran_out_of_memory(const storage::RunSummary& run) {
+  return run.status == "oom" || run.stop_layer == "cgroup" ||
+         (run.status == "skipped" && run.error.rfind("infeasible", 0) == 0);
+}
+
+bool parse_number(const std::string& text, double& value) {
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size() && std::isfinite(value);
+}
+
+// Epoch time and peak memory against one swept parameter's values; values whose runs ran
+// out of memory get a red cross (on the time chart at zero, since they have no time).
+std::string dimension_charts(const std::vector<storage::RunSummary>& runs,
+                             const std::string& key) {
+  std::vector<std::string> values;
+  for (const auto& run : runs) {
+    std::string value = swept_value(run, key);
+    if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
+  }
+  bool numeric = true, integer = true;
+  std::vector<double> xs;
+  for (const auto& value : values) {
+    double x = 0;
+    numeric = numeric && parse_number(value, x);
+    integer = integer && x == std::floor(x);
+    xs.push_back(x);
+  }
+  if (numeric) {
+    // Lines join the points from left to right, whatever order the sweep listed them in.
+    std::vector<size_t> order(values.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return xs[a] < xs[b]; });
+    std::vector<std::string> sorted_values;
+    std::vector<double> sorted_xs;
+    for (size_t i : order) {
+      sorted_values.push_back(values[i]);
+      sorted_xs.push_back(xs[i]);
+    }
+    values.swap(sorted_values);
+    xs.swap(sorted_xs);
+  }
+
+  Chart time{"time:" + key, "epoch time vs " + key, {key, integer}, {"epoch time (s)", false, true}};
+  Chart memory{"memory:" + key, "peak memory vs " + key, time.x, {"peak RSS (MiB)", false, true}};
+  if (!numeric) time.x.categories = memory.x.categories = values;
+  Series time_ok{"median over ok runs", kBlue}, memory_ok{"max over ok runs", kBlue};
+  Series time_oom{"out of memory", kRed, true}, memory_oom{"out of memory", kRed, true};
+  for (size_t i = 0; i < values.size(); ++i) {
+    double x = numeric ? xs[i] : static_cast<double>(i);
+    std::vector<double> epoch_s;
+    std::int64_t ok_peak = 0, oom_peak = 0;
+    bool oom = false;
+    for (const auto& run : runs) {
+      if (swept_value(run, key) != values[i]) continue;
+      if (run.status == "ok") {
+        epoch_s.push_back(run.epoch_s);
+        ok_peak = std::max(ok_peak, run.peak_rss_bytes);
+      } else if (ran_out_of_memory(run)) {
+        oom = true;
+        oom_peak = std::max(oom_peak, run.peak_rss_bytes);
+      }
+    }
+    if (!epoch_s.empty()) {
+      time_ok.points.emplace_back(x, stats::median(epoch_s));
+      memory_ok.points.emplace_back(x, ok_peak / kMiB);
+    }
+    if (oom) {
+      time_oom.points.emplace_back(x, 0);
+      memory_oom.points.emplace_back(x, oom_peak / kMiB);
+    }
+  }
+  time.series = {time_ok, time_oom};
+  memory.series = {memory_ok, memory_oom};
+  return render_chart(time) + render_chart(memory);
+}
+
+// Loss and accuracy per epoch of one run; a run of one epoch shows single points.
+std::string curve_charts(const storage::RunSummary& run,
+                         const std::vector<storage::EpochRecord>& epochs) {
+  const std::string run_name = "run " + std::to_string(run.run_id);
+  Chart loss{"loss:" + std::to_string(run.run_id), "loss, " + run_name, {"epoch", true},
+             {"loss"}};
+  Chart accuracy{"accuracy:" + std::to_string(run.run_id), "accuracy, " + run_name,
+                 {"epoch", true}, {"accuracy", false, true}};
+  Series train_loss{"train loss", kBlue}, val_loss{"val loss", kOrange};
+  Series val_accuracy{"val accuracy", kGreen}, train_accuracy{"train accuracy", kPurple};
+  for (const auto& epoch : epochs) {
+    train_loss.points.emplace_back(epoch.epoch, epoch.train_loss);
+    val_loss.points.emplace_back(epoch.epoch, epoch.val_loss);
+    val_accuracy.points.emplace_back(epoch.epoch, epoch.val_accuracy);
+    train_accuracy.points.emplace_back(epoch.epoch, epoch.train_accuracy);
+  }
+  loss.series = {train_loss, val_loss};
+  accuracy.series = {val_accuracy, train_accuracy};
+  return render_chart(loss) + render_chart(accuracy);
+}
+
+// Mirrors verdict() in report.cc, which the text report keeps to itself.
+std::string config_verdict(const Ranking& ranking, const ConfigResult& config) {
+  if (ranking.winner() == &config) return "best";
+  for (const auto* tied : ranking.tied_with_winner) {
+    if (tied == &config) return "tied with best";
+  }
+  int oom = 0, other = 0;
+  for (const auto* run : config.runs) {
+    if (ran_out_of_memory(*run)) ++oom;
+    if (run->status != "ok" && run->status != "oom" && run->status != "skipped") ++other;
+  }
+  if (config.ok == 0) return oom ? "out of memory" : (other ? "failed" : "not run");
+  if (!config.excluded.empty()) return "excluded: " + config.excluded;
+  return oom ? "fits (some out of memory)" : "fits";
+}
+
+std::string config_table(const Ranking& ranking) {
+  const std::string& metric = ranking.objective.metric;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& config : ranking.configs) {
+    bool has = config.ok > 0;
+    rows.push_back({config.label,
+                    std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
+                    has ? format_metric(metric, config.metric.mean) : "-",
+                    config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
+                    format_bytes(config.peak_rss_bytes),
+                    has ? format_fixed(config.val_accuracy, 3) : "-",
+                    config_verdict(ranking, config)});
+  }
+  return html_table({"configuration", "ok runs", metric + " (mean)", "95% CI +/-", "peak RSS",
+                     "val acc", "verdict"},
+                    rows);
+}
+
+std::string run_table(const std::vector<storage::RunSummary>& runs) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& run : runs) {
+    bool ok = run.status == "ok";
+    rows.push_back({std::to_string(run.run_id), run.swept, std::to_string(run.repeat),
+                    run.status, std::to_string(run.epochs),
+                    ok ? format_fixed(run.epoch_s, 3) : "-",
+                    ok ? format_fixed(run.samples_per_s, 0) : "-",
+                    ok ? format_fixed(run.step_median_s * 1000, 3) : "-",
+                    ok ? format_fixed(run.step_p95_s * 1000, 3) : "-",
+                    ok ? format_fixed(run.data_fraction * 100, 1) : "-",
+                    ok ? format_fixed(run.train_loss, 4) : "-",
+                    ok ? format_fixed(run.val_accuracy, 3) : "-",
+                    format_bytes(run.peak_rss_bytes), format_fixed(run.wall_s, 2), run.error});
+  }
+  return html_table({"run", "configuration", "repeat", "status", "epochs", "epoch s", "samples/s",
+                     "step p50 ms", "step p95 ms", "data %", "train loss", "val acc", "peak RSS",
+                     "wall s", "note"},
+                    rows);
+}
+
+std::string machine_table(const std::string& host_json) {
+  auto host = nlohmann::json::parse(host_json, nullptr, false);
+  if (!host.is_object()) return "<p>" + escape(host_json.empty() ? "unknown" : host_json) + "</p>\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, value] : host.items()) {
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    if (key == "memory_bytes" && value.is_number()) text = describe_bytes(value.get<std::int64_t>());
+    rows.push_back({key, text});
+  }
+  return html_table({"machine", ""}, rows);
+}
+
+const char* const kStyle = R"(body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1240px}
+h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}h3{font-size:15px;margin:16px 0 4px}
+pre{background:#f6f6f6;padding:10px;overflow-x:auto}
+table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+svg.chart{background:#fff;border:1px solid #e4e4e4}
+svg .plot{fill:none;stroke:#999}svg .grid{stroke:#eee}svg .tick{stroke:#999}
+svg text{font:11px system-ui,Helvetica,Arial,sans-serif;fill:#333}
+svg .title{font-size:13px;font-weight:600;text-anchor:middle}
+svg .ytick{text-anchor:end}svg .xtick,svg .xlabel,svg .ylabel{text-anchor:middle}
+)";
+
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".tmp";
+  auto failure = [&](int error) {
+    return UserError("cannot write the HTML report to " + path + ": " + std::strerror(error));
+  };
+  std::FILE* file = std::fopen(temp.c_str(), "wb");
+  if (file == nullptr) throw failure(errno);
+  // Flushed to disk before the rename, so a crash leaves the old file or the whole new one.
+  bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size() &&
+                 std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
+  int error = errno;
+  if (std::fclose(file) != 0 && written) {
+    written = false;
+    error = errno;
+  }
+  if (written && std::rename(temp.c_str(), path.c_str()) == 0) return;
+  if (written) error = errno;
+  std::remove(temp.c_str());
+  throw failure(error);
+}
+
+}  // namespace
+
+std::string render_html_report(const HtmlReportInput& input) {
+  const auto& runs = *input.runs;
+  const Ranking& ranking = *input.ranking;
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  html += "<title>orch report: " + escape(input.experiment) + "</title>\n<style>\n" + kStyle +
+          "</style>\n</head>\n<body>\n";
+  html += "<h1>orch report: " + escape(input.experiment) + "</h1>\n";
+  html += "<p>objective: " + escape(ranking.objective.describe()) + "</p>\n";
+  html += "<pre class=\"best\">" + escape(render_best(ranking)) + "</pre>\n";
+  html += machine_table(input.host_json);
+
+  html += "<h2>Configurations</h2>\n" + config_table(ranking);
+
+  html += "<h2>Swept parameters</h2>\n";
+  auto keys = swept_keys(runs);
+  if (keys.empty()) html += "<p>nothing was swept</p>\n";
+  for (const auto& key : keys) {
+    html += "<h3>" + escape(key) + "</h3>\n<div class=\"charts\">\n" +
+            dimension_charts(runs, key) + "</div>\n";
+  }
+  if (!keys.empty()) html += "<pre>" + escape(render_dimension_tables(runs, ranking)) + "</pre>\n";
+
+  html += "<h2>Training curves</h2>\n";
+  int curves = 0;
+  for (const auto& run : runs) {
+    auto epochs = input.epochs.find(run.run_id);
+    if (run.status != "ok" || epochs == input.epochs.end() || epochs->second.empty()) continue;
+    html += "<h3>run " + std::to_string(run.run_id) + ": " + escape(run.swept) +
+            "</h3>\n<div class=\"charts\">\n" + curve_charts(run, epochs->second) + "</div>\n";
+    ++curves;
+  }
+  if (curves == 0) html += "<p>no run finished ok</p>\n";
+
+  html += "<h2>Runs</h2>\n" + run_table(runs);
+  // Lets a headless browser's DOM dump show that the page was parsed and its charts drawn.
+  html += "<script>document.body.dataset.charts = "
+          "document.querySelectorAll('svg.chart').length;</script>\n</body>\n</html>\n";
+  return html;
+}
+
+void write_html_report(const std::string& path, storage::Store& store, const std::string& name,
+                       const std::vector<storage::RunSummary>& runs, const Ranking& ranking) {
+  HtmlReportInput input;
+  input.experiment = name;
+  input.runs = &runs;
+  input.ranking = &ranking;
+  std::string quoted;
+  for (char c : name) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  auto host = storage::query_read_only(
+      store.path(),
+      "SELECT host FROM experiments WHERE name = '" + quoted + "' ORDER BY id DESC LIMIT 1");
+  if (!host.rows.empty() && host.rows[0][0] != "NULL") input.host_json = host.rows[0][0];
+  for (const auto& run : runs) {
+    if (run.status == "ok") input.epochs[run.run_id] = store.epochs_of(run.run_id);
+  }
+  write_atomically(path, render_html_report(input));
+}
+
+}  // namespace orch
