@@ -394,6 +394,27 @@ TEST_F(CliTest, WarmupNeverSwallowsAWholeEpoch) {
   EXPECT_FALSE(contains(best, " 0 samples/s")) << result.out;
 }
 
+// A steady workload reaches a tight throughput estimate long before the step limit.
+TEST_F(CliTest, BenchmarkModeStopsEarlyOnASteadyWorkload) {
+  ExperimentFile file;
+  file.train =
+      "mode = \"benchmark\"\nwarmup_steps = 5\nmin_steps = 20\nmax_steps = 5000\n"
+      "target_rel_ci = 0.05\n";
+  file.sweep = "\"train.batch_size\" = [16, 32]\n";
+  RunResult result = run_file(write_file("bench.toml", file.text()));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 2);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs"), 2) << "one measured row per run";
+  // Warm-up steps are counted apart; measured steps stop between min_steps and max_steps.
+  EXPECT_EQ(count(db_, "SELECT MIN(warmup_steps) FROM epochs"), 5);
+  EXPECT_GE(count(db_, "SELECT MIN(steps - warmup_steps) FROM epochs"), 20);
+  EXPECT_LT(count(db_, "SELECT MAX(steps - warmup_steps) FROM epochs"), 5000);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM metrics WHERE name = 'step_s'"),
+            count(db_, "SELECT SUM(steps - warmup_steps) FROM epochs"));
+  // The projected epoch time is the training split over the measured throughput.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE ABS(seconds * samples_per_s - 256) < 1"), 2);
+}
+
 // ---- 2. resume ----
 
 TEST_F(SweptTest, RunningTheSameFileAgainRunsNothingAndSaysSo) {
