@@ -31,12 +31,23 @@ std::string escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -45,18 +56,22 @@ std::string escape(const std::string& text) {
 // Coordinates are written with one decimal: enough for a 480-pixel chart, and stable text.
 std::string px(double value) { return format_fixed(value, 1); }
 
+// Dots joined by a line for measurements; crosses and rings, unjoined, for runs without one.
+enum class Marker { kDot, kCross, kRing };
+
 struct Series {
   std::string name;
   std::string color;
-  bool cross = false;  // a cross marker and no line: a point that did not finish
+  Marker marker = Marker::kDot;
   std::vector<std::pair<double, double>> points;
 };
 
 struct Axis {
   std::string label;
   bool integer = false;       // ticks at whole numbers only (epochs, batch sizes)
-  bool include_zero = false;  // bars of time and memory start at zero to compare honestly
-  std::vector<std::string> categories;  // when set, x values are indices into these
+  bool include_zero = false;  // time and memory start at zero so that ratios read true
+  // When set, the ticks: positions and labels (categories, or values on a log scale).
+  std::vector<std::pair<double, std::string>> ticks;
 };
 
 struct Chart {
@@ -103,27 +118,42 @@ std::pair<double, double> data_range(const Chart& chart, bool x_axis) {
 }
 
 std::string marker(const Series& series, double x, double y) {
-  if (!series.cross) {
+  if (series.marker == Marker::kDot) {
     return "<circle cx=\"" + px(x) + "\" cy=\"" + px(y) + "\" r=\"3.5\" fill=\"" + series.color +
            "\"/>";
   }
+  if (series.marker == Marker::kRing) {
+    return "<circle cx=\"" + px(x) + "\" cy=\"" + px(y) + "\" r=\"4.5\" fill=\"none\" stroke=\"" +
+           series.color + "\" stroke-width=\"2\"/>";
+  }
   const double arm = 5;
-  return "<path d=\"M" + px(x - arm) + " " + px(y - arm) + "L" + px(x + arm) + " " +
-         px(y + arm) + "M" + px(x - arm) + " " + px(y + arm) + "L" + px(x + arm) + " " +
-         px(y - arm) + "\" stroke=\"" + series.color + "\" stroke-width=\"2.5\"/>";
+  return "<path d=\"M" + px(x - arm) + " " + px(y - arm) + "L" + px(x + arm) + " " + px(y + arm) +
+         "M" + px(x - arm) + " " + px(y + arm) + "L" + px(x + arm) + " " + px(y - arm) +
+         "\" stroke=\"" + series.color + "\" stroke-width=\"2.5\"/>";
 }
 
-// A line and point chart with linear axes, gridlines at nice ticks and a legend.
-std::string render_chart(const Chart& chart) {
+// A line and point chart with a fixed size, gridlines at nice ticks (or the axis's own
+// ticks), axis labels and a legend.
+std::string render_chart(Chart chart) {
+  // A diverged run's NaN or infinite loss has no place on an axis: leave those points out.
+  for (auto& series : chart.series) {
+    auto& points = series.points;
+    points.erase(std::remove_if(points.begin(), points.end(),
+                                [](const auto& p) {
+                                  return !std::isfinite(p.first) || !std::isfinite(p.second);
+                                }),
+                 points.end());
+  }
   const double width = 480, height = 280, left = 64, right = 16, top = 52, bottom = 46;
   const double inset = 10;  // keeps points off the axes
   const double plot_w = width - left - right, plot_h = height - top - bottom;
 
   Ticks xt, yt;
   auto [x_low, x_high] = data_range(chart, true);
-  if (!chart.x.categories.empty()) {
-    xt.low = 0;
-    xt.high = std::max<double>(1, chart.x.categories.size() - 1);
+  if (!chart.x.ticks.empty()) {
+    xt.low = chart.x.ticks.front().first;
+    xt.high = chart.x.ticks.back().first;
+    if (!(xt.high > xt.low)) xt.low -= 1, xt.high += 1;
   } else {
     xt = nice_ticks(x_low, x_high, chart.x.integer);
   }
@@ -149,43 +179,44 @@ std::string render_chart(const Chart& chart) {
   for (int i = 0; yt.low + i * yt.step <= yt.high + yt.step * 1e-6; ++i) {
     double value = yt.low + i * yt.step, y = sy(value);
     svg << "<line class=\"grid\" x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\""
-        << px(y) << "\" y2=\"" << px(y) << "\"/><text class=\"ytick\" x=\"" << left - 6
-        << "\" y=\"" << px(y + 4) << "\">" << format_fixed(value, yt.decimals) << "</text>\n";
+        << px(y) << "\" y2=\"" << px(y) << "\"/><text class=\"ytick\" x=\"" << left - 6 << "\" y=\""
+        << px(y + 4) << "\">" << format_fixed(value, yt.decimals) << "</text>\n";
   }
-  std::vector<std::pair<double, std::string>> x_ticks;
-  if (!chart.x.categories.empty()) {
-    for (size_t i = 0; i < chart.x.categories.size(); ++i) {
-      std::string label = chart.x.categories[i];
-      if (label.size() > 14) label = label.substr(0, 13) + "...";
-      x_ticks.emplace_back(i, label);
-    }
-  } else {
+  std::vector<std::pair<double, std::string>> x_ticks = chart.x.ticks;
+  if (x_ticks.empty()) {
     for (int i = 0; xt.low + i * xt.step <= xt.high + xt.step * 1e-6; ++i) {
       double value = xt.low + i * xt.step;
       x_ticks.emplace_back(value, format_fixed(value, xt.decimals));
     }
   }
-  for (const auto& [value, label] : x_ticks) {
+  for (auto [value, label] : x_ticks) {
+    if (label.size() > 14) label = label.substr(0, 13) + "...";
     double x = sx(value);
     svg << "<line class=\"tick\" x1=\"" << px(x) << "\" x2=\"" << px(x) << "\" y1=\""
         << top + plot_h << "\" y2=\"" << top + plot_h + 5 << "\"/><text class=\"xtick\" x=\""
         << px(x) << "\" y=\"" << top + plot_h + 18 << "\">" << escape(label) << "</text>\n";
   }
-  svg << "<text class=\"xlabel\" x=\"" << px(left + plot_w / 2) << "\" y=\"" << height - 8
-      << "\">" << escape(chart.x.label) << "</text>\n";
+  svg << "<text class=\"xlabel\" x=\"" << px(left + plot_w / 2) << "\" y=\"" << height - 8 << "\">"
+      << escape(chart.x.label) << "</text>\n";
   svg << "<text class=\"ylabel\" transform=\"translate(16 " << px(top + plot_h / 2)
       << ") rotate(-90)\">" << escape(chart.y.label) << "</text>\n";
 
-  double legend_x = left;
+  // About 6 pixels a character at 11px: the legend moves left rather than run off the chart.
+  auto legend_width = [](const Series& series) { return 28 + 6.2 * series.name.size(); };
+  double legend_x = 0;
+  for (const auto& series : chart.series)
+    legend_x += series.points.empty() ? 0 : legend_width(series);
+  legend_x = std::max(8.0, std::min(left, width - 8 - legend_x));
   for (const auto& series : chart.series) {
     if (series.points.empty()) continue;
     svg << marker(series, legend_x + 6, 36) << "<text class=\"legend\" x=\"" << px(legend_x + 16)
         << "\" y=\"40\">" << escape(series.name) << "</text>\n";
-    legend_x += 30 + 7 * series.name.size();
+    legend_x += legend_width(series);
   }
   for (const auto& series : chart.series) {
-    if (!series.cross && series.points.size() > 1) {
-      svg << "<polyline fill=\"none\" stroke=\"" << series.color << "\" stroke-width=\"2\" points=\"";
+    if (series.marker == Marker::kDot && series.points.size() > 1) {
+      svg << "<polyline fill=\"none\" stroke=\"" << series.color
+          << "\" stroke-width=\"2\" points=\"";
       for (const auto& [x, y] : series.points) svg << px(sx(x)) << "," << px(sy(y)) << " ";
       svg << "\"/>\n";
     }
@@ -203,49 +234,24 @@ bool looks_numeric(const std::string& cell) {
 }
 
 std::string html_table(const std::vector<std::string>& header,
-                       const std::vector<std::vector<std::string>>& rows) {
+                       const std::vector<std::vector<std::string>>& rows,
+                       bool align_numbers = true) {
   std::string out = "<table>\n<thead><tr>";
   for (const auto& cell : header) out += "<th>" + escape(cell) + "</th>";
   out += "</tr></thead>\n<tbody>\n";
   for (const auto& row : rows) {
     out += "<tr>";
     for (const auto& cell : row) {
-      out += (looks_numeric(cell) ? "<td class=\"num\">" : "<td>") + escape(cell) + "</td>";
+      out += (align_numbers && looks_numeric(cell) ? "<td class=\"num\">" : "<td>") + escape(cell) +
+             "</td>";
     }
     out += "</tr>\n";
   }
   return out + "</tbody>\n</table>\n";
 }
 
-// The swept keys and a run's value of one, read as render_dimension_tables() reads them.
-std::vector<std::string> swept_keys(const std::vector<storage::RunSummary>& runs) {
-  std::vector<std::string> keys;
-  for (const auto& run : runs) {
-    std::istringstream words(run.swept);
-    for (std::string word; words >> word;) {
-      auto equals = word.find('=');
-      if (equals == std::string::npos || word[0] == '(') break;  // a halving note follows
-      std::string key = word.substr(0, equals);
-      if (key.find('.') != std::string::npos &&
-          std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        keys.push_back(key);
-      }
-    }
-  }
-  return keys;
-}
-
-std::string swept_value(const storage::RunSummary& run, const std::string& key) {
-  std::istringstream words(run.swept);
-  for (std::string word; words >> word;) {
-    if (word.rfind(key + "=", 0) == 0) return word.substr(key.size() + 1);
-  }
-  return "?";
-}
-
-bool ran_out_of_memory(const storage::RunSummary& run) {
-  return run.status == "oom" || run.stop_layer == "cgroup" ||
-         (run.status == "skipped" && run.error.rfind("infeasible", 0) == 0);
+bool skipped_as_too_big(const storage::RunSummary& run) {
+  return run.status == "skipped" && run.error.rfind("infeasible", 0) == 0;
 }
 
 bool parse_number(const std::string& text, double& value) {
@@ -254,55 +260,84 @@ bool parse_number(const std::string& text, double& value) {
   return !text.empty() && end == text.c_str() + text.size() && std::isfinite(value);
 }
 
-// Epoch time and peak memory against one swept parameter's values; values whose runs ran
-// out of memory get a red cross (on the time chart at zero, since they have no time).
-std::string dimension_charts(const std::vector<storage::RunSummary>& runs,
-                             const std::string& key) {
+bool is_power_of_two(double value) {
+  if (value < 1 || value != std::floor(value) || value > 9e15) return false;
+  auto n = static_cast<std::int64_t>(value);
+  return (n & (n - 1)) == 0;
+}
+
+// A swept parameter's values in axis order and where each sits: linear for numbers, log2
+// for powers of two over a wide range (batch sizes 2..1024 would crowd a linear axis), and
+// evenly spaced in sweep order for anything else.
+struct Placement {
   std::vector<std::string> values;
-  for (const auto& run : runs) {
-    std::string value = swept_value(run, key);
-    if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
-  }
-  bool numeric = true, integer = true;
   std::vector<double> xs;
+  Axis axis;
+};
+
+Placement place_values(const std::string& key, std::vector<std::string> values) {
+  Placement place;
+  place.axis.label = key;
+  std::vector<std::pair<double, std::string>> numbers;
+  bool integer = true, powers = true;
   for (const auto& value : values) {
     double x = 0;
-    numeric = numeric && parse_number(value, x);
-    integer = integer && x == std::floor(x);
-    xs.push_back(x);
-  }
-  if (numeric) {
-    // Lines join the points from left to right, whatever order the sweep listed them in.
-    std::vector<size_t> order(values.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return xs[a] < xs[b]; });
-    std::vector<std::string> sorted_values;
-    std::vector<double> sorted_xs;
-    for (size_t i : order) {
-      sorted_values.push_back(values[i]);
-      sorted_xs.push_back(xs[i]);
+    if (!parse_number(value, x)) {
+      place.values = values;
+      for (size_t i = 0; i < values.size(); ++i) {
+        place.xs.push_back(i);
+        place.axis.ticks.emplace_back(i, values[i]);
+      }
+      return place;
     }
-    values.swap(sorted_values);
-    xs.swap(sorted_xs);
+    integer = integer && x == std::floor(x);
+    powers = powers && is_power_of_two(x);
+    numbers.emplace_back(x, value);
   }
+  std::sort(numbers.begin(), numbers.end());
+  bool log_scale = powers && numbers.size() >= 3 && numbers.back().first >= 8 * numbers[0].first;
+  for (const auto& [x, value] : numbers) {
+    place.values.push_back(value);
+    place.xs.push_back(log_scale ? std::log2(x) : x);
+    if (log_scale) place.axis.ticks.emplace_back(std::log2(x), value);
+  }
+  place.axis.integer = integer;
+  if (log_scale) place.axis.label += " (log scale)";
+  return place;
+}
 
-  Chart time{"time:" + key, "epoch time vs " + key, {key, integer}, {"epoch time (s)", false, true}};
-  Chart memory{"memory:" + key, "peak memory vs " + key, time.x, {"peak RSS (MiB)", false, true}};
-  if (!numeric) time.x.categories = memory.x.categories = values;
-  Series time_ok{"median over ok runs", kBlue}, memory_ok{"max over ok runs", kBlue};
-  Series time_oom{"out of memory", kRed, true}, memory_oom{"out of memory", kRed, true};
-  for (size_t i = 0; i < values.size(); ++i) {
-    double x = numeric ? xs[i] : static_cast<double>(i);
+// Epoch time and peak memory against one swept parameter's values. Values whose runs ran
+// out of memory get a red cross at their peak (at zero on the time chart: they have no
+// time); values only skipped as too big get a ring at zero, since nothing was measured.
+std::string dimension_charts(const std::vector<storage::RunSummary>& runs, const std::string& key) {
+  std::vector<std::string> sweep_order;
+  for (const auto& run : runs) {
+    std::string value = grid_value(run, key);
+    if (std::find(sweep_order.begin(), sweep_order.end(), value) == sweep_order.end()) {
+      sweep_order.push_back(value);
+    }
+  }
+  Placement place = place_values(key, sweep_order);
+  Chart time{"time:" + key, "epoch time vs " + key, place.axis, {"epoch time (s)", false, true}};
+  Chart memory{
+      "memory:" + key, "peak memory vs " + key, place.axis, {"peak RSS (MiB)", false, true}};
+  Series time_ok{"median of ok runs", kBlue}, memory_ok{"max of ok runs", kBlue};
+  Series oom{"out of memory", kRed, Marker::kCross}, memory_oom = oom;
+  Series skipped{"skipped, too big", kRed, Marker::kRing};
+  for (size_t i = 0; i < place.values.size(); ++i) {
+    const double x = place.xs[i];
     std::vector<double> epoch_s;
     std::int64_t ok_peak = 0, oom_peak = 0;
-    bool oom = false;
+    bool ran_oom = false, skipped_oom = false;
     for (const auto& run : runs) {
-      if (swept_value(run, key) != values[i]) continue;
+      if (grid_value(run, key) != place.values[i]) continue;
       if (run.status == "ok") {
         epoch_s.push_back(run.epoch_s);
         ok_peak = std::max(ok_peak, run.peak_rss_bytes);
+      } else if (skipped_as_too_big(run)) {
+        skipped_oom = true;
       } else if (ran_out_of_memory(run)) {
-        oom = true;
+        ran_oom = true;
         oom_peak = std::max(oom_peak, run.peak_rss_bytes);
       }
     }
@@ -310,13 +345,15 @@ std::string dimension_charts(const std::vector<storage::RunSummary>& runs,
       time_ok.points.emplace_back(x, stats::median(epoch_s));
       memory_ok.points.emplace_back(x, ok_peak / kMiB);
     }
-    if (oom) {
-      time_oom.points.emplace_back(x, 0);
+    if (ran_oom) {
+      oom.points.emplace_back(x, 0);
       memory_oom.points.emplace_back(x, oom_peak / kMiB);
+    } else if (skipped_oom) {
+      skipped.points.emplace_back(x, 0);
     }
   }
-  time.series = {time_ok, time_oom};
-  memory.series = {memory_ok, memory_oom};
+  time.series = {time_ok, oom, skipped};
+  memory.series = {memory_ok, memory_oom, skipped};
   return render_chart(time) + render_chart(memory);
 }
 
@@ -324,10 +361,11 @@ std::string dimension_charts(const std::vector<storage::RunSummary>& runs,
 std::string curve_charts(const storage::RunSummary& run,
                          const std::vector<storage::EpochRecord>& epochs) {
   const std::string run_name = "run " + std::to_string(run.run_id);
-  Chart loss{"loss:" + std::to_string(run.run_id), "loss, " + run_name, {"epoch", true},
-             {"loss"}};
-  Chart accuracy{"accuracy:" + std::to_string(run.run_id), "accuracy, " + run_name,
-                 {"epoch", true}, {"accuracy", false, true}};
+  Chart loss{"loss:" + std::to_string(run.run_id), "loss, " + run_name, {"epoch", true}, {"loss"}};
+  Chart accuracy{"accuracy:" + std::to_string(run.run_id),
+                 "accuracy, " + run_name,
+                 {"epoch", true},
+                 {"accuracy", false, true}};
   Series train_loss{"train loss", kBlue}, val_loss{"val loss", kOrange};
   Series val_accuracy{"val accuracy", kGreen}, train_accuracy{"train accuracy", kPurple};
   for (const auto& epoch : epochs) {
@@ -341,34 +379,17 @@ std::string curve_charts(const storage::RunSummary& run,
   return render_chart(loss) + render_chart(accuracy);
 }
 
-// Mirrors verdict() in report.cc, which the text report keeps to itself.
-std::string config_verdict(const Ranking& ranking, const ConfigResult& config) {
-  if (ranking.winner() == &config) return "best";
-  for (const auto* tied : ranking.tied_with_winner) {
-    if (tied == &config) return "tied with best";
-  }
-  int oom = 0, other = 0;
-  for (const auto* run : config.runs) {
-    if (ran_out_of_memory(*run)) ++oom;
-    if (run->status != "ok" && run->status != "oom" && run->status != "skipped") ++other;
-  }
-  if (config.ok == 0) return oom ? "out of memory" : (other ? "failed" : "not run");
-  if (!config.excluded.empty()) return "excluded: " + config.excluded;
-  return oom ? "fits (some out of memory)" : "fits";
-}
-
 std::string config_table(const Ranking& ranking) {
   const std::string& metric = ranking.objective.metric;
   std::vector<std::vector<std::string>> rows;
   for (const auto& config : ranking.configs) {
     bool has = config.ok > 0;
-    rows.push_back({config.label,
-                    std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
-                    has ? format_metric(metric, config.metric.mean) : "-",
-                    config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
-                    format_bytes(config.peak_rss_bytes),
-                    has ? format_fixed(config.val_accuracy, 3) : "-",
-                    config_verdict(ranking, config)});
+    rows.push_back(
+        {config.label, std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
+         has ? format_metric(metric, config.metric.mean) : "-",
+         config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
+         format_bytes(config.peak_rss_bytes), has ? format_fixed(config.val_accuracy, 3) : "-",
+         config_verdict(ranking, config)});
   }
   return html_table({"configuration", "ok runs", metric + " (mean)", "95% CI +/-", "peak RSS",
                      "val acc", "verdict"},
@@ -379,46 +400,58 @@ std::string run_table(const std::vector<storage::RunSummary>& runs) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& run : runs) {
     bool ok = run.status == "ok";
-    rows.push_back({std::to_string(run.run_id), run.swept, std::to_string(run.repeat),
-                    run.status, std::to_string(run.epochs),
-                    ok ? format_fixed(run.epoch_s, 3) : "-",
+    rows.push_back({std::to_string(run.run_id), run.swept, std::to_string(run.repeat), run.status,
+                    std::to_string(run.epochs), ok ? format_fixed(run.epoch_s, 3) : "-",
                     ok ? format_fixed(run.samples_per_s, 0) : "-",
                     ok ? format_fixed(run.step_median_s * 1000, 3) : "-",
                     ok ? format_fixed(run.step_p95_s * 1000, 3) : "-",
                     ok ? format_fixed(run.data_fraction * 100, 1) : "-",
                     ok ? format_fixed(run.train_loss, 4) : "-",
-                    ok ? format_fixed(run.val_accuracy, 3) : "-",
-                    format_bytes(run.peak_rss_bytes), format_fixed(run.wall_s, 2), run.error});
+                    ok ? format_fixed(run.val_accuracy, 3) : "-", format_bytes(run.peak_rss_bytes),
+                    format_fixed(run.wall_s, 2), run.error});
   }
-  return html_table({"run", "configuration", "repeat", "status", "epochs", "epoch s", "samples/s",
-                     "step p50 ms", "step p95 ms", "data %", "train loss", "val acc", "peak RSS",
-                     "wall s", "note"},
-                    rows);
+  return html_table(
+      {"run", "configuration", "repeat", "status", "epochs", "epoch s", "samples/s", "step p50 ms",
+       "step p95 ms", "data %", "train loss", "val acc", "peak RSS", "wall s", "note"},
+      rows);
 }
 
 std::string machine_table(const std::string& host_json) {
   auto host = nlohmann::json::parse(host_json, nullptr, false);
-  if (!host.is_object()) return "<p>" + escape(host_json.empty() ? "unknown" : host_json) + "</p>\n";
+  if (!host.is_object())
+    return "<p>" + escape(host_json.empty() ? "unknown" : host_json) + "</p>\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& [key, value] : host.items()) {
     std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-    if (key == "memory_bytes" && value.is_number()) text = describe_bytes(value.get<std::int64_t>());
+    if (key == "memory_bytes" && value.is_number())
+      text = describe_bytes(value.get<std::int64_t>());
     rows.push_back({key, text});
   }
-  return html_table({"machine", ""}, rows);
+  return html_table({"machine", ""}, rows, false);
 }
 
-const char* const kStyle = R"(body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1240px}
-h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}h3{font-size:15px;margin:16px 0 4px}
+const char* const kStyle = R"(
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;
+  margin:24px;color:#222;max-width:1200px}
+h1{font-size:22px;margin:0 0 8px}
+h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}
+h3{font-size:15px;margin:16px 0 4px}
 pre{background:#f6f6f6;padding:10px;overflow-x:auto}
-table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
+pre.best{white-space:pre-wrap}
+table{border-collapse:collapse;margin:6px 0}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}
+td.num{white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg.chart{background:#fff;border:1px solid #e4e4e4}
-svg .plot{fill:none;stroke:#999}svg .grid{stroke:#eee}svg .tick{stroke:#999}
+svg .plot{fill:none;stroke:#999}
+svg .grid{stroke:#eee}
+svg .tick{stroke:#999}
 svg text{font:11px system-ui,Helvetica,Arial,sans-serif;fill:#333}
 svg .title{font-size:13px;font-weight:600;text-anchor:middle}
-svg .ytick{text-anchor:end}svg .xtick,svg .xlabel,svg .ylabel{text-anchor:middle}
+svg .ytick{text-anchor:end}
+svg .xtick,svg .xlabel,svg .ylabel{text-anchor:middle}
 )";
 
 void write_atomically(const std::string& path, const std::string& text) {
@@ -455,18 +488,18 @@ std::string render_html_report(const HtmlReportInput& input) {
   html += "<pre class=\"best\">" + escape(render_best(ranking)) + "</pre>\n";
   html += machine_table(input.host_json);
 
-  html += "<h2>Configurations</h2>\n" + config_table(ranking);
+  html += "<h2 id=\"configurations\">Configurations</h2>\n" + config_table(ranking);
 
-  html += "<h2>Swept parameters</h2>\n";
+  html += "<h2 id=\"swept\">Swept parameters</h2>\n";
   auto keys = swept_keys(runs);
   if (keys.empty()) html += "<p>nothing was swept</p>\n";
   for (const auto& key : keys) {
-    html += "<h3>" + escape(key) + "</h3>\n<div class=\"charts\">\n" +
-            dimension_charts(runs, key) + "</div>\n";
+    html += "<h3>" + escape(key) + "</h3>\n<div class=\"charts\">\n" + dimension_charts(runs, key) +
+            "</div>\n";
   }
   if (!keys.empty()) html += "<pre>" + escape(render_dimension_tables(runs, ranking)) + "</pre>\n";
 
-  html += "<h2>Training curves</h2>\n";
+  html += "<h2 id=\"curves\">Training curves</h2>\n";
   int curves = 0;
   for (const auto& run : runs) {
     auto epochs = input.epochs.find(run.run_id);
@@ -477,10 +510,11 @@ std::string render_html_report(const HtmlReportInput& input) {
   }
   if (curves == 0) html += "<p>no run finished ok</p>\n";
 
-  html += "<h2>Runs</h2>\n" + run_table(runs);
+  html += "<h2 id=\"runs\">Runs</h2>\n" + run_table(runs);
   // Lets a headless browser's DOM dump show that the page was parsed and its charts drawn.
-  html += "<script>document.body.dataset.charts = "
-          "document.querySelectorAll('svg.chart').length;</script>\n</body>\n</html>\n";
+  html +=
+      "<script>document.body.dataset.charts = "
+      "document.querySelectorAll('svg.chart').length;</script>\n</body>\n</html>\n";
   return html;
 }
 
@@ -492,9 +526,8 @@ void write_html_report(const std::string& path, storage::Store& store, const std
   input.ranking = &ranking;
   std::string quoted;
   for (char c : name) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  auto host = storage::query_read_only(
-      store.path(),
-      "SELECT host FROM experiments WHERE name = '" + quoted + "' ORDER BY id DESC LIMIT 1");
+  auto host = storage::query_read_only(store.path(), "SELECT host FROM experiments WHERE name = '" +
+                                                         quoted + "' ORDER BY id DESC LIMIT 1");
   if (!host.rows.empty() && host.rows[0][0] != "NULL") input.host_json = host.rows[0][0];
   for (const auto& run : runs) {
     if (run.status == "ok") input.epochs[run.run_id] = store.epochs_of(run.run_id);

@@ -27,6 +27,6 @@ std::string render_html_report(const HtmlReportInput& input);
 // atomically (path.tmp, then rename). Throws UserError naming the path when it cannot;
 // nothing is left behind then.
 void write_html_report(const std::string& path, storage::Store& store, const std::string& name,
-                      const std::vector<storage::RunSummary>& runs, const Ranking& ranking);
+                       const std::vector<storage::RunSummary>& runs, const Ranking& ranking);
 
 }  // namespace orch

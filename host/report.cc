@@ -22,13 +22,27 @@ bool is_winner_or_tied(const Ranking& ranking, const ConfigResult& config) {
   return false;
 }
 
-std::string verdict(const Ranking& ranking, const ConfigResult& config) {
+std::string json_value_text(const nlohmann::json& value) {
+  if (value.is_string()) return to_toml(Value(value.get<std::string>()));
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
+  if (value.is_number_float()) return to_toml(Value(value.get<double>()));
+  return value.dump();
+}
+
+}  // namespace
+
+bool ran_out_of_memory(const storage::RunSummary& run) {
+  return run.status == "oom" || run.stop_layer == "cgroup" ||
+         (run.status == "skipped" && run.error.rfind("infeasible", 0) == 0);
+}
+
+std::string config_verdict(const Ranking& ranking, const ConfigResult& config) {
   if (ranking.winner() == &config) return "best";
   if (is_winner_or_tied(ranking, config)) return "tied with best";
   int oom = 0, other = 0;
   for (const auto* run : config.runs) {
-    if (run->status == "oom" || run->stop_layer == "cgroup") ++oom;
-    if (run->status == "skipped" && run->error.rfind("infeasible", 0) == 0) ++oom;
+    if (ran_out_of_memory(*run)) ++oom;
     if (run->status != "ok" && run->status != "oom" && run->status != "skipped") ++other;
   }
   if (config.ok == 0) return oom ? "out of memory" : (other ? "failed" : "not run");
@@ -36,7 +50,6 @@ std::string verdict(const Ranking& ranking, const ConfigResult& config) {
   return oom ? "fits (some out of memory)" : "fits";
 }
 
-// The swept parameter names in the order they appear in the runs' swept text.
 std::vector<std::string> swept_keys(const std::vector<storage::RunSummary>& runs) {
   std::vector<std::string> keys;
   for (const auto& run : runs) {
@@ -55,15 +68,6 @@ std::vector<std::string> swept_keys(const std::vector<storage::RunSummary>& runs
   return keys;
 }
 
-std::string json_value_text(const nlohmann::json& value) {
-  if (value.is_string()) return to_toml(Value(value.get<std::string>()));
-  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
-  if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
-  if (value.is_number_float()) return to_toml(Value(value.get<double>()));
-  return value.dump();
-}
-
-// The grid value of `key` for a run (the value asked for, not a halved one).
 std::string grid_value(const storage::RunSummary& run, const std::string& key) {
   std::istringstream words(run.swept);
   std::string word;
@@ -74,8 +78,6 @@ std::string grid_value(const storage::RunSummary& run, const std::string& key) {
   if (params.is_object() && params.contains(key)) return json_value_text(params[key]);
   return "?";
 }
-
-}  // namespace
 
 std::string format_metric(const std::string& metric, double value) {
   if (metric == "epoch_s" || metric == "wall_s") return format_fixed(value, 3) + " s";
@@ -118,7 +120,7 @@ std::string render_config_table(const Ranking& ranking) {
                    has ? format_metric(metric, config.metric.mean) : "-",
                    config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
                    format_bytes(config.peak_rss_bytes),
-                   has ? format_fixed(config.val_accuracy, 3) : "-", verdict(ranking, config)});
+                   has ? format_fixed(config.val_accuracy, 3) : "-", config_verdict(ranking, config)});
   }
   return table.render();
 }

@@ -30,4 +30,14 @@ std::string render_toml_snippet(const Ranking& ranking);
 // A metric's value for people: "0.403 s", "20293/s", "93.0 MiB", "0.946".
 std::string format_metric(const std::string& metric, double value);
 
+// Shared by the text and HTML reports.
+// A configuration's verdict: best, tied with best, fits, out of memory, failed, excluded.
+std::string config_verdict(const Ranking& ranking, const ConfigResult& config);
+// The swept parameter names, in the order the runs' swept text names them.
+std::vector<std::string> swept_keys(const std::vector<storage::RunSummary>& runs);
+// The grid value of a swept `key` for a run (the value asked for, not a halved one).
+std::string grid_value(const storage::RunSummary& run, const std::string& key);
+// Whether a run ran out of memory, or was skipped because a smaller batch already did.
+bool ran_out_of_memory(const storage::RunSummary& run);
+
 }  // namespace orch

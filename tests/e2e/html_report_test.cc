@@ -147,8 +147,8 @@ class HtmlReportTest : public ::testing::Test {
     dir_ = new std::string(make_temp_dir());
     std::ofstream(*dir_ + "/sweep.toml", std::ios::binary) << experiment_text();
     sweep_ = new RunResult(run_in(*dir_, kOrch, {"run", "sweep.toml", "--db", "history.db"}));
-    report_ = new RunResult(
-        run_in(*dir_, kOrch, {"report", "--db", "history.db", "--html", "out.html"}));
+    report_ =
+        new RunResult(run_in(*dir_, kOrch, {"report", "--db", "history.db", "--html", "out.html"}));
     html_ = new std::string(read_text(*dir_ + "/out.html"));
   }
   static void TearDownTestSuite() {
@@ -226,9 +226,9 @@ TEST_F(HtmlReportTest, ChartsForEachSweptParameterAndEachOkRun) {
   const std::string& html = *html_;
   for (const char* key : {"train.batch_size", "train.epochs"}) {
     for (const char* chart : {"time:", "memory:"}) {
-      EXPECT_EQ(occurrences(html, "<svg class=\"chart\" data-chart=\"" + std::string(chart) + key +
-                                      "\""),
-                1u)
+      EXPECT_EQ(
+          occurrences(html, "<svg class=\"chart\" data-chart=\"" + std::string(chart) + key + "\""),
+          1u)
           << chart << key;
     }
   }
@@ -274,8 +274,7 @@ TEST_F(HtmlReportTest, ChromiumRendersThePageWithEveryChartAndNoScriptError) {
   EXPECT_FALSE(contains(dom.err, "Uncaught")) << dom.err;
 
   const std::string png = path("report.png");
-  RunResult shot =
-      run_chromium(*dir_, {"--screenshot=" + png, "--window-size=1280,2000", url});
+  RunResult shot = run_chromium(*dir_, {"--screenshot=" + png, "--window-size=1280,2000", url});
   ASSERT_EQ(shot.exit_code, 0) << shot.err;
   ASSERT_TRUE(fs::exists(png)) << shot.err;
   EXPECT_GT(fs::file_size(png), 10u * 1024) << "a page of charts is more than a blank image";
@@ -293,8 +292,7 @@ TEST_F(HtmlReportTest, ChromiumWouldReportAnUncaughtScriptError) {
 
 TEST_F(HtmlReportTest, UnwritablePathExits2NamingItAndLeavesNothing) {
   const std::string target = path("no/such/dir/out.html");
-  RunResult result =
-      run_in(*dir_, kOrch, {"report", "--db", "history.db", "--html", target});
+  RunResult result = run_in(*dir_, kOrch, {"report", "--db", "history.db", "--html", target});
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_EQ(result.err.rfind("orch: error: ", 0), 0u) << result.err;
   EXPECT_TRUE(contains(result.err, target)) << result.err;
@@ -307,8 +305,7 @@ TEST_F(HtmlReportTest, UnwritablePathExits2NamingItAndLeavesNothing) {
 TEST_F(HtmlReportTest, PathThatIsADirectoryExits2AndLeavesNoTemporaryFile) {
   const std::string target = path("a_directory");
   fs::create_directories(target);
-  RunResult result =
-      run_in(*dir_, kOrch, {"report", "--db", "history.db", "--html", target});
+  RunResult result = run_in(*dir_, kOrch, {"report", "--db", "history.db", "--html", target});
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_TRUE(contains(result.err, target)) << result.err;
   EXPECT_FALSE(fs::exists(target + ".tmp"));
