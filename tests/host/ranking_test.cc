@@ -5,6 +5,7 @@
 #include "host/objective.h"
 #include "host/report.h"
 #include "host/user_error.h"
+#include "storage/store.h"
 #include "test_paths.h"
 
 namespace orch {
@@ -149,6 +150,49 @@ TEST(ReportTest, DimensionTablesSummarizeEachSweptValueWithAVerdict) {
   EXPECT_NE(text.find("               8      0/2  -"), std::string::npos) << text;
   EXPECT_NE(text.find("out of memory"), std::string::npos) << text;
   EXPECT_NE(text.find("train.epochs"), std::string::npos) << text;
+}
+
+// The report reads what a sweep wrote: build that database with the real store.
+class ReportFromDatabaseTest : public testing::TempDir {};
+
+TEST_F(ReportFromDatabaseTest, TablesComeFromTheStoredRuns) {
+  auto store = storage::Store::Open(dir_ + "/fixture.db");
+  auto experiment_id = store.begin_experiment({"fixture", "", "", "", "{}", 1, "h"});
+  struct Point {
+    std::int64_t batch;
+    const char* status;
+    double epoch_s;
+  };
+  for (const Point& point : {Point{2, "ok", 0.9}, Point{4, "ok", 0.5}, Point{8, "oom", 0}}) {
+    storage::RunRecord record;
+    record.run_key = "k" + std::to_string(point.batch);
+    record.config_key = record.run_key;
+    record.swept = "train.batch_size=" + std::to_string(point.batch);
+    record.batch_size = point.batch;
+    record.params_json = "{\"train.batch_size\": " + std::to_string(point.batch) + "}";
+    auto id = store.add_runs(experiment_id, {record})[0];
+    if (point.epoch_s > 0) {
+      storage::EpochRecord epoch;
+      epoch.epoch = 1;
+      epoch.seconds = point.epoch_s;
+      epoch.samples_per_s = 1000 / point.epoch_s;
+      epoch.val_accuracy = 0.9;
+      store.record_epoch(id, epoch);
+    }
+    store.finish_run(id, {point.status, 1.0, 64 << 20, std::nullopt, "", ""});
+  }
+  auto runs = store.latest_runs("fixture");
+  Ranking ranking = rank_configurations(runs, Objective{});
+  std::string dimensions = render_dimension_tables(runs, ranking);
+  EXPECT_NE(dimensions.find("               4      1/1             0.500"), std::string::npos)
+      << dimensions;
+  EXPECT_NE(dimensions.find("               8      0/1  -"), std::string::npos) << dimensions;
+  EXPECT_NE(dimensions.find("out of memory"), std::string::npos) << dimensions;
+  std::string configs = render_config_table(ranking);
+  EXPECT_NE(configs.find("train.batch_size=4      1/1         0.500 s"), std::string::npos)
+      << configs;
+  EXPECT_NE(render_best(ranking).find("best (lowest epoch_s): train.batch_size=4"),
+            std::string::npos);
 }
 
 }  // namespace
