@@ -40,7 +40,7 @@ const ParamSpecs& train_param_specs() {
       ParamSpec::Int("min_steps", 20, "benchmark mode: measured steps at least").range(2, 1 << 30),
       ParamSpec::Int("max_steps", 1000, "benchmark mode: measured steps at most").range(2, 1 << 30),
       ParamSpec::Real("target_rel_ci", 0.02,
-                      "benchmark mode: stop once the 95% interval of the mean step time is "
+                      "benchmark mode: stop once the 95% interval of the median step time is "
                       "within this fraction of it")
           .range(0.0001, 1),
   };

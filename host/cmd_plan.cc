@@ -4,7 +4,7 @@
 #include <iostream>
 #include <set>
 
-#include "host/catalog_loading.h"
+#include "host/prepared_sweep.h"
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/memory_budget.h"
@@ -37,11 +37,9 @@ std::set<std::string> finished_keys(const std::string& db_path, const std::strin
 }  // namespace
 
 int plan_command(const Options& options) {
-  auto catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/true);
-  Experiment experiment = load_experiment(options.file, *catalog);
-  if (!options.memory_limit.empty()) override_memory_limit(experiment, options.memory_limit);
-  std::vector<RunSpec> runs = expand_sweep(experiment);
-  check_budgets(runs);
+  PreparedSweep prepared = prepare_sweep(options);
+  const Experiment& experiment = prepared.experiment;
+  std::vector<RunSpec>& runs = prepared.runs;
   auto done = finished_keys(options.db_path, experiment.name);
 
   TextTable table({"#", "run key", "configuration", "repeat", "state"});

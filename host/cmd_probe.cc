@@ -5,7 +5,7 @@
 #include <iostream>
 #include <set>
 
-#include "host/catalog_loading.h"
+#include "host/prepared_sweep.h"
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/interrupt.h"
@@ -18,11 +18,10 @@
 namespace orch {
 
 int probe_command(const Options& options) {
-  auto catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/true);
-  Experiment experiment = load_experiment(options.file, *catalog);
-  if (!options.memory_limit.empty()) override_memory_limit(experiment, options.memory_limit);
-  std::vector<RunSpec> runs = expand_sweep(experiment);
-  check_budgets(runs);
+  PreparedSweep prepared = prepare_sweep(options);
+  const Experiment& experiment = prepared.experiment;
+  std::vector<RunSpec>& runs = prepared.runs;
+  const PluginCatalog& catalog = *prepared.catalog;
   storage::Store store = storage::Store::Open(options.db_path);
   install_interrupt_handlers();
 
@@ -40,7 +39,7 @@ int probe_command(const Options& options) {
     std::cout << "probing " << run.swept_text() << " (memory key " << memory_key(run)
               << ", budget " << describe_bytes(budget) << ", " << probe.steps
               << " optimizer steps per trial)\n";
-    ProbeResult result = probe_batch_size(run, *catalog, store, budget, probe, std::cout);
+    ProbeResult result = probe_batch_size(run, catalog, store, budget, probe, std::cout);
     std::cout << render_probe(result, budget) << "\n";
   }
   return 0;

@@ -3,7 +3,7 @@
 
 #include <iostream>
 
-#include "host/catalog_loading.h"
+#include "host/prepared_sweep.h"
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/interrupt.h"
@@ -17,13 +17,10 @@
 namespace orch {
 
 int run_command(const Options& options) {
-  auto catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/true);
-  // Everything about the file is checked before the database is opened, so bad input
-  // never leaves a database behind.
-  Experiment experiment = load_experiment(options.file, *catalog);
-  if (!options.memory_limit.empty()) override_memory_limit(experiment, options.memory_limit);
-  std::vector<RunSpec> runs = expand_sweep(experiment);
-  check_budgets(runs);
+  PreparedSweep prepared = prepare_sweep(options);
+  const Experiment& experiment = prepared.experiment;
+  std::vector<RunSpec>& runs = prepared.runs;
+  const PluginCatalog& catalog = *prepared.catalog;
   storage::Store store = storage::Store::Open(options.db_path);
 
   std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs, database "
@@ -33,7 +30,7 @@ int run_command(const Options& options) {
   sweep_options.run_infeasible = options.run_infeasible;
   sweep_options.cgroup_prefix = "orch-" + std::to_string(::getpid());
   sweep_options.live_progress = stdout_is_terminal();
-  SweepTally tally = run_sweep(experiment, runs, *catalog, store, sweep_options, std::cout);
+  SweepTally tally = run_sweep(experiment, runs, catalog, store, sweep_options, std::cout);
 
   auto summaries = store.latest_runs(experiment.name);
   Ranking ranking = rank_configurations(summaries, experiment.objective);

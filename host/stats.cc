@@ -100,4 +100,16 @@ bool distinguishable(const Summary& a, const Summary& b, double min_relative_gap
   return gap > min_relative_gap * smaller;
 }
 
+Interval median_interval_95(std::vector<double> values) {
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  const double n = static_cast<double>(values.size());
+  const double spread = 0.98 * std::sqrt(n);  // 1.96 / 2 standard deviations of the rank
+  auto rank = [&](double r) {
+    r = std::min(std::max(r, 0.0), n - 1);
+    return values[static_cast<std::size_t>(r)];
+  };
+  return {rank(std::floor(n / 2 - spread)), rank(std::ceil(n / 2 + spread) - 1)};
+}
+
 }  // namespace orch::stats

@@ -31,6 +31,15 @@ struct Summary {
 
 Summary summarize(const std::vector<double>& values);
 
+// The distribution-free 95% confidence interval of the median: the order statistics at
+// ranks n/2 -+ 0.98 sqrt(n) (normal approximation of the binomial). Unlike a mean's
+// interval, a few stalled steps barely widen it. {0, 0} when empty.
+struct Interval {
+  double low = 0;
+  double high = 0;
+};
+Interval median_interval_95(std::vector<double> values);
+
 // Whether two measured quantities can be told apart: their 95% intervals do not overlap
 // and their means differ by more than `min_relative_gap` of the smaller magnitude. With
 // no interval (n < 2 on both sides) only the relative gap decides.

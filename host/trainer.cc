@@ -116,16 +116,20 @@ void benchmark(Backend& backend, Dataset& dataset, Model& model, const TrainOpti
                    n / stats::median(record.step_seconds)});
       last_report = step_end;
     }
-    if (measured >= options.min_steps &&
-        stats::summarize(record.step_seconds).relative_half_width() <= options.target_rel_ci) {
-      break;  // the estimate is as tight as asked: more steps would only cost time
+    if (measured >= options.min_steps) {
+      // The median's interval: other processes' stalls would keep a mean's open forever.
+      stats::Interval interval = stats::median_interval_95(record.step_seconds);
+      double median = stats::median(record.step_seconds);
+      if (median > 0 && (interval.high - interval.low) / 2 <= options.target_rel_ci * median) {
+        break;  // the estimate is as tight as asked: more steps would only cost time
+      }
     }
   }
-  double timed = 0;
-  for (double seconds : record.step_seconds) timed += seconds;
-  record.samples_per_s = timed > 0 ? record.timed_samples / timed : 0;
-  record.seconds = record.samples_per_s > 0 ? info.train_size / record.samples_per_s : 0;
+  // Throughput from the median step: what the workload sustains, not what a stall costs.
   record.step_median_s = stats::median(record.step_seconds);
+  const double batch = static_cast<double>(std::min(options.batch_size, info.train_size));
+  record.samples_per_s = record.step_median_s > 0 ? batch / record.step_median_s : 0;
+  record.seconds = record.samples_per_s > 0 ? info.train_size / record.samples_per_s : 0;
   record.step_p95_s = stats::percentile(record.step_seconds, 95);
   record.train_loss = totals.mean_loss();
   record.train_accuracy = totals.mean_accuracy();

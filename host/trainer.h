@@ -26,8 +26,8 @@ struct TrainOptions {
   std::int64_t accumulation_steps = 1;
   // A memory trial: stop after this many optimizer steps and skip validation; 0 = off.
   std::int64_t max_steps = 0;
-  // Benchmark mode: after the warm-up, measured steps until the 95% interval of the mean
-  // step time is within `target_rel_ci` of it (at least `min_steps`, at most
+  // Benchmark mode: after the warm-up, measured steps until the 95% interval of the
+  // median step time is within `target_rel_ci` of it (at least `min_steps`, at most
   // `max_steps`), instead of full epochs.
   bool benchmark = false;
   std::int64_t min_steps = 20;
@@ -48,8 +48,9 @@ struct TrainProgress {
 using ProgressCallback = std::function<void(const TrainProgress&)>;
 
 // Trains `model` on `dataset` and calls `on_epoch` after each epoch with its numbers. In
-// benchmark mode there is one record: its `seconds` is the projected time of one epoch
-// (training samples / measured samples/s), and there is no validation.
+// benchmark mode there is one record: samples/s is batch / median step time, its
+// `seconds` is the projected time of one epoch (training samples / samples/s), and
+// there is no validation.
 // Throws whatever the plugins or LibTorch throw.
 void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
            const EpochCallback& on_epoch, const ProgressCallback& on_progress = {});

@@ -19,7 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "e2e_support.h"
+
 namespace {
+
+using namespace orch::e2e;
 
 namespace fs = std::filesystem;
 
@@ -31,55 +35,11 @@ const std::string kQuickstart = std::string(ORCH_SOURCE_DIR) + "/experiments/qui
 // A hung orch must fail its test, not stall the whole suite.
 constexpr auto kOrchTimeout = std::chrono::seconds(60);
 
-struct RunResult {
-  int exit_code = -1;  // 128 + signal when orch itself died of a signal
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 std::string replace(std::string text, const std::string& from, const std::string& to) {
   auto at = text.find(from);
   EXPECT_NE(at, std::string::npos) << "'" << from << "' not in:\n" << text;
   if (at != std::string::npos) text.replace(at, from.size(), to);
   return text;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-bool has_line_starting_with(const std::string& text, const std::string& prefix) {
-  for (const auto& line : lines_of(text)) {
-    if (line.rfind(prefix, 0) == 0) return true;
-  }
-  return false;
-}
-
-// One value of a query against the database orch wrote, opened read-only like a user would.
-std::int64_t count(const std::string& db, const std::string& sql) {
-  SQLite::Database database(db, SQLite::OPEN_READONLY);
-  return database.execAndGet(sql).getInt64();
-}
-
-std::string text_value(const std::string& db, const std::string& sql) {
-  SQLite::Database database(db, SQLite::OPEN_READONLY);
-  SQLite::Statement query(database, sql);
-  if (!query.executeStep() || query.getColumn(0).isNull()) return "";
-  return query.getColumn(0).getString();
 }
 
 // A tiny experiment: 256 samples, a 16-wide MLP, one thread; each run takes well under a second.
@@ -160,22 +120,11 @@ RunResult run_orch_in(const std::string& dir, const std::vector<std::string>& ar
   return result;
 }
 
-std::string make_temp_dir() {
-  char pattern[] = "/tmp/orch_cli_test_XXXXXX";
-  return ::mkdtemp(pattern) ? pattern : "";
-}
-
-std::string write_file_in(const std::string& dir, const std::string& name,
-                          const std::string& text) {
-  std::ofstream(dir + "/" + name, std::ios::binary) << text;
-  return dir + "/" + name;
-}
-
 // Each test gets a fresh temp directory, removed afterwards, with history.db as its --db.
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("cli_test");
     ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
     db_ = path("history.db");
   }
@@ -236,7 +185,7 @@ class CliTest : public ::testing::Test {
 class SweptTest : public CliTest {
  protected:
   static void SetUpTestSuite() {
-    shared_dir_ = new std::string(make_temp_dir());
+    shared_dir_ = new std::string(make_temp_dir("cli_test"));
     const std::string file = write_file_in(*shared_dir_, "sweep.toml", ExperimentFile().text());
     sweep_ = new RunResult(run_orch_in(*shared_dir_, {"run", file, "--db", "history.db"}));
   }
@@ -265,7 +214,7 @@ RunResult* SweptTest::sweep_ = nullptr;
 class FaultyTest : public CliTest {
  protected:
   static void SetUpTestSuite() {
-    shared_dir_ = new std::string(make_temp_dir());
+    shared_dir_ = new std::string(make_temp_dir("cli_test"));
     results_ = new std::map<std::string, RunResult>();
     for (const char* model : {"segfaults", "aborts", "throws"}) {
       const std::string file = write_file_in(*shared_dir_, std::string(model) + ".toml",

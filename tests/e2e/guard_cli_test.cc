@@ -25,7 +25,11 @@
 #include <utility>
 #include <vector>
 
+#include "e2e_support.h"
+
 namespace {
+
+using namespace orch::e2e;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -38,43 +42,6 @@ constexpr std::int64_t kBudget = 384 * kMiB;  // "384MiB"
 
 // A hung orch must fail its test, not stall the whole suite.
 constexpr auto kOrchTimeout = std::chrono::seconds(60);
-
-struct RunResult {
-  int exit_code = -1;  // 128 + signal when orch itself died of a signal
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Values of queries against the database orch wrote, opened read-only like a user would.
-std::int64_t count(const std::string& db, const std::string& sql) {
-  SQLite::Database database(db, SQLite::OPEN_READONLY);
-  return database.execAndGet(sql).getInt64();
-}
-
-std::string text_value(const std::string& db, const std::string& sql) {
-  SQLite::Database database(db, SQLite::OPEN_READONLY);
-  SQLite::Statement query(database, sql);
-  if (!query.executeStep() || query.getColumn(0).isNull()) return "";
-  return query.getColumn(0).getString();
-}
 
 double real_value(const std::string& db, const std::string& sql) {
   SQLite::Database database(db, SQLite::OPEN_READONLY);
@@ -225,17 +192,6 @@ bool process_gone(pid_t pid) {
   return state == 'Z' || state == 'X';
 }
 
-std::string make_temp_dir() {
-  char pattern[] = "/tmp/orch_guard_test_XXXXXX";
-  return ::mkdtemp(pattern) ? pattern : "";
-}
-
-std::string write_file_in(const std::string& dir, const std::string& name,
-                          const std::string& text) {
-  std::ofstream(dir + "/" + name, std::ios::binary) << text;
-  return dir + "/" + name;
-}
-
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -244,7 +200,7 @@ double seconds_since(Clock::time_point start) {
 class GuardTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("guard_test");
     ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
     db_ = path("history.db");
   }
@@ -473,7 +429,7 @@ class ProbedTest : public GuardTest {
     return file;
   }
   static void SetUpTestSuite() {
-    shared_dir_ = new std::string(make_temp_dir());
+    shared_dir_ = new std::string(make_temp_dir("guard_test"));
     const std::string file = write_file_in(*shared_dir_, "probe.toml", probe_file().text());
     auto start = Clock::now();
     probe_ = new RunResult(run_orch_in(

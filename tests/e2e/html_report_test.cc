@@ -17,7 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "e2e_support.h"
+
 namespace {
+
+using namespace orch::e2e;
 
 namespace fs = std::filesystem;
 
@@ -31,32 +35,10 @@ constexpr auto kTimeout = std::chrono::seconds(90);
 const std::string kName = "tiny <&\"'> sweep";
 const std::string kEscapedName = "tiny &lt;&amp;&quot;&#39;&gt; sweep";
 
-struct RunResult {
-  int exit_code = -1;  // 128 + signal when the program died of a signal
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 std::size_t occurrences(const std::string& text, const std::string& part) {
   std::size_t n = 0;
   for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
   return n;
-}
-
-std::string make_temp_dir() {
-  char pattern[] = "/tmp/orch_html_test_XXXXXX";
-  return ::mkdtemp(pattern) ? pattern : "";
 }
 
 // The 2x2 sweep of cli_test: 256 samples, a 16-wide MLP, one thread.
@@ -144,7 +126,7 @@ RunResult run_chromium(const std::string& dir, std::vector<std::string> args) {
 class HtmlReportTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(make_temp_dir());
+    dir_ = new std::string(make_temp_dir("html_test"));
     std::ofstream(*dir_ + "/sweep.toml", std::ios::binary) << experiment_text();
     sweep_ = new RunResult(run_in(*dir_, kOrch, {"run", "sweep.toml", "--db", "history.db"}));
     report_ =

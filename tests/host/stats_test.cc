@@ -216,5 +216,26 @@ TEST(StatsTest, ConfigurationWithoutMeasurementsIsNeverDifferent) {
   EXPECT_FALSE(distinguishable(summarize({}), summarize({})));
 }
 
+// A benchmark that stops on a tight estimate must not be kept running by a few stalls.
+TEST(StatsTest, TheMedianIntervalIgnoresAFewHugeStalls) {
+  std::vector<double> steps;
+  for (int i = 0; i < 100; ++i) steps.push_back(1.0 + 0.001 * (i % 10));
+  for (int i = 0; i < 5; ++i) steps.push_back(50.0);  // five steps stalled by another process
+  Interval interval = median_interval_95(steps);
+  EXPECT_GE(interval.low, 1.0);
+  EXPECT_LE(interval.high, 1.01) << "the stalls stay out of the median's interval";
+  EXPECT_GT(summarize(steps).relative_half_width(), 0.5) << "while the mean's interval explodes";
+}
+
+TEST(StatsTest, TheMedianIntervalNarrowsWithMoreSamplesAndIsEmptySafe) {
+  std::vector<double> few = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  Interval wide = median_interval_95(few);
+  EXPECT_LE(wide.low, 5);
+  EXPECT_GE(wide.high, 5);
+  EXPECT_EQ(median_interval_95({}).low, 0);
+  EXPECT_EQ(median_interval_95({7}).low, 7);
+  EXPECT_EQ(median_interval_95({7}).high, 7);
+}
+
 }  // namespace
 }  // namespace orch::stats

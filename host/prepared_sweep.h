@@ -1,0 +1,26 @@
+// The first half of run, plan and probe: plugins loaded, the experiment file validated,
+// --memory-limit applied, the sweep expanded and every budget checked. Everything about
+// the input is checked here, before a database is opened, so bad input never leaves one
+// behind.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "host/commands.h"
+#include "host/experiment.h"
+#include "host/plugin_catalog.h"
+#include "host/run_spec.h"
+
+namespace orch {
+
+struct PreparedSweep {
+  std::unique_ptr<PluginCatalog> catalog;  // outlives the runs: they use its factories
+  Experiment experiment;
+  std::vector<RunSpec> runs;
+};
+
+// Throws UserError for any bad input.
+PreparedSweep prepare_sweep(const Options& options);
+
+}  // namespace orch
