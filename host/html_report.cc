@@ -368,11 +368,14 @@ std::string curve_charts(const storage::RunSummary& run,
                  {"accuracy", false, true}};
   Series train_loss{"train loss", kBlue}, val_loss{"val loss", kOrange};
   Series val_accuracy{"val accuracy", kGreen}, train_accuracy{"train accuracy", kPurple};
+  auto add = [](Series& series, int epoch, double value) {
+    if (!std::isnan(value)) series.points.emplace_back(epoch, value);  // NaN: not measured
+  };
   for (const auto& epoch : epochs) {
-    train_loss.points.emplace_back(epoch.epoch, epoch.train_loss);
-    val_loss.points.emplace_back(epoch.epoch, epoch.val_loss);
-    val_accuracy.points.emplace_back(epoch.epoch, epoch.val_accuracy);
-    train_accuracy.points.emplace_back(epoch.epoch, epoch.train_accuracy);
+    add(train_loss, epoch.epoch, epoch.train_loss);
+    add(val_loss, epoch.epoch, epoch.val_loss);
+    add(val_accuracy, epoch.epoch, epoch.val_accuracy);
+    add(train_accuracy, epoch.epoch, epoch.train_accuracy);
   }
   loss.series = {train_loss, val_loss};
   accuracy.series = {val_accuracy, train_accuracy};

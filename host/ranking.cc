@@ -21,6 +21,9 @@ std::string constraint_violation(const ConfigResult& config, const Objective& ob
     return "peak " + describe_bytes(config.peak_rss_bytes) + " > max_peak_memory " +
            describe_bytes(*objective.max_peak_rss_bytes);
   }
+  if (objective.min_val_accuracy && std::isnan(config.val_accuracy)) {
+    return "val_accuracy not measured (min_val_accuracy needs a validation pass)";
+  }
   if (objective.min_val_accuracy && config.val_accuracy < *objective.min_val_accuracy) {
     return "val_accuracy " + format_fixed(config.val_accuracy, 3) + " < min_val_accuracy " +
            format_fixed(*objective.min_val_accuracy, 3);
@@ -79,15 +82,19 @@ Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
   for (auto& config : ranking.configs) {
     std::vector<double> values;
     double accuracy = 0;
+    int measured = 0;
     for (const auto* run : config.runs) {
       if (run->status != "ok") continue;
       ++config.ok;
       values.push_back(metric_value(*run, objective.metric));
       config.peak_rss_bytes = std::max(config.peak_rss_bytes, run->peak_rss_bytes);
-      accuracy += run->val_accuracy;
+      if (!std::isnan(run->val_accuracy)) {
+        accuracy += run->val_accuracy;
+        ++measured;
+      }
     }
     config.metric = stats::summarize(values);
-    config.val_accuracy = config.ok ? accuracy / config.ok : 0;
+    config.val_accuracy = measured ? accuracy / measured : std::nan("");
     config.excluded = constraint_violation(config, objective);
     any_repeats = any_repeats || config.ok > 1;
   }

@@ -1,6 +1,7 @@
 #include "host/table.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace orch {
@@ -45,6 +46,7 @@ std::string TextTable::render() const {
 }
 
 std::string format_fixed(double value, int decimals) {
+  if (std::isnan(value)) return "-";  // not measured
   char text[64];
   std::snprintf(text, sizeof text, "%.*f", decimals, value);
   return text;

@@ -19,7 +19,7 @@ class TextTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
-std::string format_fixed(double value, int decimals);  // "0.123"
+std::string format_fixed(double value, int decimals);  // "0.123"; "-" for NaN (not measured)
 std::string format_bytes(std::int64_t bytes);          // "183.4 MiB"
 
 }  // namespace orch

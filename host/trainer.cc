@@ -1,6 +1,7 @@
 #include "host/trainer.h"
 
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -10,6 +11,7 @@ namespace orch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const TrainOptions& o) {
   auto params = model.module().parameters();
@@ -39,11 +41,15 @@ struct Totals {
   void add(double batch_loss, const Metrics& metrics, std::int64_t n) {
     loss += batch_loss * n;
     auto it = metrics.find("accuracy");
-    if (it != metrics.end()) accuracy += it->second * n;
+    if (it != metrics.end()) {
+      accuracy += it->second * n;
+      has_accuracy = true;
+    }
     samples += n;
   }
-  double mean_loss() const { return samples ? loss / samples : 0; }
-  double mean_accuracy() const { return samples ? accuracy / samples : 0; }
+  bool has_accuracy = false;
+  double mean_loss() const { return samples ? loss / samples : kNotMeasured; }
+  double mean_accuracy() const { return samples && has_accuracy ? accuracy / samples : kNotMeasured; }
 };
 
 double seconds_since(Clock::time_point start) {
@@ -133,6 +139,7 @@ void benchmark(Backend& backend, Dataset& dataset, Model& model, const TrainOpti
   record.step_p95_s = stats::percentile(record.step_seconds, 95);
   record.train_loss = totals.mean_loss();
   record.train_accuracy = totals.mean_accuracy();
+  record.val_loss = record.val_accuracy = record.val_seconds = kNotMeasured;  // no validation
   on_epoch(record);
 }
 
@@ -220,6 +227,7 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
     record.train_loss = train_totals.mean_loss();
     record.train_accuracy = train_totals.mean_accuracy();
     if (options.max_steps > 0) {
+      record.val_loss = record.val_accuracy = record.val_seconds = kNotMeasured;
       on_epoch(record);  // a memory trial: no validation, one partial epoch
       return;
     }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace orch {
@@ -72,6 +73,13 @@ std::string encode_event(const WorkerEvent& event) {
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// JSON has no NaN: an unmeasured value travels as null and comes back as NaN.
+double measured(const nlohmann::json& in, const char* key) {
+  auto it = in.find(key);
+  if (it == in.end() || !it->is_number()) return std::numeric_limits<double>::quiet_NaN();
+  return it->get<double>();
+}
+
 std::optional<WorkerEvent> decode_event(const std::string& line) {
   json in = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!in.is_object() || !in.contains("event")) return std::nullopt;
@@ -100,10 +108,10 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       e.timed_samples = in.value("timed_samples", std::int64_t{0});
       e.samples_per_s = in.value("samples_per_s", 0.0);
       e.train_loss = in.value("train_loss", 0.0);
-      e.train_accuracy = in.value("train_accuracy", 0.0);
-      e.val_loss = in.value("val_loss", 0.0);
-      e.val_accuracy = in.value("val_accuracy", 0.0);
-      e.val_seconds = in.value("val_seconds", 0.0);
+      e.train_accuracy = measured(in, "train_accuracy");
+      e.val_loss = measured(in, "val_loss");
+      e.val_accuracy = measured(in, "val_accuracy");
+      e.val_seconds = measured(in, "val_seconds");
       e.warmup_steps = in.value("warmup_steps", std::int64_t{0});
       e.data_seconds = in.value("data_seconds", 0.0);
       e.compute_seconds = in.value("compute_seconds", 0.0);

@@ -1,5 +1,8 @@
 #include "storage/store.h"
 
+#include <cmath>
+#include <limits>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
@@ -40,6 +43,19 @@ void bind_positive_or_null(SQLite::Statement& statement, int index, std::int64_t
   } else {
     statement.bind(index);
   }
+}
+
+// NaN means "not measured" in the records and NULL in the database.
+void bind_measured(SQLite::Statement& statement, int index, double value) {
+  if (std::isnan(value)) {
+    statement.bind(index);
+  } else {
+    statement.bind(index, value);
+  }
+}
+
+double measured_of(const SQLite::Column& column) {
+  return column.isNull() ? std::numeric_limits<double>::quiet_NaN() : column.getDouble();
 }
 
 std::string text_of(const SQLite::Column& column) {
@@ -245,10 +261,10 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
     insert.bind(6, epoch.timed_samples);
     insert.bind(7, epoch.samples_per_s);
     insert.bind(8, epoch.train_loss);
-    insert.bind(9, epoch.train_accuracy);
-    insert.bind(10, epoch.val_loss);
-    insert.bind(11, epoch.val_accuracy);
-    insert.bind(12, epoch.val_seconds);
+    bind_measured(insert, 9, epoch.train_accuracy);
+    bind_measured(insert, 10, epoch.val_loss);
+    bind_measured(insert, 11, epoch.val_accuracy);
+    bind_measured(insert, 12, epoch.val_seconds);
     insert.bind(13, epoch.warmup_steps);
     insert.bind(14, epoch.data_seconds);
     insert.bind(15, epoch.compute_seconds);
@@ -447,7 +463,7 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.epoch_s = query.getColumn(8).getDouble();
       s.samples_per_s = query.getColumn(9).getDouble();
       s.train_loss = query.getColumn(10).getDouble();
-      s.val_accuracy = query.getColumn(11).getDouble();
+      s.val_accuracy = measured_of(query.getColumn(11));
       s.peak_rss_bytes = query.getColumn(12).getInt64();
       s.error = text_of(query.getColumn(13));
       s.batch_size = query.getColumn(14).getInt64();
@@ -459,7 +475,7 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.log_path = text_of(query.getColumn(20));
       s.config_key = text_of(query.getColumn(21));
       s.params_json = text_of(query.getColumn(22));
-      s.val_loss = query.getColumn(23).getDouble();
+      s.val_loss = measured_of(query.getColumn(23));
       summaries.push_back(std::move(s));
     }
     return summaries;
@@ -491,10 +507,10 @@ std::vector<EpochRecord> Store::epochs_of(std::int64_t run_id) {
       e.timed_samples = query.getColumn(4).getInt64();
       e.samples_per_s = query.getColumn(5).getDouble();
       e.train_loss = query.getColumn(6).getDouble();
-      e.train_accuracy = query.getColumn(7).getDouble();
-      e.val_loss = query.getColumn(8).getDouble();
-      e.val_accuracy = query.getColumn(9).getDouble();
-      e.val_seconds = query.getColumn(10).getDouble();
+      e.train_accuracy = measured_of(query.getColumn(7));
+      e.val_loss = measured_of(query.getColumn(8));
+      e.val_accuracy = measured_of(query.getColumn(9));
+      e.val_seconds = measured_of(query.getColumn(10));
       e.warmup_steps = query.getColumn(11).getInt64();
       e.data_seconds = query.getColumn(12).getDouble();
       e.compute_seconds = query.getColumn(13).getDouble();

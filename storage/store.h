@@ -56,6 +56,8 @@ struct RunRecord {
   std::string config_key;
 };
 
+// Values that were not measured (no validation pass, a model without accuracy) are NaN
+// here and NULL in the database.
 struct EpochRecord {
   int epoch = 0;  // 1-based
   double seconds = 0;          // timed training steps (warm-up steps excluded)

@@ -360,6 +360,9 @@ TEST_F(CliTest, BenchmarkModeStopsEarlyOnASteadyWorkload) {
   EXPECT_LT(count(db_, "SELECT MAX(steps - warmup_steps) FROM epochs"), 5000);
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM metrics WHERE name = 'step_s'"),
             count(db_, "SELECT SUM(steps - warmup_steps) FROM epochs"));
+  // No validation pass ran, so there is no validation result: NULL, not a made-up 0.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE val_accuracy IS NULL AND val_loss IS NULL"), 2);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE train_accuracy BETWEEN 0 AND 1"), 2);
   // The projected epoch time is the training split over the measured throughput.
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE ABS(seconds * samples_per_s - 256) < 1"), 2);
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace orch {
 namespace {
 
@@ -33,6 +35,17 @@ TEST(WorkerEventsTest, ErrorMessagesKeepNewlinesAndOddBytes) {
   EXPECT_EQ(back->kind, WorkerEvent::Kind::kError);
   EXPECT_NE(back->message.find("line one\nline \"two\""), std::string::npos);
   EXPECT_TRUE(back->out_of_memory);
+}
+
+TEST(WorkerEventsTest, UnmeasuredValuesStayUnmeasuredNotZero) {
+  WorkerEvent event{WorkerEvent::Kind::kEpoch};
+  event.epoch.epoch = 1;
+  event.epoch.val_accuracy = std::nan("");
+  event.epoch.train_accuracy = 0.5;
+  auto back = decode_event(encode_event(event));
+  ASSERT_TRUE(back) << "a NaN must not make the event unreadable";
+  EXPECT_TRUE(std::isnan(back->epoch.val_accuracy));
+  EXPECT_DOUBLE_EQ(back->epoch.train_accuracy, 0.5);
 }
 
 TEST(WorkerEventsTest, GarbageIsIgnoredNotFatal) {
