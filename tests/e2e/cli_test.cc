@@ -69,55 +69,7 @@ ExperimentFile faulty_experiment(const std::string& model) {
 // Runs orch in dir with stdout and stderr captured apart; env entries are NAME=VALUE.
 RunResult run_orch_in(const std::string& dir, const std::vector<std::string>& args,
                       const std::vector<std::string>& env = {}) {
-  static int calls = 0;
-  const std::string capture = dir + "/.capture" + std::to_string(++calls);
-  const std::string out_path = capture + ".out";
-  const std::string err_path = capture + ".err";
-  std::vector<std::string> argv_text{kOrch};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_text) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    // No core files from the fixture plugins that crash on purpose.
-    rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::unsetenv("ORCH_PLUGIN_PATH");
-    for (const auto& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
-    if (::chdir(dir.c_str()) != 0 || !std::freopen(out_path.c_str(), "w", stdout) ||
-        !std::freopen(err_path.c_str(), "w", stderr)) {
-      ::_exit(126);
-    }
-    ::execv(kOrch.c_str(), argv.data());
-    ::_exit(127);
-  }
-  RunResult result;
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed";
-    return result;
-  }
-  auto deadline = std::chrono::steady_clock::now() + kOrchTimeout;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ADD_FAILURE() << "orch did not finish within 60 s";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_text(out_path);
-  result.err = read_text(err_path);
-  std::error_code ignored;
-  fs::remove(out_path, ignored);
-  fs::remove(err_path, ignored);
-  return result;
+  return run_in(dir, kOrch, args, env, kOrchTimeout);
 }
 
 // Each test gets a fresh temp directory, removed afterwards, with history.db as its --db.

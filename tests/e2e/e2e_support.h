@@ -3,12 +3,21 @@
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace orch::e2e {
@@ -67,6 +76,82 @@ inline std::string text_value(const std::string& db, const std::string& sql) {
   SQLite::Statement query(database, sql);
   if (!query.executeStep() || query.getColumn(0).isNull()) return "";
   return query.getColumn(0).getString();
+}
+
+// A program started in the background, its stdout and stderr going to files.
+struct Started {
+  pid_t pid = -1;
+  std::string program;
+  std::string out_path;
+  std::string err_path;
+};
+
+// Starts `program args...` in `dir` in its own process group (so a timeout can kill its
+// children too), without core files (fixtures crash on purpose) and without the
+// caller's ORCH_PLUGIN_PATH; env entries are NAME=VALUE.
+inline Started start_in(const std::string& dir, const std::string& program,
+                        const std::vector<std::string>& args,
+                        const std::vector<std::string>& env = {}) {
+  static int calls = 0;
+  const std::string capture = dir + "/.capture" + std::to_string(++calls);
+  Started started{-1, program, capture + ".out", capture + ".err"};
+  std::vector<std::string> argv_text{program};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_text) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::unsetenv("ORCH_PLUGIN_PATH");
+    for (const auto& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
+    if (::chdir(dir.c_str()) != 0 || !std::freopen(started.out_path.c_str(), "w", stdout) ||
+        !std::freopen(started.err_path.c_str(), "w", stderr)) {
+      ::_exit(126);
+    }
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  if (pid < 0) ADD_FAILURE() << "fork failed";
+  started.pid = pid;
+  return started;
+}
+
+// Waits up to `limit`, killing the process group when it takes longer, and collects the
+// exit code and output.
+inline RunResult wait_for(Started& started, std::chrono::milliseconds limit) {
+  RunResult result;
+  if (started.pid <= 0) return result;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (::waitpid(started.pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(-started.pid, SIGKILL);
+      ::waitpid(started.pid, &status, 0);
+      ADD_FAILURE() << started.program << " did not finish within " << limit.count() << " ms";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  started.pid = -1;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_text(started.out_path);
+  result.err = read_text(started.err_path);
+  std::error_code ignored;
+  std::filesystem::remove(started.out_path, ignored);
+  std::filesystem::remove(started.err_path, ignored);
+  return result;
+}
+
+inline RunResult run_in(const std::string& dir, const std::string& program,
+                        const std::vector<std::string>& args,
+                        const std::vector<std::string>& env, std::chrono::milliseconds limit) {
+  Started started = start_in(dir, program, args, env);
+  return wait_for(started, limit);
 }
 
 }  // namespace orch::e2e

@@ -96,65 +96,12 @@ GuardFile long_mlp_file(const std::string& name, int epochs) {
   return file;
 }
 
-// An orch started in the background, its stdout and stderr going to files.
-struct Started {
-  pid_t pid = -1;
-  std::string out_path;
-  std::string err_path;
-};
-
 Started start_orch_in(const std::string& dir, const std::vector<std::string>& args) {
-  static int calls = 0;
-  const std::string capture = dir + "/.capture" + std::to_string(++calls);
-  Started started{-1, capture + ".out", capture + ".err"};
-  std::vector<std::string> argv_text{kOrch};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_text) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::unsetenv("ORCH_PLUGIN_PATH");
-    if (::chdir(dir.c_str()) != 0 || !std::freopen(started.out_path.c_str(), "w", stdout) ||
-        !std::freopen(started.err_path.c_str(), "w", stderr)) {
-      ::_exit(126);
-    }
-    ::execv(kOrch.c_str(), argv.data());
-    ::_exit(127);
-  }
-  if (pid < 0) ADD_FAILURE() << "fork failed";
-  started.pid = pid;
-  return started;
+  return start_in(dir, kOrch, args);
 }
 
-// Waits for a started orch up to `limit`; kills its process group when it takes longer.
 RunResult wait_orch(Started& started, std::chrono::milliseconds limit = kOrchTimeout) {
-  RunResult result;
-  if (started.pid <= 0) return result;
-  auto deadline = Clock::now() + limit;
-  int status = 0;
-  while (::waitpid(started.pid, &status, WNOHANG) == 0) {
-    if (Clock::now() > deadline) {
-      ::kill(-started.pid, SIGKILL);
-      ::waitpid(started.pid, &status, 0);
-      ADD_FAILURE() << "orch did not finish within " << limit.count() << " ms";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  started.pid = -1;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_text(started.out_path);
-  result.err = read_text(started.err_path);
-  std::error_code ignored;
-  fs::remove(started.out_path, ignored);
-  fs::remove(started.err_path, ignored);
-  return result;
+  return wait_for(started, limit);
 }
 
 RunResult run_orch_in(const std::string& dir, const std::vector<std::string>& args) {

@@ -54,52 +54,7 @@ std::string experiment_text() {
 // Runs a program in dir with stdout and stderr captured apart; env entries are NAME=VALUE.
 RunResult run_in(const std::string& dir, const std::string& program,
                  const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
-  static int calls = 0;
-  const std::string capture = dir + "/.capture" + std::to_string(++calls);
-  const std::string out_path = capture + ".out";
-  const std::string err_path = capture + ".err";
-  std::vector<std::string> argv_text{program};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_text) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);  // so that a timeout kills the browser's helper processes too
-    ::unsetenv("ORCH_PLUGIN_PATH");
-    for (const auto& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
-    if (::chdir(dir.c_str()) != 0 || !std::freopen(out_path.c_str(), "w", stdout) ||
-        !std::freopen(err_path.c_str(), "w", stderr)) {
-      ::_exit(126);
-    }
-    ::execv(program.c_str(), argv.data());
-    ::_exit(127);
-  }
-  RunResult result;
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed";
-    return result;
-  }
-  auto deadline = std::chrono::steady_clock::now() + kTimeout;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ADD_FAILURE() << program << " did not finish within " << kTimeout.count() << " s";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_text(out_path);
-  result.err = read_text(err_path);
-  std::error_code ignored;
-  fs::remove(out_path, ignored);
-  fs::remove(err_path, ignored);
-  return result;
+  return orch::e2e::run_in(dir, program, args, env, kTimeout);
 }
 
 // Headless Chromium with a fresh profile and HOME, nothing fetched in the background, and
