@@ -84,7 +84,7 @@ void check_extra(const std::string& key, const Value& value, const toml::node& n
                  const std::string& path) {
   if (key == "train.memory_limit") {
     const auto& text = std::get<std::string>(value);
-    if (!text.empty()) parse_budget(text, read_machine_memory(), where(path, node) + ": " + key);
+    if (!text.empty()) parse_budget(text, machine_memory_at_start(), where(path, node) + ": " + key);
   }
 }
 
@@ -265,7 +265,7 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
 }
 
 void override_memory_limit(Experiment& experiment, const std::string& limit) {
-  parse_budget(limit, read_machine_memory(), "--memory-limit");
+  parse_budget(limit, machine_memory_at_start(), "--memory-limit");
   experiment.sections["train"].values["memory_limit"] = limit;
   auto& sweep = experiment.sweep;
   sweep.erase(std::remove_if(sweep.begin(), sweep.end(),

@@ -250,10 +250,6 @@ std::string html_table(const std::vector<std::string>& header,
   return out + "</tbody>\n</table>\n";
 }
 
-bool skipped_as_too_big(const storage::RunSummary& run) {
-  return run.status == "skipped" && run.error.rfind("infeasible", 0) == 0;
-}
-
 bool parse_number(const std::string& text, double& value) {
   char* end = nullptr;
   value = std::strtod(text.c_str(), &end);
@@ -334,7 +330,7 @@ std::string dimension_charts(const std::vector<storage::RunSummary>& runs, const
       if (run.status == "ok") {
         epoch_s.push_back(run.epoch_s);
         ok_peak = std::max(ok_peak, run.peak_rss_bytes);
-      } else if (skipped_as_too_big(run)) {
+      } else if (skipped_as_infeasible(run)) {
         skipped_oom = true;
       } else if (ran_out_of_memory(run)) {
         ran_oom = true;

@@ -72,6 +72,11 @@ MachineMemory read_machine_memory() {
   return machine;
 }
 
+const MachineMemory& machine_memory_at_start() {
+  static const MachineMemory machine = read_machine_memory();
+  return machine;
+}
+
 std::int64_t default_budget(const MachineMemory& machine) {
   const std::int64_t budget = machine.available_bytes / 5 * 4 / kBudgetStep * kBudgetStep;
   // On a nearly full machine rounding would reach 0: take one step (256 MiB), or all

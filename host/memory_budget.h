@@ -15,6 +15,11 @@ struct MachineMemory {
 // Reads /proc/meminfo. Throws std::runtime_error when it cannot.
 MachineMemory read_machine_memory();
 
+// The machine's memory as this process first read it: the one reference for "80%" and the
+// default budget, so that every run of a sweep gets the same budget however available
+// memory moves meanwhile (and /proc/meminfo is read once, not once per run).
+const MachineMemory& machine_memory_at_start();
+
 // The default budget: 80% of the available memory, rounded down to a multiple of
 // 256 MiB so that sweeps started a minute apart get the same budget (and share probe
 // answers and out-of-memory history).

@@ -36,11 +36,6 @@ const ParamSpecs& objective_specs() {
 
 }  // namespace
 
-const char* objective_metrics() {
-  return "epoch_s, samples_per_s, step_median_s, val_accuracy, val_loss, train_loss, peak_rss, "
-         "wall_s";
-}
-
 std::string Objective::describe() const {
   return std::string(maximize ? "highest " : "lowest ") + metric;
 }
@@ -66,7 +61,7 @@ Objective load_objective(const toml::table* table, const std::string& file) {
     }
     if (key == "max_peak_memory") {
       objective.max_peak_rss_bytes =
-          parse_budget(std::get<std::string>(value), read_machine_memory(),
+          parse_budget(std::get<std::string>(value), machine_memory_at_start(),
                        where(file, node) + ": objective.max_peak_memory");
     }
   }

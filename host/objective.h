@@ -10,7 +10,7 @@
 namespace orch {
 
 struct Objective {
-  std::string metric = "epoch_s";  // see objective_metrics()
+  std::string metric = "epoch_s";  // one of the choices of [objective] metric
   bool maximize = false;
   std::optional<std::int64_t> max_peak_rss_bytes;
   std::optional<double> min_val_accuracy;
@@ -19,9 +19,6 @@ struct Objective {
   // "lowest epoch_s" / "highest samples_per_s"
   std::string describe() const;
 };
-
-// "epoch_s, samples_per_s, ..." for messages and help.
-const char* objective_metrics();
 
 // Reads an [objective] table (nullptr: the default objective). Throws UserError with
 // file:line:column for unknown keys, metrics, goals and bad values.

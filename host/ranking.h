@@ -34,7 +34,7 @@ struct Ranking {
   const ConfigResult* runner_up() const { return eligible > 1 ? &configs[1] : nullptr; }
 };
 
-// The value of `metric` for one run (see objective_metrics()).
+// The value of `metric` for one run (the choices of [objective] metric).
 double metric_value(const storage::RunSummary& run, const std::string& metric);
 
 // `runs` must outlive the ranking.

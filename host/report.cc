@@ -32,9 +32,12 @@ std::string json_value_text(const nlohmann::json& value) {
 
 }  // namespace
 
+bool skipped_as_infeasible(const storage::RunSummary& run) {
+  return run.status == "skipped" && run.error.rfind("infeasible", 0) == 0;
+}
+
 bool ran_out_of_memory(const storage::RunSummary& run) {
-  return run.status == "oom" || run.stop_layer == "cgroup" ||
-         (run.status == "skipped" && run.error.rfind("infeasible", 0) == 0);
+  return run.status == "oom" || run.stop_layer == "cgroup" || skipped_as_infeasible(run);
 }
 
 std::string config_verdict(const Ranking& ranking, const ConfigResult& config) {
@@ -153,8 +156,7 @@ std::string render_dimension_tables(const std::vector<storage::RunSummary>& runs
           epoch_s.push_back(run->epoch_s);
           rate.push_back(run->samples_per_s);
           accuracy += run->val_accuracy;
-        } else if (run->status == "oom" ||
-                   (run->status == "skipped" && run->error.rfind("infeasible", 0) == 0)) {
+        } else if (ran_out_of_memory(*run)) {
           ++oom;
         } else if (run->status != "skipped") {
           ++failed;

@@ -37,6 +37,8 @@ std::string config_verdict(const Ranking& ranking, const ConfigResult& config);
 std::vector<std::string> swept_keys(const std::vector<storage::RunSummary>& runs);
 // The grid value of a swept `key` for a run (the value asked for, not a halved one).
 std::string grid_value(const storage::RunSummary& run, const std::string& key);
+// Whether a run was skipped because a batch no larger already ran out of memory.
+bool skipped_as_infeasible(const storage::RunSummary& run);
 // Whether a run ran out of memory, or was skipped because a smaller batch already did.
 bool ran_out_of_memory(const storage::RunSummary& run);
 

@@ -155,7 +155,7 @@ void check_budgets(const std::vector<RunSpec>& runs) {
 
 std::int64_t run_budget(const RunSpec& run) {
   const auto& limit = std::get<std::string>(run.sections.at("train").values.at("memory_limit"));
-  MachineMemory machine = read_machine_memory();
+  const MachineMemory& machine = machine_memory_at_start();
   return limit.empty() ? default_budget(machine) : parse_budget(limit, machine, "train.memory_limit");
 }
 
