@@ -16,6 +16,9 @@ int plugins_command(const Options& options) {
     for (const PluginEntry* entry : catalog->entries(kind)) {
       std::cout << "\n" << kind_name(kind) << " " << entry->name << "  (" << entry->library
                 << ", " << entry->file << ")\n";
+      if (!entry->unavailable_reason.empty()) {
+        std::cout << "  not available on this machine: " << entry->unavailable_reason << "\n";
+      }
       TextTable params({"  parameter", "type", "default", "range", "help"});
       for (const auto& spec : entry->params) {
         params.add_row({"  " + spec.name, type_name(spec.type), to_toml(spec.fallback),

@@ -131,9 +131,17 @@ void PluginCatalog::add(PluginEntry entry) {
   entries_.push_back(std::move(entry));
 }
 
-void PluginCatalog::add_backend(std::string name, ParamSpecs params, BackendFactory make) {
+void PluginCatalog::add_backend(std::string name, ParamSpecs params, BackendFactory make,
+                                BackendAvailability available) {
   PluginEntry entry{PluginKind::kBackend, std::move(name), std::move(params)};
   entry.make_backend = std::move(make);
+  if (available) {
+    try {
+      entry.unavailable_reason = available();
+    } catch (const std::exception& e) {
+      entry.unavailable_reason = std::string("its availability check failed: ") + e.what();
+    }
+  }
   add(std::move(entry));
 }
 

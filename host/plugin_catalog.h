@@ -24,6 +24,8 @@ struct PluginEntry {
   ParamSpecs params;
   std::string library;   // the plugin library's own name and version, e.g. "mlp 1.0.0"
   std::string file;      // the shared library it came from
+  // Backends: "" when usable on this machine, otherwise why not. Asked once, at load.
+  std::string unavailable_reason;
   BackendFactory make_backend;
   DatasetFactory make_dataset;
   ModelFactory make_model;
@@ -51,7 +53,8 @@ class PluginCatalog : public Registry {
   const std::vector<std::string>& searched_directories() const { return directories_; }
 
   // Registry, called by a plugin's entry point while load_file() runs.
-  void add_backend(std::string name, ParamSpecs params, BackendFactory make) override;
+  void add_backend(std::string name, ParamSpecs params, BackendFactory make,
+                   BackendAvailability available) override;
   void add_dataset(std::string name, ParamSpecs params, DatasetFactory make) override;
   void add_model(std::string name, ParamSpecs params, ModelFactory make) override;
 

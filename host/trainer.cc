@@ -30,6 +30,9 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const Trai
 Batch to_device(Batch batch, const torch::Device& device) {
   if (batch.inputs.device() != device) batch.inputs = batch.inputs.to(device);
   if (batch.targets.device() != device) batch.targets = batch.targets.to(device);
+  for (auto& [name, tensor] : batch.extra_inputs) {
+    if (tensor.device() != device) tensor = tensor.to(device);
+  }
   return batch;
 }
 

@@ -23,6 +23,8 @@ class Backend {
   virtual bool is_out_of_memory(const std::exception&) const { return false; }
   // One line for logs and the run record, e.g. "cpu, 2 intra-op threads".
   virtual std::string describe() const = 0;
+  // Whether the trainer may run the forward pass at this precision on this device.
+  virtual bool supports(Precision precision) const { return precision == Precision::kFp32; }
 };
 
 }  // namespace orch

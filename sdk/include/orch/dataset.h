@@ -3,13 +3,18 @@
 
 #include <torch/torch.h>
 
+#include <map>
+#include <string>
+
 #include "orch/types.h"
 
 namespace orch {
 
 struct Batch {
   torch::Tensor inputs;   // [batch, input_shape...]
-  torch::Tensor targets;  // [batch] class indices (int64)
+  torch::Tensor targets;  // shape and type depend on DatasetInfo::task
+  // Further named inputs, e.g. a light curve's "local_view"; [batch, shape...] each.
+  std::map<std::string, torch::Tensor> extra_inputs;
   std::int64_t size() const { return inputs.size(0); }
 };
 

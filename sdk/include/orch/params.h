@@ -50,6 +50,9 @@ struct ParamSpec {
   std::optional<double> min;    // inclusive bounds for numbers
   std::optional<double> max;
   std::vector<std::string> choices;  // allowed values for strings; empty = any
+  // A string naming a file or directory: the host resolves a relative one against the
+  // directory of the experiment file, so a sweep runs the same from any directory.
+  bool is_path = false;
 
   static ParamSpec Int(std::string name, std::int64_t fallback, std::string help) {
     return ParamSpec(std::move(name), ParamType::kInt, fallback, std::move(help));
@@ -67,6 +70,7 @@ struct ParamSpec {
   ParamSpec at_least(double low) const { ParamSpec s = *this; s.min = low; return s; }
   ParamSpec at_most(double high) const { ParamSpec s = *this; s.max = high; return s; }
   ParamSpec range(double low, double high) const { return at_least(low).at_most(high); }
+  ParamSpec path() const { ParamSpec s = *this; s.is_path = true; return s; }
   ParamSpec one_of(std::vector<std::string> allowed) const {
     ParamSpec s = *this;
     s.choices = std::move(allowed);

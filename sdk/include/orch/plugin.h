@@ -9,7 +9,8 @@
 namespace orch {
 
 // Bump on any change that breaks plugins built against an older SDK.
-inline constexpr int kAbiVersion = 1;
+// 2: Batch::extra_inputs, DatasetInfo::task, Backend::supports, backend availability.
+inline constexpr int kAbiVersion = 2;
 
 // Read by the host before anything else in the library is touched, so its layout must
 // never change: new fields go at the end, and only with an ABI bump.
