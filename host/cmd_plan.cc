@@ -34,6 +34,53 @@ std::set<std::string> finished_keys(const std::string& db_path, const std::strin
   return keys;
 }
 
+// "12 combinations (from 2 model.plugin x 6 train.batch_size), 3 excluded by rules (rule
+// at line 20: 3) -> 9 configurations x 2 repeats"
+std::string describe_product(const Experiment& experiment, const SweepCounts& counts) {
+  std::string out = std::to_string(counts.combinations) +
+                    (counts.combinations == 1 ? " combination" : " combinations");
+  if (experiment.sweep.empty()) {
+    out += " (no [sweep])";
+  } else {
+    std::string factors;
+    for (const auto& axis : experiment.sweep) {
+      factors += (factors.empty() ? "" : " x ") + std::to_string(axis.size()) + " " + axis.label();
+    }
+    out += " (from " + factors + ")";
+  }
+  if (!experiment.exclusions.empty()) {
+    std::string rules;
+    for (size_t r = 0; r < experiment.exclusions.size(); ++r) {
+      rules += (rules.empty() ? "" : ", ") + std::string("rule at line ") +
+               std::to_string(experiment.exclusions[r].line) + ": " +
+               std::to_string(counts.excluded_by_rule[r]);
+    }
+    out += ", " + std::to_string(counts.excluded) + " excluded by rules (" + rules + ")";
+  }
+  if (counts.duplicates > 0) {
+    out += ", " + std::to_string(counts.duplicates) +
+           " dropped as duplicates (the same parameters as an earlier combination)";
+  }
+  if (counts.configurations() != counts.combinations || experiment.repeats > 1) {
+    out += " -> " + std::to_string(counts.configurations()) + " configurations";
+    if (experiment.repeats > 1) out += " x " + std::to_string(experiment.repeats) + " repeats";
+  }
+  return out;
+}
+
+// "backend cpu, dataset synthetic, model mlp | memory_hog"
+std::string describe_plugins(const Experiment& experiment) {
+  std::string out;
+  for (const auto& [section, kind] : plugin_sections()) {
+    std::string names;
+    for (const auto& plugin : experiment.sections.at(section).choices) {
+      names += (names.empty() ? "" : " | ") + plugin;
+    }
+    out += (out.empty() ? "" : ", ") + section + " " + names;
+  }
+  return out;
+}
+
 }  // namespace
 
 int plan_command(const Options& options) {
@@ -46,16 +93,24 @@ int plan_command(const Options& options) {
   int pending = 0;
   for (const auto& run : runs) {
     bool finished = done.count(run.key) > 0;
-    pending += finished ? 0 : 1;
+    std::string unavailable = finished ? "" : backend_unavailable(run, *prepared.catalog);
+    pending += finished || !unavailable.empty() ? 0 : 1;
+    std::string state = finished ? "done (skipped)"
+                        : unavailable.empty() ? "would run"
+                                              : "would skip: " + unavailable;
     table.add_row({std::to_string(run.index + 1), run.key, run.swept_text(),
-                   std::to_string(run.repeat), finished ? "done (skipped)" : "would run"});
+                   std::to_string(run.repeat), state});
   }
   std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs ("
             << pending << " would run)\n"
-            << "backend " << experiment.sections.at("backend").plugin << ", dataset "
-            << experiment.sections.at("dataset").plugin << ", model "
-            << experiment.sections.at("model").plugin << "\n"
-            << "memory budget per run: " << describe_bytes(run_budget(runs.front())) << "\n"
+            << describe_product(experiment, prepared.counts) << "\n"
+            << describe_plugins(experiment) << "\n";
+  if (!experiment.overrides.empty()) {
+    std::cout << "overrides:";
+    for (const auto& shown : experiment.overrides) std::cout << " " << shown;
+    std::cout << "\n";
+  }
+  std::cout << "memory budget per run: " << describe_bytes(run_budget(runs.front())) << "\n"
             << (experiment.auto_batch_size
                     ? "batch_size = \"auto\": probed when the sweep runs; run keys follow it\n"
                     : "")

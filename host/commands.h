@@ -15,6 +15,7 @@ struct Options {
   std::string sql;         // sql
   std::string experiment;  // report, best: empty = the latest
   std::string memory_limit;  // run, probe: overrides [train] memory_limit
+  std::vector<std::string> overrides;  // run, plan, probe: --set KEY=VALUE, in order
   bool run_infeasible = false;
   std::int64_t probe_start = 1;
   std::int64_t probe_steps = 3;

@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <tuple>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
 #include "host/builtin_params.h"
-#include "host/memory_budget.h"
 #include "host/param_check.h"
+#include "host/sweep_rules.h"
+#include "host/sweep_source.h"
 #include "host/user_error.h"
 
 namespace orch {
@@ -41,162 +42,14 @@ toml::table parse(const std::string& text, const std::string& path) {
   }
 }
 
-const ParamSpecs& specs_of(const std::string& section, const std::string& plugin,
-                           const PluginCatalog& catalog) {
-  if (section == "train") return train_param_specs();
-  if (section == "experiment") return experiment_param_specs();
+std::optional<PluginKind> kind_of_section(const std::string& section) {
   for (const auto& [name, kind] : plugin_sections()) {
-    if (name == section) return catalog.find(kind, plugin)->params;
+    if (name == section) return kind;
   }
-  throw std::logic_error("no specs for section " + section);
+  return std::nullopt;
 }
 
-// Which plugin a section names; validates that it exists.
-std::string resolve_plugin(const toml::table& table, const std::string& section,
-                           PluginKind kind, const PluginCatalog& catalog,
-                           const std::string& path) {
-  const toml::node* node = table.get("plugin");
-  if (node == nullptr) {
-    throw UserError(where(path, table) + ": [" + section + "] needs plugin = \"...\"; known " +
-                    kind_plural(kind) + ": " + catalog.names(kind));
-  }
-  if (!node->is_string()) {
-    throw UserError(where(path, *node) + ": " + section + ".plugin must be a string naming a " +
-                    kind_name(kind) + "; known " + kind_plural(kind) + ": " +
-                    catalog.names(kind));
-  }
-  std::string plugin(*node->value<std::string>());
-  if (catalog.find(kind, plugin) == nullptr) {
-    throw UserError(where(path, *node) + ": unknown " + kind_name(kind) + " plugin '" + plugin +
-                    "'; known " + kind_plural(kind) + ": " + catalog.names(kind) +
-                    " (see `orch plugins`)");
-  }
-  return plugin;
-}
-
-std::string section_label(const std::string& section, const std::string& plugin) {
-  return "[" + section + "]" + (plugin.empty() ? "" : " (plugin '" + plugin + "')");
-}
-
-// Checks that need more than a type and a range: a memory budget must parse and fit
-// this machine.
-void check_extra(const std::string& key, const Value& value, const toml::node& node,
-                 const std::string& path) {
-  if (key == "train.memory_limit") {
-    const auto& text = std::get<std::string>(value);
-    if (!text.empty()) parse_budget(text, machine_memory_at_start(), where(path, node) + ": " + key);
-  }
-}
-
-Section load_section(const toml::table& table, const std::string& section,
-                     const std::string& plugin, const ParamSpecs& specs,
-                     const std::string& path, bool* auto_batch_size = nullptr) {
-  Section out{plugin, {}};
-  for (const auto& spec : specs) out.values[spec.name] = spec.fallback;
-  for (const auto& [raw_key, node] : table) {
-    std::string key(raw_key.str());
-    if (key == "plugin" && !plugin.empty()) continue;
-    if (auto_batch_size && key == "batch_size" && node.value_exact<std::string>() == "auto") {
-      *auto_batch_size = true;
-      continue;
-    }
-    const ParamSpec* spec = find_spec(specs, key);
-    if (spec == nullptr) {
-      throw UserError(where(path, raw_key) + ": unknown parameter '" + key + "' in " +
-                      section_label(section, plugin) + "; known: " + spec_names(specs));
-    }
-    out.values[key] = check_param(*spec, node, section + "." + key, path);
-    check_extra(section + "." + key, out.values[key], node, path);
-  }
-  return out;
-}
-
-// [sweep] accepts quoted dotted keys ("train.batch_size" = [...]) and, equally, plain
-// TOML dotted keys (train.batch_size = [...]), which TOML turns into nested tables.
-void collect_sweep_entries(const toml::table& table, const std::string& prefix,
-                           std::vector<std::pair<std::string, const toml::node*>>& out) {
-  for (const auto& [raw_key, node] : table) {
-    std::string key = prefix.empty() ? std::string(raw_key.str())
-                                     : prefix + "." + std::string(raw_key.str());
-    if (const toml::table* nested = node.as_table()) {
-      collect_sweep_entries(*nested, key, out);
-    } else {
-      out.emplace_back(key, &node);
-    }
-  }
-}
-
-SweepAxis load_axis(const std::string& key, const toml::node& node, const Experiment& exp,
-                    const PluginCatalog& catalog, const std::string& path) {
-  auto dot = key.find('.');
-  std::string section = dot == std::string::npos ? key : key.substr(0, dot);
-  std::string param = dot == std::string::npos ? "" : key.substr(dot + 1);
-  auto found = exp.sections.find(section);
-  if (dot == std::string::npos || found == exp.sections.end()) {
-    throw UserError(where(path, node) + ": sweep key \"" + key +
-                    "\" matches no parameter; sweep keys are section.parameter with section "
-                    "one of backend, dataset, model, train (e.g. \"train.batch_size\")");
-  }
-  if (param == "plugin") {
-    throw UserError(where(path, node) + ": sweep key \"" + key +
-                    "\": sweeping the plugin itself is not supported yet; write one "
-                    "experiment file per plugin");
-  }
-  const std::string& plugin = found->second.plugin;
-  const ParamSpecs& specs = specs_of(section, plugin, catalog);
-  const ParamSpec* spec = find_spec(specs, param);
-  if (spec == nullptr) {
-    throw UserError(where(path, node) + ": sweep key \"" + key + "\" matches no parameter of " +
-                    section_label(section, plugin) + "; known: " + spec_names(specs));
-  }
-  const toml::array* list = node.as_array();
-  if (list == nullptr) {
-    throw UserError(where(path, node) + ": sweep \"" + key +
-                    "\" must be a list of values, e.g. [2, 4, 8]");
-  }
-  if (list->empty()) {
-    throw UserError(where(path, node) + ": sweep \"" + key +
-                    "\" is an empty list; give at least one value or remove the entry");
-  }
-  SweepAxis axis{section, param, {}};
-  for (const auto& item : *list) {
-    // An element of an inline array has no position of its own in TOML++: fall back to
-    // the list's position.
-    const toml::node& at = item.source().begin.line ? item : node;
-    try {
-      axis.values.push_back(check_param(*spec, item, key, path));
-      check_extra(key, axis.values.back(), item, path);
-    } catch (const UserError& e) {
-      std::string message = e.what();
-      if (&at != &item) message = where(path, at) + message.substr(path.size());
-      throw UserError(message);
-    }
-  }
-  return axis;
-}
-
-}  // namespace
-
-const std::vector<std::string>& required_sections() {
-  static const std::vector<std::string> sections = {"experiment", "backend", "dataset",
-                                                    "model", "train"};
-  return sections;
-}
-
-const std::vector<std::pair<std::string, PluginKind>>& plugin_sections() {
-  static const std::vector<std::pair<std::string, PluginKind>> sections = {
-      {"backend", PluginKind::kBackend},
-      {"dataset", PluginKind::kDataset},
-      {"model", PluginKind::kModel}};
-  return sections;
-}
-
-Experiment load_experiment(const std::string& path, const PluginCatalog& catalog) {
-  Experiment exp;
-  exp.file = path;
-  exp.text = read_file(path);
-  toml::table root = parse(exp.text, path);
-
+void check_top_level(const toml::table& root, const std::string& path) {
   for (const auto& [raw_key, node] : root) {
     std::string key(raw_key.str());
     bool known = key == "sweep" || key == "objective";
@@ -216,61 +69,297 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
                       "and [train] (see experiments/quickstart.toml)");
     }
   }
-
-  const toml::table& header = *root["experiment"].as_table();
-  Section experiment = load_section(header, "experiment", "", experiment_param_specs(), path);
-  exp.name = std::get<std::string>(experiment.values["name"]);
-  exp.seed = std::get<std::int64_t>(experiment.values["seed"]);
-  exp.repeats = std::get<std::int64_t>(experiment.values["repeats"]);
-  if (exp.name.empty()) {
-    throw UserError(where(path, header) +
-                    ": [experiment] needs name = \"...\"; runs are grouped and resumed by name");
-  }
-
-  for (const auto& [section, kind] : plugin_sections()) {
-    const toml::table& table = *root[section].as_table();
-    std::string plugin = resolve_plugin(table, section, kind, catalog, path);
-    exp.sections[section] =
-        load_section(table, section, plugin, catalog.find(kind, plugin)->params, path);
-  }
-  exp.sections["train"] = load_section(*root["train"].as_table(), "train", "",
-                                      train_param_specs(), path, &exp.auto_batch_size);
-
-  exp.objective = load_objective(root["objective"].as_table(), path);
-
-  if (const toml::table* sweep = root["sweep"].as_table()) {
-    std::vector<std::pair<std::string, const toml::node*>> entries;
-    collect_sweep_entries(*sweep, "", entries);
-    // TOML++ keeps keys sorted; the user's order is the order of the lines.
-    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-      const auto& pa = a.second->source().begin;
-      const auto& pb = b.second->source().begin;
-      return std::tie(pa.line, pa.column) < std::tie(pb.line, pb.column);
-    });
-    for (const auto& [key, node] : entries) {
-      for (const auto& axis : exp.sweep) {
-        if (axis.path() == key) {
-          throw UserError(where(path, *node) + ": sweep key \"" + key + "\" is given twice");
-        }
-      }
-      exp.sweep.push_back(load_axis(key, *node, exp, catalog, path));
-      if (exp.auto_batch_size && key == "train.batch_size") {
-        throw UserError(where(path, *node) +
-                        ": train.batch_size = \"auto\" finds one batch size; it cannot "
-                        "also be swept (remove one of the two)");
-      }
-    }
-  }
-  return exp;
 }
 
-void override_memory_limit(Experiment& experiment, const std::string& limit) {
-  parse_budget(limit, machine_memory_at_start(), "--memory-limit");
-  experiment.sections["train"].values["memory_limit"] = limit;
-  auto& sweep = experiment.sweep;
-  sweep.erase(std::remove_if(sweep.begin(), sweep.end(),
-                             [](const SweepAxis& axis) { return axis.path() == "train.memory_limit"; }),
-              sweep.end());
+std::string checked_plugin(const Value& value, const std::string& at, const std::string& section,
+                           PluginKind kind, const PluginCatalog& catalog) {
+  const std::string* name = std::get_if<std::string>(&value);
+  if (name == nullptr) {
+    throw UserError(at + ": " + section + ".plugin must be a string naming a " +
+                    kind_name(kind) + "; known " + kind_plural(kind) + ": " +
+                    catalog.names(kind));
+  }
+  if (catalog.find(kind, *name) == nullptr) {
+    throw UserError(at + ": unknown " + kind_name(kind) + " plugin '" + *name + "'; known " +
+                    kind_plural(kind) + ": " + catalog.names(kind) + " (see `orch plugins`)");
+  }
+  return *name;
+}
+
+// A section as written: values kept for the plugin each run uses, [section.<plugin>]
+// tables apart.
+SectionSource read_section(const toml::table& table, const std::string& section,
+                           const SourceFile& file) {
+  std::optional<PluginKind> kind = kind_of_section(section);
+  SectionSource out;
+  out.at = where(file.path, table);
+  for (const auto& [raw_key, node] : table) {
+    std::string key(raw_key.str());
+    const std::string at = where(file.path, node);
+    if (kind && key == "plugin") {
+      // A list or table is no plugin name either.
+      out.plugin = checked_plugin(scalar_of(node).value_or(Value(false)), at, section, *kind,
+                                  file.catalog);
+      continue;
+    }
+    if (const toml::table* nested = node.as_table()) {
+      if (!kind || file.catalog.find(*kind, key) == nullptr) {
+        throw UserError(where(file.path, raw_key) + ": [" + section + "." + key + "] " +
+                        (kind ? "names no " + std::string(kind_name(*kind)) + " plugin; a [" +
+                                    section + ".<plugin>] table holds values for one plugin, "
+                                    "one of: " + file.catalog.names(*kind)
+                              : "is not a parameter; [" + section + "] takes single values"));
+      }
+      auto& values = out.plugin_values[key];
+      for (const auto& [inner_key, inner] : *nested) {
+        std::optional<Value> value = scalar_of(inner);
+        if (!value) {
+          throw UserError(where(file.path, inner) + ": " + section + "." + key + "." +
+                          std::string(inner_key.str()) + " must be a single value, not " +
+                          kind_of(inner));
+        }
+        values[std::string(inner_key.str())] = {*value, where(file.path, inner), file.dir};
+      }
+      continue;
+    }
+    std::optional<Value> value = scalar_of(node);
+    if (!value) {
+      throw UserError(at + ": " + section + "." + key + " must be a single value, not " +
+                      kind_of(node) + "; to try several values, sweep it: \"" + section + "." +
+                      key + "\" = [...] under [sweep]");
+    }
+    out.values[key] = {*value, at, file.dir};
+  }
+  return out;
+}
+
+const SweepEntry* find_entry(const SweepSource& sweep, const std::string& key) {
+  for (const auto& entry : sweep.entries) {
+    if (entry.key == key) return &entry;
+  }
+  return nullptr;
+}
+
+void remove_entries(SweepSource& sweep, const std::function<bool(const std::string&)>& drop) {
+  auto& entries = sweep.entries;
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [&](const SweepEntry& entry) { return drop(entry.key); }),
+                entries.end());
+}
+
+// Puts one command-line value in place of the file's value and sweep of its key.
+void apply_override(const Override& override, Experiment& exp, SectionSource& header,
+                    SweepSource& sweep, const SourceFile& file) {
+  const std::string& key = override.key;
+  const std::string& at = override.value.at;
+  auto dot = key.find('.');
+  std::string section = key.substr(0, dot);
+  auto found = exp.sections.find(section);
+  if (dot == std::string::npos || (section != "experiment" && found == exp.sections.end())) {
+    throw UserError(at + ": keys are section.parameter with section one of experiment, "
+                         "backend, dataset, model, train (e.g. train.epochs)");
+  }
+  std::string rest = key.substr(dot + 1);
+  if (section == "experiment") {
+    header.values[rest] = override.value;
+    return;
+  }
+  SectionSource& source = found->second;
+  std::optional<PluginKind> kind = kind_of_section(section);
+  auto inner_dot = rest.find('.');
+  if (inner_dot != std::string::npos) {
+    // model.mlp.hidden: the value of one plugin.
+    std::string plugin = rest.substr(0, inner_dot);
+    if (!kind || file.catalog.find(*kind, plugin) == nullptr) {
+      throw UserError(at + ": " + (kind ? "no " + std::string(kind_name(*kind)) + " plugin '" +
+                                              plugin + "'; known " + kind_plural(*kind) + ": " +
+                                              file.catalog.names(*kind)
+                                        : "[" + section + "] has no per-plugin values"));
+    }
+    source.plugin_values[plugin][rest.substr(inner_dot + 1)] = override.value;
+    remove_entries(sweep, [&](const std::string& entry) { return entry == key; });
+    return;
+  }
+  if (kind && rest == "plugin") {
+    source.plugin = checked_plugin(override.value.value, at, section, *kind, file.catalog);
+    remove_entries(sweep, [&](const std::string& entry) { return entry == key; });
+    return;
+  }
+  // Every plugin's value of the key: the section's, its [section.<plugin>] tables' and
+  // their sweeps give way.
+  source.values[rest] = override.value;
+  for (auto& [plugin, values] : source.plugin_values) values.erase(rest);
+  remove_entries(sweep, [&](const std::string& entry) {
+    if (entry == key) return true;
+    auto first = entry.find('.'), last = entry.rfind('.');
+    return first != last && entry.compare(0, first, section) == 0 &&
+           entry.substr(last + 1) == rest;
+  });
+}
+
+// Which plugins each section's runs use, and the specs of every plugin it may name.
+void choose_plugins(Experiment& exp, const SweepSource& sweep, const SourceFile& file) {
+  for (const auto& [section, kind] : plugin_sections()) {
+    SectionSource& source = exp.sections[section];
+    for (const PluginEntry* entry : file.catalog.entries(kind)) {
+      source.specs[entry->name] = entry->params;
+    }
+    if (const SweepEntry* swept = find_entry(sweep, section + ".plugin")) {
+      for (const auto& raw : plugin_list(*swept, kind, file)) {
+        const auto& name = std::get<std::string>(raw.value);
+        if (std::find(source.choices.begin(), source.choices.end(), name) ==
+            source.choices.end()) {
+          source.choices.push_back(name);
+        }
+      }
+      continue;
+    }
+    if (source.plugin.empty()) {
+      throw UserError(source.at + ": [" + section + "] needs plugin = \"...\"; known " +
+                      kind_plural(kind) + ": " + file.catalog.names(kind));
+    }
+    source.choices = {source.plugin};
+  }
+  SectionSource& train = exp.sections["train"];
+  train.choices = {""};
+  train.specs[""] = train_param_specs();
+}
+
+// Checks every value a section gives against the plugins that declare it. A value that
+// only some of a swept section's plugins declare is checked per run (sweep.cc).
+void check_section(const std::string& section, const SectionSource& source) {
+  for (const auto& [key, raw] : source.values) {
+    auto declaring = source.declaring(key);
+    if (declaring.empty()) {
+      if (source.choices.size() == 1) {
+        const std::string& plugin = source.choices.front();
+        throw UserError(raw.at + ": unknown parameter '" + key + "' in [" + section + "]" +
+                        (plugin.empty() ? "" : " (plugin '" + plugin + "')") + "; known: " +
+                        known_parameters(source));
+      }
+      throw UserError(raw.at + ": unknown parameter '" + key + "' in [" + section +
+                      "]: no plugin this file runs declares it (" + known_parameters(source) +
+                      ")");
+    }
+    for (const auto& [plugin, spec] : declaring) {
+      checked(*spec, raw, param_label(source, section, key, plugin));
+    }
+  }
+  for (const auto& [plugin, values] : source.plugin_values) {
+    const ParamSpecs& specs = source.specs.at(plugin);
+    for (const auto& [key, raw] : values) {
+      const ParamSpec* spec = find_spec(specs, key);
+      if (spec == nullptr) {
+        throw UserError(raw.at + ": unknown parameter '" + key + "' in [" + section + "." +
+                        plugin + "]; known: " + spec_names(specs));
+      }
+      checked(*spec, raw, section + "." + plugin + "." + key);
+    }
+  }
+}
+
+void read_header(const SectionSource& header, Experiment& exp) {
+  std::map<std::string, Value> values;
+  for (const auto& spec : experiment_param_specs()) values[spec.name] = spec.fallback;
+  for (const auto& [key, raw] : header.values) {
+    const ParamSpec* spec = find_spec(experiment_param_specs(), key);
+    if (spec == nullptr) {
+      throw UserError(raw.at + ": unknown parameter '" + key +
+                      "' in [experiment]; known: " + spec_names(experiment_param_specs()));
+    }
+    values[key] = checked(*spec, raw, "experiment." + key);
+  }
+  exp.name = std::get<std::string>(values["name"]);
+  exp.seed = std::get<std::int64_t>(values["seed"]);
+  exp.repeats = std::get<std::int64_t>(values["repeats"]);
+  if (exp.name.empty()) {
+    throw UserError(header.at + ": [experiment] needs name = \"...\"; runs are grouped and "
+                                "resumed by name");
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, const ParamSpec*>> SectionSource::declaring(
+    const std::string& param) const {
+  std::vector<std::pair<std::string, const ParamSpec*>> out;
+  for (const auto& plugin : choices) {
+    auto specs = this->specs.find(plugin);
+    if (specs == this->specs.end()) continue;
+    if (const ParamSpec* spec = find_spec(specs->second, param)) out.emplace_back(plugin, spec);
+  }
+  return out;
+}
+
+std::string SweptKey::path() const {
+  return section + "." + (only_plugin.empty() ? "" : only_plugin + ".") + param;
+}
+
+std::string SweepAxis::label() const {
+  if (!zipped) return keys.front().path();
+  std::string out;
+  for (const auto& key : keys) out += (out.empty() ? "" : ", ") + key.path();
+  return "zip(" + out + ")";
+}
+
+const std::vector<std::string>& required_sections() {
+  static const std::vector<std::string> sections = {"experiment", "backend", "dataset",
+                                                    "model", "train"};
+  return sections;
+}
+
+const std::vector<std::pair<std::string, PluginKind>>& plugin_sections() {
+  static const std::vector<std::pair<std::string, PluginKind>> sections = {
+      {"backend", PluginKind::kBackend},
+      {"dataset", PluginKind::kDataset},
+      {"model", PluginKind::kModel}};
+  return sections;
+}
+
+Experiment load_experiment(const std::string& path, const PluginCatalog& catalog,
+                           const std::vector<Override>& overrides) {
+  Experiment exp;
+  exp.file = path;
+  exp.text = read_file(path);
+  std::error_code ignored;
+  const SourceFile file{path, std::filesystem::absolute(path, ignored).parent_path().string(),
+                        catalog};
+  toml::table root = parse(exp.text, path);
+  check_top_level(root, path);
+
+  SectionSource header = read_section(*root["experiment"].as_table(), "experiment", file);
+  for (const auto& section : required_sections()) {
+    if (section != "experiment") {
+      exp.sections[section] = read_section(*root[section].as_table(), section, file);
+    }
+  }
+  exp.objective = load_objective(root["objective"].as_table(), path);
+  SweepSource sweep;
+  if (const toml::table* table = root["sweep"].as_table()) sweep = read_sweep(*table, path);
+
+  for (const auto& override : overrides) {
+    apply_override(override, exp, header, sweep, file);
+    if (!override.shown.empty()) {
+      exp.overrides.push_back(override.shown);
+      exp.text += (exp.text.empty() || exp.text.back() == '\n' ? "# " : "\n# ") +
+                  override.shown + "  (given on the command line)\n";
+    }
+  }
+  read_header(header, exp);
+
+  auto& train = exp.sections["train"].values;
+  auto batch_size = train.find("batch_size");
+  if (batch_size != train.end() && batch_size->second.value == Value(std::string("auto"))) {
+    exp.auto_batch_size = true;
+    train.erase(batch_size);
+  }
+  choose_plugins(exp, sweep, file);
+  for (const auto& [section, source] : exp.sections) check_section(section, source);
+  exp.sweep = build_axes(sweep, exp, file);
+  for (const toml::table* rule : sweep.rules) {
+    exp.exclusions.push_back(load_exclude_rule(*rule, exp, file));
+  }
+  return exp;
 }
 
 }  // namespace orch

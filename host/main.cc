@@ -45,6 +45,16 @@ int main(int argc, char** argv) {
     cmd.add_option("--memory-limit", o.memory_limit,
                    "memory budget per run, e.g. 6GiB, 512MiB or 80% (overrides the file)");
   };
+  auto add_overrides = [](CLI::App& cmd, orch::Options& o) {
+    // One KEY=VALUE per --set, so that the experiment file after it stays positional.
+    cmd.add_option("--set", o.overrides,
+                   "KEY=VALUE: use this value instead of the file's value or sweep of KEY, "
+                   "e.g. --set train.epochs=1 (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  };
   auto add_experiment = [](CLI::App& cmd, orch::Options& o) {
     cmd.add_option("-e,--experiment", o.experiment, "experiment name (default: the latest)");
     cmd.add_option("--metric", o.objective_metric,
@@ -58,6 +68,7 @@ int main(int argc, char** argv) {
        [&](CLI::App& cmd, orch::Options& o) {
          add_file(cmd, o);
          add_budget(cmd, o);
+         add_overrides(cmd, o);
          cmd.add_flag("--run-infeasible", o.run_infeasible,
                       "also run batch sizes at least as large as one that ran out of memory");
        }},
@@ -65,11 +76,13 @@ int main(int argc, char** argv) {
        [&](CLI::App& cmd, orch::Options& o) {
          add_file(cmd, o);
          add_budget(cmd, o);
+         add_overrides(cmd, o);
        }},
       {"probe", "find the largest batch size that fits the memory budget", orch::probe_command,
        [&](CLI::App& cmd, orch::Options& o) {
          add_file(cmd, o);
          add_budget(cmd, o);
+         add_overrides(cmd, o);
          cmd.add_option("--start", o.probe_start, "first batch size tried")
              ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
              ->capture_default_str();

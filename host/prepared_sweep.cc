@@ -1,20 +1,32 @@
 #include "host/prepared_sweep.h"
 
+#include <spdlog/spdlog.h>
+
 #include "host/catalog_loading.h"
+#include "host/memory_budget.h"
+#include "host/overrides.h"
 #include "host/scheduler.h"
-#include "host/sweep.h"
+#include "host/train_options.h"
 
 namespace orch {
 
 PreparedSweep prepare_sweep(const Options& options) {
   PreparedSweep prepared;
   prepared.catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/true);
-  prepared.experiment = load_experiment(options.file, *prepared.catalog);
+  std::vector<Override> overrides;
   if (!options.memory_limit.empty()) {
-    override_memory_limit(prepared.experiment, options.memory_limit);
+    parse_budget(options.memory_limit, machine_memory_at_start(), "--memory-limit");
+    overrides.push_back(memory_limit_override(options.memory_limit));
   }
-  prepared.runs = expand_sweep(prepared.experiment);
+  for (const auto& text : options.overrides) overrides.push_back(parse_override(text));
+  prepared.experiment = load_experiment(options.file, *prepared.catalog, overrides);
+  SweepPlan plan = plan_sweep(prepared.experiment);
+  for (const auto& warning : prepared.experiment.warnings) spdlog::warn("{}", warning);
+  for (const auto& warning : plan.warnings) spdlog::warn("{}", warning);
+  prepared.runs = std::move(plan.runs);
+  prepared.counts = plan.counts;
   check_budgets(prepared.runs);
+  check_train_keys(prepared.experiment, prepared.runs);
   return prepared;
 }
 

@@ -1,7 +1,7 @@
-// The first half of run, plan and probe: plugins loaded, the experiment file validated,
-// --memory-limit applied, the sweep expanded and every budget checked. Everything about
-// the input is checked here, before a database is opened, so bad input never leaves one
-// behind.
+// The first half of run, plan and probe: plugins loaded, the experiment file validated
+// with --set and --memory-limit applied, the sweep expanded and every budget checked.
+// Everything about the input is checked here, before a database is opened, so bad input
+// never leaves one behind.
 #pragma once
 
 #include <memory>
@@ -11,6 +11,7 @@
 #include "host/experiment.h"
 #include "host/plugin_catalog.h"
 #include "host/run_spec.h"
+#include "host/sweep.h"
 
 namespace orch {
 
@@ -18,9 +19,11 @@ struct PreparedSweep {
   std::unique_ptr<PluginCatalog> catalog;  // outlives the runs: they use its factories
   Experiment experiment;
   std::vector<RunSpec> runs;
+  SweepCounts counts;  // how the product came to these runs
 };
 
-// Throws UserError for any bad input.
+// Throws UserError for any bad input. Warnings (a rule that removes nothing) go to the
+// log, which is stderr.
 PreparedSweep prepare_sweep(const Options& options);
 
 }  // namespace orch
