@@ -1,4 +1,5 @@
-// orch plugins: every plugin found, its parameters, and every library refused.
+// orch plugins: every plugin found, its parameters, the backends that cannot run on this
+// machine and why, and every library refused.
 #include <iostream>
 
 #include "host/catalog_loading.h"
@@ -18,6 +19,10 @@ int plugins_command(const Options& options) {
                 << ", " << entry->file << ")\n";
       if (!entry->unavailable_reason.empty()) {
         std::cout << "  not available on this machine: " << entry->unavailable_reason << "\n";
+      }
+      if (entry->params.empty()) {
+        std::cout << "  no parameters\n";
+        continue;
       }
       TextTable params({"  parameter", "type", "default", "range", "help"});
       for (const auto& spec : entry->params) {

@@ -85,6 +85,7 @@ void resolve_auto_batch_sizes(std::vector<RunSpec>& runs, const PluginCatalog& c
                               std::ostream& progress) {
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> answers;
   for (auto& run : runs) {
+    if (!backend_unavailable(run, catalog).empty()) continue;  // skipped when its turn comes
     std::int64_t budget = run_budget(run);
     auto key = std::make_pair(memory_key(run), budget);
     if (!answers.count(key)) {
@@ -151,6 +152,13 @@ void check_budgets(const std::vector<RunSpec>& runs) {
                       describe_bytes(minimum));
     }
   }
+}
+
+std::string backend_unavailable(const RunSpec& run, const PluginCatalog& catalog) {
+  const std::string& name = run.plugin("backend");
+  const PluginEntry* entry = catalog.find(PluginKind::kBackend, name);
+  if (entry == nullptr || entry->unavailable_reason.empty()) return "";
+  return "backend '" + name + "' is not available on this machine: " + entry->unavailable_reason;
 }
 
 std::int64_t run_budget(const RunSpec& run) {
@@ -285,6 +293,14 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                         run.swept_text() + (experiment.repeats > 1
                                                 ? "  repeat " + std::to_string(run.repeat)
                                                 : ""));
+
+    // Nothing to fork for: the backend said at load time that it cannot run here.
+    if (std::string why = backend_unavailable(run, catalog); !why.empty()) {
+      store.finish_run(run_id, {"skipped", 0, 0, std::nullopt, why, ""});
+      printer.run_finished("skipped: " + why, 0);
+      ++tally.not_ok;
+      continue;
+    }
 
     // A batch at least as large as one that already ran out of memory with the same
     // model, data, backend and budget would run out again: skip it, or halve first.

@@ -33,11 +33,16 @@ struct SweepTally {
 };
 
 // Runs that already finished ok under this experiment's name are skipped (resume); runs
-// an earlier, killed orch left behind are marked interrupted and run again.
+// an earlier, killed orch left behind are marked interrupted and run again. A run whose
+// backend is not available here is recorded "skipped" with the reason, without a worker.
 // Progress goes to `progress`, one line per run.
 SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                      const PluginCatalog& catalog, storage::Store& store,
                      const SweepOptions& options, std::ostream& progress);
+
+// Empty when the run's backend can run on this machine; otherwise why the run is skipped:
+// "backend 'cuda' is not available on this machine: <the backend's reason>".
+std::string backend_unavailable(const RunSpec& run, const PluginCatalog& catalog);
 
 // The budget of a run in bytes: its train.memory_limit, or the default share of memory.
 std::int64_t run_budget(const RunSpec& run);

@@ -3,8 +3,12 @@
 #include <chrono>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
+#include "host/autocast_guard.h"
+#include "host/lr_schedule.h"
+#include "host/optimizer_factory.h"
 #include "host/stats.h"
 
 namespace orch {
@@ -13,18 +17,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const TrainOptions& o) {
-  auto params = model.module().parameters();
-  if (o.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.lr));
-  }
-  if (o.optimizer == "adam") {
-    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr));
-  }
-  if (o.optimizer == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr));
-  }
-  throw std::invalid_argument("unknown optimizer '" + o.optimizer + "'");
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
 }
 
 Batch to_device(Batch batch, const torch::Device& device) {
@@ -52,21 +46,121 @@ struct Totals {
   }
   bool has_accuracy = false;
   double mean_loss() const { return samples ? loss / samples : kNotMeasured; }
-  double mean_accuracy() const { return samples && has_accuracy ? accuracy / samples : kNotMeasured; }
+  double mean_accuracy() const {
+    return samples && has_accuracy ? accuracy / samples : kNotMeasured;
+  }
 };
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+// One batch through the model, as the trainer times it.
+struct StepResult {
+  std::int64_t samples = 0;
+  double data_seconds = 0;  // fetching the batch onto the device
+  double seconds = 0;       // the whole step
+  double loss = kNotMeasured;
+  Batch batch;
+  torch::Tensor output;
+};
+
+// What training and inference share: fetch a batch, run it through the model at the
+// run's precision, and when training, backward and, once per `accumulation_steps`
+// batches, the clipped optimizer step at the scheduled learning rate.
+class Stepper {
+ public:
+  // `steps_per_epoch` and `total_steps` count optimizer steps; the schedule follows them.
+  Stepper(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
+          std::int64_t steps_per_epoch, std::int64_t total_steps,
+          const OptimizerStepCallback& on_optimizer_step)
+      : backend_(backend),
+        dataset_(dataset),
+        model_(model),
+        options_(options),
+        group_(options.inference ? 1 : std::max<std::int64_t>(1, options.accumulation_steps)),
+        steps_per_epoch_(steps_per_epoch),
+        total_steps_(total_steps),
+        on_optimizer_step_(on_optimizer_step) {
+    if (!options.inference) optimizer_ = make_optimizer(model.module().parameters(), options);
+  }
+
+  // Batches per optimizer step: accumulation_steps when training, 1 when inferring.
+  std::int64_t group() const { return group_; }
+
+  // `closes_epoch`: the last batch of an epoch steps the optimizer even when its
+  // accumulation group is incomplete.
+  StepResult step(const torch::Tensor& indices, bool closes_epoch) {
+    StepResult result;
+    auto start = Clock::now();
+    result.batch = to_device(dataset_.batch(Split::kTrain, indices), backend_.device());
+    result.samples = indices.numel();
+    backend_.synchronize();
+    auto data_ready = Clock::now();
+    torch::Tensor loss;
+    {
+      AutocastGuard autocast(backend_.device().type(), options_.precision);
+      result.output = model_.forward(result.batch);
+      if (optimizer_) loss = model_.loss(result.output, result.batch);
+    }
+    if (optimizer_) {
+      (group_ > 1 ? loss / static_cast<double>(group_) : loss).backward();
+      if (++pending_ == group_ || closes_epoch) optimizer_step();
+      // .item() waits for the step, as a user's loop logging its loss would.
+      result.loss = loss.item<double>();
+    }
+    backend_.synchronize();
+    auto end = Clock::now();
+    result.data_seconds = seconds_between(start, data_ready);
+    result.seconds = seconds_between(start, end);
+    return result;
+  }
+
+ private:
+  void optimizer_step() {
+    if (options_.grad_clip > 0) {
+      torch::nn::utils::clip_grad_norm_(model_.module().parameters(), options_.grad_clip);
+    }
+    set_lr(*optimizer_, scheduled_lr(options_.schedule, options_.lr, steps_done_, steps_per_epoch_,
+                                     total_steps_));
+    optimizer_->step();
+    optimizer_->zero_grad();
+    if (on_optimizer_step_) on_optimizer_step_({steps_done_, current_lr(*optimizer_)});
+    ++steps_done_;
+    pending_ = 0;
+  }
+
+  Backend& backend_;
+  Dataset& dataset_;
+  Model& model_;
+  const TrainOptions& options_;
+  const std::int64_t group_;
+  const std::int64_t steps_per_epoch_;
+  const std::int64_t total_steps_;
+  const OptimizerStepCallback& on_optimizer_step_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;  // none when inferring
+  std::int64_t pending_ = 0;                            // batches since the last optimizer step
+  std::int64_t steps_done_ = 0;                         // optimizer steps so far
+};
+
+void add_warmup(storage::EpochRecord& record, double seconds, std::int64_t batches) {
+  record.warmup_steps += batches;
+  record.warmup_seconds += seconds;
 }
 
-void validate(Backend& backend, Dataset& dataset, Model& model, std::int64_t batch_size,
+void add_timed(storage::EpochRecord& record, std::int64_t samples, double data_seconds,
+               double seconds) {
+  record.timed_samples += samples;
+  record.data_seconds += data_seconds;
+  record.compute_seconds += seconds - data_seconds;
+  record.step_seconds.push_back(seconds);
+}
+
+void validate(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
               std::int64_t val_size, Totals& totals) {
   torch::NoGradGuard no_grad;
   model.module().eval();
-  for (std::int64_t start = 0; start < val_size; start += batch_size) {
-    std::int64_t n = std::min(batch_size, val_size - start);
+  for (std::int64_t start = 0; start < val_size; start += options.batch_size) {
+    std::int64_t n = std::min(options.batch_size, val_size - start);
     auto indices = torch::arange(start, start + n, torch::kLong);
     Batch batch = to_device(dataset.batch(Split::kValidation, indices), backend.device());
+    AutocastGuard autocast(backend.device().type(), options.precision);
     torch::Tensor output = model.forward(batch);
     torch::Tensor loss = model.loss(output, batch);
     totals.add(loss.item<double>(), model.evaluate(output, batch), batch.size());
@@ -75,11 +169,9 @@ void validate(Backend& backend, Dataset& dataset, Model& model, std::int64_t bat
 }
 
 // Benchmark mode: warm-up, then measured steps over the shuffled data (wrapping around)
-// until the throughput estimate is tight enough.
-void benchmark(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
-               const DatasetInfo& info, const EpochCallback& on_epoch,
-               const ProgressCallback& on_progress) {
-  auto optimizer = make_optimizer(model, options);
+// until the throughput estimate is tight enough. A step is one optimizer step.
+void benchmark(Stepper& stepper, Model& model, const TrainOptions& options, const DatasetInfo& info,
+               const EpochCallback& on_epoch, const ProgressCallback& on_progress) {
   auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
   auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
   std::int64_t position = 0;
@@ -87,45 +179,38 @@ void benchmark(Backend& backend, Dataset& dataset, Model& model, const TrainOpti
   record.epoch = 1;
   Totals totals;
   const std::int64_t limit = std::max(options.bench_max_steps, options.min_steps);
+  const std::int64_t n = std::min(options.batch_size, info.train_size);
+  const std::int64_t group = stepper.group();
   auto last_report = Clock::now();
   for (std::int64_t step = 1; step <= options.warmup_steps + limit; ++step) {
-    std::int64_t n = std::min(options.batch_size, info.train_size);
-    if (position + n > info.train_size) {
-      order = torch::randperm(info.train_size, shuffle, torch::kLong);
-      position = 0;
+    double data_seconds = 0, seconds = 0;
+    for (std::int64_t batch = 0; batch < group; ++batch) {
+      if (position + n > info.train_size) {
+        order = torch::randperm(info.train_size, shuffle, torch::kLong);
+        position = 0;
+      }
+      StepResult result = stepper.step(order.slice(0, position, position + n), false);
+      position += n;
+      data_seconds += result.data_seconds;
+      seconds += result.seconds;
+      ++record.steps;
+      // orch's own bookkeeping (train accuracy) stays outside the timed step.
+      if (!options.inference) {
+        totals.add(result.loss, model.evaluate(result.output.detach(), result.batch), n);
+      }
     }
-    auto step_start = Clock::now();
-    Batch batch = to_device(dataset.batch(Split::kTrain, order.slice(0, position, position + n)),
-                            backend.device());
-    position += n;
-    backend.synchronize();
-    auto data_ready = Clock::now();
-    optimizer->zero_grad();
-    torch::Tensor output = model.forward(batch);
-    torch::Tensor loss = model.loss(output, batch);
-    loss.backward();
-    optimizer->step();
-    double loss_value = loss.item<double>();
-    backend.synchronize();
-    auto step_end = Clock::now();
-    totals.add(loss_value, model.evaluate(output.detach(), batch), n);
-    ++record.steps;
     if (step <= options.warmup_steps) {
-      ++record.warmup_steps;
-      record.warmup_seconds += std::chrono::duration<double>(step_end - step_start).count();
+      add_warmup(record, seconds, group);
       continue;
     }
-    record.timed_samples += n;
-    record.data_seconds += std::chrono::duration<double>(data_ready - step_start).count();
-    record.compute_seconds += std::chrono::duration<double>(step_end - data_ready).count();
-    record.step_seconds.push_back(std::chrono::duration<double>(step_end - step_start).count());
-    auto measured = static_cast<std::int64_t>(record.step_seconds.size());
-    if (on_progress && step_end - last_report > std::chrono::milliseconds(500)) {
-      on_progress({1, 1, record.steps, options.warmup_steps + limit,
-                   n / stats::median(record.step_seconds)});
-      last_report = step_end;
+    add_timed(record, n * group, data_seconds, seconds);
+    auto now = Clock::now();
+    if (on_progress && now - last_report > std::chrono::milliseconds(500)) {
+      on_progress({1, 1, record.steps, (options.warmup_steps + limit) * group,
+                   n * group / stats::median(record.step_seconds)});
+      last_report = now;
     }
-    if (measured >= options.min_steps) {
+    if (static_cast<std::int64_t>(record.step_seconds.size()) >= options.min_steps) {
       // The median's interval: other processes' stalls would keep a mean's open forever.
       stats::Interval interval = stats::median_interval_95(record.step_seconds);
       double median = stats::median(record.step_seconds);
@@ -136,39 +221,38 @@ void benchmark(Backend& backend, Dataset& dataset, Model& model, const TrainOpti
   }
   // Throughput from the median step: what the workload sustains, not what a stall costs.
   record.step_median_s = stats::median(record.step_seconds);
-  const double batch = static_cast<double>(std::min(options.batch_size, info.train_size));
-  record.samples_per_s = record.step_median_s > 0 ? batch / record.step_median_s : 0;
+  record.samples_per_s =
+      record.step_median_s > 0 ? static_cast<double>(n * group) / record.step_median_s : 0;
   record.seconds = record.samples_per_s > 0 ? info.train_size / record.samples_per_s : 0;
+  // Data wait and compute in the same projected epoch, split as in the measured steps, so
+  // that their shares of `seconds` stay true however many steps were measured.
+  double measured = 0;
+  for (double seconds : record.step_seconds) measured += seconds;
+  if (measured > 0) {
+    record.data_seconds *= record.seconds / measured;
+    record.compute_seconds *= record.seconds / measured;
+  }
   record.step_p95_s = stats::percentile(record.step_seconds, 95);
-  record.train_loss = totals.mean_loss();
+  record.train_loss = totals.mean_loss();  // NaN when inferring: nothing was measured
   record.train_accuracy = totals.mean_accuracy();
   record.val_loss = record.val_accuracy = record.val_seconds = kNotMeasured;  // no validation
   on_epoch(record);
 }
 
-}  // namespace
-
-void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
-           const EpochCallback& on_epoch, const ProgressCallback& on_progress) {
-  const DatasetInfo info = dataset.info();
-  if (info.train_size <= 0) throw std::invalid_argument("the dataset has no training samples");
-  torch::manual_seed(static_cast<std::uint64_t>(options.seed));
-  model.module().to(backend.device());
-  model.module().train();
-  if (options.benchmark && options.max_steps == 0) {
-    benchmark(backend, dataset, model, options, info, on_epoch, on_progress);
-    return;
-  }
-  auto optimizer = make_optimizer(model, options);
-
+// Full epochs over the shuffled training split, each followed by validation when
+// training; a memory trial (max_steps) stops early and skips validation.
+void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
+            const TrainOptions& options, const DatasetInfo& info, const EpochCallback& on_epoch,
+            const ProgressCallback& on_progress) {
   // Shuffling has its own generator so that the order depends on the seed alone.
   auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
+  const std::int64_t batches_per_epoch =
+      (info.train_size + options.batch_size - 1) / options.batch_size;
   // Warm-up never swallows the whole first epoch: at least one step is always timed.
-  const std::int64_t steps_per_epoch = (info.train_size + options.batch_size - 1) / options.batch_size;
-  const std::int64_t warmup_steps = std::min(options.warmup_steps, steps_per_epoch - 1);
-  std::int64_t step = 0;
+  const std::int64_t warmup_steps = std::min(options.warmup_steps, batches_per_epoch - 1);
+  const std::int64_t trial_batches = options.max_steps * stepper.group();
+  std::int64_t batches = 0;
 
-  const std::int64_t accumulate = std::max<std::int64_t>(1, options.accumulation_steps);
   auto last_report = Clock::now();
   std::int64_t samples_since_report = 0;
   for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -176,50 +260,29 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
     record.epoch = static_cast<int>(epoch);
     Totals train_totals;
     auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
-
-    std::int64_t micro = 0;  // batches since the last optimizer step
-    optimizer->zero_grad();
     for (std::int64_t start = 0; start < info.train_size; start += options.batch_size) {
       std::int64_t n = std::min(options.batch_size, info.train_size - start);
-      auto step_start = Clock::now();
-      Batch batch = to_device(dataset.batch(Split::kTrain, order.slice(0, start, start + n)),
-                              backend.device());
-      backend.synchronize();
-      auto data_ready = Clock::now();
-      torch::Tensor output = model.forward(batch);
-      torch::Tensor loss = model.loss(output, batch);
-      (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
-      bool last_batch = start + n >= info.train_size;
-      if (++micro == accumulate || last_batch) {
-        optimizer->step();
-        optimizer->zero_grad();
-        micro = 0;
-      }
-      // .item() waits for the step, as a user's loop logging its loss would.
-      double loss_value = loss.item<double>();
-      backend.synchronize();
-      auto step_end = Clock::now();
+      StepResult result =
+          stepper.step(order.slice(0, start, start + n), start + n >= info.train_size);
       // orch's own bookkeeping (train accuracy, progress) stays outside the timed step.
-      train_totals.add(loss_value, model.evaluate(output.detach(), batch), n);
+      if (!options.inference) {
+        train_totals.add(result.loss, model.evaluate(result.output.detach(), result.batch), n);
+      }
       ++record.steps;
-      ++step;
+      ++batches;
       samples_since_report += n;
-      if (on_progress && step_end - last_report > std::chrono::milliseconds(500)) {
-        double since = std::chrono::duration<double>(step_end - last_report).count();
-        on_progress({epoch, options.epochs, record.steps, steps_per_epoch,
-                     samples_since_report / since});
-        last_report = step_end;
+      auto now = Clock::now();
+      if (on_progress && now - last_report > std::chrono::milliseconds(500)) {
+        on_progress({epoch, options.epochs, record.steps, batches_per_epoch,
+                     samples_since_report / seconds_between(last_report, now)});
+        last_report = now;
         samples_since_report = 0;
       }
-      if (options.max_steps > 0 && step >= options.max_steps * accumulate) break;
-      if (step <= warmup_steps) {
-        ++record.warmup_steps;
-        record.warmup_seconds += std::chrono::duration<double>(step_end - step_start).count();
+      if (trial_batches > 0 && batches >= trial_batches) break;
+      if (batches <= warmup_steps) {
+        add_warmup(record, result.seconds, 1);
       } else {
-        record.timed_samples += n;
-        record.data_seconds += std::chrono::duration<double>(data_ready - step_start).count();
-        record.compute_seconds += std::chrono::duration<double>(step_end - data_ready).count();
-        record.step_seconds.push_back(std::chrono::duration<double>(step_end - step_start).count());
+        add_timed(record, n, result.data_seconds, result.seconds);
       }
     }
     // The sum of the timed steps: what training takes, without what orch adds around it.
@@ -227,22 +290,62 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
     record.samples_per_s = record.seconds > 0 ? record.timed_samples / record.seconds : 0;
     record.step_median_s = stats::median(record.step_seconds);
     record.step_p95_s = stats::percentile(record.step_seconds, 95);
-    record.train_loss = train_totals.mean_loss();
+    record.train_loss = train_totals.mean_loss();  // NaN when inferring
     record.train_accuracy = train_totals.mean_accuracy();
-    if (options.max_steps > 0) {
+    if (options.inference || options.max_steps > 0) {
       record.val_loss = record.val_accuracy = record.val_seconds = kNotMeasured;
-      on_epoch(record);  // a memory trial: no validation, one partial epoch
-      return;
+      on_epoch(record);
+      if (options.max_steps > 0) return;  // a memory trial: one partial epoch
+      continue;
     }
 
     auto val_start = Clock::now();
     Totals val_totals;
-    validate(backend, dataset, model, options.batch_size, info.val_size, val_totals);
+    validate(backend, dataset, model, options, info.val_size, val_totals);
     backend.synchronize();
-    record.val_seconds = seconds_since(val_start);
+    record.val_seconds = seconds_between(val_start, Clock::now());
     record.val_loss = val_totals.mean_loss();
     record.val_accuracy = val_totals.mean_accuracy();
     on_epoch(record);
+  }
+}
+
+}  // namespace
+
+void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
+           const EpochCallback& on_epoch, const ProgressCallback& on_progress,
+           const OptimizerStepCallback& on_optimizer_step) {
+  const DatasetInfo info = dataset.info();
+  if (info.train_size <= 0) throw std::invalid_argument("the dataset has no training samples");
+  if (options.precision == Precision::kBf16 && !backend.supports(Precision::kBf16)) {
+    throw std::invalid_argument("train.precision = \"bf16\" is not supported by this backend (" +
+                                backend.describe() +
+                                "); use train.precision = \"fp32\" or a backend with bf16");
+  }
+  torch::manual_seed(static_cast<std::uint64_t>(options.seed));
+  model.module().to(backend.device());
+  std::optional<c10::InferenceMode> inference_mode;
+  if (options.inference) {
+    model.module().eval();
+    inference_mode.emplace();  // no autograd records at all: faster than NoGradGuard
+  } else {
+    model.module().train();
+  }
+
+  const std::int64_t accumulation = std::max<std::int64_t>(1, options.accumulation_steps);
+  const std::int64_t batches_per_epoch =
+      (info.train_size + options.batch_size - 1) / options.batch_size;
+  const std::int64_t steps_per_epoch = (batches_per_epoch + accumulation - 1) / accumulation;
+  const bool benchmarking = options.benchmark && options.max_steps == 0;
+  const std::int64_t total_steps =
+      benchmarking ? options.warmup_steps + std::max(options.bench_max_steps, options.min_steps)
+                   : options.epochs * steps_per_epoch;
+  Stepper stepper(backend, dataset, model, options, steps_per_epoch, total_steps,
+                  on_optimizer_step);
+  if (benchmarking) {
+    benchmark(stepper, model, options, info, on_epoch, on_progress);
+  } else {
+    epochs(stepper, backend, dataset, model, options, info, on_epoch, on_progress);
   }
 }
 

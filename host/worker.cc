@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "host/train_options.h"
 #include "host/trainer.h"
 #include "host/worker_events.h"
 #include "orch/backend.h"
@@ -14,23 +15,6 @@
 
 namespace orch {
 namespace {
-
-TrainOptions train_options(const RunSpec& run) {
-  Params p = run.params("train");
-  TrainOptions o;
-  o.epochs = p.Int("epochs");
-  o.batch_size = p.Int("batch_size");
-  o.optimizer = p.Str("optimizer");
-  o.lr = p.Real("lr");
-  o.warmup_steps = p.Int("warmup_steps");
-  o.accumulation_steps = p.Int("accumulation_steps");
-  o.benchmark = p.Str("mode") == "benchmark";
-  o.min_steps = p.Int("min_steps");
-  o.bench_max_steps = p.Int("max_steps");
-  o.target_rel_ci = p.Real("target_rel_ci");
-  o.seed = run.seed;
-  return o;
-}
 
 template <class T>
 T* require(T* made, const char* kind, const std::string& name) {
@@ -56,9 +40,13 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
         catalog.find(PluginKind::kDataset, dataset_name)->make_dataset(run.params("dataset"));
     require(dataset.get(), "dataset", dataset_name);
 
+    TrainOptions options = train_options(run);
+    options.max_steps = max_steps;
     WorkerEvent started{WorkerEvent::Kind::kStarted};
     started.pid = static_cast<int>(::getpid());
-    started.backend = backend->describe();
+    // The precision is the run's, not the backend's, but it belongs to how it computed.
+    started.backend = backend->describe() +
+                      (options.precision == Precision::kBf16 ? ", bf16 autocast" : "");
     started.train_size = dataset->info().train_size;
     events.send(started);
     std::fprintf(stderr, "orch worker %d: %s; %s\n", started.pid, run.swept_text().c_str(),
@@ -68,8 +56,6 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
                      ->make_model(run.params("model"), dataset->info());
     require(model.get(), "model", model_name);
 
-    TrainOptions options = train_options(run);
-    options.max_steps = max_steps;
     auto on_epoch = [&](const storage::EpochRecord& e) {
       WorkerEvent epoch{WorkerEvent::Kind::kEpoch};
       epoch.epoch = e;

@@ -107,7 +107,7 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       e.steps = in.value("steps", std::int64_t{0});
       e.timed_samples = in.value("timed_samples", std::int64_t{0});
       e.samples_per_s = in.value("samples_per_s", 0.0);
-      e.train_loss = in.value("train_loss", 0.0);
+      e.train_loss = measured(in, "train_loss");
       e.train_accuracy = measured(in, "train_accuracy");
       e.val_loss = measured(in, "val_loss");
       e.val_accuracy = measured(in, "val_accuracy");

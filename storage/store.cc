@@ -260,7 +260,7 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
     insert.bind(5, epoch.steps);
     insert.bind(6, epoch.timed_samples);
     insert.bind(7, epoch.samples_per_s);
-    insert.bind(8, epoch.train_loss);
+    bind_measured(insert, 8, epoch.train_loss);
     bind_measured(insert, 9, epoch.train_accuracy);
     bind_measured(insert, 10, epoch.val_loss);
     bind_measured(insert, 11, epoch.val_accuracy);
@@ -462,7 +462,7 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.wall_s = query.getColumn(7).getDouble();
       s.epoch_s = query.getColumn(8).getDouble();
       s.samples_per_s = query.getColumn(9).getDouble();
-      s.train_loss = query.getColumn(10).getDouble();
+      s.train_loss = measured_of(query.getColumn(10));
       s.val_accuracy = measured_of(query.getColumn(11));
       s.peak_rss_bytes = query.getColumn(12).getInt64();
       s.error = text_of(query.getColumn(13));
@@ -506,7 +506,7 @@ std::vector<EpochRecord> Store::epochs_of(std::int64_t run_id) {
       e.steps = query.getColumn(3).getInt64();
       e.timed_samples = query.getColumn(4).getInt64();
       e.samples_per_s = query.getColumn(5).getDouble();
-      e.train_loss = query.getColumn(6).getDouble();
+      e.train_loss = measured_of(query.getColumn(6));
       e.train_accuracy = measured_of(query.getColumn(7));
       e.val_loss = measured_of(query.getColumn(8));
       e.val_accuracy = measured_of(query.getColumn(9));

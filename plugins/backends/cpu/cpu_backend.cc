@@ -1,10 +1,12 @@
-// The CPU backend: LibTorch's intra-op thread count, and memory read from /proc.
+// The CPU backend: LibTorch's intra-op thread count, memory read from /proc, and bf16
+// autocast.
 #include <orch/orch.h>
 #include <sched.h>
 
-#include <fstream>
 #include <string>
 #include <thread>
+
+#include "common/host_memory.h"
 
 namespace {
 
@@ -13,18 +15,6 @@ int usable_cores() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
   return std::max(1u, std::thread::hardware_concurrency());
-}
-
-// Reads "VmRSS:   1234 kB" style fields of /proc/self/status, in bytes.
-std::int64_t proc_status_bytes(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.compare(0, field.size(), field) == 0 && line[field.size()] == ':') {
-      return std::stoll(line.substr(field.size() + 1)) * 1024;
-    }
-  }
-  return 0;
 }
 
 class CpuBackend : public orch::Backend {
@@ -38,12 +28,7 @@ class CpuBackend : public orch::Backend {
 
   torch::Device device() const override { return torch::kCPU; }
   void synchronize() override {}  // CPU ops finish before they return
-  orch::MemoryStats memory() override {
-    orch::MemoryStats stats;
-    stats.host_current_bytes = proc_status_bytes("VmRSS");
-    stats.host_peak_bytes = proc_status_bytes("VmHWM");
-    return stats;
-  }
+  orch::MemoryStats memory() override { return orch_backends::host_memory(); }
   bool is_out_of_memory(const std::exception& error) const override {
     if (dynamic_cast<const std::bad_alloc*>(&error)) return true;
     std::string text = error.what();
@@ -52,6 +37,11 @@ class CpuBackend : public orch::Backend {
   }
   std::string describe() const override {
     return "cpu, " + std::to_string(torch::get_num_threads()) + " intra-op threads";
+  }
+  // LibTorch 1.13 has CPU autocast for bfloat16; CPUs without native bf16 instructions
+  // (avx512_bf16, amx) run it too, through conversions, usually slower than fp32.
+  bool supports(orch::Precision precision) const override {
+    return precision == orch::Precision::kFp32 || precision == orch::Precision::kBf16;
   }
 
  private:
