@@ -1,6 +1,8 @@
 // A multi-layer perceptron classifier: Linear + ReLU blocks, then a Linear to the classes.
 #include <orch/orch.h>
 
+#include "model_support.h"
+
 namespace {
 
 struct MlpImpl : torch::nn::Module {
@@ -15,23 +17,29 @@ struct MlpImpl : torch::nn::Module {
     register_module("body", body);
   }
   // Images and sequences are flattened; plain feature rows skip the extra dispatch.
-  torch::Tensor forward(const torch::Tensor& x) { return body->forward(x.dim() > 2 ? x.flatten(1) : x); }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return body->forward(x.dim() > 2 ? x.flatten(1) : x);
+  }
 
   torch::nn::Sequential body;
 };
 TORCH_MODULE(Mlp);
 
-std::int64_t flat_size(const std::vector<std::int64_t>& shape) {
-  std::int64_t size = 1;
-  for (auto dim : shape) size *= dim;
-  return size;
+// Checked before any layer is built: a wrong dataset is refused in words, not by a
+// shape error deep inside the first forward pass.
+const orch::DatasetInfo& learnable(const orch::DatasetInfo& data) {
+  if (data.task != orch::Task::kClassification) {
+    orch::models::refuse_dataset("mlp", "a classification dataset (targets are class indices)",
+                                 "synthetic, mnist or csv", data);
+  }
+  return data;
 }
 
 class MlpModel : public orch::Model {
  public:
   MlpModel(const orch::Params& params, const orch::DatasetInfo& data)
-      : net_(flat_size(data.input_shape), params.Int("hidden"), params.Int("layers"),
-             data.classes) {}
+      : net_(orch::models::flat_size(learnable(data).input_shape), params.Int("hidden"),
+             params.Int("layers"), data.classes) {}
 
   torch::nn::Module& module() override { return *net_; }
   torch::Tensor forward(const orch::Batch& batch) override { return net_->forward(batch.inputs); }
