@@ -8,6 +8,7 @@
 #include "host/ranking.h"
 #include "host/report.h"
 #include "host/table.h"
+#include "host/task_groups.h"
 #include "host/user_error.h"
 #include "storage/store.h"
 
@@ -68,13 +69,22 @@ int report_command(const Options& options) {
   storage::Store store = open_existing(options.db_path);
   std::string name = experiment_or_latest(store, options.experiment);
   auto runs = runs_of(store, name);
-  Ranking ranking = rank_configurations(runs, objective_of(store, name, options));
-  // Written first: a path that cannot be written fails before anything is printed.
-  if (!options.html_path.empty()) write_html_report(options.html_path, store, name, runs, ranking);
-  std::cout << "experiment '" << name << "'\n\n"
-            << render_run_table(runs) << "\n"
-            << render_config_table(ranking) << "\n"
-            << render_dimension_tables(runs, ranking) << render_best(ranking);
+  Objective objective = objective_of(store, name, options);
+  auto groups = group_by_task(runs);
+  // Written first: a path that cannot be written fails before anything is printed. The
+  // page ranks the first group (training, when the sweep has any).
+  if (!options.html_path.empty()) {
+    Ranking first = rank_configurations(groups.front().runs, objective);
+    write_html_report(options.html_path, store, name, runs, first);
+  }
+  std::cout << "experiment '" << name << "'\n\n" << render_run_table(runs);
+  for (const auto& group : groups) {
+    Ranking ranking = rank_configurations(group.runs, objective);
+    if (groups.size() > 1) std::cout << "\n" << task_heading(group);
+    std::cout << "\n"
+              << render_config_table(ranking) << "\n"
+              << render_dimension_tables(group.runs, ranking) << render_best(ranking);
+  }
   if (!options.html_path.empty()) std::cout << "\nHTML report: " << options.html_path << "\n";
   return 0;
 }
@@ -83,12 +93,18 @@ int best_command(const Options& options) {
   storage::Store store = open_existing(options.db_path);
   std::string name = experiment_or_latest(store, options.experiment);
   auto runs = runs_of(store, name);
-  Ranking ranking = rank_configurations(runs, objective_of(store, name, options));
+  Objective objective = objective_of(store, name, options);
+  auto groups = group_by_task(runs);
   if (options.best_toml) {
+    // One experiment file trains or infers; training is the one to paste when both ran.
+    Ranking ranking = rank_configurations(groups.front().runs, objective);
     if (ranking.winner() == nullptr) throw UserError(render_best(ranking));
     std::cout << render_toml_snippet(ranking);
-  } else {
-    std::cout << render_best(ranking);
+    return 0;
+  }
+  for (const auto& group : groups) {
+    if (groups.size() > 1) std::cout << (&group == &groups.front() ? "" : "\n") << task_heading(group);
+    std::cout << render_best(rank_configurations(group.runs, objective));
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "host/progress.h"
 #include "host/ranking.h"
 #include "host/report.h"
+#include "host/task_groups.h"
 #include "host/scheduler.h"
 #include "host/sweep.h"
 #include "storage/store.h"
@@ -33,10 +34,15 @@ int run_command(const Options& options) {
   SweepTally tally = run_sweep(experiment, runs, catalog, store, sweep_options, std::cout);
 
   auto summaries = store.latest_runs(experiment.name);
-  Ranking ranking = rank_configurations(summaries, experiment.objective);
-  std::cout << "\n" << render_run_table(summaries) << "\n";
-  if (experiment.repeats > 1) std::cout << render_config_table(ranking) << "\n";
-  std::cout << render_best(ranking);
+  std::cout << "\n" << render_run_table(summaries);
+  auto groups = group_by_task(summaries);
+  for (const auto& group : groups) {
+    Ranking ranking = rank_configurations(group.runs, experiment.objective);
+    std::cout << "\n";
+    if (groups.size() > 1) std::cout << task_heading(group);
+    if (experiment.repeats > 1) std::cout << render_config_table(ranking) << "\n";
+    std::cout << render_best(ranking);
+  }
   if (tally.interrupted) {
     std::cout << "interrupted: the unfinished runs run again the next time this file runs\n";
     return kExitInterrupted;

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 
 bash scripts/install-deps.sh
+bash scripts/fetch-mnist.sh      # the real MNIST digits, once, into data/mnist
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target orch orch_backend_cpu orch_dataset_synthetic orch_model_mlp
 "$build_dir/bin/orch" run experiments/quickstart.toml --db "$build_dir/quickstart.db"

@@ -139,6 +139,17 @@ inline std::string to_toml(const Value& value) {
           break;
         }
       }
+      // %g writes 20 as "2e+01"; people write numbers of ordinary size without exponent.
+      double magnitude = v < 0 ? -v : v;
+      if (out.find('e') != std::string::npos && magnitude >= 1e-4 && magnitude < 1e15) {
+        for (int decimals = 0; decimals < 17; ++decimals) {
+          std::snprintf(buffer, sizeof buffer, "%.*f", decimals, v);
+          if (std::strtod(buffer, nullptr) == v) {
+            out = buffer;
+            break;
+          }
+        }
+      }
       if (out.find_first_of(".eEn") == std::string::npos) out += ".0";
       return out;
     }
