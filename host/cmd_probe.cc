@@ -36,6 +36,12 @@ int probe_command(const Options& options) {
   for (const auto& run : runs) {
     std::int64_t budget = run_budget(run);
     if (!done.insert({memory_key(run), budget}).second) continue;
+    std::string unavailable = backend_unavailable(run, catalog);
+    if (!unavailable.empty()) {
+      // Nothing to measure: every trial would fail the same way.
+      std::cout << "not probing " << run.swept_text() << ": " << unavailable << "\n";
+      continue;
+    }
     std::cout << "probing " << run.swept_text() << " (memory key " << memory_key(run)
               << ", budget " << describe_bytes(budget) << ", " << probe.steps
               << " optimizer steps per trial)\n";

@@ -3,6 +3,7 @@
 // real plugins. MNIST experiments read tiny IDX files generated here; one test also reads
 // the real digits when scripts/fetch-mnist.sh has put them in data/mnist.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -53,6 +54,12 @@ void write_idx_split(const std::string& dir, const std::string& prefix, int coun
   }
 }
 
+// What the cuda backend's availability check looks at: a CUDA build of LibTorch and an
+// NVIDIA device node (tests/e2e/CMakeLists.txt passes ORCH_WITH_CUDA).
+bool cuda_unavailable_here() {
+  return ORCH_WITH_CUDA == 0 || ::access("/dev/nvidiactl", F_OK) != 0;
+}
+
 class ShippedExperimentsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -72,9 +79,10 @@ class ShippedExperimentsTest : public ::testing::Test {
     return run_in(dir_, kOrch, args, {}, kTimeout);
   }
 
-  // Runs `file` reduced by `sets` and expects every run to finish ok.
+  // Runs `file` reduced by `sets` and expects every run to finish ok, except `skipped`
+  // runs on a backend this machine does not have.
   void expect_reduced_run_ok(const std::string& file, const std::vector<std::string>& sets,
-                             std::int64_t runs) {
+                             std::int64_t runs, std::int64_t skipped = 0) {
     const std::string db = dir_ + "/" + file + ".db";
     std::vector<std::string> args = {"run", kExperiments + "/" + file, "--db", db};
     for (const auto& set : sets) {
@@ -84,7 +92,10 @@ class ShippedExperimentsTest : public ::testing::Test {
     RunResult result = orch(args);
     ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
     EXPECT_EQ(count(db, "SELECT count(*) FROM runs"), runs) << result.out;
-    EXPECT_EQ(count(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), runs)
+    EXPECT_EQ(count(db, "SELECT count(*) FROM runs WHERE status = 'skipped' AND error LIKE "
+                        "'%is not available on this machine%'"),
+              skipped);
+    EXPECT_EQ(count(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), runs - skipped)
         << result.out << "\n" << text_value(db, "SELECT group_concat(error, ' | ') FROM runs");
     EXPECT_GT(count(db, "SELECT count(*) FROM epochs WHERE samples_per_s > 0"), 0);
   }
@@ -110,11 +121,14 @@ TEST_F(ShippedExperimentsTest, QuickstartReduced) {
                         {"dataset.samples=256", "dataset.val_samples=64", "train.epochs=1"}, 3);
 }
 
+// The file sweeps cpu and cuda: without CUDA the cuda run is skipped with the reason.
 TEST_F(ShippedExperimentsTest, MnistCnnReducedOnGeneratedDigits) {
+  const std::int64_t cuda_skipped = cuda_unavailable_here() ? 1 : 0;
   expect_reduced_run_ok("mnist_cnn.toml",
                         {"dataset.dir=" + digits_, "dataset.train_samples=0",
-                         "dataset.val_samples=0", "backend.threads=1", "train.batch_size=16"},
-                        1);
+                         "dataset.val_samples=0", "backend.cpu.threads=1",
+                         "train.batch_size=16"},
+                        2, cuda_skipped);
 }
 
 TEST_F(ShippedExperimentsTest, KerasCnnReducedOnGeneratedDigits) {
@@ -153,7 +167,7 @@ TEST_F(ShippedExperimentsTest, MnistCnnReducedOnTheRealDigits) {
   }
   expect_reduced_run_ok("mnist_cnn.toml",
                         {"dataset.train_samples=256", "dataset.val_samples=128",
-                         "backend.threads=1", "train.batch_size=16"},
+                         "backend.plugin=cpu", "backend.threads=1", "train.batch_size=16"},
                         1);
 }
 
