@@ -3,6 +3,7 @@
 // On 28x28 images the defaults flatten 64 x 12 x 12 = 9216 features.
 #include <orch/orch.h>
 
+#include "classifier.h"
 #include "model_support.h"
 
 namespace {
@@ -61,7 +62,7 @@ const std::vector<std::int64_t>& image_shape(const orch::DatasetInfo& data) {
   return shape;
 }
 
-class KerasCnnModel : public orch::Model {
+class KerasCnnModel : public orch::models::Classifier {
  public:
   KerasCnnModel(const orch::Params& params, const orch::DatasetInfo& data)
       : net_(image_shape(data), params.Int("conv1"), params.Int("conv2"), params.Int("hidden"),
@@ -69,13 +70,6 @@ class KerasCnnModel : public orch::Model {
 
   torch::nn::Module& module() override { return *net_; }
   torch::Tensor forward(const orch::Batch& batch) override { return net_->forward(batch.inputs); }
-  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
-    return torch::nn::functional::cross_entropy(output, batch.targets);
-  }
-  orch::Metrics evaluate(const torch::Tensor& output, const orch::Batch& batch) override {
-    auto correct = output.argmax(1).eq(batch.targets).to(torch::kDouble).mean();
-    return {{"accuracy", correct.item<double>()}};
-  }
 
  private:
   KerasCnn net_;

@@ -1,6 +1,7 @@
 // A multi-layer perceptron classifier: Linear + ReLU blocks, then a Linear to the classes.
 #include <orch/orch.h>
 
+#include "classifier.h"
 #include "model_support.h"
 
 namespace {
@@ -35,7 +36,7 @@ const orch::DatasetInfo& learnable(const orch::DatasetInfo& data) {
   return data;
 }
 
-class MlpModel : public orch::Model {
+class MlpModel : public orch::models::Classifier {
  public:
   MlpModel(const orch::Params& params, const orch::DatasetInfo& data)
       : net_(orch::models::flat_size(learnable(data).input_shape), params.Int("hidden"),
@@ -43,13 +44,6 @@ class MlpModel : public orch::Model {
 
   torch::nn::Module& module() override { return *net_; }
   torch::Tensor forward(const orch::Batch& batch) override { return net_->forward(batch.inputs); }
-  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
-    return torch::nn::functional::cross_entropy(output, batch.targets);
-  }
-  orch::Metrics evaluate(const torch::Tensor& output, const orch::Batch& batch) override {
-    auto correct = output.argmax(1).eq(batch.targets).to(torch::kDouble).mean();
-    return {{"accuracy", correct.item<double>()}};
-  }
 
  private:
   Mlp net_;

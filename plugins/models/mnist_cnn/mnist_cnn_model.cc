@@ -3,6 +3,7 @@
 // flatten 256 x 7 x 7 = 12544 features into the first Linear.
 #include <orch/orch.h>
 
+#include "classifier.h"
 #include "model_support.h"
 
 namespace {
@@ -69,7 +70,7 @@ const std::vector<std::int64_t>& image_shape(const orch::DatasetInfo& data) {
   return shape;
 }
 
-class MnistCnnModel : public orch::Model {
+class MnistCnnModel : public orch::models::Classifier {
  public:
   MnistCnnModel(const orch::Params& params, const orch::DatasetInfo& data)
       : net_(image_shape(data), params.Int("conv1"), params.Int("conv2"), params.Int("hidden1"),
@@ -77,13 +78,6 @@ class MnistCnnModel : public orch::Model {
 
   torch::nn::Module& module() override { return *net_; }
   torch::Tensor forward(const orch::Batch& batch) override { return net_->forward(batch.inputs); }
-  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
-    return torch::nn::functional::cross_entropy(output, batch.targets);
-  }
-  orch::Metrics evaluate(const torch::Tensor& output, const orch::Batch& batch) override {
-    auto correct = output.argmax(1).eq(batch.targets).to(torch::kDouble).mean();
-    return {{"accuracy", correct.item<double>()}};
-  }
 
  private:
   MnistCnn net_;
