@@ -12,6 +12,7 @@
 #include "host/report.h"
 #include "host/task_groups.h"
 #include "host/scheduler.h"
+#include "host/shard.h"
 #include "host/sweep.h"
 #include "storage/store.h"
 
@@ -21,6 +22,17 @@ int run_command(const Options& options) {
   PreparedSweep prepared = prepare_sweep(options);
   const Experiment& experiment = prepared.experiment;
   std::vector<RunSpec>& runs = prepared.runs;
+  if (!options.shard.empty()) {
+    const ShardSpec shard = parse_shard(options.shard);
+    const size_t all = runs.size();
+    runs = runs_of_shard(runs, shard);
+    std::cout << "shard " << shard.index << " of " << shard.count << " (0-based): " << runs.size()
+              << " of the sweep's " << all << " runs\n";
+    if (runs.empty()) {
+      std::cout << "nothing to run in this shard: the sweep has fewer runs than shards\n";
+      return 0;
+    }
+  }
   const PluginCatalog& catalog = *prepared.catalog;
   storage::Store store = storage::Store::Open(options.db_path);
 
@@ -31,6 +43,9 @@ int run_command(const Options& options) {
   sweep_options.run_infeasible = options.run_infeasible;
   sweep_options.cgroup_prefix = "orch-" + std::to_string(::getpid());
   sweep_options.live_progress = stdout_is_terminal();
+  sweep_options.jobs = options.jobs;
+  sweep_options.claim_grace_s = options.claim_grace_s;
+  sweep_options.shard = options.shard;
   SweepTally tally = run_sweep(experiment, runs, catalog, store, sweep_options, std::cout);
 
   auto summaries = store.latest_runs(experiment.name);

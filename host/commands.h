@@ -24,6 +24,17 @@ struct Options {
   std::string objective_metric;   // report, best: override the file's [objective] metric
   std::string objective_goal;     // report, best: minimize | maximize
   std::string html_path;          // report: also write the report as one HTML page here
+  int jobs = 1;                   // run: runs at once on this machine
+  std::string shard;              // run: "I/N", run only shard I of N of the sweep
+  double claim_grace_s = 60;      // run: a claim whose orch is silent this long is taken back
+  bool slurm = false;             // submit: to Slurm (the only scheduler so far)
+  int array_parallelism = 0;      // submit: at most this many array tasks at once; 0 = no limit
+  std::string partition;          // submit: sbatch --partition
+  std::string time_limit;         // submit: sbatch --time
+  int shards = 0;                 // submit: array tasks; 0 = one per run
+  int cpus_per_task = 0;          // submit: sbatch --cpus-per-task; 0 = from the file
+  bool dry_run = false;           // submit: print the job script, submit nothing
+  std::vector<std::string> merge_inputs;  // merge: shard databases; empty = the shard dirs
 };
 
 // Exit status of a sweep stopped by Ctrl-C or SIGTERM, as shells report it.
@@ -36,5 +47,12 @@ int plugins_command(const Options& options);
 int sql_command(const Options& options);
 int report_command(const Options& options);
 int best_command(const Options& options);
+int submit_command(const Options& options);
+int merge_command(const Options& options);
+int status_command(const Options& options);
+
+// Exit status of `orch merge` that merged what it found but found shards missing or
+// unfinished: the merged database is not the whole sweep yet.
+inline constexpr int kExitIncomplete = 3;
 
 }  // namespace orch

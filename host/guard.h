@@ -11,20 +11,26 @@
 // backend inside the worker, which reports an allocation failure as out-of-memory.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "host/worker_events.h"
 
 namespace orch {
+
+class MemoryCgroup;
 
 struct GuardLimits {
   std::int64_t budget_bytes = 0;  // the worker's resident memory limit; 0 = none
   double timeout_s = 0;           // wall-clock limit; 0 = none
   std::string cgroup_name;        // a memory cgroup is tried when set (and budget > 0)
   std::string log_path;           // the worker's stdout and stderr go here when set
+  std::vector<int> cpus;          // pin the worker to these cores when set
 };
 
 // Where the budget or the run was stopped, as recorded in runs.stop_layer.
@@ -49,10 +55,57 @@ struct GuardResult {
 using WorkerMain = std::function<int(int event_fd)>;
 using EventHandler = std::function<void(const WorkerEvent&)>;
 
+// One running worker under guard, for hosts that watch several at once from one thread
+// (no host threads: the host forks). Start it, call check() on every tick and read() when
+// its event_fd() is readable, until done(); then finish() waits for it and says how it
+// ended. Never throws for anything the child does.
+class GuardedWorker {
+ public:
+  // Forks and starts the worker; throws std::runtime_error when no process can be made.
+  GuardedWorker(const WorkerMain& worker, EventHandler on_event, GuardLimits limits);
+  ~GuardedWorker();  // kills and reaps a worker that was not finished
+  GuardedWorker(const GuardedWorker&) = delete;
+  GuardedWorker& operator=(const GuardedWorker&) = delete;
+
+  int event_fd() const { return events_fd_; }  // -1 once the worker closed its end
+  int pid() const { return pid_; }
+  bool done() const { return events_fd_ < 0; }
+  std::int64_t resident_bytes() const;
+  // Reads what the worker wrote and delivers whole events; closes at end of output.
+  void read();
+  // The watchdog: memory, time and Ctrl-C.
+  void check();
+  // Waits for the child and classifies its end. Call once, after done().
+  GuardResult finish();
+
+ private:
+  void stop(const char* status, const char* layer, std::string reason);
+  void deliver_lines();
+
+  EventHandler on_event_;
+  GuardLimits limits_;
+  std::chrono::steady_clock::time_point start_;
+  int pid_ = -1;
+  int events_fd_ = -1;
+  bool finished_ = false;
+  std::unique_ptr<MemoryCgroup> cgroup_;
+  std::int64_t oom_kills_before_ = 0;
+  GuardResult result_;
+  std::string buffer_;
+  bool reported_finished_ = false;
+  bool reported_oom_ = false;
+  std::string reported_error_;
+  std::int64_t peak_ = 0;
+  std::string stop_status_, stop_layer_, stop_reason_;
+};
+
 // Forks, runs `worker` in the child, delivers each event to `on_event` in the parent as
 // it arrives, enforces `limits`, and waits for the child. Never throws for anything the
 // child does. Stops the worker (status interrupted) when interrupt_requested().
 GuardResult run_guarded(const WorkerMain& worker, const EventHandler& on_event,
                         const GuardLimits& limits = {});
+
+// How often the watchdog samples a worker.
+inline constexpr int kWatchdogTickMs = 20;
 
 }  // namespace orch

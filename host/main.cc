@@ -71,6 +71,51 @@ int main(int argc, char** argv) {
          add_overrides(cmd, o);
          cmd.add_flag("--run-infeasible", o.run_infeasible,
                       "also run batch sizes at least as large as one that ran out of memory");
+         cmd.add_option("-j,--jobs", o.jobs,
+                        "runs at once, each with its share of the cores and memory")
+             ->check(CLI::Range(1, 1024))
+             ->capture_default_str();
+         cmd.add_option("--shard", o.shard,
+                        "I/N: run only shard I of N of the sweep (0 <= I < N; run i of the "
+                        "plan is in shard i mod N)")
+             ->type_name("I/N");
+         cmd.add_option("--claim-grace", o.claim_grace_s,
+                        "seconds without a heartbeat after which another orch's claim on a "
+                        "run is taken back")
+             ->check(CLI::Range(1.0, 86400.0))
+             ->capture_default_str();
+       }},
+      {"submit", "submit a sweep to Slurm as a job array, one shard database per task",
+       orch::submit_command,
+       [&](CLI::App& cmd, orch::Options& o) {
+         add_file(cmd, o);
+         add_budget(cmd, o);
+         add_overrides(cmd, o);
+         cmd.add_flag("--slurm", o.slurm, "submit with sbatch (required: the only scheduler)");
+         cmd.add_option("--shards", o.shards, "array tasks (default: one per run)")
+             ->check(CLI::Range(1, 100000));
+         cmd.add_option("--array-parallelism", o.array_parallelism,
+                        "at most K array tasks at once (sbatch --array=...%K)")
+             ->check(CLI::Range(1, 100000));
+         cmd.add_option("--partition", o.partition, "sbatch --partition");
+         cmd.add_option("--time", o.time_limit, "sbatch --time, e.g. 30:00 or 1-00:00:00");
+         cmd.add_option("--cpus-per-task", o.cpus_per_task,
+                        "sbatch --cpus-per-task (default: the file's threads, else 1)")
+             ->check(CLI::Range(1, 4096));
+         cmd.add_flag("--dry-run", o.dry_run, "print the job script; submit nothing");
+       }},
+      {"merge", "fold shard databases into the main database (merging twice adds nothing)",
+       orch::merge_command,
+       [&](CLI::App& cmd, orch::Options& o) {
+         cmd.add_option("shards", o.merge_inputs,
+                        "shard databases (default: every submitted experiment's shards)");
+       }},
+      {"status", "how many runs of an experiment file are done, running, failed, pending",
+       orch::status_command,
+       [&](CLI::App& cmd, orch::Options& o) {
+         add_file(cmd, o);
+         add_budget(cmd, o);
+         add_overrides(cmd, o);
        }},
       {"plan", "show the runs a sweep expands to; runs nothing", orch::plan_command,
        [&](CLI::App& cmd, orch::Options& o) {

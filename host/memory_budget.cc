@@ -77,8 +77,9 @@ const MachineMemory& machine_memory_at_start() {
   return machine;
 }
 
-std::int64_t default_budget(const MachineMemory& machine) {
-  const std::int64_t budget = machine.available_bytes / 5 * 4 / kBudgetStep * kBudgetStep;
+std::int64_t default_budget(const MachineMemory& machine, int parallel_runs) {
+  const std::int64_t share = machine.available_bytes / 5 * 4 / std::max(1, parallel_runs);
+  const std::int64_t budget = share / kBudgetStep * kBudgetStep;
   // On a nearly full machine rounding would reach 0: take one step (256 MiB), or all
   // that is available when even that is less, and let the probe find what fits.
   if (budget < kBudgetStep) return std::min(machine.available_bytes, kBudgetStep);

@@ -20,10 +20,10 @@ MachineMemory read_machine_memory();
 // memory moves meanwhile (and /proc/meminfo is read once, not once per run).
 const MachineMemory& machine_memory_at_start();
 
-// The default budget: 80% of the available memory, rounded down to a multiple of
-// 256 MiB so that sweeps started a minute apart get the same budget (and share probe
-// answers and out-of-memory history).
-std::int64_t default_budget(const MachineMemory& machine);
+// The default budget: 80% of the available memory, split evenly between `parallel_runs`
+// runs at once, rounded down to a multiple of 256 MiB so that sweeps started a minute
+// apart get the same budget (and share probe answers and out-of-memory history).
+std::int64_t default_budget(const MachineMemory& machine, int parallel_runs = 1);
 
 // Parses `text` ("6GiB", "1.5 GiB", "512MiB", "300MB", "2G", "80%", "1073741824") into
 // bytes. Binary units: KiB MiB GiB TiB (also K M G T, case-insensitive); decimal units:

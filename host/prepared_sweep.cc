@@ -25,7 +25,7 @@ PreparedSweep prepare_sweep(const Options& options) {
   for (const auto& warning : plan.warnings) spdlog::warn("{}", warning);
   prepared.runs = std::move(plan.runs);
   prepared.counts = plan.counts;
-  check_budgets(prepared.runs);
+  check_budgets(prepared.runs, options.jobs);
   check_train_keys(prepared.experiment, prepared.runs);
   return prepared;
 }

@@ -31,8 +31,8 @@ bool stdout_is_terminal() {
   return ::isatty(STDOUT_FILENO) && !(term && std::strcmp(term, "dumb") == 0);
 }
 
-ProgressPrinter::ProgressPrinter(std::ostream& out, bool terminal, int runs)
-    : out_(out), terminal_(terminal), runs_(runs) {}
+ProgressPrinter::ProgressPrinter(std::ostream& out, bool terminal, int runs, bool parallel)
+    : out_(out), terminal_(terminal && !parallel), runs_(runs), parallel_(parallel) {}
 
 void ProgressPrinter::clear_status() {
   if (status_shown_) out_ << "\r\033[K";
@@ -59,8 +59,12 @@ void ProgressPrinter::retry(std::int64_t run_id, const std::string& note) {
   out_ << "  retry as run " << run_id << ": " << note << "\n" << std::flush;
 }
 
-void ProgressPrinter::event(const WorkerEvent& event, std::int64_t rss_bytes,
-                            std::int64_t budget_bytes) {
+std::string ProgressPrinter::tag(std::int64_t run_id) const {
+  return parallel_ ? "  run " + std::to_string(run_id) + ":" : " ";
+}
+
+void ProgressPrinter::event(std::int64_t run_id, const WorkerEvent& event,
+                            std::int64_t rss_bytes, std::int64_t budget_bytes) {
   const auto& e = event.epoch;
   if (event.kind == WorkerEvent::Kind::kProgress && terminal_) {
     double fraction = event.epochs && event.steps_per_epoch
@@ -73,7 +77,7 @@ void ProgressPrinter::event(const WorkerEvent& event, std::int64_t rss_bytes,
     status_shown_ = true;
   } else if (event.kind == WorkerEvent::Kind::kEpoch) {
     clear_status();
-    out_ << "  epoch " << e.epoch << ": " << format_fixed(e.seconds, 2) << " s, "
+    out_ << tag(run_id) << " epoch " << e.epoch << ": " << format_fixed(e.seconds, 2) << " s, "
          << format_fixed(e.samples_per_s, 0) << " samples/s, step p50 "
          << format_fixed(e.step_median_s * 1000, 2) << " ms, train loss "
          << format_fixed(e.train_loss, 4) << ", val acc " << format_fixed(e.val_accuracy, 3)
@@ -81,11 +85,12 @@ void ProgressPrinter::event(const WorkerEvent& event, std::int64_t rss_bytes,
   }
 }
 
-void ProgressPrinter::run_finished(const std::string& outcome, double wall_s) {
+void ProgressPrinter::run_finished(std::int64_t run_id, const std::string& outcome,
+                                   double wall_s) {
   clear_status();
   ++finished_;
   finished_wall_s_ += wall_s;
-  out_ << "  " << outcome << "\n" << std::flush;
+  out_ << tag(run_id) << " " << outcome << "\n" << std::flush;
 }
 
 void ProgressPrinter::note(const std::string& line) {

@@ -4,13 +4,21 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <cerrno>
+#include <chrono>
+#include <deque>
 #include <filesystem>
+#include <set>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "host/admission.h"
 #include "host/guard.h"
+#include "host/interrupt.h"
 #include "host/machine.h"
 #include "host/memory_budget.h"
 #include "host/memory_cgroup.h"
@@ -60,6 +68,12 @@ void recover_abandoned_runs(storage::Store& store, const std::string& name,
                                   kLayerInterrupt});
     ++recovered;
   }
+  // Its claims too, or the points would look taken until its heartbeat grew old.
+  for (const auto& claim : store.claims(name)) {
+    if (claim.hostname == here && !process_alive(claim.host_pid)) {
+      store.drop_claims(claim.experiment_id);
+    }
+  }
   if (recovered > 0) {
     progress << recovered << " run(s) left unfinished by an orch that was stopped are marked "
              << "interrupted and run again\n";
@@ -86,7 +100,7 @@ void resolve_auto_batch_sizes(std::vector<RunSpec>& runs, const PluginCatalog& c
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> answers;
   for (auto& run : runs) {
     if (!backend_unavailable(run, catalog).empty()) continue;  // skipped when its turn comes
-    std::int64_t budget = run_budget(run);
+    std::int64_t budget = run_budget(run, options.jobs);
     auto key = std::make_pair(memory_key(run), budget);
     if (!answers.count(key)) {
       progress << "batch_size = \"auto\": probing the largest batch that fits in "
@@ -138,11 +152,11 @@ std::string describe_enforcement() {
   return layers + " (no memory cgroup: " + why_not + ")";
 }
 
-void check_budgets(const std::vector<RunSpec>& runs) {
+void check_budgets(const std::vector<RunSpec>& runs, int parallel_runs) {
   // A budget that leaves a worker no room to train would fail every run.
   const std::int64_t minimum = worker_baseline_bytes() + (64ll << 20);
   for (const auto& run : runs) {
-    std::int64_t budget = run_budget(run);
+    std::int64_t budget = run_budget(run, parallel_runs);
     if (budget < minimum) {
       throw UserError("the memory budget of " + describe_bytes(budget) +
                       " leaves no room to train: a worker holds about " +
@@ -161,10 +175,19 @@ std::string backend_unavailable(const RunSpec& run, const PluginCatalog& catalog
   return "backend '" + name + "' is not available on this machine: " + entry->unavailable_reason;
 }
 
-std::int64_t run_budget(const RunSpec& run) {
+std::int64_t run_budget(const RunSpec& run, int parallel_runs) {
   const auto& limit = std::get<std::string>(run.sections.at("train").values.at("memory_limit"));
   const MachineMemory& machine = machine_memory_at_start();
-  return limit.empty() ? default_budget(machine) : parse_budget(limit, machine, "train.memory_limit");
+  return limit.empty() ? default_budget(machine, parallel_runs)
+                       : parse_budget(limit, machine, "train.memory_limit");
+}
+
+std::int64_t fixed_threads(const RunSpec& run) {
+  const auto& backend = run.sections.at("backend").values;
+  auto threads = backend.find("threads");
+  if (threads == backend.end()) return 0;
+  const auto* value = std::get_if<std::int64_t>(&threads->second);
+  return value && *value > 0 ? *value : 0;
 }
 
 storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
@@ -201,11 +224,345 @@ storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
   return record;
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kHeartbeatEveryS = 2.0;
+
+// A point waiting for its turn: the run as it will start (halving changes it) and the note
+// that says why it differs from the plan.
+struct QueuedRun {
+  RunSpec run;
+  std::string note;     // "halved to ...": a retry of the point, not a new one
+  bool claimed = false; // this orch holds the point's claim
+};
+
+struct ActiveRun {
+  QueuedRun queued;
+  std::int64_t run_id = 0;
+  std::int64_t budget = 0;
+  std::vector<int> cpus;  // the cores admission gave it
+  std::string cpu_set;    // as recorded; empty when the worker is not pinned (-j 1)
+  int worker_pid = 0;
+  storage::EpochRecord last_epoch;
+  std::unique_ptr<GuardedWorker> worker;
+};
+
+// One sweep in progress: the queue of points, the workers going on, and what happened.
+class SweepRunner {
+ public:
+  SweepRunner(const Experiment& experiment, const PluginCatalog& catalog,
+              storage::Store& store, const SweepOptions& options, std::ostream& progress,
+              std::int64_t experiment_id, int points)
+      : experiment_(experiment),
+        catalog_(catalog),
+        store_(store),
+        options_(options),
+        experiment_id_(experiment_id),
+        admission_(usable_cpus(), machine_memory_at_start().available_bytes, options.jobs),
+        printer_(progress, options.live_progress, points, options.jobs > 1),
+        log_dir_(logs_directory(store.path())) {}
+
+  SweepTally run(const std::vector<const RunSpec*>& pending, SweepTally tally) {
+    tally_ = tally;
+    for (const auto* run : pending) queue_.push_back({*run, "", false});
+    last_heartbeat_ = Clock::now();
+    while ((!queue_.empty() && !stopping()) || !active_.empty()) {
+      if (!stopping()) start_what_fits();
+      watch_workers();
+      if (std::chrono::duration<double>(Clock::now() - last_heartbeat_).count() >= kHeartbeatEveryS) {
+        store_.heartbeat(experiment_id_);
+        last_heartbeat_ = Clock::now();
+      }
+    }
+    give_up_on_queue();
+    return tally_;
+  }
+
+ private:
+  bool stopping() const { return stop_reason_ != StopReason::kNone || interrupt_requested(); }
+
+  // Starts queued points in order while the next ones fit; a point that does not fit
+  // (memory or cores) waits, and a later smaller one may go first.
+  void start_what_fits() {
+    for (size_t i = 0; i < queue_.size() && !stopping();) {
+      QueuedRun& queued = queue_[i];
+      const std::int64_t budget = run_budget(queued.run, options_.jobs);
+      const int cores = admission_.cores_for(fixed_threads(queued.run));
+      // Nothing is claimed before it can start: a waiting claim would only stall others.
+      if (admission_.running() >= options_.jobs) return;
+      if (!admission_.idle() && !fits(cores, budget)) {
+        ++i;
+        continue;
+      }
+      if (!queued.claimed && !claim(queued)) {
+        queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      if (!prepare(queued, budget)) {
+        store_.release_claim(experiment_id_, queued.run.key);
+        queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      auto cpus = admission_.admit(cores, budget);
+      if (!cpus) {  // halving made it a different run; it waits like any other
+        ++i;
+        continue;
+      }
+      QueuedRun started = std::move(queued);
+      queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
+      start(std::move(started), budget, *cpus);
+    }
+  }
+
+  bool fits(int cores, std::int64_t budget) {
+    auto cpus = admission_.admit(cores, budget);
+    if (!cpus) return false;
+    admission_.release(*cpus, budget);
+    return true;
+  }
+
+  // Takes the point for this orch; false when it is done or another live orch runs it.
+  bool claim(QueuedRun& queued) {
+    storage::Claim claim = store_.claim_run(experiment_id_, queued.run.key, options_.claim_grace_s);
+    if (claim.outcome == storage::ClaimOutcome::kFinished) {
+      ++tally_.done_elsewhere;
+      return false;
+    }
+    if (claim.outcome == storage::ClaimOutcome::kHeld) {
+      ++tally_.held_elsewhere;
+      held_by_.insert(claim.holder);
+      return false;
+    }
+    if (!claim.taken_from.empty()) {
+      printer_.note("took over " + queued.run.swept_text() + " from an orch that stopped (" +
+                    claim.taken_from + ")");
+    }
+    queued.claimed = true;
+    return true;
+  }
+
+  // The checks before a worker: a backend that cannot run here and a batch known not to
+  // fit are recorded as skipped without one. False when nothing is left to start.
+  bool prepare(QueuedRun& queued, std::int64_t budget) {
+    RunSpec& run = queued.run;
+    if (std::string why = backend_unavailable(run, catalog_); !why.empty()) {
+      record_not_run(queued, "skipped", why);
+      ++tally_.not_ok;
+      return false;
+    }
+    // A batch at least as large as one that already ran out of memory with the same
+    // model, data, backend and budget would run out again: skip it, or halve first.
+    auto known_oom = store_.smallest_oom_batch(memory_key(run), budget);
+    if (!known_oom || train_int(run, "batch_size") < *known_oom || options_.run_infeasible) {
+      return true;
+    }
+    const std::string on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
+    record_not_run(queued, "skipped",
+                   "infeasible: train.batch_size=" + std::to_string(train_int(run, "batch_size")) +
+                       " >= " + std::to_string(*known_oom) +
+                       ", which ran out of memory with the same model, data, backend and "
+                       "budget (--run-infeasible runs it anyway)");
+    if (on_oom != "halve" || train_int(run, "batch_size") == 1) {
+      ++tally_.not_ok;
+      return false;
+    }
+    while (train_int(run, "batch_size") >= *known_oom && train_int(run, "batch_size") > 1) {
+      run = halved(run);
+    }
+    queued.note = halving_note(run);
+    return true;
+  }
+
+  // A row for a point that gets no worker, with its final status.
+  void record_not_run(const QueuedRun& queued, const std::string& status, const std::string& why) {
+    const std::int64_t budget = run_budget(queued.run, options_.jobs);
+    announce(queued, store_.add_runs(experiment_id_, {to_run_record(queued.run, budget, queued.note)})[0]);
+    const std::int64_t run_id = last_announced_;
+    store_.finish_run(run_id, {status, 0, 0, std::nullopt, why, ""});
+    printer_.run_finished(run_id, status + ": " + why, 0);
+  }
+
+  // The progress line of a point's first row, or of a retry of it.
+  void announce(const QueuedRun& queued, std::int64_t run_id) {
+    last_announced_ = run_id;
+    if (!queued.note.empty()) {
+      printer_.retry(run_id, queued.note);
+      return;
+    }
+    ++started_points_;
+    printer_.run_started(started_points_, run_id,
+                         queued.run.swept_text() + (experiment_.repeats > 1
+                                                        ? "  repeat " + std::to_string(queued.run.repeat)
+                                                        : ""));
+  }
+
+  void start(QueuedRun queued, std::int64_t budget, std::vector<int> cpus) {
+    auto active = std::make_unique<ActiveRun>();
+    ActiveRun& a = *active;
+    a.budget = budget;
+    a.queued = std::move(queued);
+    a.cpus = std::move(cpus);
+    // One run at a time keeps the whole machine, unpinned, as before -j existed.
+    if (options_.jobs > 1) a.cpu_set = describe_cpus(a.cpus);
+    a.run_id = store_.add_runs(experiment_id_, {to_run_record(a.queued.run, budget, a.queued.note)})[0];
+    announce(a.queued, a.run_id);
+    GuardLimits limits{budget, std::get<double>(a.queued.run.sections.at("train").values.at("timeout")),
+                       options_.cgroup_prefix + "-run-" + std::to_string(a.run_id)};
+    if (options_.jobs > 1) limits.cpus = a.cpus;
+    if (!log_dir_.empty()) {
+      limits.log_path = log_dir_ + "/run-" + std::to_string(a.run_id) + ".log";
+      store_.set_log_path(a.run_id, limits.log_path);
+    }
+    const RunSpec* run = &a.queued.run;
+    const PluginCatalog* catalog = &catalog_;
+    ActiveRun* self = &a;
+    a.worker = std::make_unique<GuardedWorker>(
+        [run, catalog](int event_fd) { return run_worker(*run, *catalog, event_fd); },
+        [this, self](const WorkerEvent& event) { on_event(*self, event); }, limits);
+    active_.push_back(std::move(active));
+  }
+
+  void on_event(ActiveRun& a, const WorkerEvent& event) {
+    if (event.kind == WorkerEvent::Kind::kStarted) {
+      a.worker_pid = event.pid;
+      store_.mark_running(a.run_id, event.pid, event.backend, a.cpu_set);
+    } else if (event.kind == WorkerEvent::Kind::kEpoch) {
+      store_.record_epoch(a.run_id, event.epoch);
+      a.last_epoch = event.epoch;
+    }
+    printer_.event(a.run_id, event, process_resident_bytes(a.worker_pid), a.budget);
+  }
+
+  // Waits one watchdog tick for output from any worker, then checks every worker.
+  void watch_workers() {
+    if (active_.empty()) {
+      // Nothing running and nothing could start: only a stop ends this.
+      std::this_thread::sleep_for(std::chrono::milliseconds(kWatchdogTickMs));
+      return;
+    }
+    std::vector<pollfd> fds;
+    for (const auto& a : active_) fds.push_back({a->worker->event_fd(), POLLIN, 0});
+    int ready = ::poll(fds.data(), fds.size(), kWatchdogTickMs);
+    for (size_t i = 0; i < active_.size(); ++i) {
+      if (ready > 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) active_[i]->worker->read();
+      active_[i]->worker->check();
+    }
+    for (size_t i = 0; i < active_.size();) {
+      if (!active_[i]->worker->done()) {
+        ++i;
+        continue;
+      }
+      std::unique_ptr<ActiveRun> finished = std::move(active_[i]);
+      active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
+      conclude(std::move(finished));
+    }
+  }
+
+  void conclude(std::unique_ptr<ActiveRun> a) {
+    GuardResult result = a->worker->finish();
+    admission_.release(a->cpus, a->budget);
+    store_.finish_run(a->run_id, {result.status, result.wall_s, result.peak_rss_bytes,
+                                  result.exit_signal, result.error, result.stop_layer});
+    if (result.status == "ok") {
+      printer_.run_finished(a->run_id,
+                            "ok  " + format_fixed(result.wall_s, 2) + " s, " +
+                                format_fixed(a->last_epoch.samples_per_s, 0) +
+                                " samples/s, val acc " + format_fixed(a->last_epoch.val_accuracy, 3) +
+                                ", peak " + describe_bytes(result.peak_rss_bytes),
+                            result.wall_s);
+    } else {
+      printer_.run_finished(a->run_id, result.status + ": " + result.error, result.wall_s);
+    }
+    RunSpec& run = a->queued.run;
+    const std::string on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
+    if (result.status == "oom" && on_oom == "halve" && train_int(run, "batch_size") > 1 &&
+        !stopping()) {
+      QueuedRun retry{halved(run), "", true};
+      retry.note = halving_note(retry.run);
+      queue_.push_front(std::move(retry));  // the same point, still claimed
+      return;
+    }
+    store_.release_claim(experiment_id_, run.key);
+    if (result.status == "ok") {
+      ++tally_.ok;
+    } else {
+      ++tally_.not_ok;
+    }
+    if (result.status == "interrupted") {
+      tally_.interrupted = true;
+      stop_reason_ = StopReason::kInterrupted;
+    } else if (result.status == "oom" && on_oom == "stop" && stop_reason_ == StopReason::kNone) {
+      stop_reason_ = StopReason::kOutOfMemory;
+      printer_.note("on_oom = \"stop\": the sweep stops here" +
+                    std::string(active_.empty() ? "" : "; the runs going on finish first"));
+    }
+  }
+
+  // After a stop, the points that never started get a row that says so, and run again next
+  // time like any run that did not finish ok.
+  void give_up_on_queue() {
+    if (interrupt_requested()) tally_.interrupted = true;
+    if (queue_.empty() || (!tally_.interrupted && stop_reason_ == StopReason::kNone)) return;
+    const bool interrupted = tally_.interrupted;
+    for (QueuedRun& queued : queue_) {
+      if (!queued.claimed) {
+        // Another orch may have it; claim it only to record why it did not run here.
+        storage::Claim claim =
+            store_.claim_run(experiment_id_, queued.run.key, options_.claim_grace_s);
+        if (claim.outcome != storage::ClaimOutcome::kClaimed) continue;
+      }
+      const std::int64_t budget = run_budget(queued.run, options_.jobs);
+      const std::int64_t run_id =
+          store_.add_runs(experiment_id_, {to_run_record(queued.run, budget, queued.note)})[0];
+      store_.finish_run(run_id, {interrupted ? "interrupted" : "skipped", 0, 0, std::nullopt,
+                                 interrupted ? "not started: the sweep was interrupted"
+                                             : "not started: the sweep stopped after an "
+                                               "out-of-memory run (on_oom = \"stop\")",
+                                 ""});
+      store_.release_claim(experiment_id_, queued.run.key);
+      ++tally_.not_ok;
+    }
+    queue_.clear();
+  }
+
+  enum class StopReason { kNone, kInterrupted, kOutOfMemory };
+
+  const Experiment& experiment_;
+  const PluginCatalog& catalog_;
+  storage::Store& store_;
+  const SweepOptions& options_;
+  std::int64_t experiment_id_;
+  Admission admission_;
+  ProgressPrinter printer_;
+  std::string log_dir_;
+  std::deque<QueuedRun> queue_;
+  std::vector<std::unique_ptr<ActiveRun>> active_;
+  SweepTally tally_;
+  StopReason stop_reason_ = StopReason::kNone;
+  int started_points_ = 0;
+  std::int64_t last_announced_ = 0;
+  Clock::time_point last_heartbeat_;
+
+ public:
+  std::set<std::string> held_by_;
+};
+
+}  // namespace
+
 SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                      const PluginCatalog& catalog, storage::Store& store,
                      const SweepOptions& options, std::ostream& progress) {
-  progress << "memory budget per run: " << describe_bytes(run_budget(runs.front()))
+  progress << "memory budget per run: " << describe_bytes(run_budget(runs.front(), options.jobs))
            << ", enforced by " << describe_enforcement() << "\n";
+  if (options.jobs > 1) {
+    const auto cpus = usable_cpus();
+    progress << options.jobs << " runs at once on cores " << describe_cpus(cpus)
+             << ": each run gets its file's backend threads or "
+             << std::max<size_t>(1, cpus.size() / options.jobs)
+             << " core(s), and starts only when its memory budget fits beside the others' in "
+             << describe_bytes(machine_memory_at_start().available_bytes) << "\n";
+  }
   recover_abandoned_runs(store, experiment.name, progress);
   if (experiment.auto_batch_size) {
     resolve_auto_batch_sizes(runs, catalog, store, options, progress);
@@ -231,124 +588,22 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
   storage::ExperimentRecord header{experiment.name, experiment.file,
                                    experiment.text, stable_hash(experiment.text),
                                    describe_machine_json(), static_cast<int>(::getpid()),
-                                   this_hostname()};
+                                   this_hostname(), options.shard};
   std::int64_t experiment_id = store.begin_experiment(header);
-  std::vector<storage::RunRecord> records;
-  for (const auto* run : pending) records.push_back(to_run_record(*run, run_budget(*run)));
-  std::vector<std::int64_t> ids = store.add_runs(experiment_id, records);
-
-  ProgressPrinter printer(progress, options.live_progress, static_cast<int>(pending.size()));
-  const std::string log_dir = logs_directory(store.path());
-
-  // Runs one attempt of `run` as row `run_id` and records its outcome.
-  auto attempt = [&](const RunSpec& run, std::int64_t run_id, std::int64_t budget) {
-    storage::EpochRecord last_epoch;
-    GuardLimits limits{budget, std::get<double>(run.sections.at("train").values.at("timeout")),
-                       options.cgroup_prefix + "-run-" + std::to_string(run_id)};
-    if (!log_dir.empty()) {
-      limits.log_path = log_dir + "/run-" + std::to_string(run_id) + ".log";
-      store.set_log_path(run_id, limits.log_path);
-    }
-    int worker_pid = 0;
-    GuardResult result = run_guarded(
-        [&](int event_fd) { return run_worker(run, catalog, event_fd); },
-        [&](const WorkerEvent& event) {
-          if (event.kind == WorkerEvent::Kind::kStarted) {
-            worker_pid = event.pid;
-            store.mark_running(run_id, event.pid, event.backend);
-          } else if (event.kind == WorkerEvent::Kind::kEpoch) {
-            store.record_epoch(run_id, event.epoch);
-            last_epoch = event.epoch;
-          }
-          printer.event(event, process_resident_bytes(worker_pid), budget);
-        },
-        limits);
-    store.finish_run(run_id, {result.status, result.wall_s, result.peak_rss_bytes,
-                              result.exit_signal, result.error, result.stop_layer});
-    if (result.status == "ok") {
-      printer.run_finished("ok  " + format_fixed(result.wall_s, 2) + " s, " +
-                               format_fixed(last_epoch.samples_per_s, 0) + " samples/s, val acc " +
-                               format_fixed(last_epoch.val_accuracy, 3) + ", peak " +
-                               describe_bytes(result.peak_rss_bytes),
-                           result.wall_s);
-    } else {
-      printer.run_finished(result.status + ": " + result.error, result.wall_s);
-    }
-    return result;
-  };
-  auto give_up_on_rest = [&](size_t from, const char* status, const std::string& why) {
-    for (size_t j = from; j < pending.size(); ++j) {
-      store.finish_run(ids[j], {status, 0, 0, std::nullopt, why, ""});
-      ++tally.not_ok;
-    }
-  };
-
-  for (size_t i = 0; i < pending.size(); ++i) {
-    RunSpec run = *pending[i];
-    std::int64_t run_id = ids[i];
-    const std::int64_t budget = run_budget(run);
-    // A copy, not a reference: `run` is reassigned when halving.
-    const std::string on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
-    printer.run_started(static_cast<int>(i + 1), run_id,
-                        run.swept_text() + (experiment.repeats > 1
-                                                ? "  repeat " + std::to_string(run.repeat)
-                                                : ""));
-
-    // Nothing to fork for: the backend said at load time that it cannot run here.
-    if (std::string why = backend_unavailable(run, catalog); !why.empty()) {
-      store.finish_run(run_id, {"skipped", 0, 0, std::nullopt, why, ""});
-      printer.run_finished("skipped: " + why, 0);
-      ++tally.not_ok;
-      continue;
-    }
-
-    // A batch at least as large as one that already ran out of memory with the same
-    // model, data, backend and budget would run out again: skip it, or halve first.
-    auto known_oom = store.smallest_oom_batch(memory_key(run), budget);
-    if (known_oom && train_int(run, "batch_size") >= *known_oom && !options.run_infeasible) {
-      std::string why = "infeasible: train.batch_size=" +
-                        std::to_string(train_int(run, "batch_size")) + " >= " +
-                        std::to_string(*known_oom) +
-                        ", which ran out of memory with the same model, data, backend and "
-                        "budget (--run-infeasible runs it anyway)";
-      store.finish_run(run_id, {"skipped", 0, 0, std::nullopt, why, ""});
-      printer.run_finished("skipped: " + why, 0);
-      if (on_oom != "halve" || train_int(run, "batch_size") == 1) {
-        ++tally.not_ok;
-        continue;
-      }
-      while (train_int(run, "batch_size") >= *known_oom && train_int(run, "batch_size") > 1) {
-        run = halved(run);
-      }
-      run_id = store.add_runs(experiment_id, {to_run_record(run, budget, halving_note(run))})[0];
-      printer.retry(run_id, halving_note(run));
-    }
-
-    GuardResult result = attempt(run, run_id, budget);
-    while (result.status == "oom" && on_oom == "halve" && train_int(run, "batch_size") > 1) {
-      run = halved(run);
-      run_id = store.add_runs(experiment_id, {to_run_record(run, budget, halving_note(run))})[0];
-      printer.retry(run_id, halving_note(run));
-      result = attempt(run, run_id, budget);
-    }
-
-    if (result.status == "ok") {
-      ++tally.ok;
-    } else {
-      ++tally.not_ok;
-    }
-    if (result.status == "interrupted") {
-      tally.interrupted = true;
-      give_up_on_rest(i + 1, "interrupted", "not started: the sweep was interrupted");
-      break;
-    }
-    if (result.status == "oom" && on_oom == "stop") {
-      give_up_on_rest(i + 1, "skipped", "not started: the sweep stopped after an "
-                                        "out-of-memory run (on_oom = \"stop\")");
-      printer.note("on_oom = \"stop\": the sweep stops here");
-      break;
-    }
+  SweepRunner runner(experiment, catalog, store, options, progress, experiment_id,
+                     static_cast<int>(pending.size()));
+  tally = runner.run(pending, tally);
+  if (tally.done_elsewhere > 0) {
+    progress << tally.done_elsewhere << " run(s) were finished meanwhile by another orch on "
+             << "this database\n";
   }
+  if (tally.held_elsewhere > 0) {
+    std::string holders;
+    for (const auto& holder : runner.held_by_) holders += (holders.empty() ? "" : "; ") + holder;
+    progress << tally.held_elsewhere << " run(s) are being run by another orch on this database ("
+             << holders << "); they are left to it (orch status FILE shows them)\n";
+  }
+  store.drop_claims(experiment_id);
   return tally;
 }
 

@@ -217,6 +217,27 @@ WHERE f.status = 'ok'
   AND f.epoch_s = (SELECT MIN(g.epoch_s) FROM runs_flat g
                    WHERE g.experiment = f.experiment AND g.status = 'ok');
 )sql",
+    // 3 -> 4: scale-out. Rows get ids that stay unique across databases (merging shard
+    // databases is idempotent by them); an orch process proves it is alive by a heartbeat on
+    // its experiment row; claims make two orch processes on one database run a point once.
+    R"sql(
+ALTER TABLE experiments ADD COLUMN uid TEXT;
+ALTER TABLE experiments ADD COLUMN heartbeat_at REAL;
+ALTER TABLE experiments ADD COLUMN shard TEXT;
+ALTER TABLE runs ADD COLUMN uid TEXT;
+ALTER TABLE runs ADD COLUMN cpu_set TEXT;
+UPDATE experiments SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+UPDATE runs SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+CREATE UNIQUE INDEX experiments_uid ON experiments(uid);
+CREATE UNIQUE INDEX runs_uid ON runs(uid);
+CREATE TABLE claims(
+  experiment_name TEXT NOT NULL,
+  run_key TEXT NOT NULL,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  claimed_at TEXT NOT NULL,
+  PRIMARY KEY(experiment_name, run_key)
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

@@ -15,7 +15,12 @@
 namespace orch::storage {
 namespace {
 
-constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+// Milliseconds: runs of a parallel sweep start and end within the same second.
+constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+// Unix seconds, for heartbeats: ages are differences, which text timestamps make awkward.
+constexpr const char* kUnixNow = "((julianday('now') - 2440587.5) * 86400.0)";
+// Ids that stay unique when rows from several databases are merged into one.
+constexpr const char* kNewUid = "lower(hex(randomblob(16)))";
 
 // Runs body and turns SQLite failures into a StoreError that names the file and the action.
 template <typename Body>
@@ -113,9 +118,9 @@ std::int64_t Store::begin_experiment(const ExperimentRecord& experiment) {
   return guarded(path_, "record experiment '" + experiment.name + "'", [&] {
     SQLite::Statement insert(*db_,
                              std::string("INSERT INTO experiments(name, file_path, file_text, "
-                                         "file_hash, created_at, host, host_pid, hostname) "
-                                         "VALUES(?, ?, ?, ?, ") +
-                                 kNow + ", ?, ?, ?)");
+                                         "file_hash, created_at, host, host_pid, hostname, "
+                                         "shard, uid, heartbeat_at) VALUES(?, ?, ?, ?, ") +
+                                 kNow + ", ?, ?, ?, ?, " + kNewUid + ", " + kUnixNow + ")");
     insert.bind(1, experiment.name);
     bind_text_or_null(insert, 2, experiment.file_path);
     bind_text_or_null(insert, 3, experiment.file_text);
@@ -123,8 +128,140 @@ std::int64_t Store::begin_experiment(const ExperimentRecord& experiment) {
     bind_text_or_null(insert, 5, experiment.host_json);
     bind_positive_or_null(insert, 6, experiment.host_pid);
     bind_text_or_null(insert, 7, experiment.hostname);
+    bind_text_or_null(insert, 8, experiment.shard);
     insert.exec();
     return db_->getLastInsertRowid();
+  });
+}
+
+void Store::heartbeat(std::int64_t experiment_id) {
+  guarded(path_, "record the heartbeat of experiment " + std::to_string(experiment_id), [&] {
+    SQLite::Statement update(
+        *db_, std::string("UPDATE experiments SET heartbeat_at = ") + kUnixNow + " WHERE id = ?");
+    update.bind(1, experiment_id);
+    update.exec();
+  });
+}
+
+namespace {
+
+std::string experiment_name_of(SQLite::Database& db, std::int64_t experiment_id,
+                               const std::string& path) {
+  SQLite::Statement query(db, "SELECT name FROM experiments WHERE id = ?");
+  query.bind(1, experiment_id);
+  if (!query.executeStep()) {
+    throw StoreError("experiment " + std::to_string(experiment_id) + " not found in database '" +
+                     path + "'");
+  }
+  return query.getColumn(0).getString();
+}
+
+std::string describe_orch(const std::string& hostname, int pid) {
+  return "host " + (hostname.empty() ? std::string("?") : hostname) + ", pid " +
+         std::to_string(pid);
+}
+
+}  // namespace
+
+Claim Store::claim_run(std::int64_t experiment_id, const std::string& run_key, double grace_s) {
+  return guarded(path_, "claim run '" + run_key + "'", [&] {
+    // IMMEDIATE takes the write lock before reading, so the check and the claim are one step.
+    SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    const std::string name = experiment_name_of(*db_, experiment_id, path_);
+    Claim claim;
+    SQLite::Statement finished(*db_,
+                               "SELECT EXISTS(SELECT 1 FROM runs r JOIN experiments e "
+                               "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? "
+                               "AND r.status = 'ok')");
+    finished.bind(1, name);
+    finished.bind(2, run_key);
+    finished.executeStep();
+    if (finished.getColumn(0).getInt() != 0) {
+      claim.outcome = ClaimOutcome::kFinished;
+      transaction.commit();
+      return claim;
+    }
+    SQLite::Statement holder(
+        *db_, std::string("SELECT c.experiment_id, e.hostname, e.host_pid, ") + kUnixNow +
+                  " - e.heartbeat_at FROM claims c JOIN experiments e ON e.id = c.experiment_id "
+                  "WHERE c.experiment_name = ? AND c.run_key = ?");
+    holder.bind(1, name);
+    holder.bind(2, run_key);
+    if (holder.executeStep() && holder.getColumn(0).getInt64() != experiment_id) {
+      const std::int64_t owner = holder.getColumn(0).getInt64();
+      const std::string who = describe_orch(text_of(holder.getColumn(1)), holder.getColumn(2).getInt());
+      const bool silent = holder.getColumn(3).isNull() || holder.getColumn(3).getDouble() >= grace_s;
+      if (!silent) {
+        claim.outcome = ClaimOutcome::kHeld;
+        claim.holder = who;
+        transaction.commit();
+        return claim;
+      }
+      claim.taken_from = who + (holder.getColumn(3).isNull()
+                                    ? std::string(", no heartbeat")
+                                    : ", silent for " +
+                                          std::to_string(static_cast<long>(holder.getColumn(3).getDouble())) + " s");
+      SQLite::Statement abandon(
+          *db_, std::string("UPDATE runs SET status = 'interrupted', stop_layer = 'interrupt', "
+                            "finished_at = ") +
+                    kNow +
+                    ", error = ? WHERE experiment_id = ? AND run_key = ? "
+                    "AND status IN ('pending', 'running')");
+      abandon.bind(1, "its orch (" + claim.taken_from +
+                          ") stopped sending heartbeats; another orch took the run over");
+      abandon.bind(2, owner);
+      abandon.bind(3, run_key);
+      abandon.exec();
+    }
+    SQLite::Statement insert(*db_, std::string("INSERT OR REPLACE INTO claims(experiment_name, "
+                                               "run_key, experiment_id, claimed_at) VALUES(?, ?, ?, ") +
+                                       kNow + ")");
+    insert.bind(1, name);
+    insert.bind(2, run_key);
+    insert.bind(3, experiment_id);
+    insert.exec();
+    transaction.commit();
+    return claim;
+  });
+}
+
+void Store::release_claim(std::int64_t experiment_id, const std::string& run_key) {
+  guarded(path_, "release the claim on run '" + run_key + "'", [&] {
+    SQLite::Statement remove(*db_, "DELETE FROM claims WHERE experiment_id = ? AND run_key = ?");
+    remove.bind(1, experiment_id);
+    remove.bind(2, run_key);
+    remove.exec();
+  });
+}
+
+void Store::drop_claims(std::int64_t experiment_id) {
+  guarded(path_, "drop the claims of experiment " + std::to_string(experiment_id), [&] {
+    SQLite::Statement remove(*db_, "DELETE FROM claims WHERE experiment_id = ?");
+    remove.bind(1, experiment_id);
+    remove.exec();
+  });
+}
+
+std::vector<ClaimRecord> Store::claims(const std::string& experiment_name) {
+  return guarded(path_, "read the claims of experiment '" + experiment_name + "'", [&] {
+    SQLite::Statement query(
+        *db_, std::string("SELECT c.run_key, c.experiment_id, e.hostname, e.host_pid, ") +
+                  kUnixNow + " - e.heartbeat_at FROM claims c JOIN experiments e "
+                  "ON e.id = c.experiment_id WHERE c.experiment_name = ? ORDER BY c.rowid");
+    query.bind(1, experiment_name);
+    std::vector<ClaimRecord> claims;
+    while (query.executeStep()) {
+      ClaimRecord claim;
+      claim.run_key = text_of(query.getColumn(0));
+      claim.experiment_id = query.getColumn(1).getInt64();
+      claim.hostname = text_of(query.getColumn(2));
+      claim.host_pid = query.getColumn(3).getInt();
+      claim.heartbeat_age_s = query.getColumn(4).isNull()
+                                  ? std::numeric_limits<double>::infinity()
+                                  : query.getColumn(4).getDouble();
+      claims.push_back(std::move(claim));
+    }
+    return claims;
   });
 }
 
@@ -159,9 +296,10 @@ std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
                                "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ?");
     SQLite::Statement insert_run(
         *db_,
-        "INSERT INTO runs(experiment_id, run_key, swept, repeat, params, status, attempt, "
-        "parent_run_id, memory_key, budget_bytes, batch_size, config_key) "
-        "VALUES(?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)");
+        std::string("INSERT INTO runs(experiment_id, run_key, swept, repeat, params, status, "
+                    "attempt, parent_run_id, memory_key, budget_bytes, batch_size, config_key, "
+                    "uid) VALUES(?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ") +
+            kNewUid + ")");
     SQLite::Statement insert_param(
         *db_, "INSERT INTO params(run_id, key, value_text, value_num) VALUES(?, ?, ?, ?)");
 
@@ -214,19 +352,17 @@ std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
   });
 }
 
-void Store::mark_running(std::int64_t run_id, int worker_pid, const std::string& backend) {
+void Store::mark_running(std::int64_t run_id, int worker_pid, const std::string& backend,
+                         const std::string& cpu_set) {
   guarded(path_, "mark run " + std::to_string(run_id) + " running", [&] {
     SQLite::Statement update(
         *db_, std::string("UPDATE runs SET status = 'running', worker_pid = ?, backend = ?, "
-                          "started_at = ") +
+                          "cpu_set = ?, started_at = ") +
                   kNow + " WHERE id = ?");
     update.bind(1, worker_pid);
-    if (backend.empty()) {
-      update.bind(2);
-    } else {
-      update.bind(2, backend);
-    }
-    update.bind(3, run_id);
+    bind_text_or_null(update, 2, backend);
+    bind_text_or_null(update, 3, cpu_set);
+    update.bind(4, run_id);
     update.exec();
     expect_one_change(update, run_id, path_);
   });
@@ -325,7 +461,7 @@ void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
 std::vector<UnfinishedRun> Store::unfinished_runs(const std::string& experiment_name) {
   return guarded(path_, "read the unfinished runs of experiment '" + experiment_name + "'", [&] {
     SQLite::Statement query(*db_,
-                            "SELECT r.id, r.status, e.host_pid, e.hostname FROM runs r "
+                            "SELECT r.id, r.status, e.host_pid, e.hostname, e.id FROM runs r "
                             "JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? "
                             "AND r.status IN ('pending', 'running') ORDER BY r.id");
     query.bind(1, experiment_name);
@@ -336,6 +472,7 @@ std::vector<UnfinishedRun> Store::unfinished_runs(const std::string& experiment_
       run.status = text_of(query.getColumn(1));
       run.host_pid = query.getColumn(2).getInt();
       run.hostname = text_of(query.getColumn(3));
+      run.experiment_id = query.getColumn(4).getInt64();
       runs.push_back(std::move(run));
     }
     return runs;
@@ -446,8 +583,9 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
         "step_median_s, step_p95_s, data_fraction, backend, log_path, config_key, "
         "(SELECT params FROM runs WHERE runs.id = run_summary.run_id), val_loss "
         "FROM run_summary "
-        "WHERE run_id IN (SELECT MAX(r.id) FROM runs r JOIN experiments e "
-        "ON e.id = r.experiment_id WHERE e.name = ? GROUP BY r.run_key) ORDER BY run_id");
+        "WHERE run_id IN (SELECT COALESCE(MAX(CASE WHEN r.status = 'ok' THEN r.id END), "
+        "MAX(r.id)) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? "
+        "GROUP BY r.run_key) ORDER BY run_id");
     query.bind(1, experiment_name);
     std::vector<RunSummary> summaries;
     while (query.executeStep()) {

@@ -21,7 +21,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 struct ExperimentRecord {
   std::string name;
@@ -31,6 +31,7 @@ struct ExperimentRecord {
   std::string host_json;  // machine and software description, a JSON object
   int host_pid = 0;       // the orch process that ran it, to tell abandoned runs
   std::string hostname;
+  std::string shard;      // "I/N" when this orch ran shard I of N of the sweep; else empty
 };
 
 // One resolved parameter of a run, e.g. key "train.batch_size". value_num is set
@@ -94,6 +95,28 @@ struct UnfinishedRun {
   std::string status;  // pending | running
   int host_pid = 0;
   std::string hostname;
+  std::int64_t experiment_id = 0;
+};
+
+// A point of a sweep that an orch process has taken to run (see Store::claim_run).
+struct ClaimRecord {
+  std::string run_key;
+  std::int64_t experiment_id = 0;  // the claiming orch's experiment row
+  std::string hostname;
+  int host_pid = 0;
+  double heartbeat_age_s = 0;      // seconds since its orch last said it was alive; inf if never
+};
+
+enum class ClaimOutcome {
+  kClaimed,   // this orch runs it now
+  kFinished,  // it already finished ok (perhaps run by another orch meanwhile)
+  kHeld,      // another orch that is alive is running it
+};
+
+struct Claim {
+  ClaimOutcome outcome = ClaimOutcome::kClaimed;
+  std::string holder;      // kHeld: "host H, pid P"
+  std::string taken_from;  // kClaimed from a dead orch: "host H, pid P, silent for S s"
 };
 
 // One trial of `orch probe`: a few training steps at one batch size under a budget.
@@ -154,6 +177,20 @@ class Store {
   int schema_version();
 
   std::int64_t begin_experiment(const ExperimentRecord& experiment);
+  // Says that the orch of this experiment row is alive; claims of an orch whose heartbeat
+  // is older than a grace period are taken back by the next orch that wants the point.
+  void heartbeat(std::int64_t experiment_id);
+
+  // Takes the point `run_key` of this experiment's name for this experiment row, atomically
+  // (BEGIN IMMEDIATE: two orch processes on one database cannot both get it). A claim whose
+  // orch sent no heartbeat for `grace_s` seconds is taken over, and the runs it left
+  // pending or running are marked interrupted. Hold the claim until the point is done.
+  Claim claim_run(std::int64_t experiment_id, const std::string& run_key, double grace_s);
+  void release_claim(std::int64_t experiment_id, const std::string& run_key);
+  // Every claim on points of experiments with this name.
+  std::vector<ClaimRecord> claims(const std::string& experiment_name);
+  // Drops every claim of an experiment row (its orch is known to be gone).
+  void drop_claims(std::int64_t experiment_id);
 
   // True when a run with this key finished ok in any experiment of this name.
   bool finished_ok(const std::string& experiment_name, const std::string& run_key);
@@ -163,7 +200,9 @@ class Store {
   std::vector<std::int64_t> add_runs(std::int64_t experiment_id,
                                      const std::vector<RunRecord>& runs);
 
-  void mark_running(std::int64_t run_id, int worker_pid, const std::string& backend = "");
+  // cpu_set: the cores the worker was pinned to, "0-3" or "2"; empty when not pinned.
+  void mark_running(std::int64_t run_id, int worker_pid, const std::string& backend = "",
+                    const std::string& cpu_set = "");
   // Where the worker's stdout and stderr go; set before the worker starts.
   void set_log_path(std::int64_t run_id, const std::string& log_path);
   // Per-step timings of each epoch of a run: name "step_s", step numbering across epochs.
@@ -190,7 +229,8 @@ class Store {
   // Trials for this key and budget, in the order they were recorded.
   std::vector<ProbeTrial> probe_trials(const std::string& memory_key, std::int64_t budget_bytes);
 
-  // The latest attempt of every run key of the experiments with this name, oldest first.
+  // Per run key of the experiments with this name, oldest first: the run that finished ok,
+  // else the latest attempt.
   std::vector<RunSummary> latest_runs(const std::string& experiment_name);
   // The epochs of a run in order (step_seconds left empty: see metric_values).
   std::vector<EpochRecord> epochs_of(std::int64_t run_id);

@@ -169,7 +169,7 @@ TEST_F(StoreTest, RunRoundTripShowsInLatestRuns) {
 
   const auto row = query_read_only(
       db_path_,
-      "SELECT worker_pid, started_at IS NOT NULL, finished_at LIKE '____-__-__T__:__:__Z', "
+      "SELECT worker_pid, started_at IS NOT NULL, finished_at LIKE '____-__-__T__:__:__.___Z', "
       "exit_signal, error FROM runs WHERE id = " +
           std::to_string(ids[0]));
   EXPECT_EQ(row.rows.at(0), (std::vector<std::string>{"4242", "1", "1", "NULL", "NULL"}));
@@ -788,5 +788,108 @@ TEST_F(StoreV3Test, RunsFlatPivotsCommonParametersAndBestRunsPicksTheFastest) {
   EXPECT_EQ(best.rows[0], (std::vector<std::string>{"fast", "16"}));
 }
 
+
+// ---- claims: two orch processes on one database ----
+
+ExperimentRecord orch_on(const std::string& name, const std::string& host, int pid) {
+  ExperimentRecord record{name, "exp.toml", "", "", "{}", pid, host};
+  return record;
+}
+
+TEST_F(StoreTest, APointClaimedByALiveOrchIsHeldForItAndFinishedPointsAreNotClaimed) {
+  Store first = Store::Open(db_path_);
+  Store second = Store::Open(db_path_);  // another process's connection to the same file
+  const std::int64_t a = first.begin_experiment(orch_on("exp", "node-a", 11));
+  const std::int64_t b = second.begin_experiment(orch_on("exp", "node-b", 22));
+
+  EXPECT_EQ(first.claim_run(a, "k1", 60).outcome, ClaimOutcome::kClaimed);
+  Claim held = second.claim_run(b, "k1", 60);
+  EXPECT_EQ(held.outcome, ClaimOutcome::kHeld);
+  EXPECT_TRUE(contains(held.holder, "node-a"));
+  EXPECT_TRUE(contains(held.holder, "11"));
+  // Claiming again is harmless for its holder.
+  EXPECT_EQ(first.claim_run(a, "k1", 60).outcome, ClaimOutcome::kClaimed);
+
+  const std::int64_t id = first.add_runs(a, {run("k1")})[0];
+  first.finish_run(id, {"ok", 1.0, 1, std::nullopt, "", ""});
+  first.release_claim(a, "k1");
+  EXPECT_EQ(second.claim_run(b, "k1", 60).outcome, ClaimOutcome::kFinished);
+  EXPECT_TRUE(second.claims("exp").empty());
+}
+
+TEST_F(StoreTest, AClaimWhoseOrchWentSilentIsTakenOverAndItsRunMarkedInterrupted) {
+  Store first = Store::Open(db_path_);
+  Store second = Store::Open(db_path_);
+  const std::int64_t a = first.begin_experiment(orch_on("exp", "node-a", 11));
+  const std::int64_t b = second.begin_experiment(orch_on("exp", "node-b", 22));
+  ASSERT_EQ(first.claim_run(a, "k1", 60).outcome, ClaimOutcome::kClaimed);
+  const std::int64_t abandoned = first.add_runs(a, {run("k1")})[0];
+  first.mark_running(abandoned, 123);
+  {
+    // Its last heartbeat was two minutes ago.
+    SQLite::Database raw(db_path_, SQLite::OPEN_READWRITE);
+    raw.exec("UPDATE experiments SET heartbeat_at = heartbeat_at - 120 WHERE id = " +
+             std::to_string(a));
+  }
+  EXPECT_EQ(second.claim_run(b, "k1", 600).outcome, ClaimOutcome::kHeld);  // within 10 min
+  Claim taken = second.claim_run(b, "k1", 60);
+  EXPECT_EQ(taken.outcome, ClaimOutcome::kClaimed);
+  EXPECT_TRUE(contains(taken.taken_from, "node-a"));
+  EXPECT_TRUE(contains(taken.taken_from, "silent for 12"));  // 120 s and a little
+
+  auto claims = second.claims("exp");
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_EQ(claims[0].experiment_id, b);
+  EXPECT_LT(claims[0].heartbeat_age_s, 60);
+  SQLite::Database raw(db_path_, SQLite::OPEN_READONLY);
+  SQLite::Statement row(raw, "SELECT status, error FROM runs WHERE id = " + std::to_string(abandoned));
+  ASSERT_TRUE(row.executeStep());
+  EXPECT_EQ(row.getColumn(0).getString(), "interrupted");
+  EXPECT_TRUE(contains(row.getColumn(1).getString(), "heartbeat"));
+}
+
+TEST_F(StoreTest, HeartbeatKeepsAClaimFreshAndDroppedClaimsFreeThePoints) {
+  Store store = Store::Open(db_path_);
+  const std::int64_t a = store.begin_experiment(orch_on("exp", "node-a", 11));
+  const std::int64_t b = store.begin_experiment(orch_on("exp", "node-b", 22));
+  ASSERT_EQ(store.claim_run(a, "k1", 60).outcome, ClaimOutcome::kClaimed);
+  ASSERT_EQ(store.claim_run(a, "k2", 60).outcome, ClaimOutcome::kClaimed);
+  {
+    SQLite::Database raw(db_path_, SQLite::OPEN_READWRITE);
+    raw.exec("UPDATE experiments SET heartbeat_at = heartbeat_at - 120");
+  }
+  store.heartbeat(a);
+  EXPECT_EQ(store.claim_run(b, "k1", 60).outcome, ClaimOutcome::kHeld);
+  store.drop_claims(a);
+  EXPECT_EQ(store.claim_run(b, "k1", 60).outcome, ClaimOutcome::kClaimed);
+  EXPECT_EQ(store.claim_run(b, "k2", 60).outcome, ClaimOutcome::kClaimed);
+}
+
+TEST_F(StoreTest, EveryRowHasAUidThatIsUniqueAndTimestampsHaveMilliseconds) {
+  Store store = Store::Open(db_path_);
+  const std::int64_t a = store.begin_experiment(experiment("exp"));
+  auto ids = store.add_runs(a, {run("k1"), run("k2")});
+  store.mark_running(ids[0], 5, "cpu", "0-1");
+  SQLite::Database raw(db_path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(raw.execAndGet("SELECT COUNT(DISTINCT uid) FROM runs WHERE length(uid) = 32").getInt(), 2);
+  EXPECT_EQ(raw.execAndGet("SELECT COUNT(*) FROM experiments WHERE length(uid) = 32").getInt(), 1);
+  EXPECT_EQ(raw.execAndGet("SELECT cpu_set FROM runs WHERE id = " + std::to_string(ids[0])).getString(),
+            "0-1");
+  // 2026-11-22T14:35:31.274Z
+  EXPECT_EQ(raw.execAndGet("SELECT length(started_at) FROM runs WHERE id = " + std::to_string(ids[0])).getInt(),
+            24);
+}
+
+TEST_F(StoreTest, LatestRunsShowsThePointsOkRunEvenWhenAnotherOrchRecordedALaterFailure) {
+  Store store = Store::Open(db_path_);
+  const std::int64_t a = store.begin_experiment(experiment("exp"));
+  const std::int64_t ok = store.add_runs(a, {run("k1")})[0];
+  store.finish_run(ok, {"ok", 1.0, 1, std::nullopt, "", ""});
+  const std::int64_t later = store.add_runs(a, {run("k1")})[0];
+  store.finish_run(later, {"interrupted", 0, 0, std::nullopt, "not started", ""});
+  auto latest = store.latest_runs("exp");
+  ASSERT_EQ(latest.size(), 1u);
+  EXPECT_EQ(latest[0].run_id, ok);
+}
 }  // namespace
 }  // namespace orch::storage
