@@ -14,6 +14,7 @@ packages=(
   libcli11-dev
   nlohmann-json3-dev
   chromium            # renders the HTML report in its test
+  slurmctld slurmd slurm-client munge  # a local one-node Slurm for the `orch submit` test
 )
 
 missing=()
