@@ -73,6 +73,19 @@ void expect_one_change(SQLite::Statement& statement, std::int64_t run_id, const 
   }
 }
 
+// Whether a run of this key finished ok in any experiment of this name.
+bool has_ok_run(SQLite::Database& db, const std::string& experiment_name,
+                const std::string& run_key) {
+  SQLite::Statement query(db,
+                          "SELECT EXISTS(SELECT 1 FROM runs r JOIN experiments e "
+                          "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? "
+                          "AND r.status = 'ok')");
+  query.bind(1, experiment_name);
+  query.bind(2, run_key);
+  query.executeStep();
+  return query.getColumn(0).getInt() != 0;
+}
+
 // SQLite only says "unable to open database file"; say which part of the path is wrong.
 std::string open_hint(const std::string& path) {
   namespace fs = std::filesystem;
@@ -169,14 +182,7 @@ Claim Store::claim_run(std::int64_t experiment_id, const std::string& run_key, d
     SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     const std::string name = experiment_name_of(*db_, experiment_id, path_);
     Claim claim;
-    SQLite::Statement finished(*db_,
-                               "SELECT EXISTS(SELECT 1 FROM runs r JOIN experiments e "
-                               "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? "
-                               "AND r.status = 'ok')");
-    finished.bind(1, name);
-    finished.bind(2, run_key);
-    finished.executeStep();
-    if (finished.getColumn(0).getInt() != 0) {
+    if (has_ok_run(*db_, name, run_key)) {
       claim.outcome = ClaimOutcome::kFinished;
       transaction.commit();
       return claim;
@@ -266,16 +272,8 @@ std::vector<ClaimRecord> Store::claims(const std::string& experiment_name) {
 }
 
 bool Store::finished_ok(const std::string& experiment_name, const std::string& run_key) {
-  return guarded(path_, "look up run '" + run_key + "'", [&] {
-    SQLite::Statement query(*db_,
-                            "SELECT EXISTS(SELECT 1 FROM runs r JOIN experiments e "
-                            "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? "
-                            "AND r.status = 'ok')");
-    query.bind(1, experiment_name);
-    query.bind(2, run_key);
-    query.executeStep();
-    return query.getColumn(0).getInt() != 0;
-  });
+  return guarded(path_, "look up run '" + run_key + "'",
+                 [&] { return has_ok_run(*db_, experiment_name, run_key); });
 }
 
 std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
