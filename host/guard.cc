@@ -160,6 +160,10 @@ std::int64_t GuardedWorker::resident_bytes() const {
   return done() ? 0 : resident_bytes_of(pid_);
 }
 
+double GuardedWorker::seconds_since_fork() const {
+  return std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
 void GuardedWorker::stop(const char* status, const char* layer, std::string reason) {
   if (!stop_status_.empty()) return;
   stop_status_ = status;

@@ -71,6 +71,7 @@ class GuardedWorker {
   int pid() const { return pid_; }
   bool done() const { return events_fd_ < 0; }
   std::int64_t resident_bytes() const;
+  double seconds_since_fork() const;
   // Reads what the worker wrote and delivers whole events; closes at end of output.
   void read();
   // The watchdog: memory, time and Ctrl-C.

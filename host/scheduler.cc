@@ -427,6 +427,8 @@ class SweepRunner {
     if (event.kind == WorkerEvent::Kind::kStarted) {
       a.worker_pid = event.pid;
       store_.mark_running(a.run_id, event.pid, event.backend, a.cpu_set);
+    } else if (event.kind == WorkerEvent::Kind::kReady) {
+      store_.set_start_seconds(a.run_id, a.worker->seconds_since_fork());
     } else if (event.kind == WorkerEvent::Kind::kEpoch) {
       store_.record_epoch(a.run_id, event.epoch);
       a.last_epoch = event.epoch;

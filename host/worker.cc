@@ -70,6 +70,7 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
       progress.epoch.samples_per_s = p.samples_per_s;
       events.send(progress);
     };
+    events.send(WorkerEvent{WorkerEvent::Kind::kReady});  // the start cost ends here
     train(*backend, *dataset, *model, options, on_epoch, on_progress);
 
     WorkerEvent finished{WorkerEvent::Kind::kFinished};

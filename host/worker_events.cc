@@ -14,6 +14,7 @@ using nlohmann::json;
 const char* kind_text(WorkerEvent::Kind kind) {
   switch (kind) {
     case WorkerEvent::Kind::kStarted: return "started";
+    case WorkerEvent::Kind::kReady: return "ready";
     case WorkerEvent::Kind::kProgress: return "progress";
     case WorkerEvent::Kind::kEpoch: return "epoch";
     case WorkerEvent::Kind::kFinished: return "finished";
@@ -60,6 +61,8 @@ std::string encode_event(const WorkerEvent& event) {
       out["step_seconds"] = e.step_seconds;
       break;
     }
+    case WorkerEvent::Kind::kReady:
+      break;
     case WorkerEvent::Kind::kFinished:
       out["peak_rss_bytes"] = event.peak_rss_bytes;
       break;
@@ -91,6 +94,8 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       event.pid = in.value("pid", 0);
       event.backend = in.value("backend", "");
       event.train_size = in.value("train_size", std::int64_t{0});
+    } else if (kind == "ready") {
+      event.kind = WorkerEvent::Kind::kReady;
     } else if (kind == "progress") {
       event.kind = WorkerEvent::Kind::kProgress;
       event.epoch.epoch = in.at("epoch").get<int>();

@@ -11,7 +11,8 @@
 namespace orch {
 
 struct WorkerEvent {
-  enum class Kind { kStarted, kProgress, kEpoch, kFinished, kError };
+  // kReady: plugins made, data loaded, model built; the first training step comes next.
+  enum class Kind { kStarted, kReady, kProgress, kEpoch, kFinished, kError };
   Kind kind = Kind::kError;
   int pid = 0;                         // started
   std::string backend;                 // started: the backend's own description

@@ -238,6 +238,11 @@ CREATE TABLE claims(
   PRIMARY KEY(experiment_name, run_key)
 );
 )sql",
+    // 4 -> 5: what starting a run costs: seconds from the fork of its worker until its
+    // first training step (plugins made, data loaded, model built).
+    R"sql(
+ALTER TABLE runs ADD COLUMN start_s REAL;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

@@ -86,6 +86,49 @@ bool has_ok_run(SQLite::Database& db, const std::string& experiment_name,
   return query.getColumn(0).getInt() != 0;
 }
 
+constexpr std::int64_t kEpochStepStride = 1000000000ll;
+constexpr size_t kRowsPerInsert = 1000;
+
+// The "INSERT INTO metrics ... VALUES (...), (...)" of `rows` step rows of one run.
+std::string step_insert_sql(std::int64_t run_id, size_t rows) {
+  std::string sql = "INSERT INTO metrics(run_id, name, step, value) VALUES ";
+  const std::string row = "(" + std::to_string(run_id) + ", 'step_s', ?, ?)";
+  for (size_t i = 0; i < rows; ++i) sql += (i ? "," : "") + row;
+  return sql;
+}
+
+// Replaces the step rows of one epoch. Every step of a run is one row, so this is the
+// host's hottest write: earlier rows of the epoch go in one DELETE (a rewrite stays
+// idempotent), then many rows per INSERT, since SQLite's cost is mostly per statement.
+void write_step_seconds(SQLite::Database& db, std::int64_t run_id, std::int64_t first,
+                        const std::vector<double>& seconds) {
+  SQLite::Statement clear(db,
+                          "DELETE FROM metrics WHERE run_id = ? AND name = 'step_s' "
+                          "AND step >= ? AND step < ?");
+  clear.bind(1, run_id);
+  clear.bind(2, first);
+  clear.bind(3, first + kEpochStepStride);
+  clear.exec();
+  const size_t total = seconds.size();
+  const size_t full_chunks = total / kRowsPerInsert;
+  auto insert_rows = [&](SQLite::Statement& insert, size_t from, size_t rows) {
+    for (size_t i = 0; i < rows; ++i) {
+      insert.bind(static_cast<int>(2 * i + 1), first + static_cast<std::int64_t>(from + i));
+      insert.bind(static_cast<int>(2 * i + 2), seconds[from + i]);
+    }
+    insert.exec();
+    insert.reset();
+  };
+  if (full_chunks > 0) {
+    SQLite::Statement chunk(db, step_insert_sql(run_id, kRowsPerInsert));
+    for (size_t c = 0; c < full_chunks; ++c) insert_rows(chunk, c * kRowsPerInsert, kRowsPerInsert);
+  }
+  if (const size_t rest = total - full_chunks * kRowsPerInsert; rest > 0) {
+    SQLite::Statement tail(db, step_insert_sql(run_id, rest));
+    insert_rows(tail, full_chunks * kRowsPerInsert, rest);
+  }
+}
+
 // SQLite only says "unable to open database file"; say which part of the path is wrong.
 std::string open_hint(const std::string& path) {
   namespace fs = std::filesystem;
@@ -366,6 +409,16 @@ void Store::mark_running(std::int64_t run_id, int worker_pid, const std::string&
   });
 }
 
+void Store::set_start_seconds(std::int64_t run_id, double seconds) {
+  guarded(path_, "record the start cost of run " + std::to_string(run_id), [&] {
+    SQLite::Statement update(*db_, "UPDATE runs SET start_s = ? WHERE id = ?");
+    update.bind(1, seconds);
+    update.bind(2, run_id);
+    update.exec();
+    expect_one_change(update, run_id, path_);
+  });
+}
+
 void Store::set_log_path(std::int64_t run_id, const std::string& log_path) {
   guarded(path_, "record the log of run " + std::to_string(run_id), [&] {
     SQLite::Statement update(*db_, "UPDATE runs SET log_path = ? WHERE id = ?");
@@ -407,17 +460,8 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
     insert.exec();
     // Steps are numbered across epochs so that a run's series reads in order; the
     // epoch's first step number is its epoch times a stride larger than any epoch.
-    SQLite::Statement metric(*db_,
-                             "INSERT OR REPLACE INTO metrics(run_id, name, step, value) "
-                             "VALUES(?, 'step_s', ?, ?)");
-    const std::int64_t first = static_cast<std::int64_t>(epoch.epoch) * 1000000000ll;
-    for (size_t i = 0; i < epoch.step_seconds.size(); ++i) {
-      metric.bind(1, run_id);
-      metric.bind(2, first + static_cast<std::int64_t>(i));
-      metric.bind(3, epoch.step_seconds[i]);
-      metric.exec();
-      metric.reset();
-    }
+    const std::int64_t first = static_cast<std::int64_t>(epoch.epoch) * kEpochStepStride;
+    write_step_seconds(*db_, run_id, first, epoch.step_seconds);
     transaction.commit();
   });
 }

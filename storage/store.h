@@ -21,7 +21,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 struct ExperimentRecord {
   std::string name;
@@ -203,6 +203,8 @@ class Store {
   // cpu_set: the cores the worker was pinned to, "0-3" or "2"; empty when not pinned.
   void mark_running(std::int64_t run_id, int worker_pid, const std::string& backend = "",
                     const std::string& cpu_set = "");
+  // Seconds from the fork of the run's worker until its first training step.
+  void set_start_seconds(std::int64_t run_id, double seconds);
   // Where the worker's stdout and stderr go; set before the worker starts.
   void set_log_path(std::int64_t run_id, const std::string& log_path);
   // Per-step timings of each epoch of a run: name "step_s", step numbering across epochs.

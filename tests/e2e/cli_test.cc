@@ -295,6 +295,19 @@ TEST_F(CliTest, WarmupNeverSwallowsAWholeEpoch) {
   EXPECT_FALSE(contains(best, " 0 samples/s")) << result.out;
 }
 
+// What starting a run costs is on record: from the worker's fork to its first training
+// step, a part of the run's wall time.
+TEST_F(CliTest, EveryRunRecordsItsStartCost) {
+  ExperimentFile file;
+  file.sweep = "\"train.batch_size\" = [4, 8]\n";
+  RunResult result = run_file(write_file("start.toml", file.text()));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok' AND start_s > 0 "
+                       "AND start_s < wall_s"),
+            2)
+      << text_value(db_, "SELECT GROUP_CONCAT(start_s || ' of ' || wall_s, '; ') FROM runs");
+}
+
 // A steady workload reaches a tight throughput estimate long before the step limit.
 TEST_F(CliTest, BenchmarkModeStopsEarlyOnASteadyWorkload) {
   ExperimentFile file;

@@ -759,6 +759,22 @@ TEST_F(StoreV3Test, StepTimesAreKeptInOrderAndRewritingAnEpochDoesNotDuplicateTh
   EXPECT_EQ(store.metric_values(id, "step_s").size(), 6u);
 }
 
+TEST_F(StoreV3Test, ARewrittenEpochKeepsOnlyItsNewStepsAndLongEpochsKeepEveryStep) {
+  Store store = Store::Open(db_path_);
+  auto experiment_id = store.begin_experiment({"e", "", "", "", "{}", 1, "h"});
+  auto id = store.add_runs(experiment_id, {RunRecord{}})[0];
+  EpochRecord long_epoch;
+  long_epoch.epoch = 1;
+  // More steps than one INSERT statement carries, and not a multiple of it.
+  for (int i = 0; i < 2503; ++i) long_epoch.step_seconds.push_back(i * 1e-3);
+  store.record_epoch(id, long_epoch);
+  EXPECT_EQ(store.metric_values(id, "step_s"), long_epoch.step_seconds);
+  EpochRecord shorter = long_epoch;
+  shorter.step_seconds = {0.5, 0.25};
+  store.record_epoch(id, shorter);
+  EXPECT_EQ(store.metric_values(id, "step_s"), (std::vector<double>{0.5, 0.25}));
+}
+
 TEST_F(StoreV3Test, SummaryCarriesStepDistributionDataShareBackendAndLog) {
   Store store = Store::Open(db_path_);
   auto experiment_id = store.begin_experiment({"e", "", "", "", "{}", 1, "h"});
