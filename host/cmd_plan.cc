@@ -1,7 +1,10 @@
 // orch plan FILE: the runs a sweep expands to, and which of them are already done.
 // Executes nothing and writes nothing.
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <filesystem>
-#include <iostream>
+#include <map>
 #include <set>
 
 #include "host/prepared_sweep.h"
@@ -81,41 +84,83 @@ std::string describe_plugins(const Experiment& experiment) {
   return out;
 }
 
+// "100000": the decimal digits of `number`, into `buffer`.
+std::string_view decimal(size_t number, char (&buffer)[24]) {
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, number).ptr;
+  return {buffer, static_cast<size_t>(end - buffer)};
+}
+
 }  // namespace
 
 int plan_command(const Options& options) {
-  PreparedSweep prepared = prepare_sweep(options);
-  const Experiment& experiment = prepared.experiment;
-  std::vector<RunSpec>& runs = prepared.runs;
-  auto done = finished_keys(options.db_path, experiment.name);
+  PreparedPlan prepared = prepare_plan(options);
+  const Experiment& experiment = *prepared.experiment;
+  const SweepRuns& runs = *prepared.runs;
+  const std::set<std::string> done = finished_keys(options.db_path, experiment.name);
 
-  TextTable table({"#", "run key", "configuration", "repeat", "state"});
-  int pending = 0;
-  for (const auto& run : runs) {
-    bool finished = done.count(run.key) > 0;
-    std::string unavailable = finished ? "" : backend_unavailable(run, *prepared.catalog);
-    pending += finished || !unavailable.empty() ? 0 : 1;
-    std::string state = finished ? "done (skipped)"
-                        : unavailable.empty() ? "would run"
-                                              : "would skip: " + unavailable;
-    table.add_row({std::to_string(run.index + 1), run.key, run.swept_text(),
-                   std::to_string(run.repeat), state});
+  // The state of every run, and the widths of the table. A run's backend is the same for
+  // every run of its plugin choice.
+  static const std::string kDone = "done (skipped)";
+  static const std::string kWouldRun = "would run";
+  std::map<size_t, std::string> skip_of_choice;  // "" when its backend is available
+  std::vector<const std::string*> states(runs.size());
+  size_t pending = 0;
+  size_t swept_width = 0;
+  size_t state_width = 0;
+  for (size_t run = 0; run < runs.size(); ++run) {
+    const bool finished = !done.empty() && done.count(runs.key(run)) > 0;
+    auto choice = skip_of_choice.find(runs.plugin_choice(run));
+    if (choice == skip_of_choice.end()) {
+      std::string unavailable = backend_unavailable(runs.spec(run), *prepared.catalog);
+      choice = skip_of_choice
+                   .emplace(runs.plugin_choice(run),
+                            unavailable.empty() ? "" : "would skip: " + unavailable)
+                   .first;
+    }
+    const std::string& state = finished ? kDone : choice->second.empty() ? kWouldRun
+                                                                          : choice->second;
+    pending += &state == &kWouldRun ? 1 : 0;
+    states[run] = &state;
+    state_width = std::max(state_width, state.size());
+    swept_width = std::max(swept_width, runs.swept_text_size(run));
   }
-  std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs ("
-            << pending << " would run)\n"
-            << describe_product(experiment, prepared.counts) << "\n"
-            << describe_plugins(experiment) << "\n";
+
+  std::string out = "experiment '" + experiment.name + "': " + std::to_string(runs.size()) +
+                    " runs (" + std::to_string(pending) + " would run)\n" +
+                    describe_product(experiment, runs.counts()) + "\n" +
+                    describe_plugins(experiment) + "\n";
   if (!experiment.overrides.empty()) {
-    std::cout << "overrides:";
-    for (const auto& shown : experiment.overrides) std::cout << " " << shown;
-    std::cout << "\n";
+    out += "overrides:";
+    for (const auto& shown : experiment.overrides) out += " " + shown;
+    out += "\n";
   }
-  std::cout << "memory budget per run: " << describe_bytes(run_budget(runs.front())) << "\n"
-            << (experiment.auto_batch_size
-                    ? "batch_size = \"auto\": probed when the sweep runs; run keys follow it\n"
-                    : "")
-            << "\n"
-            << table.render();
+  out += "memory budget per run: " + describe_bytes(run_budget(runs.spec(0))) + "\n" +
+         (experiment.auto_batch_size
+              ? "batch_size = \"auto\": probed when the sweep runs; run keys follow it\n"
+              : "") +
+         "\n";
+
+  const std::vector<std::string> header = {"#", "run key", "configuration", "repeat", "state"};
+  char buffer[24];
+  const size_t last_repeat = static_cast<size_t>(runs.repeat(runs.size() - 1));
+  TableWriter table({std::max(header[0].size(), decimal(runs.size(), buffer).size()),
+                     std::max<size_t>(header[1].size(), 16),
+                     std::max(header[2].size(), swept_width),
+                     std::max(header[3].size(), decimal(last_repeat, buffer).size()),
+                     std::max(header[4].size(), state_width)});
+  // About 100 bytes a row: one buffer, one write.
+  out.reserve(out.size() + runs.size() * (swept_width + state_width + 48));
+  table.header(header, out);
+  std::string swept;
+  char repeat[24];
+  for (size_t run = 0; run < runs.size(); ++run) {
+    swept.clear();
+    runs.append_swept_text(run, swept);
+    table.row({decimal(run + 1, buffer), runs.key(run), swept,
+               decimal(static_cast<size_t>(runs.repeat(run)), repeat), *states[run]},
+              out);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
 

@@ -26,4 +26,13 @@ struct PreparedSweep {
 // log, which is stderr.
 PreparedSweep prepare_sweep(const Options& options);
 
+// The same for `orch plan`, with the same checks and errors, but the runs stay SweepRuns:
+// a RunSpec each would cost 100,000 runs most of a gigabyte and several seconds.
+struct PreparedPlan {
+  std::unique_ptr<PluginCatalog> catalog;
+  std::unique_ptr<Experiment> experiment;  // on the heap: `runs` refers to it
+  std::unique_ptr<SweepRuns> runs;
+};
+PreparedPlan prepare_plan(const Options& options);
+
 }  // namespace orch

@@ -134,7 +134,9 @@ class RuleReader {
   const SourceFile& file_;
 };
 
-bool met(const ExcludeCondition& condition, const Value& value) {
+}  // namespace
+
+bool meets(const ExcludeCondition& condition, const Value& value) {
   if (!condition.any_of.empty()) {
     for (const auto& wanted : condition.any_of) {
       if (equal(value, wanted)) return true;
@@ -148,8 +150,6 @@ bool met(const ExcludeCondition& condition, const Value& value) {
          (!condition.above || number > *condition.above) &&
          (!condition.below || number < *condition.below);
 }
-
-}  // namespace
 
 ExcludeRule load_exclude_rule(const toml::table& table, const Experiment& experiment,
                               const SourceFile& file) {
@@ -171,11 +171,11 @@ bool excludes(const ExcludeRule& rule, const std::map<std::string, Section>& sec
   for (const auto& condition : rule.conditions) {
     const Section& section = sections.at(condition.section);
     if (condition.param == "plugin" && !section.plugin.empty()) {
-      if (!met(condition, Value(section.plugin))) return false;
+      if (!meets(condition, Value(section.plugin))) return false;
       continue;
     }
     auto value = section.values.find(condition.param);
-    if (value == section.values.end() || !met(condition, value->second)) return false;
+    if (value == section.values.end() || !meets(condition, value->second)) return false;
   }
   return true;
 }

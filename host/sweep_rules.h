@@ -25,4 +25,7 @@ ExcludeRule load_exclude_rule(const toml::table& table, const Experiment& experi
 // parameter the run's plugin does not have is not met.
 bool excludes(const ExcludeRule& rule, const std::map<std::string, Section>& sections);
 
+// True when `value` (a parameter's, or a plugin name's) meets one condition.
+bool meets(const ExcludeCondition& condition, const Value& value);
+
 }  // namespace orch

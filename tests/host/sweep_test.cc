@@ -5,6 +5,7 @@
 #include <set>
 
 #include "experiment_fixture.h"
+#include "host/train_options.h"
 
 namespace orch {
 namespace {
@@ -15,6 +16,8 @@ using testing::swept_texts;
 const std::string kMlp = "plugin = \"mlp\"\nhidden = 8\n";
 const std::string kTrain = "epochs = 1\nbatch_size = 8\nlr = 1e-3\n";
 const std::string kTwoAxes = "\"train.batch_size\" = [2, 4, 8]\n\"train.epochs\" = [1, 2]\n";
+// The fixture model memory_hog declares only mib_per_sample; mlp declares hidden and layers.
+const std::string kTwoModels = "\"model.plugin\" = [\"mlp\", \"memory_hog\"]\n";
 
 class SweepTest : public testing::ExperimentFixture {};
 
@@ -79,6 +82,112 @@ TEST_F(SweepTest, RunKeyIsAFixedFunctionOfTheParameters) {
   EXPECT_NE(run_key(params, 42, 0), run_key(params, 42, 1));
   EXPECT_EQ(stable_hash(""), "cbf29ce484222325");  // FNV-1a 64 offset basis
   EXPECT_EQ(stable_hash("a"), "af63dc4c8601ec8c");
+}
+
+TEST_F(SweepTest, RunKeysOfKnownRunsNeverChange) {
+  // Pinned to the keys orch gave these runs before plan was made fast: they identify
+  // finished runs in users' databases, so a change re-runs all of them.
+  auto runs = plan(experiment_text(kMlp, kTrain, kTwoAxes)).runs;
+  ASSERT_EQ(runs.size(), 6u);
+  EXPECT_EQ(runs[0].key, "d969dd3a941c3564");  // train.batch_size=2 train.epochs=1
+  EXPECT_EQ(runs[3].key, "6a74d474b9740cbd");  // train.batch_size=4 train.epochs=2
+  EXPECT_EQ(runs[5].key, "983b488c98208cc9");  // train.batch_size=8 train.epochs=2
+
+  // A swept dataset plugin, a per-plugin key, a range, a rule, duplicates and repeats.
+  std::string text =
+      "[experiment]\nname = \"plugins\"\nseed = 2\nrepeats = 2\n\n"
+      "[backend]\nplugin = \"cpu\"\n\n"
+      "[dataset]\nsamples = 512\nnoise = 1\n\n"
+      "[dataset.synthetic_images]\nheight = 8\nwidth = 8\n\n"
+      "[model]\nplugin = \"mlp\"\n\n"
+      "[train]\nepochs = 1\nbatch_size = 8\n\n"
+      "[sweep]\n"
+      "\"dataset.plugin\" = [\"synthetic\", \"synthetic_images\"]\n"
+      "\"dataset.synthetic.features\" = [8, 16]\n"
+      "\"dataset.classes\" = [2, 4, 4]\n"
+      "\"train.lr\" = { from = 1e-4, to = 1e-2, count = 3, scale = \"log\" }\n\n"
+      "[[sweep.exclude]]\n\"dataset.plugin\" = \"synthetic_images\"\n"
+      "\"train.lr\" = { below = 1e-3 }\n";
+  SweepPlan swept = plan(text);
+  ASSERT_EQ(swept.runs.size(), 32u);
+  EXPECT_EQ(swept.runs[0].key, "39ccbad08de21a1b");
+  EXPECT_EQ(swept.runs[12].swept_text(),
+            "dataset.plugin=\"synthetic_images\" dataset.classes=2 train.lr=0.001");
+  EXPECT_EQ(swept.runs[12].key, "60434a6e2974050c");
+  EXPECT_EQ(swept.runs[16].key, "2817571427b1ba69");  // run 1's configuration, repeat 1
+  EXPECT_EQ(swept.runs[31].key, "4154367fb7ccdda4");
+}
+
+// What `orch plan` lists (SweepRuns) and what `orch run` runs (RunSpecs) must agree, and
+// every key must be the hash of the run's own resolved parameters.
+TEST_F(SweepTest, PlanAndRunAgreeOnEveryRunAndKey) {
+  const std::string two_models_text =
+      experiment_text("[model.mlp]\nhidden = 4\n", kTrain,
+                      kTwoModels + "\"model.mlp.hidden\" = [8, 16]\n"
+                                   "\"train.batch_size\" = [2, 4, 4]\n\n"
+                                   "[[sweep.zip]]\n\"train.lr\" = [1, 2e-3]\n"
+                                   "\"train.optimizer\" = [\"sgd\", \"adam\"]\n\n"
+                                   "[[sweep.exclude]]\n\"model.plugin\" = \"memory_hog\"\n"
+                                   "\"train.batch_size\" = 2\n");
+  std::string repeated = two_models_text;
+  repeated.replace(repeated.find("seed = 3\n"), 9, "seed = 3\nrepeats = 3\n");
+  for (const std::string& text : {experiment_text(kMlp, kTrain), two_models_text, repeated}) {
+    Experiment experiment = load(text);
+    SweepRuns runs(experiment);
+    std::vector<RunSpec> specs = runs.specs();
+    ASSERT_EQ(runs.size(), specs.size());
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const RunSpec& spec = specs[i];
+      EXPECT_EQ(spec.index, static_cast<int>(i));
+      EXPECT_EQ(runs.key(i), spec.key) << i;
+      EXPECT_EQ(spec.key, run_key(spec.flat_params(), spec.seed, spec.repeat)) << i;
+      EXPECT_EQ(spec.config_key, run_key(spec.flat_params(), experiment.seed, 0)) << i;
+      EXPECT_EQ(runs.repeat(i), spec.repeat);
+      std::string swept;
+      runs.append_swept_text(i, swept);
+      EXPECT_EQ(swept, spec.swept_text());
+      EXPECT_EQ(runs.swept_text_size(i), swept.size());
+      EXPECT_EQ(runs.spec(i).key, spec.key);
+      EXPECT_EQ(runs.spec(i).sections.at("model").values, spec.sections.at("model").values);
+    }
+  }
+  SweepPlan swept = plan(repeated);
+  EXPECT_EQ(swept.counts.excluded, 4u);
+  EXPECT_EQ(swept.counts.duplicates, 10u) << "4 twice, and memory_hog ignores mlp's width";
+  EXPECT_EQ(swept.runs.size(), 3u * (24 - 4 - 10));
+}
+
+// plan checks [train] on witnesses instead of every run: the errors must be the ones every
+// run gives, naming the same run and value.
+TEST_F(SweepTest, TrainWitnessesGiveTheErrorsOfEveryRun) {
+  auto message = [](const Experiment& experiment, const std::vector<RunSpec>& runs) {
+    try {
+      check_train_keys(experiment, runs);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // lr_gamma is read only by the step schedule; the message shows the last value set. The
+  // rule makes the runs' [train] sections come back (A B A), so the first and the last
+  // runs of a kind are not in the same order.
+  const std::string gamma = "\"train.lr_gamma\" = [0.2, 0.5]\n";
+  const std::string rule_leaves_a_hole = "\n[[sweep.exclude]]\n\"model.hidden\" = 16\n"
+                                         "\"train.lr_gamma\" = 0.5\n";
+  const std::string cosine = "\"train.lr_schedule\" = [\"constant\", \"cosine\"]\n"
+                             "\"train.lr\" = [0.1, 0.001, 0.01]\n";
+  for (const auto& [train, sweep] : std::vector<std::pair<std::string, std::string>>{
+           {kTrain, "\"model.hidden\" = [8, 16]\n" + gamma + rule_leaves_a_hole},
+           {kTrain, gamma + "\"model.hidden\" = [8, 16]\n"},
+           {kTrain + "lr_min = 0.005\n", "\"model.hidden\" = [8, 16]\n" + cosine}}) {
+    Experiment experiment = load(experiment_text(kMlp, train, sweep));
+    SweepRuns runs(experiment);
+    std::string expected = message(experiment, runs.specs());
+    EXPECT_NE(expected.find(sweep.find("cosine") == std::string::npos ? "lr_gamma" : "run 5:"),
+              std::string::npos)
+        << expected;
+    EXPECT_EQ(message(experiment, runs.train_witnesses()), expected) << sweep;
+  }
 }
 
 TEST_F(SweepTest, FlatParamsNameEverySectionAndPlugin) {
@@ -179,9 +288,6 @@ TEST_F(SweepTest, RulesThatRemoveEverythingAreAnError) {
             std::string::npos)
       << message;
 }
-
-// The fixture model memory_hog declares only mib_per_sample; mlp declares hidden and layers.
-const std::string kTwoModels = "\"model.plugin\" = [\"mlp\", \"memory_hog\"]\n";
 
 TEST_F(SweepTest, SweepingThePluginResolvesEachRunForItsOwnPlugin) {
   SweepPlan plan = this->plan(experiment_text("[model.mlp]\nhidden = 4\n\n"
