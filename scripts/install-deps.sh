@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev
   chromium            # renders the HTML report in its test
   slurmctld slurmd slurm-client munge  # a local one-node Slurm for the `orch submit` test
+  python3-torch       # the PyTorch side of bench/ (the same 1.13 build as libtorch-dev)
 )
 
 missing=()
