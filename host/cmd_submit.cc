@@ -97,18 +97,11 @@ std::string train_text(const RunSpec& run, const char* name) {
   return std::get<std::string>(run.sections.at("train").values.at(name));
 }
 
-// --cpus-per-task, else the largest fixed thread count of the cpu backend, else 1.
+// --cpus-per-task, else the largest thread count the file fixes, else 1.
 int cpus_per_task(const Options& options, const std::vector<RunSpec>& runs) {
   if (options.cpus_per_task > 0) return options.cpus_per_task;
   std::int64_t cpus = 1;
-  for (const auto& run : runs) {
-    if (run.plugin("backend") != "cpu") continue;
-    const auto& values = run.sections.at("backend").values;
-    auto threads = values.find("threads");
-    if (threads != values.end() && std::holds_alternative<std::int64_t>(threads->second)) {
-      cpus = std::max(cpus, std::get<std::int64_t>(threads->second));
-    }
-  }
+  for (const auto& run : runs) cpus = std::max(cpus, fixed_threads(run));
   return static_cast<int>(cpus);
 }
 

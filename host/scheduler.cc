@@ -122,15 +122,6 @@ void resolve_auto_batch_sizes(std::vector<RunSpec>& runs, const PluginCatalog& c
   }
 }
 
-// The resident memory of a process now; 0 when it is gone or unknown.
-std::int64_t process_resident_bytes(int pid) {
-  if (pid <= 0) return 0;
-  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
-  std::int64_t size = 0, resident = 0;
-  if (!(statm >> size >> resident)) return 0;
-  return resident * ::sysconf(_SC_PAGESIZE);
-}
-
 }  // namespace
 
 std::string logs_directory(const std::string& db_path) {
@@ -235,6 +226,9 @@ struct QueuedRun {
   RunSpec run;
   std::string note;     // "halved to ...": a retry of the point, not a new one
   bool claimed = false; // this orch holds the point's claim
+  // What admission asks of it, worked out once: the queue is checked on every tick.
+  std::int64_t budget = 0;
+  int cores = 1;
 };
 
 struct ActiveRun {
@@ -243,7 +237,6 @@ struct ActiveRun {
   std::int64_t budget = 0;
   std::vector<int> cpus;  // the cores admission gave it
   std::string cpu_set;    // as recorded; empty when the worker is not pinned (-j 1)
-  int worker_pid = 0;
   storage::EpochRecord last_epoch;
   std::unique_ptr<GuardedWorker> worker;
 };
@@ -265,7 +258,7 @@ class SweepRunner {
 
   SweepTally run(const std::vector<const RunSpec*>& pending, SweepTally tally) {
     tally_ = tally;
-    for (const auto* run : pending) queue_.push_back({*run, "", false});
+    for (const auto* run : pending) queue_.push_back(queued_run(*run, "", false));
     last_heartbeat_ = Clock::now();
     while ((!queue_.empty() && !stopping()) || !active_.empty()) {
       if (!stopping()) start_what_fits();
@@ -282,13 +275,19 @@ class SweepRunner {
  private:
   bool stopping() const { return stop_reason_ != StopReason::kNone || interrupt_requested(); }
 
+  QueuedRun queued_run(RunSpec run, std::string note, bool claimed) const {
+    const std::int64_t budget = run_budget(run, options_.jobs);
+    const int cores = admission_.cores_for(fixed_threads(run));
+    return {std::move(run), std::move(note), claimed, budget, cores};
+  }
+
   // Starts queued points in order while the next ones fit; a point that does not fit
   // (memory or cores) waits, and a later smaller one may go first.
   void start_what_fits() {
     for (size_t i = 0; i < queue_.size() && !stopping();) {
       QueuedRun& queued = queue_[i];
-      const std::int64_t budget = run_budget(queued.run, options_.jobs);
-      const int cores = admission_.cores_for(fixed_threads(queued.run));
+      const std::int64_t budget = queued.budget;
+      const int cores = queued.cores;
       // Nothing is claimed before it can start: a waiting claim would only stall others.
       if (admission_.running() >= options_.jobs) return;
       if (!admission_.idle() && !fits(cores, budget)) {
@@ -376,8 +375,8 @@ class SweepRunner {
 
   // A row for a point that gets no worker, with its final status.
   void record_not_run(const QueuedRun& queued, const std::string& status, const std::string& why) {
-    const std::int64_t budget = run_budget(queued.run, options_.jobs);
-    announce(queued, store_.add_runs(experiment_id_, {to_run_record(queued.run, budget, queued.note)})[0]);
+    announce(queued,
+             store_.add_runs(experiment_id_, {to_run_record(queued.run, queued.budget, queued.note)})[0]);
     const std::int64_t run_id = last_announced_;
     store_.finish_run(run_id, {status, 0, 0, std::nullopt, why, ""});
     printer_.run_finished(run_id, status + ": " + why, 0);
@@ -425,7 +424,6 @@ class SweepRunner {
 
   void on_event(ActiveRun& a, const WorkerEvent& event) {
     if (event.kind == WorkerEvent::Kind::kStarted) {
-      a.worker_pid = event.pid;
       store_.mark_running(a.run_id, event.pid, event.backend, a.cpu_set);
     } else if (event.kind == WorkerEvent::Kind::kReady) {
       store_.set_start_seconds(a.run_id, a.worker->seconds_since_fork());
@@ -433,7 +431,7 @@ class SweepRunner {
       store_.record_epoch(a.run_id, event.epoch);
       a.last_epoch = event.epoch;
     }
-    printer_.event(a.run_id, event, process_resident_bytes(a.worker_pid), a.budget);
+    printer_.event(a.run_id, event, a.worker->resident_bytes(), a.budget);
   }
 
   // Waits one watchdog tick for output from any worker, then checks every worker.
@@ -480,9 +478,9 @@ class SweepRunner {
     const std::string on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
     if (result.status == "oom" && on_oom == "halve" && train_int(run, "batch_size") > 1 &&
         !stopping()) {
-      QueuedRun retry{halved(run), "", true};
-      retry.note = halving_note(retry.run);
-      queue_.push_front(std::move(retry));  // the same point, still claimed
+      RunSpec smaller = halved(run);
+      std::string note = halving_note(smaller);
+      queue_.push_front(queued_run(std::move(smaller), std::move(note), true));  // still claimed
       return;
     }
     store_.release_claim(experiment_id_, run.key);
@@ -514,9 +512,8 @@ class SweepRunner {
             store_.claim_run(experiment_id_, queued.run.key, options_.claim_grace_s);
         if (claim.outcome != storage::ClaimOutcome::kClaimed) continue;
       }
-      const std::int64_t budget = run_budget(queued.run, options_.jobs);
-      const std::int64_t run_id =
-          store_.add_runs(experiment_id_, {to_run_record(queued.run, budget, queued.note)})[0];
+      const std::int64_t run_id = store_.add_runs(
+          experiment_id_, {to_run_record(queued.run, queued.budget, queued.note)})[0];
       store_.finish_run(run_id, {interrupted ? "interrupted" : "skipped", 0, 0, std::nullopt,
                                  interrupted ? "not started: the sweep was interrupted"
                                              : "not started: the sweep stopped after an "
