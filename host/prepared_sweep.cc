@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "host/catalog_loading.h"
 #include "host/memory_budget.h"
 #include "host/overrides.h"
@@ -49,8 +51,11 @@ PreparedPlan prepare_plan(const Options& options) {
   prepared.runs = std::make_unique<SweepRuns>(*prepared.experiment);
   for (const auto& warning : prepared.experiment->warnings) spdlog::warn("{}", warning);
   for (const auto& warning : prepared.runs->warnings()) spdlog::warn("{}", warning);
-  // Both read only [train]: its witnesses give the errors every run would.
-  std::vector<RunSpec> witnesses = prepared.runs->train_witnesses();
+  // Both read only a few [train] keys: witnesses of their values give the errors every run
+  // would (check_budgets reads train.memory_limit).
+  std::set<std::string> read = keys_read_by_check_train_keys();
+  read.insert("memory_limit");
+  std::vector<RunSpec> witnesses = prepared.runs->train_witnesses(read);
   check_budgets(witnesses, options.jobs);
   check_train_keys(*prepared.experiment, witnesses);
   return prepared;

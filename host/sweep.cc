@@ -668,16 +668,18 @@ std::vector<RunSpec> SweepRuns::specs() const {
   return out;
 }
 
-std::vector<RunSpec> SweepRuns::train_witnesses() const {
+std::vector<RunSpec> SweepRuns::train_witnesses(const std::set<std::string>& read) const {
   const Layout& layout = *layout_;
   const auto& axes = layout.experiment.sweep;
-  // Only the train.* keys of the sweep change [train]: the digits of their axes say which
-  // [train] a configuration has (two signatures may still resolve alike; that is harmless).
+  // Only the axes that set a key in `read` change what the checks see: their digits say
+  // which values a configuration has (two signatures may still resolve alike; harmless).
   std::vector<std::pair<size_t, size_t>> train_axes;  // axis, weight
   size_t weight = 1;
   for (size_t i = axes.size(); i-- > 0;) {
     bool sets_train = false;
-    for (const auto& key : axes[i].keys) sets_train = sets_train || key.section == "train";
+    for (const auto& key : axes[i].keys) {
+      sets_train = sets_train || (key.section == "train" && read.count(key.param) > 0);
+    }
     if (!sets_train) continue;
     train_axes.emplace_back(i, weight);
     weight *= layout.radix[i];

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,10 +65,12 @@ class SweepRuns {
   // The run as plan_sweep gives it.
   RunSpec spec(size_t run) const;
   std::vector<RunSpec> specs() const;  // every run, in order
-  // For checks that read only [train] and report the first offending run, or the last
-  // value that offends: of each distinct [train] section, the first run that has it (in
-  // run order), then the last run that has it (in order of those last runs).
-  std::vector<RunSpec> train_witnesses() const;
+  // For checks that read only the [train] keys `read` and report the first offending run,
+  // or the last value that offends: of each distinct combination of those keys' values,
+  // the first run that has it (in run order), then the last run that has it (in order of
+  // those last runs). A sweep of 100,000 points over batch size, epochs and lr gives as
+  // many witnesses as it has distinct values of the keys read, not 100,000.
+  std::vector<RunSpec> train_witnesses(const std::set<std::string>& read) const;
 
  private:
   struct Layout;

@@ -73,6 +73,18 @@ TrainOptions train_options(const RunSpec& run) {
   return o;
 }
 
+const std::set<std::string>& keys_read_by_check_train_keys() {
+  static const std::set<std::string> keys = [] {
+    std::set<std::string> read = {"lr_schedule", "lr", "lr_min"};  // the cosine check
+    for (const auto& dependent : dependent_keys()) {
+      read.insert(dependent.key);
+      read.insert(dependent.selector);
+    }
+    return read;
+  }();
+  return keys;
+}
+
 void check_train_keys(const Experiment& experiment, const std::vector<RunSpec>& runs) {
   const ParamSpecs& specs = train_param_specs();
   for (const auto& dependent : dependent_keys()) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,5 +54,8 @@ TrainOptions train_options(const RunSpec& run);
 // without that schedule; or when cosine's lr_min is not below lr. A key that some runs
 // use (train.optimizer swept over sgd and adam, say) is accepted.
 void check_train_keys(const Experiment& experiment, const std::vector<RunSpec>& runs);
+
+// The [train] keys check_train_keys reads: runs that agree on these get the same verdict.
+const std::set<std::string>& keys_read_by_check_train_keys();
 
 }  // namespace orch

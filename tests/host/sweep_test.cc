@@ -186,8 +186,30 @@ TEST_F(SweepTest, TrainWitnessesGiveTheErrorsOfEveryRun) {
     EXPECT_NE(expected.find(sweep.find("cosine") == std::string::npos ? "lr_gamma" : "run 5:"),
               std::string::npos)
         << expected;
-    EXPECT_EQ(message(experiment, runs.train_witnesses()), expected) << sweep;
+    EXPECT_EQ(message(experiment, runs.train_witnesses(keys_read_by_check_train_keys())),
+              expected)
+        << sweep;
   }
+}
+
+// A sweep over [train] keys no check reads adds no witness: 3 x 4 x 2 runs, of which only
+// train.lr (read by the cosine check) tells them apart, give one witness per lr.
+TEST_F(SweepTest, TrainWitnessesFollowOnlyTheKeysTheChecksRead) {
+  Experiment experiment = load(experiment_text(
+      kMlp, kTrain,
+      "\"train.batch_size\" = [2, 4, 8]\n\"train.lr\" = [0.1, 0.01, 0.001, 0.0001]\n"
+      "\"train.epochs\" = [1, 2]\n"));
+  SweepRuns runs(experiment);
+  ASSERT_EQ(runs.size(), 24u);
+  const auto witnesses = runs.train_witnesses(keys_read_by_check_train_keys());
+  std::set<double> lrs;
+  for (const auto& run : witnesses) {
+    lrs.insert(std::get<double>(run.sections.at("train").values.at("lr")));
+  }
+  EXPECT_EQ(lrs.size(), 4u);
+  EXPECT_LE(witnesses.size(), 8u) << "first and last run of each lr at most";
+  EXPECT_EQ(runs.train_witnesses({"memory_limit"}).size(), 1u)
+      << "no axis sets memory_limit: every run has the same";
 }
 
 TEST_F(SweepTest, FlatParamsNameEverySectionAndPlugin) {
