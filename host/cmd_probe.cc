@@ -11,6 +11,7 @@
 #include "host/interrupt.h"
 #include "host/memory_budget.h"
 #include "host/probe.h"
+#include "host/run_key.h"
 #include "host/scheduler.h"
 #include "host/sweep.h"
 #include "storage/store.h"

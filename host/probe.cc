@@ -2,6 +2,7 @@
 
 #include "host/guard.h"
 #include "host/memory_budget.h"
+#include "host/run_key.h"
 #include "host/sweep.h"
 #include "host/table.h"
 #include "host/user_error.h"

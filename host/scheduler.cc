@@ -24,6 +24,7 @@
 #include "host/memory_cgroup.h"
 #include "host/probe.h"
 #include "host/progress.h"
+#include "host/run_key.h"
 #include "host/sweep.h"
 #include "host/table.h"
 #include "host/user_error.h"

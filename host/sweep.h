@@ -83,17 +83,4 @@ class SweepRuns {
 SweepPlan plan_sweep(const Experiment& experiment);
 std::vector<RunSpec> expand_sweep(const Experiment& experiment);
 
-// Runs with equal memory keys need the same memory per sample: everything but the batch
-// size and what does not touch memory (epochs, learning rate and its schedule, seeds,
-// limits) is equal.
-std::string memory_key(const RunSpec& run);
-
-// 16 hex digits of FNV-1a: the same text gives the same hash on every machine and build.
-std::string stable_hash(const std::string& text);
-
-// 16 hex digits: FNV-1a of the canonical "key=value" lines. Stable across machines and
-// builds, so a rerun of the same file finds the runs it already did.
-std::string run_key(const std::vector<std::pair<std::string, Value>>& flat_params,
-                    std::int64_t seed, int repeat);
-
 }  // namespace orch

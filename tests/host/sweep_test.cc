@@ -1,3 +1,4 @@
+#include "host/run_key.h"
 #include "host/sweep.h"
 
 #include <gtest/gtest.h>
