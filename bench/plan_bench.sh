@@ -8,6 +8,9 @@
 #          train.epochs, dataset.samples);
 #   rules  the same size written with ranges (step, count and log), a [[sweep.zip]] group
 #          and a [[sweep.exclude]] rule that removes 1,000 combinations.
+#   train  five [train] axes of 10 values each (batch_size, lr, epochs, warmup_steps,
+#          weight_decay): the keys users sweep most, and the case where plan must not
+#          check each run's [train] section on its own (it took 3.4 s and 715 MiB so).
 #   one   the same experiment without a sweep: what any `orch plan` costs (starting the
 #         binary, which loads LibTorch, and the plugins), to tell it from the expansion.
 # Each file is planned R times with the output to /dev/null (the figure), then to a file
@@ -86,6 +89,18 @@ EOF
 } >"$dir/grid.toml"
 
 {
+  head_of_file plan_bench_train
+  cat <<'EOF'
+[sweep]                       # 10 x 10 x 10 x 10 x 10 = 100,000 combinations of [train]
+"train.batch_size" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+"train.lr" = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 1e-1]
+"train.epochs" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+"train.warmup_steps" = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+"train.weight_decay" = [0.0, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3]
+EOF
+} >"$dir/train.toml"
+
+{
   head_of_file plan_bench_rules
   cat <<'EOF'
 [sweep]                       # 10 x 10 x 10 x 10 x 10 = 100,000 combinations, 1,000 excluded
@@ -126,7 +141,7 @@ check_rows() {
 }
 
 declare -A wall cpu rss
-cases=(one.null grid.null grid.file rules.null rules.file)
+cases=(one.null grid.null grid.file rules.null rules.file train.null)
 for round in $(seq 1 "$rounds"); do
   for case in "${cases[@]}"; do
     name=${case%.*} sink=${case#*.}
@@ -157,3 +172,5 @@ echo "RESULT plan_100k_cpu_s $(med "${cpu[grid.null]}")"
 echo "RESULT plan_1_s $(med "${wall[one.null]}")"
 echo "RESULT plan_100k_rules_s $(med "${wall[rules.null]}")"
 echo "RESULT plan_100k_to_file_s $(med "${wall[grid.file]}")"
+echo "RESULT plan_100k_train_s $(med "${wall[train.null]}")"
+echo "RESULT plan_100k_train_peak_rss_mib $(most "${rss[train.null]}")"

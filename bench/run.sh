@@ -84,6 +84,10 @@ describe() {
     plan_1_s) echo "\`orch plan\` of a file without a sweep, s (the binary's start)" ;;
     plan_100k_rules_s) echo "\`orch plan\` of 100,000 points written with ranges, zip and exclude, s" ;;
     plan_100k_to_file_s) echo "\`orch plan\` of 100,000 points printed to a file, s" ;;
+    plan_100k_train_s) echo "\`orch plan\` of 100,000 points, every axis a [train] key, s" ;;
+    plan_100k_train_peak_rss_mib) echo "\`orch plan\` of 100,000 [train] points, peak memory, MiB" ;;
+    jobs_orch_fixed_s) echo "\`orch run\` outside its runs (start and exit), s: serial at any -j" ;;
+    jobs_runs_speedup) echo "\`-j 2\` / \`-j 1\` from the first run's start to the last run's end" ;;
     *) echo "$1" ;;
   esac
 }
