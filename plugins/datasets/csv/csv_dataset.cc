@@ -10,7 +10,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "common/tensor_split.h"
+#include "common/in_memory_dataset.h"
 #include "csv/csv_reader.h"
 
 namespace orch_datasets {
@@ -161,7 +161,7 @@ torch::Tensor class_indices(const Table& table, const std::string& path, const s
   return targets;
 }
 
-class CsvDataset : public orch::Dataset {
+class CsvDataset : public InMemoryDataset {
  public:
   explicit CsvDataset(const orch::Params& params) {
     const std::string& path = params.Str("path");
@@ -202,23 +202,16 @@ class CsvDataset : public orch::Dataset {
     }
   }
 
-  orch::DatasetInfo info() const override {
+  orch::DatasetInfo describe() const override {
     orch::DatasetInfo info;
     info.input_shape = {features_};
     info.classes = classes_;
-    info.train_size = train_.size();
-    info.val_size = val_.size();
     return info;
-  }
-
-  orch::Batch batch(orch::Split split, const torch::Tensor& indices) override {
-    return (split == orch::Split::kTrain ? train_ : val_).select(indices);
   }
 
  private:
   std::int64_t features_ = 0;
   std::int64_t classes_ = 0;
-  TensorSplit train_, val_;
 };
 
 }  // namespace

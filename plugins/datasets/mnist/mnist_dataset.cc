@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "common/tensor_split.h"
+#include "common/in_memory_dataset.h"
 #include "mnist/idx_reader.h"
 
 namespace orch_datasets {
@@ -63,7 +63,7 @@ TensorSplit load_split(const std::string& dir, const std::string& prefix, std::i
   return split;
 }
 
-class MnistDataset : public orch::Dataset {
+class MnistDataset : public InMemoryDataset {
  public:
   explicit MnistDataset(const orch::Params& params) : normalize_(params.Bool("normalize")) {
     const std::string& dir = params.Str("dir");
@@ -75,17 +75,15 @@ class MnistDataset : public orch::Dataset {
     }
   }
 
-  orch::DatasetInfo info() const override {
+  orch::DatasetInfo describe() const override {
     orch::DatasetInfo info;
     info.input_shape = train_.inputs.sizes().slice(1).vec();
     info.classes = kDigits;
-    info.train_size = train_.size();
-    info.val_size = val_.size();
     return info;
   }
 
   orch::Batch batch(orch::Split split, const torch::Tensor& indices) override {
-    orch::Batch batch = (split == orch::Split::kTrain ? train_ : val_).select(indices);
+    orch::Batch batch = InMemoryDataset::batch(split, indices);
     batch.inputs = batch.inputs.to(torch::kFloat).div_(255);
     if (normalize_) batch.inputs.sub_(kMean).div_(kStd);
     return batch;
@@ -93,7 +91,6 @@ class MnistDataset : public orch::Dataset {
 
  private:
   bool normalize_;
-  TensorSplit train_, val_;
 };
 
 }  // namespace

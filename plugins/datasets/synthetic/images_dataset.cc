@@ -1,13 +1,13 @@
 // "synthetic_images": one smooth random template image per class; a sample is its
 // class's template, shifted by a few pixels, plus pixel noise. The shifts make a model
 // that looks at neighbourhoods (a CNN) do better than one that compares pixels.
-#include "common/tensor_split.h"
+#include "common/in_memory_dataset.h"
 #include "synthetic/synthetic.h"
 
 namespace orch_datasets::synthetic {
 namespace {
 
-class ImagesDataset : public orch::Dataset {
+class ImagesDataset : public InMemoryDataset {
  public:
   explicit ImagesDataset(const orch::Params& params)
       : channels_(params.Int("channels")),
@@ -22,17 +22,11 @@ class ImagesDataset : public orch::Dataset {
     val_ = make_split(params.Int("val_samples"), generator);
   }
 
-  orch::DatasetInfo info() const override {
+  orch::DatasetInfo describe() const override {
     orch::DatasetInfo info;
     info.input_shape = {channels_, height_, width_};
     info.classes = classes_;
-    info.train_size = train_.size();
-    info.val_size = val_.size();
     return info;
-  }
-
-  orch::Batch batch(orch::Split split, const torch::Tensor& indices) override {
-    return (split == orch::Split::kTrain ? train_ : val_).select(indices);
   }
 
  private:
@@ -77,7 +71,6 @@ class ImagesDataset : public orch::Dataset {
   std::int64_t channels_, height_, width_, classes_, shift_;
   double noise_;
   torch::Tensor templates_;
-  TensorSplit train_, val_;
 };
 
 }  // namespace

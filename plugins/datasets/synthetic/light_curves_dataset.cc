@@ -6,7 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "common/tensor_split.h"
+#include "common/in_memory_dataset.h"
 #include "synthetic/synthetic.h"
 
 namespace orch_datasets::synthetic {
@@ -70,7 +70,7 @@ TensorSplit make_split(std::int64_t samples, const Shape& shape, at::Generator& 
   return split;
 }
 
-class LightCurvesDataset : public orch::Dataset {
+class LightCurvesDataset : public InMemoryDataset {
  public:
   explicit LightCurvesDataset(const orch::Params& params)
       : shape_{params.Int("global_length"), params.Int("local_length"),
@@ -87,24 +87,17 @@ class LightCurvesDataset : public orch::Dataset {
     val_ = make_split(params.Int("val_samples"), shape_, generator);
   }
 
-  orch::DatasetInfo info() const override {
+  orch::DatasetInfo describe() const override {
     orch::DatasetInfo info;
     info.input_shape = {1, shape_.global_length};
     info.extra_input_shapes = {{kLocalView, {1, shape_.local_length}}};
     info.classes = 2;
     info.task = orch::Task::kBinary;
-    info.train_size = train_.size();
-    info.val_size = val_.size();
     return info;
-  }
-
-  orch::Batch batch(orch::Split split, const torch::Tensor& indices) override {
-    return (split == orch::Split::kTrain ? train_ : val_).select(indices);
   }
 
  private:
   Shape shape_;
-  TensorSplit train_, val_;
 };
 
 }  // namespace

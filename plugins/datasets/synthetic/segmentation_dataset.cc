@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/tensor_split.h"
+#include "common/in_memory_dataset.h"
 #include "synthetic/synthetic.h"
 
 namespace orch_datasets::synthetic {
@@ -20,7 +20,7 @@ struct Options {
   double min_size, max_size, contrast, noise;
 };
 
-class SegmentationDataset : public orch::Dataset {
+class SegmentationDataset : public InMemoryDataset {
  public:
   explicit SegmentationDataset(const orch::Params& params)
       : options_{params.Int("channels"),  params.Int("height"),    params.Int("width"),
@@ -37,18 +37,16 @@ class SegmentationDataset : public orch::Dataset {
     val_ = make_split(params.Int("val_samples"), generator);
   }
 
-  orch::DatasetInfo info() const override {
+  orch::DatasetInfo describe() const override {
     orch::DatasetInfo info;
     info.input_shape = {options_.channels, options_.height, options_.width};
     info.classes = 2;
     info.task = orch::Task::kSegmentation;
-    info.train_size = train_.size();
-    info.val_size = val_.size();
     return info;
   }
 
   orch::Batch batch(orch::Split split, const torch::Tensor& indices) override {
-    orch::Batch batch = (split == orch::Split::kTrain ? train_ : val_).select(indices);
+    orch::Batch batch = InMemoryDataset::batch(split, indices);
     batch.targets = batch.targets.to(torch::kFloat);  // stored as bytes: a quarter of the memory
     return batch;
   }
@@ -139,7 +137,6 @@ class SegmentationDataset : public orch::Dataset {
   }
 
   Options options_;
-  TensorSplit train_, val_;
 };
 
 }  // namespace

@@ -1,12 +1,12 @@
 // "synthetic": a learnable classification set of vectors, Gaussian clusters around one
 // random centre per class.
-#include "common/tensor_split.h"
+#include "common/in_memory_dataset.h"
 #include "synthetic/synthetic.h"
 
 namespace orch_datasets::synthetic {
 namespace {
 
-class VectorsDataset : public orch::Dataset {
+class VectorsDataset : public InMemoryDataset {
  public:
   explicit VectorsDataset(const orch::Params& params)
       : features_(params.Int("features")), classes_(params.Int("classes")) {
@@ -18,17 +18,11 @@ class VectorsDataset : public orch::Dataset {
     val_ = make_split(params.Int("val_samples"), centres, noise, generator);
   }
 
-  orch::DatasetInfo info() const override {
+  orch::DatasetInfo describe() const override {
     orch::DatasetInfo info;
     info.input_shape = {features_};
     info.classes = classes_;
-    info.train_size = train_.size();
-    info.val_size = val_.size();
     return info;
-  }
-
-  orch::Batch batch(orch::Split split, const torch::Tensor& indices) override {
-    return (split == orch::Split::kTrain ? train_ : val_).select(indices);
   }
 
  private:
@@ -43,7 +37,6 @@ class VectorsDataset : public orch::Dataset {
 
   std::int64_t features_;
   std::int64_t classes_;
-  TensorSplit train_, val_;
 };
 
 }  // namespace
