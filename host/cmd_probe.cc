@@ -14,12 +14,14 @@
 #include "host/run_key.h"
 #include "host/scheduler.h"
 #include "host/sweep.h"
+#include "host/training_library.h"
 #include "storage/store.h"
 
 namespace orch {
 
 int probe_command(const Options& options) {
   PreparedSweep prepared = prepare_sweep(options);
+  load_worker_body();  // a missing training library is found before a database is opened
   const Experiment& experiment = prepared.experiment;
   std::vector<RunSpec>& runs = prepared.runs;
   const PluginCatalog& catalog = *prepared.catalog;

@@ -14,12 +14,14 @@
 #include "host/scheduler.h"
 #include "host/shard.h"
 #include "host/sweep.h"
+#include "host/training_library.h"
 #include "storage/store.h"
 
 namespace orch {
 
 int run_command(const Options& options) {
   PreparedSweep prepared = prepare_sweep(options);
+  load_worker_body();  // a missing training library is found before a database is opened
   const Experiment& experiment = prepared.experiment;
   std::vector<RunSpec>& runs = prepared.runs;
   if (!options.shard.empty()) {

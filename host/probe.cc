@@ -5,8 +5,8 @@
 #include "host/run_key.h"
 #include "host/sweep.h"
 #include "host/table.h"
+#include "host/training_library.h"
 #include "host/user_error.h"
-#include "host/worker.h"
 
 namespace orch {
 namespace {
@@ -44,8 +44,9 @@ ProbeResult probe_batch_size(const RunSpec& run, const PluginCatalog& catalog,
     GuardLimits limits{budget_bytes, options.timeout_s,
                        options.cgroup_prefix + "-probe-" + std::to_string(++trial_number)};
     RunSpec spec = with_batch(run, batch_size);
+    WorkerBody body = load_worker_body();  // loaded in the host, before the fork
     GuardResult outcome = run_guarded(
-        [&](int fd) { return run_worker(spec, catalog, fd, options.steps); },
+        [&](int fd) { return body(spec, catalog, fd, options.steps); },
         [&](const WorkerEvent& event) {
           if (event.kind == WorkerEvent::Kind::kStarted) train_size = event.train_size;
         },

@@ -27,8 +27,8 @@
 #include "host/run_key.h"
 #include "host/sweep.h"
 #include "host/table.h"
+#include "host/training_library.h"
 #include "host/user_error.h"
-#include "host/worker.h"
 
 namespace orch {
 namespace {
@@ -417,8 +417,9 @@ class SweepRunner {
     const RunSpec* run = &a.queued.run;
     const PluginCatalog* catalog = &catalog_;
     ActiveRun* self = &a;
+    WorkerBody body = load_worker_body();  // loaded in the host, before the fork
     a.worker = std::make_unique<GuardedWorker>(
-        [run, catalog](int event_fd) { return run_worker(*run, *catalog, event_fd); },
+        [run, catalog, body](int event_fd) { return body(*run, *catalog, event_fd, 0); },
         [this, self](const WorkerEvent& event) { on_event(*self, event); }, limits);
     active_.push_back(std::move(active));
   }

@@ -24,8 +24,6 @@ T* require(T* made, const char* kind, const std::string& name) {
   return made;
 }
 
-}  // namespace
-
 int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
                std::int64_t max_steps) {
   EventWriter events(event_fd);
@@ -91,4 +89,10 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
   }
 }
 
+}  // namespace
 }  // namespace orch
+
+extern "C" int orch_worker_body(const orch::RunSpec& run, const orch::PluginCatalog& catalog,
+                                int event_fd, std::int64_t max_steps) {
+  return orch::run_worker(run, catalog, event_fd, max_steps);
+}
