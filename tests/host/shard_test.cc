@@ -13,16 +13,14 @@
 
 #include "host/shard_manifest.h"
 #include "host/user_error.h"
+#include "tests/support/unit_test_support.h"
 
 namespace orch {
 namespace {
 
 namespace fs = std::filesystem;
 
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
+using orch::testing::contains;
 
 std::vector<RunSpec> plan_of(int size) {
   std::vector<RunSpec> runs(size);
@@ -88,14 +86,8 @@ TEST(ShardTest, ShardDatabasesLiveBesideTheMainDatabase) {
   EXPECT_EQ(shard_directory("h.db", "x"), (fs::current_path() / "h-shards" / "x").string());
 }
 
-class ManifestTest : public ::testing::Test {
+class ManifestTest : public orch::testing::FreshDirectoryTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "orch_shard_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static ShardManifest sample() {
     ShardManifest manifest;
@@ -111,8 +103,6 @@ class ManifestTest : public ::testing::Test {
     manifest.overrides = {"train.epochs=1", "train.lr = 0.01"};
     return manifest;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(ManifestTest, WhatIsWrittenIsReadBack) {

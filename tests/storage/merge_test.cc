@@ -12,28 +12,21 @@
 #include <vector>
 
 #include "storage/store.h"
+#include "tests/support/unit_test_support.h"
 
 namespace orch::storage {
 namespace {
 
 namespace fs = std::filesystem;
 
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
+using orch::testing::contains;
 
-class MergeTest : public ::testing::Test {
+class MergeTest : public orch::testing::FreshDirectoryTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "orch_merge_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    FreshDirectoryTest::SetUp();
     main_ = path("orch.db");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   static ExperimentRecord experiment(const std::string& shard = "") {
     return {"sweep", "/exp/sweep.toml", "[experiment]\nname = \"sweep\"\n", "abc123",
@@ -96,7 +89,6 @@ class MergeTest : public ::testing::Test {
     return all;
   }
 
-  fs::path dir_;
   std::string main_;
 };
 

@@ -11,28 +11,21 @@
 #include <vector>
 
 #include "storage/schema.h"
+#include "tests/support/unit_test_support.h"
 
 namespace orch::storage {
 namespace {
 
 namespace fs = std::filesystem;
 
-// gmock is not linked, so a tiny stand-in for HasSubstr that prints the whole message.
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
+using orch::testing::contains;
 
-// Every test gets its own directory, so tests never see each other's databases.
-class StoreTest : public ::testing::Test {
+class StoreTest : public orch::testing::FreshDirectoryTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "orch_store_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    db_path_ = (dir_ / "orch.db").string();
+    FreshDirectoryTest::SetUp();
+    db_path_ = path("orch.db");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static ExperimentRecord experiment(const std::string& name) {
     return {name, "exp.toml", "[experiment]\nname = \"" + name + "\"\n", "abc123",
@@ -89,7 +82,6 @@ class StoreTest : public ::testing::Test {
     return std::vector<std::string>(items.begin(), items.end());
   }
 
-  fs::path dir_;
   std::string db_path_;
 };
 
@@ -706,15 +698,12 @@ TEST_F(StoreTest, ProbeAndSummaryErrorsNameTheFile) {
 namespace orch::storage {
 namespace {
 
-class StoreV3Test : public ::testing::Test {
+class StoreV3Test : public orch::testing::FreshDirectoryTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "orch_store_v3_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    db_path_ = (dir_ / "orch.db").string();
+    FreshDirectoryTest::SetUp();
+    db_path_ = path("orch.db");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // One finished run with batch size `batch` and two epochs of step timings.
   std::int64_t finished_run(Store& store, std::int64_t experiment_id, const std::string& key,
@@ -742,7 +731,6 @@ class StoreV3Test : public ::testing::Test {
     return id;
   }
 
-  fs::path dir_;
   std::string db_path_;
 };
 
