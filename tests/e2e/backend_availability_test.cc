@@ -29,21 +29,12 @@ std::string expected_cuda_reason() {
 #endif
 }
 
-class BackendAvailabilityTest : public ::testing::Test {
+class BackendAvailabilityTest : public FreshDirectoryTest {
  protected:
-  void SetUp() override {
-    dir_ = make_temp_dir("backend_availability_test");
-    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    if (!dir_.empty()) fs::remove_all(dir_, ignored);
-  }
+  BackendAvailabilityTest() : FreshDirectoryTest("backend_availability_test") {}
   RunResult orch(const std::vector<std::string>& args) {
     return run_in(dir_, kOrch, args, {}, kOrchTimeout);
   }
-
-  std::string dir_;
 };
 
 TEST_F(BackendAvailabilityTest, PluginsListsCudaAndMpsAsNotAvailableWithTheReason) {

@@ -73,22 +73,12 @@ RunResult run_orch_in(const std::string& dir, const std::vector<std::string>& ar
 }
 
 // Each test gets a fresh temp directory, removed afterwards, with history.db as its --db.
-class CliTest : public ::testing::Test {
+class CliTest : public FreshDirectoryTest {
  protected:
+  CliTest() : FreshDirectoryTest("cli_test") {}
   void SetUp() override {
-    dir_ = make_temp_dir("cli_test");
-    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
+    FreshDirectoryTest::SetUp();
     db_ = path("history.db");
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    if (!dir_.empty()) fs::remove_all(dir_, ignored);
-  }
-
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-
-  std::string write_file(const std::string& name, const std::string& text) const {
-    return write_file_in(dir_, name, text);
   }
 
   RunResult run_orch(const std::vector<std::string>& args,
@@ -128,7 +118,6 @@ class CliTest : public ::testing::Test {
     EXPECT_FALSE(fs::exists(db + "-journal"));
   }
 
-  std::string dir_;
   std::string db_;
 };
 

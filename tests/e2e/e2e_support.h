@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace orch::e2e {
@@ -64,6 +65,32 @@ inline std::string write_file_in(const std::string& dir, const std::string& name
   std::ofstream(dir + "/" + name, std::ios::binary) << text;
   return dir + "/" + name;
 }
+
+// A fresh directory under /tmp for each test, named after the suite and removed
+// afterwards: where the test's files, databases and orch processes live.
+class FreshDirectoryTest : public ::testing::Test {
+ protected:
+  explicit FreshDirectoryTest(std::string suite) : suite_(std::move(suite)) {}
+
+  void SetUp() override {
+    dir_ = make_temp_dir(suite_);
+    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string write_file(const std::string& name, const std::string& text) const {
+    return write_file_in(dir_, name, text);
+  }
+
+  std::string dir_;
+
+ private:
+  std::string suite_;
+};
 
 // Values of queries against the database orch wrote, opened read-only like a user would.
 inline std::int64_t count(const std::string& db, const std::string& sql) {

@@ -144,22 +144,12 @@ double seconds_since(Clock::time_point start) {
 }
 
 // Each test gets a fresh temp directory, removed afterwards, with history.db as its --db.
-class GuardTest : public ::testing::Test {
+class GuardTest : public FreshDirectoryTest {
  protected:
+  GuardTest() : FreshDirectoryTest("guard_test") {}
   void SetUp() override {
-    dir_ = make_temp_dir("guard_test");
-    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
+    FreshDirectoryTest::SetUp();
     db_ = path("history.db");
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    if (!dir_.empty()) fs::remove_all(dir_, ignored);
-  }
-
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-
-  std::string write_file(const std::string& name, const std::string& text) const {
-    return write_file_in(dir_, name, text);
   }
 
   RunResult run_orch(const std::vector<std::string>& args) { return run_orch_in(dir_, args); }
@@ -193,7 +183,6 @@ class GuardTest : public ::testing::Test {
     EXPECT_FALSE(fs::exists(db + "-journal"));
   }
 
-  std::string dir_;
   std::string db_;
 };
 

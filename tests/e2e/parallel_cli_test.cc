@@ -35,16 +35,12 @@ const char* kOverlappingPairs =
     "SELECT COUNT(*) FROM runs a JOIN runs b ON a.id < b.id "
     "WHERE a.started_at < b.finished_at AND b.started_at < a.finished_at";
 
-class ParallelTest : public ::testing::Test {
+class ParallelTest : public FreshDirectoryTest {
  protected:
+  ParallelTest() : FreshDirectoryTest("parallel_test") {}
   void SetUp() override {
-    dir_ = make_temp_dir("parallel_test");
-    ASSERT_FALSE(dir_.empty());
-    db_ = dir_ + "/history.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
+    FreshDirectoryTest::SetUp();
+    db_ = path("history.db");
   }
   RunResult orch(const std::vector<std::string>& args) {
     return run_in(dir_, kOrch, args, {}, kOrchTimeout);
@@ -57,7 +53,7 @@ class ParallelTest : public ::testing::Test {
                            "|| ' ' || IFNULL(started_at, '-') || '..' || IFNULL(finished_at, '-'), "
                            "'; ') FROM runs");
   }
-  std::string dir_, db_;
+  std::string db_;
 };
 
 TEST_F(ParallelTest, JobsRunPointsAtOnceEachPinnedToItsShareOfTheCores) {

@@ -38,20 +38,15 @@ std::string sweep_text(const std::string& name = "scale",
          "\n[sweep]\n\"train.batch_size\" = [4, 8, 16]\n\"train.epochs\" = [1, 2]\n";
 }
 
-class ScaleCliTest : public ::testing::Test {
+class ScaleCliTest : public FreshDirectoryTest {
  protected:
+  ScaleCliTest() : FreshDirectoryTest("scale_cli_test") {}
   void SetUp() override {
-    dir_ = make_temp_dir("scale_cli_test");
-    ASSERT_FALSE(dir_.empty());
+    FreshDirectoryTest::SetUp();
+    if (HasFatalFailure()) return;  // no directory to write into
     db_ = path("orch.db");
-    file_ = write_file_in(dir_, "sweep.toml", sweep_text());
+    file_ = write_file("sweep.toml", sweep_text());
   }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
   std::string shard_dir(const std::string& experiment = "scale") const {
     return path("orch-shards/" + experiment);
   }
@@ -79,7 +74,7 @@ class ScaleCliTest : public ::testing::Test {
                   {"SLURM_ARRAY_TASK_ID=" + std::to_string(task)}, kTimeout);
   }
 
-  std::string dir_, db_, file_;
+  std::string db_, file_;
 };
 
 TEST_F(ScaleCliTest, DryRunPrintsTheJobArrayScriptAndWritesNothing) {

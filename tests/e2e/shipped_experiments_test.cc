@@ -60,19 +60,16 @@ bool cuda_unavailable_here() {
   return ORCH_WITH_CUDA == 0 || ::access("/dev/nvidiactl", F_OK) != 0;
 }
 
-class ShippedExperimentsTest : public ::testing::Test {
+class ShippedExperimentsTest : public FreshDirectoryTest {
  protected:
+  ShippedExperimentsTest() : FreshDirectoryTest("shipped_experiments_test") {}
   void SetUp() override {
-    dir_ = make_temp_dir("shipped_experiments_test");
-    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
+    FreshDirectoryTest::SetUp();
+    if (HasFatalFailure()) return;  // no directory to write into
     digits_ = dir_ + "/digits";
     fs::create_directories(digits_);
     write_idx_split(digits_, "train", 96);
     write_idx_split(digits_, "t10k", 32);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
   }
 
   RunResult orch(std::vector<std::string> args) {
@@ -100,7 +97,6 @@ class ShippedExperimentsTest : public ::testing::Test {
     EXPECT_GT(count(db, "SELECT count(*) FROM epochs WHERE samples_per_s > 0"), 0);
   }
 
-  std::string dir_;
   std::string digits_;
 };
 

@@ -23,17 +23,14 @@ const std::string kExperiment =
     "[model]\nplugin = \"mlp\"\nhidden = 8\n\n"
     "[train]\nepochs = 1\nbatch_size = 16\n";
 
-class TrainingLibraryTest : public ::testing::Test {
+class TrainingLibraryTest : public FreshDirectoryTest {
  protected:
+  TrainingLibraryTest() : FreshDirectoryTest("training_library_test") {}
   void SetUp() override {
-    dir_ = make_temp_dir("training_library_test");
-    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
-    file_ = write_file_in(dir_, "tiny.toml", kExperiment);
-    db_ = dir_ + "/history.db";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
+    FreshDirectoryTest::SetUp();
+    if (HasFatalFailure()) return;  // no directory to write into
+    file_ = write_file("tiny.toml", kExperiment);
+    db_ = path("history.db");
   }
 
   RunResult orch(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
@@ -47,7 +44,7 @@ class TrainingLibraryTest : public ::testing::Test {
     return orch(args, {"LD_DEBUG=files"});
   }
 
-  std::string dir_, file_, db_;
+  std::string file_, db_;
 };
 
 TEST_F(TrainingLibraryTest, CommandsThatReadTheDatabaseNeverLoadLibTorch) {
