@@ -133,7 +133,9 @@ struct SweepRuns::Layout {
       for (const auto& key : axes[i].keys) {
         SweptPiece piece{i, {}};
         if (key.param == "plugin") {
-          for (const auto& raw : key.values) piece.text.push_back(key.path() + "=" + to_toml(raw.value));
+          for (const auto& raw : key.values) {
+            piece.text.push_back(key.path() + "=" + to_toml(raw.value));
+          }
           choice.swept.push_back(std::move(piece));
           continue;
         }
@@ -428,11 +430,11 @@ std::vector<RunSpec> SweepRuns::train_witnesses(const std::set<std::string>& rea
   std::vector<std::pair<size_t, size_t>> train_axes;  // axis, weight
   size_t weight = 1;
   for (size_t i = axes.size(); i-- > 0;) {
-    bool sets_train = false;
+    bool sets_a_read_key = false;
     for (const auto& key : axes[i].keys) {
-      sets_train = sets_train || (key.section == "train" && read.count(key.param) > 0);
+      sets_a_read_key = sets_a_read_key || (key.section == "train" && read.count(key.param) > 0);
     }
-    if (!sets_train) continue;
+    if (!sets_a_read_key) continue;
     train_axes.emplace_back(i, weight);
     weight *= layout.radix[i];
   }

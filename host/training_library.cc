@@ -2,18 +2,24 @@
 
 #include <dlfcn.h>
 
+#include <string>
+
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include "host/user_error.h"
 #include "host/worker.h"
 
 namespace orch {
+namespace {
 
+// Where the training library is looked for: relative to the orch executable.
 std::string training_library_path() {
   // ORCH_TRAINING_LIBRARY_FROM_BIN is set by CMake, e.g. "../lib/orch/liborch_training.so".
   auto bin_dir = boost::dll::program_location().parent_path();
   return (bin_dir / ORCH_TRAINING_LIBRARY_FROM_BIN).lexically_normal().string();
 }
+
+}  // namespace
 
 WorkerBody load_worker_body() {
   static WorkerBody body = nullptr;

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include "host/plugin_catalog.h"
 #include "host/run_spec.h"
@@ -21,8 +20,5 @@ using WorkerBody = int (*)(const RunSpec& run, const PluginCatalog& catalog, int
 // Loads the training library on the first call and returns its worker body. Throws
 // UserError naming the file when it is missing or is not orch's.
 WorkerBody load_worker_body();
-
-// Where the training library is looked for: relative to the orch executable.
-std::string training_library_path();
 
 }  // namespace orch
