@@ -30,7 +30,7 @@ ProbeResult probe_batch_size(const RunSpec& run, const PluginCatalog& catalog,
   ProbeResult result;
   if (!options.again) {
     if (auto answer = store.probe_answer(key, budget_bytes)) {
-      result.max_batch_size = *answer;
+      result.max_batch_size = answer->max_batch_size;
       result.reused = true;
       result.trials = store.probe_trials(key, budget_bytes);
       return result;
@@ -88,7 +88,7 @@ ProbeResult probe_batch_size(const RunSpec& run, const PluginCatalog& catalog,
     }
   }
   result.max_batch_size = fits;
-  if (fits > 0) store.record_probe_answer(key, budget_bytes, fits);
+  if (fits > 0) store.record_probe_answer(key, budget_bytes, {fits});
   return result;
 }
 

@@ -133,10 +133,12 @@ void copy_run(SQLite::Database& db, std::int64_t shard_run_id, std::int64_t expe
       "INSERT INTO main.runs(experiment_id, run_key, swept, repeat, params, status, attempt, "
       "parent_run_id, worker_pid, started_at, finished_at, wall_s, peak_rss_bytes, "
       "peak_device_bytes, exit_signal, error, memory_key, budget_bytes, batch_size, stop_layer, "
-      "backend, log_path, config_key, uid, cpu_set) "
+      "backend, log_path, config_key, uid, cpu_set, start_s, other_cpu_cores, run_queue, busy, "
+      "projected_s) "
       "SELECT ?, run_key, swept, repeat, params, status, ?, ?, worker_pid, started_at, "
       "finished_at, wall_s, peak_rss_bytes, peak_device_bytes, exit_signal, error, memory_key, "
-      "budget_bytes, batch_size, stop_layer, backend, log_path, config_key, uid, cpu_set "
+      "budget_bytes, batch_size, stop_layer, backend, log_path, config_key, uid, cpu_set, "
+      "start_s, other_cpu_cores, run_queue, busy, projected_s "
       "FROM shard.runs WHERE id = ?");
   insert.bind(1, experiment_id);
   insert.bind(2, attempt);
@@ -154,10 +156,14 @@ void copy_run(SQLite::Database& db, std::int64_t shard_run_id, std::int64_t expe
       "SELECT ?, key, value_text, value_num FROM shard.params WHERE run_id = ?",
       "INSERT INTO main.epochs(run_id, epoch, seconds, warmup_seconds, steps, timed_samples, "
       "samples_per_s, train_loss, train_accuracy, val_loss, val_accuracy, val_seconds, "
-      "warmup_steps, data_seconds, compute_seconds, step_median_s, step_p95_s) "
+      "warmup_steps, data_seconds, compute_seconds, step_median_s, step_p95_s, median_epoch_s, "
+      "median_epoch_low_s, median_epoch_high_s, untimed_seconds, other_cpu_cores, run_queue, "
+      "step_dispersion) "
       "SELECT ?, epoch, seconds, warmup_seconds, steps, timed_samples, samples_per_s, "
       "train_loss, train_accuracy, val_loss, val_accuracy, val_seconds, warmup_steps, "
-      "data_seconds, compute_seconds, step_median_s, step_p95_s FROM shard.epochs WHERE run_id = ?",
+      "data_seconds, compute_seconds, step_median_s, step_p95_s, median_epoch_s, "
+      "median_epoch_low_s, median_epoch_high_s, untimed_seconds, other_cpu_cores, run_queue, "
+      "step_dispersion FROM shard.epochs WHERE run_id = ?",
       "INSERT INTO main.metrics(run_id, name, step, value) "
       "SELECT ?, name, step, value FROM shard.metrics WHERE run_id = ?",
   };
@@ -172,15 +178,19 @@ void copy_run(SQLite::Database& db, std::int64_t shard_run_id, std::int64_t expe
 void merge_probes(SQLite::Database& db) {
   db.exec(
       "INSERT OR IGNORE INTO main.probe_answers(memory_key, budget_bytes, max_batch_size, "
-      "created_at) SELECT memory_key, budget_bytes, max_batch_size, created_at "
-      "FROM shard.probe_answers");
+      "created_at, predicted_peak_bytes, margin_bytes, fixed_bytes, per_sample_bytes, "
+      "noise_bytes, growth_bytes, note) SELECT memory_key, budget_bytes, max_batch_size, "
+      "created_at, predicted_peak_bytes, margin_bytes, fixed_bytes, per_sample_bytes, "
+      "noise_bytes, growth_bytes, note FROM shard.probe_answers");
   // Trials have no uid; a trial is the same trial when every column, its time included,
   // is the same.
   db.exec(
       "INSERT INTO main.probe_trials(memory_key, budget_bytes, batch_size, status, "
-      "peak_rss_bytes, stop_layer, error, created_at) "
+      "peak_rss_bytes, stop_layer, error, created_at, steps, plateau_step, growth_bytes, "
+      "accumulation_steps) "
       "SELECT s.memory_key, s.budget_bytes, s.batch_size, s.status, s.peak_rss_bytes, "
-      "s.stop_layer, s.error, s.created_at FROM shard.probe_trials s "
+      "s.stop_layer, s.error, s.created_at, s.steps, s.plateau_step, s.growth_bytes, "
+      "s.accumulation_steps FROM shard.probe_trials s "
       "WHERE NOT EXISTS (SELECT 1 FROM main.probe_trials m WHERE m.memory_key IS s.memory_key "
       "AND m.budget_bytes IS s.budget_bytes AND m.batch_size IS s.batch_size "
       "AND m.status IS s.status AND m.peak_rss_bytes IS s.peak_rss_bytes "

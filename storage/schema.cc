@@ -243,6 +243,105 @@ CREATE TABLE claims(
     R"sql(
 ALTER TABLE runs ADD COLUMN start_s REAL;
 )sql",
+    // 5 -> 6: answers that hold. Epoch times projected from the median step with their 95%
+    // interval (what rankings compare), time outside the timed steps, how busy the machine
+    // was, the projected length of the whole training, and probes that say how they know.
+    R"sql(
+ALTER TABLE epochs ADD COLUMN median_epoch_s REAL;
+ALTER TABLE epochs ADD COLUMN median_epoch_low_s REAL;
+ALTER TABLE epochs ADD COLUMN median_epoch_high_s REAL;
+ALTER TABLE epochs ADD COLUMN untimed_seconds REAL;
+ALTER TABLE epochs ADD COLUMN other_cpu_cores REAL;
+ALTER TABLE epochs ADD COLUMN run_queue REAL;
+ALTER TABLE epochs ADD COLUMN step_dispersion REAL;
+ALTER TABLE runs ADD COLUMN other_cpu_cores REAL;
+ALTER TABLE runs ADD COLUMN run_queue REAL;
+ALTER TABLE runs ADD COLUMN busy TEXT;
+ALTER TABLE runs ADD COLUMN projected_s REAL;
+ALTER TABLE probe_trials ADD COLUMN steps INTEGER;
+ALTER TABLE probe_trials ADD COLUMN plateau_step INTEGER;
+ALTER TABLE probe_trials ADD COLUMN growth_bytes INTEGER;
+ALTER TABLE probe_trials ADD COLUMN accumulation_steps INTEGER;
+ALTER TABLE probe_answers ADD COLUMN predicted_peak_bytes INTEGER;
+ALTER TABLE probe_answers ADD COLUMN margin_bytes INTEGER;
+ALTER TABLE probe_answers ADD COLUMN fixed_bytes INTEGER;
+ALTER TABLE probe_answers ADD COLUMN per_sample_bytes INTEGER;
+ALTER TABLE probe_answers ADD COLUMN noise_bytes INTEGER;
+ALTER TABLE probe_answers ADD COLUMN growth_bytes INTEGER;
+ALTER TABLE probe_answers ADD COLUMN corrected_by_run_id INTEGER;
+ALTER TABLE probe_answers ADD COLUMN note TEXT;
+DROP VIEW best_runs;
+DROP VIEW runs_flat;
+DROP VIEW run_summary;
+CREATE VIEW run_summary AS
+SELECT e.name AS experiment,
+       r.id AS run_id,
+       r.run_key,
+       r.swept,
+       r.repeat,
+       r.attempt,
+       r.status,
+       COALESCE(agg.epochs, 0) AS epochs,
+       r.wall_s,
+       agg.epoch_s,
+       agg.samples_per_s,
+       last.train_loss,
+       last.val_accuracy,
+       r.peak_rss_bytes,
+       r.error,
+       r.batch_size,
+       r.stop_layer,
+       agg.step_median_s,
+       agg.step_p95_s,
+       CASE WHEN agg.timed_s > 0 THEN agg.data_s / agg.timed_s END AS data_fraction,
+       r.backend,
+       r.log_path,
+       r.config_key,
+       last.val_loss,
+       agg.median_epoch_s,
+       agg.median_epoch_low_s,
+       agg.median_epoch_high_s,
+       r.other_cpu_cores,
+       r.run_queue,
+       r.busy,
+       r.projected_s,
+       r.start_s,
+       agg.step_dispersion
+FROM runs r
+JOIN experiments e ON e.id = r.experiment_id
+LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
+                  AVG(samples_per_s) AS samples_per_s, MAX(epoch) AS last_epoch,
+                  AVG(step_median_s) AS step_median_s, AVG(step_p95_s) AS step_p95_s,
+                  SUM(data_seconds) AS data_s, SUM(seconds) AS timed_s,
+                  AVG(median_epoch_s) AS median_epoch_s,
+                  AVG(median_epoch_low_s) AS median_epoch_low_s,
+                  AVG(median_epoch_high_s) AS median_epoch_high_s,
+                  MAX(step_dispersion) AS step_dispersion
+           FROM epochs GROUP BY run_id) agg ON agg.run_id = r.id
+LEFT JOIN epochs last ON last.run_id = r.id AND last.epoch = agg.last_epoch;
+CREATE VIEW runs_flat AS
+SELECT s.experiment, s.run_id, s.run_key, s.status, s.repeat, s.attempt, s.swept,
+       (SELECT value_text FROM params p WHERE p.run_id = s.run_id AND p.key = 'backend.plugin') AS backend_plugin,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'backend.threads') AS threads,
+       (SELECT value_text FROM params p WHERE p.run_id = s.run_id AND p.key = 'dataset.plugin') AS dataset,
+       (SELECT value_text FROM params p WHERE p.run_id = s.run_id AND p.key = 'model.plugin') AS model,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.batch_size') AS batch_size,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.accumulation_steps') AS accumulation_steps,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.epochs') AS epochs,
+       (SELECT value_text FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.optimizer') AS optimizer,
+       (SELECT value_num FROM params p WHERE p.run_id = s.run_id AND p.key = 'train.lr') AS lr,
+       s.epoch_s, s.samples_per_s, s.step_median_s, s.step_p95_s, s.data_fraction,
+       s.train_loss, s.val_accuracy, s.peak_rss_bytes / 1048576.0 AS peak_rss_mib, s.wall_s,
+       s.stop_layer, s.error, s.backend, s.log_path,
+       s.median_epoch_s, s.other_cpu_cores, s.busy, s.projected_s
+FROM run_summary s;
+CREATE VIEW best_runs AS
+SELECT f.* FROM runs_flat f
+WHERE f.status = 'ok'
+  AND COALESCE(f.median_epoch_s, f.epoch_s) =
+      (SELECT MIN(COALESCE(g.median_epoch_s, g.epoch_s)) FROM runs_flat g
+       WHERE g.experiment = f.experiment AND g.status = 'ok');
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

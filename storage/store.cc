@@ -438,8 +438,10 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
         *db_,
         "INSERT OR REPLACE INTO epochs(run_id, epoch, seconds, warmup_seconds, steps, "
         "timed_samples, samples_per_s, train_loss, train_accuracy, val_loss, val_accuracy, "
-        "val_seconds, warmup_steps, data_seconds, compute_seconds, step_median_s, step_p95_s) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "val_seconds, warmup_steps, data_seconds, compute_seconds, step_median_s, step_p95_s, "
+        "median_epoch_s, median_epoch_low_s, median_epoch_high_s, untimed_seconds, "
+        "other_cpu_cores, run_queue, step_dispersion) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, run_id);
     insert.bind(2, epoch.epoch);
     insert.bind(3, epoch.seconds);
@@ -457,6 +459,13 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
     insert.bind(15, epoch.compute_seconds);
     insert.bind(16, epoch.step_median_s);
     insert.bind(17, epoch.step_p95_s);
+    bind_measured(insert, 18, epoch.median_epoch_s);
+    bind_measured(insert, 19, epoch.median_epoch_low_s);
+    bind_measured(insert, 20, epoch.median_epoch_high_s);
+    bind_measured(insert, 21, epoch.untimed_seconds);
+    bind_measured(insert, 22, epoch.other_cpu_cores);
+    bind_measured(insert, 23, epoch.run_queue);
+    bind_measured(insert, 24, epoch.step_dispersion);
     insert.exec();
     // Steps are numbered across epochs so that a run's series reads in order; the
     // epoch's first step number is its epoch times a stride larger than any epoch.
@@ -482,8 +491,8 @@ void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
   guarded(path_, "record the outcome of run " + std::to_string(run_id), [&] {
     SQLite::Statement update(
         *db_, std::string("UPDATE runs SET status = ?, finished_at = ") + kNow +
-                  ", wall_s = ?, peak_rss_bytes = ?, exit_signal = ?, error = ?, stop_layer = ? "
-                  "WHERE id = ?");
+                  ", wall_s = ?, peak_rss_bytes = ?, exit_signal = ?, error = ?, stop_layer = ?, "
+                  "other_cpu_cores = ?, run_queue = ?, busy = ?, projected_s = ? WHERE id = ?");
     update.bind(1, outcome.status);
     update.bind(2, outcome.wall_s);
     update.bind(3, outcome.peak_rss_bytes);
@@ -494,7 +503,11 @@ void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
     }
     bind_text_or_null(update, 5, outcome.error);
     bind_text_or_null(update, 6, outcome.stop_layer);
-    update.bind(7, run_id);
+    bind_measured(update, 7, outcome.other_cpu_cores);
+    bind_measured(update, 8, outcome.run_queue);
+    bind_text_or_null(update, 9, outcome.busy);
+    bind_measured(update, 10, outcome.projected_s);
+    update.bind(11, run_id);
     update.exec();
     expect_one_change(update, run_id, path_);
   });
@@ -544,7 +557,8 @@ void Store::record_probe_trial(const ProbeTrial& trial) {
     SQLite::Statement insert(
         *db_,
         std::string("INSERT INTO probe_trials(memory_key, budget_bytes, batch_size, status, "
-                    "peak_rss_bytes, stop_layer, error, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ") +
+                    "peak_rss_bytes, stop_layer, error, steps, plateau_step, growth_bytes, "
+                    "accumulation_steps, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
             kNow + ")");
     insert.bind(1, trial.memory_key);
     insert.bind(2, trial.budget_bytes);
@@ -553,39 +567,128 @@ void Store::record_probe_trial(const ProbeTrial& trial) {
     insert.bind(5, trial.peak_rss_bytes);
     bind_text_or_null(insert, 6, trial.stop_layer);
     bind_text_or_null(insert, 7, trial.error);
+    insert.bind(8, trial.steps);
+    bind_positive_or_null(insert, 9, trial.plateau_step);
+    insert.bind(10, trial.growth_bytes);
+    insert.bind(11, trial.accumulation_steps);
     insert.exec();
   });
 }
 
 void Store::record_probe_answer(const std::string& memory_key, std::int64_t budget_bytes,
-                                std::int64_t max_batch_size) {
+                                const ProbeAnswer& answer) {
   const std::string action = "record the probe answer for memory key '" + memory_key +
                              "' and budget " + std::to_string(budget_bytes);
   guarded(path_, action, [&] {
     SQLite::Statement insert(
         *db_,
         std::string("INSERT OR REPLACE INTO probe_answers(memory_key, budget_bytes, "
-                    "max_batch_size, created_at) VALUES(?, ?, ?, ") +
+                    "max_batch_size, predicted_peak_bytes, margin_bytes, fixed_bytes, "
+                    "per_sample_bytes, noise_bytes, growth_bytes, corrected_by_run_id, note, "
+                    "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
             kNow + ")");
     insert.bind(1, memory_key);
     insert.bind(2, budget_bytes);
-    insert.bind(3, max_batch_size);
+    insert.bind(3, answer.max_batch_size);
+    insert.bind(4, answer.predicted_peak_bytes);
+    insert.bind(5, answer.margin_bytes);
+    insert.bind(6, answer.fixed_bytes);
+    insert.bind(7, answer.per_sample_bytes);
+    insert.bind(8, answer.noise_bytes);
+    insert.bind(9, answer.growth_bytes);
+    bind_positive_or_null(insert, 10, answer.corrected_by_run_id);
+    bind_text_or_null(insert, 11, answer.note);
     insert.exec();
   });
 }
 
-std::optional<std::int64_t> Store::probe_answer(const std::string& memory_key,
-                                                std::int64_t budget_bytes) {
+namespace {
+
+constexpr const char* kAnswerColumns =
+    "max_batch_size, COALESCE(predicted_peak_bytes, 0), COALESCE(margin_bytes, 0), "
+    "COALESCE(fixed_bytes, 0), COALESCE(per_sample_bytes, 0), COALESCE(noise_bytes, 0), "
+    "COALESCE(growth_bytes, 0), COALESCE(corrected_by_run_id, 0), note, created_at, budget_bytes";
+
+ProbeAnswer answer_of(SQLite::Statement& query) {
+  ProbeAnswer answer;
+  answer.max_batch_size = query.getColumn(0).getInt64();
+  answer.predicted_peak_bytes = query.getColumn(1).getInt64();
+  answer.margin_bytes = query.getColumn(2).getInt64();
+  answer.fixed_bytes = query.getColumn(3).getInt64();
+  answer.per_sample_bytes = query.getColumn(4).getInt64();
+  answer.noise_bytes = query.getColumn(5).getInt64();
+  answer.growth_bytes = query.getColumn(6).getInt64();
+  answer.corrected_by_run_id = query.getColumn(7).getInt64();
+  answer.note = text_of(query.getColumn(8));
+  answer.created_at = text_of(query.getColumn(9));
+  return answer;
+}
+
+}  // namespace
+
+std::optional<ProbeAnswer> Store::probe_answer(const std::string& memory_key,
+                                               std::int64_t budget_bytes) {
   const std::string action = "read the probe answer for memory key '" + memory_key +
                              "' and budget " + std::to_string(budget_bytes);
-  return guarded(path_, action, [&]() -> std::optional<std::int64_t> {
-    SQLite::Statement query(*db_,
-                            "SELECT max_batch_size FROM probe_answers WHERE memory_key = ? "
-                            "AND budget_bytes = ?");
+  return guarded(path_, action, [&]() -> std::optional<ProbeAnswer> {
+    SQLite::Statement query(*db_, std::string("SELECT ") + kAnswerColumns +
+                                      " FROM probe_answers WHERE memory_key = ? "
+                                      "AND budget_bytes = ?");
     query.bind(1, memory_key);
     query.bind(2, budget_bytes);
     if (!query.executeStep()) return std::nullopt;
-    return query.getColumn(0).getInt64();
+    return answer_of(query);
+  });
+}
+
+std::vector<std::pair<std::int64_t, ProbeAnswer>> Store::probe_answers(
+    const std::string& memory_key) {
+  const std::string action = "read the probe answers for memory key '" + memory_key + "'";
+  return guarded(path_, action, [&] {
+    SQLite::Statement query(*db_, std::string("SELECT ") + kAnswerColumns +
+                                      " FROM probe_answers WHERE memory_key = ? "
+                                      "ORDER BY created_at DESC");
+    query.bind(1, memory_key);
+    std::vector<std::pair<std::int64_t, ProbeAnswer>> answers;
+    while (query.executeStep()) {
+      answers.emplace_back(query.getColumn(10).getInt64(), answer_of(query));
+    }
+    return answers;
+  });
+}
+
+std::vector<MemoryObservation> Store::memory_observations(const std::string& memory_key) {
+  const std::string action = "read the measured peaks of memory key '" + memory_key + "'";
+  return guarded(path_, action, [&] {
+    SQLite::Statement query(
+        *db_,
+        "SELECT batch_size, peak_rss_bytes, full_run FROM ("
+        "SELECT id, created_at AS at, batch_size, peak_rss_bytes, 0 AS full_run "
+        "FROM probe_trials WHERE memory_key = ? AND status = 'ok' AND peak_rss_bytes > 0 "
+        "UNION ALL SELECT id, finished_at AS at, batch_size, peak_rss_bytes, 1 AS full_run "
+        "FROM runs WHERE memory_key = ? AND status = 'ok' AND peak_rss_bytes > 0 "
+        "AND batch_size > 0) ORDER BY at, id");
+    query.bind(1, memory_key);
+    query.bind(2, memory_key);
+    std::vector<MemoryObservation> observations;
+    while (query.executeStep()) {
+      observations.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
+                              query.getColumn(2).getInt() != 0});
+    }
+    return observations;
+  });
+}
+
+bool Store::knows_memory_key(const std::string& memory_key) {
+  const std::string action = "look up memory key '" + memory_key + "'";
+  return guarded(path_, action, [&] {
+    SQLite::Statement query(*db_,
+                            "SELECT EXISTS(SELECT 1 FROM probe_trials WHERE memory_key = ?) "
+                            "OR EXISTS(SELECT 1 FROM runs WHERE memory_key = ?)");
+    query.bind(1, memory_key);
+    query.bind(2, memory_key);
+    query.executeStep();
+    return query.getColumn(0).getInt() != 0;
   });
 }
 
@@ -596,7 +699,9 @@ std::vector<ProbeTrial> Store::probe_trials(const std::string& memory_key,
   return guarded(path_, action, [&] {
     SQLite::Statement query(*db_,
                             "SELECT memory_key, budget_bytes, batch_size, status, peak_rss_bytes, "
-                            "stop_layer, error FROM probe_trials WHERE memory_key = ? "
+                            "stop_layer, error, COALESCE(steps, 0), COALESCE(plateau_step, 0), "
+                            "COALESCE(growth_bytes, 0), COALESCE(accumulation_steps, 1) "
+                            "FROM probe_trials WHERE memory_key = ? "
                             "AND budget_bytes = ? ORDER BY id");
     query.bind(1, memory_key);
     query.bind(2, budget_bytes);
@@ -610,6 +715,10 @@ std::vector<ProbeTrial> Store::probe_trials(const std::string& memory_key,
       trial.peak_rss_bytes = query.getColumn(4).getInt64();
       trial.stop_layer = text_of(query.getColumn(5));
       trial.error = text_of(query.getColumn(6));
+      trial.steps = query.getColumn(7).getInt64();
+      trial.plateau_step = query.getColumn(8).getInt64();
+      trial.growth_bytes = query.getColumn(9).getInt64();
+      trial.accumulation_steps = query.getColumn(10).getInt64();
       trials.push_back(std::move(trial));
     }
     return trials;
@@ -623,7 +732,9 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
         "SELECT run_id, run_key, swept, repeat, attempt, status, epochs, wall_s, epoch_s, "
         "samples_per_s, train_loss, val_accuracy, peak_rss_bytes, error, batch_size, stop_layer, "
         "step_median_s, step_p95_s, data_fraction, backend, log_path, config_key, "
-        "(SELECT params FROM runs WHERE runs.id = run_summary.run_id), val_loss "
+        "(SELECT params FROM runs WHERE runs.id = run_summary.run_id), val_loss, "
+        "median_epoch_s, median_epoch_low_s, median_epoch_high_s, other_cpu_cores, run_queue, "
+        "busy, projected_s, start_s, step_dispersion "
         "FROM run_summary "
         "WHERE run_id IN (SELECT COALESCE(MAX(CASE WHEN r.status = 'ok' THEN r.id END), "
         "MAX(r.id)) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? "
@@ -656,6 +767,15 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.config_key = text_of(query.getColumn(21));
       s.params_json = text_of(query.getColumn(22));
       s.val_loss = measured_of(query.getColumn(23));
+      s.median_epoch_s = measured_of(query.getColumn(24));
+      s.median_epoch_low_s = measured_of(query.getColumn(25));
+      s.median_epoch_high_s = measured_of(query.getColumn(26));
+      s.other_cpu_cores = measured_of(query.getColumn(27));
+      s.run_queue = measured_of(query.getColumn(28));
+      s.busy = text_of(query.getColumn(29));
+      s.projected_s = measured_of(query.getColumn(30));
+      s.start_s = measured_of(query.getColumn(31));
+      s.step_dispersion = measured_of(query.getColumn(32));
       summaries.push_back(std::move(s));
     }
     return summaries;
@@ -675,7 +795,9 @@ std::vector<EpochRecord> Store::epochs_of(std::int64_t run_id) {
         *db_,
         "SELECT epoch, seconds, warmup_seconds, steps, timed_samples, samples_per_s, train_loss, "
         "train_accuracy, val_loss, val_accuracy, val_seconds, warmup_steps, data_seconds, "
-        "compute_seconds, step_median_s, step_p95_s FROM epochs WHERE run_id = ? ORDER BY epoch");
+        "compute_seconds, step_median_s, step_p95_s, median_epoch_s, median_epoch_low_s, "
+        "median_epoch_high_s, untimed_seconds, other_cpu_cores, run_queue, step_dispersion "
+        "FROM epochs WHERE run_id = ? ORDER BY epoch");
     query.bind(1, run_id);
     std::vector<EpochRecord> epochs;
     while (query.executeStep()) {
@@ -696,6 +818,13 @@ std::vector<EpochRecord> Store::epochs_of(std::int64_t run_id) {
       e.compute_seconds = query.getColumn(13).getDouble();
       e.step_median_s = query.getColumn(14).getDouble();
       e.step_p95_s = query.getColumn(15).getDouble();
+      e.median_epoch_s = measured_of(query.getColumn(16));
+      e.median_epoch_low_s = measured_of(query.getColumn(17));
+      e.median_epoch_high_s = measured_of(query.getColumn(18));
+      e.untimed_seconds = measured_of(query.getColumn(19));
+      e.other_cpu_cores = measured_of(query.getColumn(20));
+      e.run_queue = measured_of(query.getColumn(21));
+      e.step_dispersion = measured_of(query.getColumn(22));
       epochs.push_back(std::move(e));
     }
     return epochs;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -21,7 +22,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 struct ExperimentRecord {
   std::string name;
@@ -76,6 +77,24 @@ struct EpochRecord {
   double compute_seconds = 0;     // of `seconds`: forward, backward, optimizer step
   double step_median_s = 0;       // of the timed steps
   double step_p95_s = 0;
+  // The epoch's training time projected from its median step (training samples / samples
+  // per step x the median step), and the 95% interval of that projection from the
+  // median's distribution-free interval: what rankings compare, since other processes'
+  // stalls move a mean and hardly move a median. NaN when not measured.
+  double median_epoch_s = std::numeric_limits<double>::quiet_NaN();
+  double median_epoch_low_s = std::numeric_limits<double>::quiet_NaN();
+  double median_epoch_high_s = std::numeric_limits<double>::quiet_NaN();
+  // Time in the epoch's training loop outside the timed steps and validation: orch's own
+  // bookkeeping per step, shuffling. In benchmark mode, projected to a whole epoch.
+  double untimed_seconds = std::numeric_limits<double>::quiet_NaN();
+  // How busy the machine was during the epoch, measured by the host: cores' worth of CPU
+  // time that other processes used on the run's cores, and the mean number of runnable
+  // tasks on the machine besides the run's own. NaN when not measured.
+  double other_cpu_cores = std::numeric_limits<double>::quiet_NaN();
+  double run_queue = std::numeric_limits<double>::quiet_NaN();
+  // (p95 - p50) / p50 of the timed steps: 0.1 on a quiet machine is common, 9 means the
+  // slow tenth of the steps took ten times the typical one.
+  double step_dispersion = std::numeric_limits<double>::quiet_NaN();
   // Every timed step's seconds; stored as metrics rows named "step_s".
   std::vector<double> step_seconds;
 };
@@ -87,6 +106,15 @@ struct RunOutcome {
   std::optional<int> exit_signal;
   std::string error;
   std::string stop_layer;  // what stopped it: cgroup | watchdog | allocator | timeout | ...
+  // Over the whole run, as in EpochRecord; NaN when not measured.
+  double other_cpu_cores = std::numeric_limits<double>::quiet_NaN();
+  double run_queue = std::numeric_limits<double>::quiet_NaN();
+  // Empty when the machine was quiet; else what made it busy, for people ("machine busy:
+  // other processes used 0.9 cores during this run").
+  std::string busy;
+  // The whole training's projected seconds (start, every epoch's steps, validation and
+  // bookkeeping) from what the run measured; NaN when it cannot be projected.
+  double projected_s = std::numeric_limits<double>::quiet_NaN();
 };
 
 // A run that was planned or started by an orch that did not finish it.
@@ -119,7 +147,8 @@ struct Claim {
   std::string taken_from;  // kClaimed from a dead orch: "host H, pid P, silent for S s"
 };
 
-// One trial of `orch probe`: a few training steps at one batch size under a budget.
+// One trial of `orch probe`: training steps at one batch size under a budget, until the
+// peak memory stops growing, with a validation batch in between.
 struct ProbeTrial {
   std::string memory_key;
   std::int64_t budget_bytes = 0;
@@ -128,6 +157,31 @@ struct ProbeTrial {
   std::int64_t peak_rss_bytes = 0;
   std::string stop_layer;
   std::string error;
+  std::int64_t steps = 0;               // optimizer steps it ran
+  std::int64_t plateau_step = 0;        // when the peak stopped growing; 0 = it did not
+  std::int64_t growth_bytes = 0;        // how much the peak grew over the last half of its steps
+  std::int64_t accumulation_steps = 1;  // batches per optimizer step, as the run has them
+};
+
+// What `orch probe` concluded for a memory key and budget, with what it rests on.
+struct ProbeAnswer {
+  std::int64_t max_batch_size = 0;
+  std::int64_t predicted_peak_bytes = 0;  // the memory model's peak at max_batch_size
+  std::int64_t margin_bytes = 0;          // kept free for what a full run adds to a trial
+  std::int64_t fixed_bytes = 0;           // the model: fixed + per_sample x batch size
+  std::int64_t per_sample_bytes = 0;
+  std::int64_t noise_bytes = 0;           // trial-to-trial variation of the peak (1 sigma)
+  std::int64_t growth_bytes = 0;          // growth a full run may add over a trial
+  std::int64_t corrected_by_run_id = 0;   // a full run that ran out of memory below it; 0 = none
+  std::string note;                       // why it was corrected, for people
+  std::string created_at;
+};
+
+// A measured peak of a memory key at one batch size: a probe trial's or a finished run's.
+struct MemoryObservation {
+  std::int64_t batch_size = 0;
+  std::int64_t peak_rss_bytes = 0;
+  bool full_run = false;  // a run that finished ok (all epochs, validation), not a trial
 };
 
 // A row of the run_summary view, as the report prints it.
@@ -156,6 +210,16 @@ struct RunSummary {
   double val_accuracy = 0;     // last epoch
   std::int64_t peak_rss_bytes = 0;
   std::string error;
+  // See EpochRecord and RunOutcome: NaN (busy: empty) when not measured.
+  double median_epoch_s = std::numeric_limits<double>::quiet_NaN();  // mean over epochs
+  double median_epoch_low_s = std::numeric_limits<double>::quiet_NaN();
+  double median_epoch_high_s = std::numeric_limits<double>::quiet_NaN();
+  double other_cpu_cores = std::numeric_limits<double>::quiet_NaN();
+  double run_queue = std::numeric_limits<double>::quiet_NaN();
+  std::string busy;
+  double projected_s = std::numeric_limits<double>::quiet_NaN();
+  double start_s = std::numeric_limits<double>::quiet_NaN();
+  double step_dispersion = std::numeric_limits<double>::quiet_NaN();  // the largest over epochs
 };
 
 // Result of a read-only query: column names and rows of printable cells.
@@ -225,11 +289,18 @@ class Store {
   void record_probe_trial(const ProbeTrial& trial);
   // Replaces an earlier answer for the same memory key and budget.
   void record_probe_answer(const std::string& memory_key, std::int64_t budget_bytes,
-                           std::int64_t max_batch_size);
-  std::optional<std::int64_t> probe_answer(const std::string& memory_key,
-                                           std::int64_t budget_bytes);
+                           const ProbeAnswer& answer);
+  std::optional<ProbeAnswer> probe_answer(const std::string& memory_key,
+                                          std::int64_t budget_bytes);
+  // Every stored answer of this memory key, whatever its budget, newest first.
+  std::vector<std::pair<std::int64_t, ProbeAnswer>> probe_answers(const std::string& memory_key);
   // Trials for this key and budget, in the order they were recorded.
   std::vector<ProbeTrial> probe_trials(const std::string& memory_key, std::int64_t budget_bytes);
+  // Every measured peak of this memory key, any budget: probe trials that fitted and runs
+  // that finished ok, oldest first.
+  std::vector<MemoryObservation> memory_observations(const std::string& memory_key);
+  // Whether any probe trial or run was recorded with this memory key.
+  bool knows_memory_key(const std::string& memory_key);
 
   // Per run key of the experiments with this name, oldest first: the run that finished ok,
   // else the latest attempt.

@@ -100,7 +100,7 @@ TEST_F(MergeTest, CopiesFinishedRunsWithTheirParamsEpochsMetricsAndExperiment) {
     run_to_end(shard, experiment_id, "k4", "ok", 4);
     run_to_end(shard, experiment_id, "k8", "oom", 8);
     shard.record_probe_trial({"mem", 1ll << 30, 16, "oom", 1 << 30, "cgroup", "too big"});
-    shard.record_probe_answer("mem", 1ll << 30, 8);
+    shard.record_probe_answer("mem", 1ll << 30, {8});
     ASSERT_EQ(shard.claim_run(experiment_id, "k16", 60).outcome, ClaimOutcome::kClaimed);
   }
   MergeReport report = merge_shard(main_, shard_path);
@@ -150,7 +150,7 @@ TEST_F(MergeTest, MergingTwiceAddsNothing) {
     run_to_end(shard, id, "k1", "ok");
     run_to_end(shard, id, "k2", "failed");
     shard.record_probe_trial({"mem", 1ll << 30, 16, "ok", 1 << 20, "", ""});
-    shard.record_probe_answer("mem", 1ll << 30, 16);
+    shard.record_probe_answer("mem", 1ll << 30, {16});
   }
   {
     Store shard = Store::Open(b);
@@ -271,7 +271,7 @@ TEST_F(MergeTest, FailureHalfwayLeavesMainAsItWas) {
     Store shard = Store::Open(shard_path);
     const std::int64_t id = shard.begin_experiment(experiment("0/1"));
     run_to_end(shard, id, "k1", "ok");
-    shard.record_probe_answer("mem", 1ll << 30, 8);
+    shard.record_probe_answer("mem", 1ll << 30, {8});
   }
   const auto before = counts(main_);
   try {

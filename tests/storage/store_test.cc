@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -190,6 +191,118 @@ TEST_F(StoreTest, RecordingAnEpochTwiceKeepsOneRowWithTheLastValues) {
   EXPECT_EQ(store.latest_runs("exp").at(0).epochs, 1);
 }
 
+TEST_F(StoreTest, MedianProjectionAndContentionOfEpochsAndRunsReadBackAndNullWhenUnmeasured) {
+  Store store = Store::Open(db_path_);
+  const auto ids =
+      store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
+  EpochRecord measured = epoch(1, 2.0, 100.0, 0.9, 0.5);
+  measured.median_epoch_s = 1.8;
+  measured.median_epoch_low_s = 1.7;
+  measured.median_epoch_high_s = 1.9;
+  measured.untimed_seconds = 0.05;
+  measured.other_cpu_cores = 0.9;
+  measured.run_queue = 2.5;
+  measured.step_dispersion = 9.0;
+  store.record_epoch(ids[0], measured);
+  store.record_epoch(ids[1], epoch(1, 2.0, 100.0, 0.9, 0.5));
+  RunOutcome busy = ok();
+  busy.other_cpu_cores = 0.9;
+  busy.run_queue = 2.5;
+  busy.busy = "machine busy: other processes used 0.9 cores during this run";
+  busy.projected_s = 12.5;
+  store.finish_run(ids[0], busy);
+  store.finish_run(ids[1], ok());
+
+  const auto runs = store.latest_runs("exp");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_DOUBLE_EQ(runs[0].median_epoch_s, 1.8);
+  EXPECT_DOUBLE_EQ(runs[0].median_epoch_low_s, 1.7);
+  EXPECT_DOUBLE_EQ(runs[0].median_epoch_high_s, 1.9);
+  EXPECT_DOUBLE_EQ(runs[0].other_cpu_cores, 0.9);
+  EXPECT_DOUBLE_EQ(runs[0].run_queue, 2.5);
+  EXPECT_DOUBLE_EQ(runs[0].projected_s, 12.5);
+  EXPECT_DOUBLE_EQ(runs[0].step_dispersion, 9.0);
+  EXPECT_EQ(runs[0].busy, busy.busy);
+  const auto epochs = store.epochs_of(ids[0]);
+  EXPECT_DOUBLE_EQ(epochs.at(0).untimed_seconds, 0.05);
+  EXPECT_DOUBLE_EQ(epochs.at(0).other_cpu_cores, 0.9);
+  // Not measured reads back as NaN and is NULL for SQL users.
+  EXPECT_TRUE(std::isnan(runs[1].median_epoch_s));
+  EXPECT_TRUE(std::isnan(runs[1].other_cpu_cores));
+  EXPECT_TRUE(std::isnan(runs[1].projected_s));
+  EXPECT_TRUE(runs[1].busy.empty());
+  EXPECT_EQ(query_read_only(db_path_, "SELECT COUNT(*) FROM runs WHERE busy IS NULL "
+                                      "AND other_cpu_cores IS NULL AND projected_s IS NULL")
+                .rows.at(0)
+                .at(0),
+            "1");
+}
+
+TEST_F(StoreTest, ProbeAnswerKeepsWhatItRestsOnAndItsCorrection) {
+  Store store = Store::Open(db_path_);
+  ProbeAnswer answer;
+  answer.max_batch_size = 14;
+  answer.predicted_peak_bytes = 900 << 20;
+  answer.margin_bytes = 60 << 20;
+  answer.fixed_bytes = 320 << 20;
+  answer.per_sample_bytes = 41 << 20;
+  answer.noise_bytes = 20 << 20;
+  answer.growth_bytes = 10 << 20;
+  answer.corrected_by_run_id = 7;
+  answer.note = "run 7 ran out of memory at batch 16";
+  store.record_probe_answer("unet", 1 << 30, answer);
+
+  auto read = store.probe_answer("unet", 1 << 30);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->max_batch_size, 14);
+  EXPECT_EQ(read->predicted_peak_bytes, 900 << 20);
+  EXPECT_EQ(read->margin_bytes, 60 << 20);
+  EXPECT_EQ(read->fixed_bytes, 320 << 20);
+  EXPECT_EQ(read->per_sample_bytes, 41 << 20);
+  EXPECT_EQ(read->noise_bytes, 20 << 20);
+  EXPECT_EQ(read->growth_bytes, 10 << 20);
+  EXPECT_EQ(read->corrected_by_run_id, 7);
+  EXPECT_EQ(read->note, answer.note);
+  EXPECT_FALSE(read->created_at.empty());
+  ASSERT_EQ(store.probe_answers("unet").size(), 1u);
+  EXPECT_EQ(store.probe_answers("unet")[0].first, 1 << 30);
+}
+
+TEST_F(StoreTest, MemoryObservationsAreFittingTrialsAndOkRunsOfTheKey) {
+  Store store = Store::Open(db_path_);
+  ProbeTrial fitted = trial(8, "ok", 100 << 20);
+  fitted.steps = 12;
+  fitted.plateau_step = 6;
+  fitted.growth_bytes = 1 << 20;
+  fitted.accumulation_steps = 2;
+  store.record_probe_trial(fitted);
+  store.record_probe_trial(trial(64, "oom", 1 << 30, "watchdog"));
+  const auto ids = store.add_runs(store.begin_experiment(experiment("exp")),
+                                  {sized_run("a", "mlp/synthetic/cpu/adam", 1 << 30, 16),
+                                   sized_run("b", "mlp/synthetic/cpu/adam", 1 << 30, 32),
+                                   sized_run("c", "other", 1 << 30, 16)});
+  RunOutcome finished = ok();
+  finished.peak_rss_bytes = 200 << 20;
+  store.finish_run(ids[0], finished);
+  store.finish_run(ids[1], outcome("oom", "watchdog"));
+  store.finish_run(ids[2], finished);
+
+  const auto seen = store.memory_observations("mlp/synthetic/cpu/adam");
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].batch_size, 8);
+  EXPECT_EQ(seen[0].peak_rss_bytes, 100 << 20);
+  EXPECT_FALSE(seen[0].full_run);
+  EXPECT_EQ(seen[1].batch_size, 16);
+  EXPECT_TRUE(seen[1].full_run);
+  EXPECT_TRUE(store.knows_memory_key("other"));
+  EXPECT_FALSE(store.knows_memory_key("never"));
+  const auto trials = store.probe_trials("mlp/synthetic/cpu/adam", 1 << 30);
+  EXPECT_EQ(trials.at(0).steps, 12);
+  EXPECT_EQ(trials.at(0).plateau_step, 6);
+  EXPECT_EQ(trials.at(0).growth_bytes, 1 << 20);
+  EXPECT_EQ(trials.at(0).accumulation_steps, 2);
+}
+
 TEST_F(StoreTest, FinishedOkOnlyForStatusOkAcrossExperimentsOfTheSameName) {
   Store store = Store::Open(db_path_);
   const auto first =
@@ -310,7 +423,10 @@ TEST_F(StoreTest, QueryReturnsColumnsAndFormattedRows) {
                                       "samples_per_s", "train_loss", "val_accuracy",
                                       "peak_rss_bytes", "error", "batch_size", "stop_layer",
                                       "step_median_s", "step_p95_s", "data_fraction", "backend",
-                                      "log_path", "config_key", "val_loss"}));
+                                      "log_path", "config_key", "val_loss", "median_epoch_s",
+                                      "median_epoch_low_s", "median_epoch_high_s",
+                                      "other_cpu_cores", "run_queue", "busy", "projected_s",
+                                      "start_s", "step_dispersion"}));
 }
 
 TEST_F(StoreTest, QueryRefusesWritesAndLeavesDataIntact) {
@@ -479,9 +595,9 @@ TEST_F(StoreTest, VersionOneDatabaseMigratesKeepingItsRows) {
             (std::vector<std::vector<std::string>>{
                 {"probe_answers"}, {"probe_trials"}, {"runs_memory_key_budget"}}));
   store.record_probe_trial(trial(8, "ok", 100));
-  store.record_probe_answer("mlp/synthetic/cpu/adam", 1 << 30, 8);
+  store.record_probe_answer("mlp/synthetic/cpu/adam", 1 << 30, {8});
   EXPECT_EQ(store.probe_trials("mlp/synthetic/cpu/adam", 1 << 30).size(), 1u);
-  EXPECT_EQ(store.probe_answer("mlp/synthetic/cpu/adam", 1 << 30), 8);
+  EXPECT_EQ(store.probe_answer("mlp/synthetic/cpu/adam", 1 << 30)->max_batch_size, 8);
 }
 
 TEST_F(StoreTest, MigratedDatabaseHasTheSameSchemaAsANewOne) {
@@ -653,19 +769,19 @@ TEST_F(StoreTest, ProbeTrialsRoundTripInTheOrderRecorded) {
 
 TEST_F(StoreTest, ASecondProbeAnswerReplacesTheFirst) {
   Store store = Store::Open(db_path_);
-  store.record_probe_answer("mlp", 1 << 30, 32);
-  store.record_probe_answer("mlp", 1 << 20, 2);
-  store.record_probe_answer("mlp", 1 << 30, 48);
+  store.record_probe_answer("mlp", 1 << 30, {32});
+  store.record_probe_answer("mlp", 1 << 20, {2});
+  store.record_probe_answer("mlp", 1 << 30, {48});
 
-  EXPECT_EQ(store.probe_answer("mlp", 1 << 30), 48);
-  EXPECT_EQ(store.probe_answer("mlp", 1 << 20), 2);
+  EXPECT_EQ(store.probe_answer("mlp", 1 << 30)->max_batch_size, 48);
+  EXPECT_EQ(store.probe_answer("mlp", 1 << 20)->max_batch_size, 2);
   EXPECT_EQ(query_read_only(db_path_, "SELECT COUNT(*) FROM probe_answers").rows.at(0).at(0), "2");
 }
 
 TEST_F(StoreTest, ProbeAnswerIsNothingForAnUnknownKeyOrBudget) {
   Store store = Store::Open(db_path_);
   EXPECT_EQ(store.probe_answer("mlp", 1 << 30), std::nullopt);
-  store.record_probe_answer("mlp", 1 << 30, 32);
+  store.record_probe_answer("mlp", 1 << 30, {32});
   EXPECT_EQ(store.probe_answer("cnn", 1 << 30), std::nullopt);
   EXPECT_EQ(store.probe_answer("mlp", 1 << 20), std::nullopt);
 }
@@ -687,7 +803,7 @@ TEST_F(StoreTest, ProbeAndSummaryErrorsNameTheFile) {
   };
   expect_store_error("record_probe_trial", [&] { store.record_probe_trial(trial(8, "ok", 1)); });
   expect_store_error("probe_trials", [&] { store.probe_trials("mlp", 1); });
-  expect_store_error("record_probe_answer", [&] { store.record_probe_answer("mlp", 1, 8); });
+  expect_store_error("record_probe_answer", [&] { store.record_probe_answer("mlp", 1, {8}); });
   expect_store_error("probe_answer", [&] { store.probe_answer("mlp", 1); });
   expect_store_error("latest_runs", [&] { store.latest_runs("exp"); });
 }
