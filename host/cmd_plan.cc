@@ -5,12 +5,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "host/prepared_sweep.h"
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/memory_budget.h"
+#include "host/memory_forecast.h"
+#include "host/run_key.h"
 #include "host/scheduler.h"
 #include "host/sweep.h"
 #include "host/table.h"
@@ -90,6 +93,104 @@ std::string_view decimal(size_t number, char (&buffer)[24]) {
   return {buffer, static_cast<size_t>(end - buffer)};
 }
 
+// "k=v k=\"a b\" ...": the key=value words of a swept text, quotes kept together.
+std::vector<std::string> swept_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    if (c == ' ' && !quoted) {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
+// Runs that share a memory key and budget, and the batch sizes they ask for.
+struct MemoryGroup {
+  size_t first_run = 0;
+  std::string label;
+  std::set<std::int64_t> batch_sizes;
+};
+
+// Groups the runs by what their memory depends on (their swept values that change memory,
+// and the budget) without building a RunSpec per run: a 100,000-point grid over learning
+// rates and batch sizes has one group.
+std::vector<MemoryGroup> memory_groups(const SweepRuns& runs) {
+  std::map<std::string, size_t> index;
+  std::vector<MemoryGroup> groups;
+  std::string swept;
+  for (size_t run = 0; run < runs.size(); ++run) {
+    swept.clear();
+    runs.append_swept_text(run, swept);
+    std::string id = std::to_string(runs.plugin_choice(run));
+    std::string label;
+    std::optional<std::int64_t> batch;
+    for (const auto& word : swept_words(swept)) {
+      const auto equals = word.find('=');
+      if (equals == std::string::npos) continue;
+      const std::string key = word.substr(0, equals);
+      if (key == "train.batch_size") {
+        std::int64_t value = 0;
+        const std::string text = word.substr(equals + 1);
+        if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc()) {
+          batch = value;
+        }
+        continue;
+      }
+      if (key == "train.memory_limit" || changes_memory(key)) {
+        id += " " + word;
+        label += (label.empty() ? "" : " ") + word;
+      }
+    }
+    auto [it, added] = index.emplace(id, groups.size());
+    if (added) groups.push_back({run, label.empty() ? "every run" : label, {}});
+    MemoryGroup& group = groups[it->second];
+    if (!batch) {
+      const auto& value = runs.spec(group.first_run).sections.at("train").values.at("batch_size");
+      if (const auto* fixed = std::get_if<std::int64_t>(&value)) batch = *fixed;
+    }
+    if (batch) group.batch_sizes.insert(*batch);
+  }
+  return groups;
+}
+
+// The memory table of every group, from the peaks this database has measured.
+std::string memory_forecasts(const SweepRuns& runs, const std::string& db_path) {
+  auto store = storage::Store::OpenForReading(db_path);
+  if (!store) {
+    return "memory: no measured peaks in " + db_path +
+           " yet; `orch probe FILE` measures them and predicts every batch size\n";
+  }
+  std::string out;
+  for (const auto& group : memory_groups(runs)) {
+    const RunSpec spec = runs.spec(group.first_run);
+    const std::string key = memory_key(spec);
+    MemoryForecast forecast;
+    forecast.label = group.label;
+    forecast.budget_bytes = run_budget(spec);
+    forecast.batch_sizes.assign(group.batch_sizes.begin(), group.batch_sizes.end());
+    std::vector<MemoryPoint> points;
+    for (const auto& seen : store->memory_observations(key)) {
+      points.push_back({seen.batch_size, seen.peak_rss_bytes});
+      forecast.measured_full_runs += seen.full_run ? 1 : 0;
+      forecast.largest_measured_batch = std::max(forecast.largest_measured_batch, seen.batch_size);
+    }
+    forecast.model = fit_memory_model(points);
+    if (auto answer = store->probe_answer(key, forecast.budget_bytes)) {
+      forecast.probe_answer = answer->max_batch_size;
+      forecast.growth_bytes = static_cast<double>(answer->growth_bytes);
+    }
+    out += render_memory_forecast(forecast);
+  }
+  return out;
+}
+
 }  // namespace
 
 int plan_command(const Options& options) {
@@ -160,6 +261,7 @@ int plan_command(const Options& options) {
                decimal(static_cast<size_t>(runs.repeat(run)), repeat), *states[run]},
               out);
   }
+  if (!experiment.auto_batch_size) out += "\n" + memory_forecasts(runs, options.db_path);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }

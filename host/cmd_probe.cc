@@ -30,7 +30,8 @@ int probe_command(const Options& options) {
 
   ProbeOptions probe;
   probe.start = options.probe_start;
-  probe.steps = options.probe_steps;
+  probe.max_steps = options.probe_steps;
+  probe.log_dir = logs_directory(store.path());
   probe.again = options.probe_again;
   probe.cgroup_prefix = "orch-" + std::to_string(::getpid());
 
@@ -46,10 +47,11 @@ int probe_command(const Options& options) {
       continue;
     }
     std::cout << "probing " << run.swept_text() << " (memory key " << memory_key(run)
-              << ", budget " << describe_bytes(budget) << ", " << probe.steps
-              << " optimizer steps per trial)\n";
+              << ", budget " << describe_bytes(budget)
+              << "; each trial trains until its peak stops growing, at most " << probe.max_steps
+              << " optimizer steps, with a validation batch)\n";
     ProbeResult result = probe_batch_size(run, catalog, store, budget, probe, std::cout);
-    std::cout << render_probe(result, budget) << "\n";
+    std::cout << render_probe(result) << "\n";
   }
   return 0;
 }

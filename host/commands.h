@@ -18,7 +18,7 @@ struct Options {
   std::vector<std::string> overrides;  // run, plan, probe: --set KEY=VALUE, in order
   bool run_infeasible = false;
   std::int64_t probe_start = 1;
-  std::int64_t probe_steps = 3;
+  std::int64_t probe_steps = 32;  // at most, per trial
   bool probe_again = false;
   bool best_toml = false;         // best: print the winner as experiment-file sections
   std::string objective_metric;   // report, best: override the file's [objective] metric

@@ -151,8 +151,10 @@ int run_command_line(int argc, char** argv) {
          cmd.add_option("--start", o.probe_start, "first batch size tried")
              ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
              ->capture_default_str();
-         cmd.add_option("--steps", o.probe_steps, "optimizer steps per trial")
-             ->check(CLI::Range(std::int64_t{1}, std::int64_t{10000}))
+         cmd.add_option("--max-steps,--steps", o.probe_steps,
+                        "optimizer steps per trial at most (a trial stops when its peak "
+                        "memory stops growing)")
+             ->check(CLI::Range(std::int64_t{8}, std::int64_t{10000}))
              ->capture_default_str();
          cmd.add_flag("--again", o.probe_again, "probe even when an answer is stored");
        }},

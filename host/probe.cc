@@ -1,9 +1,13 @@
 #include "host/probe.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
 #include "host/guard.h"
 #include "host/memory_budget.h"
 #include "host/run_key.h"
-#include "host/sweep.h"
 #include "host/table.h"
 #include "host/training_library.h"
 #include "host/user_error.h"
@@ -11,15 +15,223 @@
 namespace orch {
 namespace {
 
+// Refinement trials after the doubling: the model usually lands on the answer in one or
+// two; a run whose memory does not follow a line gets no more than this.
+constexpr int kMaxRefinements = 5;
+
+std::int64_t train_int(const RunSpec& run, const char* name) {
+  return std::get<std::int64_t>(run.sections.at("train").values.at(name));
+}
+
 RunSpec with_batch(const RunSpec& run, std::int64_t batch_size) {
   RunSpec trial = run;
-  auto& train = trial.sections["train"].values;
-  train["batch_size"] = batch_size;
-  train["accumulation_steps"] = std::int64_t{1};
-  train["epochs"] = std::int64_t{1};
-  train["warmup_steps"] = std::int64_t{0};
+  trial.sections["train"].values["batch_size"] = batch_size;
+  // The worker's log names the batch size it trains at.
+  bool swept = false;
+  for (auto& [key, value] : trial.swept) {
+    if (key == "train.batch_size") value = batch_size, swept = true;
+  }
+  if (!swept) trial.swept.insert(trial.swept.begin(), {"train.batch_size", batch_size});
   return trial;
 }
+
+// Optimizer steps of the whole run at `batch_size`: what the growth of a trial's peak is
+// extrapolated to.
+std::int64_t run_steps(const RunSpec& run, std::int64_t batch_size, std::int64_t train_size) {
+  const auto& train = run.sections.at("train").values;
+  if (std::get<std::string>(train.at("mode")) == "benchmark") {
+    return train_int(run, "warmup_steps") + train_int(run, "max_steps");
+  }
+  const std::int64_t accumulation = std::max<std::int64_t>(1, train_int(run, "accumulation_steps"));
+  const std::int64_t batches = (train_size + batch_size - 1) / batch_size;
+  return train_int(run, "epochs") * ((batches + accumulation - 1) / accumulation);
+}
+
+std::vector<MemoryPoint> fitting_points(const std::vector<storage::ProbeTrial>& trials) {
+  std::vector<MemoryPoint> points;
+  for (const auto& trial : trials) {
+    if (trial.status == "ok") points.push_back({trial.batch_size, trial.peak_rss_bytes});
+  }
+  return points;
+}
+
+// The trial nearest the answer tells how much a peak still grows with more steps there.
+const storage::ProbeTrial* largest_fitting_trial(const std::vector<storage::ProbeTrial>& trials) {
+  const storage::ProbeTrial* largest = nullptr;
+  for (const auto& trial : trials) {
+    if (trial.status == "ok" && (!largest || trial.batch_size >= largest->batch_size)) {
+      largest = &trial;
+    }
+  }
+  return largest;
+}
+
+// The stored answer for a batch size chosen from `model`, with what it rests on.
+storage::ProbeAnswer answer_for(const MemoryModel& model, std::int64_t batch_size,
+                                double growth_bytes) {
+  storage::ProbeAnswer answer;
+  answer.max_batch_size = batch_size;
+  answer.predicted_peak_bytes = static_cast<std::int64_t>(model.peak_at(batch_size));
+  answer.margin_bytes = static_cast<std::int64_t>(margin_at(model, batch_size, growth_bytes));
+  answer.fixed_bytes = static_cast<std::int64_t>(model.fixed_bytes);
+  answer.per_sample_bytes = static_cast<std::int64_t>(model.per_sample_bytes);
+  answer.noise_bytes = static_cast<std::int64_t>(model.noise_bytes);
+  answer.growth_bytes = static_cast<std::int64_t>(growth_bytes);
+  return answer;
+}
+
+// One probe: the trials run so far and what they say.
+class Prober {
+ public:
+  Prober(const RunSpec& run, const PluginCatalog& catalog, storage::Store& store,
+         std::int64_t budget, const ProbeOptions& options, std::ostream& progress)
+      : run_(run),
+        catalog_(catalog),
+        store_(store),
+        budget_(budget),
+        options_(options),
+        progress_(progress),
+        key_(memory_key(run)) {}
+
+  ProbeResult run() {
+    ProbeResult result;
+    result.budget_bytes = budget_;
+    double_until_the_model_sees_the_answer(result);
+    if (first_oom_ != kNone || !result.fits_whole_dataset) refine();
+    result.trials = trials_;
+    result.model = fit_memory_model(fitting_points(trials_));
+    const std::int64_t answer = final_answer(result.model);
+    result.answer = answer_for(result.model, answer, growth(answer));
+    if (result.fits_whole_dataset && answer < train_size_) result.fits_whole_dataset = false;
+    if (answer > 0) store_.record_probe_answer(key_, budget_, result.answer);
+    return result;
+  }
+
+ private:
+  static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+
+  void double_until_the_model_sees_the_answer(ProbeResult& result) {
+    for (std::int64_t size = std::max<std::int64_t>(1, options_.start);;) {
+      if (!trial(size)) return;
+      if (train_size_ > 0 && size >= train_size_) {
+        result.fits_whole_dataset = true;
+        return;
+      }
+      const std::int64_t next = train_size_ > 0 ? std::min(size * 2, train_size_) : size * 2;
+      // Three fitting peaks give a line and its scatter: when the answer it sees lies
+      // below the next doubling, aim at it instead of running out of memory there.
+      const MemoryModel model = fit_memory_model(fitting_points(trials_));
+      if (model.points >= 3 && model.usable() && candidate(model) < next) return;
+      size = next;
+    }
+  }
+
+  // Trials at the answer the model sees, until it sees one it has measured.
+  void refine() {
+    for (int round = 0; round < kMaxRefinements; ++round) {
+      const MemoryModel model = fit_memory_model(fitting_points(trials_));
+      if (!model.usable()) return;
+      const std::int64_t next = candidate(model);
+      if (next < 1 || tried_.count(next)) return;
+      trial(next);
+    }
+  }
+
+  // The largest batch size the model allows, below any size that ran out of memory.
+  std::int64_t candidate(const MemoryModel& model) const {
+    std::int64_t limit = first_oom_ == kNone ? std::numeric_limits<std::int32_t>::max()
+                                              : first_oom_ - 1;
+    if (train_size_ > 0) limit = std::min(limit, train_size_);
+    // The growth allowance of the size it would pick depends on that size's run length;
+    // the largest fitting trial's growth per doubling is the best evidence there is.
+    std::int64_t batch = largest_fitting_batch(model, budget_, growth(limit), limit);
+    if (batch > 0) batch = largest_fitting_batch(model, budget_, growth(batch), limit);
+    return batch;
+  }
+
+  // The answer: the model's, but never a size that has not fitted in a trial itself.
+  std::int64_t final_answer(const MemoryModel& model) const {
+    const std::int64_t wanted = model.usable() ? candidate(model) : largest_fitted();
+    std::int64_t answer = 0;
+    for (const auto& [size, fitted] : tried_) {
+      if (fitted && size <= wanted) answer = std::max(answer, size);
+    }
+    return answer;
+  }
+
+  std::int64_t largest_fitted() const {
+    std::int64_t largest = 0;
+    for (const auto& [size, fitted] : tried_) {
+      if (fitted && size < first_oom_) largest = std::max(largest, size);
+    }
+    return largest;
+  }
+
+  double growth(std::int64_t batch_size) const {
+    const storage::ProbeTrial* nearest = largest_fitting_trial(trials_);
+    if (nearest == nullptr || batch_size < 1 || train_size_ <= 0) return 0;
+    return growth_over_run(nearest->growth_bytes, nearest->steps,
+                           run_steps(run_, batch_size, train_size_));
+  }
+
+  // Runs one trial; true when it fitted.
+  bool trial(std::int64_t batch_size) {
+    progress_ << "  trial batch_size=" << batch_size << " ..." << std::flush;
+    GuardLimits limits{budget_, options_.timeout_s,
+                       options_.cgroup_prefix + "-probe-" + std::to_string(++trial_number_)};
+    if (!options_.log_dir.empty()) {
+      limits.log_path = options_.log_dir + "/probe-" + key_ + "-" + std::to_string(budget_) +
+                        "-b" + std::to_string(batch_size) + ".log";
+    }
+    RunSpec spec = with_batch(run_, batch_size);
+    WorkerBody body = load_worker_body();  // loaded in the host, before the fork
+    WorkerEvent report;
+    GuardResult outcome = run_guarded(
+        [&](int fd) { return body(spec, catalog_, fd, options_.max_steps); },
+        [&](const WorkerEvent& event) {
+          if (event.kind == WorkerEvent::Kind::kStarted) train_size_ = event.train_size;
+          if (event.kind == WorkerEvent::Kind::kTrial) report = event;
+        },
+        limits);
+    storage::ProbeTrial record{key_,           budget_,
+                               batch_size,     outcome.status,
+                               outcome.peak_rss_bytes, outcome.stop_layer,
+                               outcome.error,  report.trial_steps,
+                               report.plateau_step, report.growth_bytes,
+                               std::max<std::int64_t>(1, train_int(run_, "accumulation_steps"))};
+    store_.record_probe_trial(record);
+    trials_.push_back(record);
+    progress_ << " " << outcome.status << ", peak " << describe_bytes(outcome.peak_rss_bytes);
+    if (outcome.status == "ok") {
+      progress_ << " after " << report.trial_steps << " steps"
+                << (report.plateau_step > 0 ? "" : " (still growing)");
+    }
+    progress_ << "\n";
+    if (outcome.status == "interrupted") throw UserError("probe interrupted");
+    if (outcome.status != "ok" && outcome.status != "oom") {
+      throw UserError("probe trial at batch_size=" + std::to_string(batch_size) + " " +
+                      outcome.status + " for a reason other than memory: " + outcome.error +
+                      (limits.log_path.empty() ? "" : " (its log: " + limits.log_path + ")"));
+    }
+    const bool fitted = outcome.status == "ok";
+    tried_[batch_size] = fitted;
+    if (!fitted) first_oom_ = std::min(first_oom_, batch_size);
+    return fitted;
+  }
+
+  const RunSpec& run_;
+  const PluginCatalog& catalog_;
+  storage::Store& store_;
+  const std::int64_t budget_;
+  const ProbeOptions& options_;
+  std::ostream& progress_;
+  const std::string key_;
+  std::vector<storage::ProbeTrial> trials_;
+  std::map<std::int64_t, bool> tried_;  // batch size -> fitted
+  std::int64_t first_oom_ = kNone;      // the smallest batch size that ran out of memory
+  std::int64_t train_size_ = 0;
+  int trial_number_ = 0;
+};
 
 }  // namespace
 
@@ -27,86 +239,89 @@ ProbeResult probe_batch_size(const RunSpec& run, const PluginCatalog& catalog,
                              storage::Store& store, std::int64_t budget_bytes,
                              const ProbeOptions& options, std::ostream& progress) {
   const std::string key = memory_key(run);
-  ProbeResult result;
   if (!options.again) {
     if (auto answer = store.probe_answer(key, budget_bytes)) {
-      result.max_batch_size = answer->max_batch_size;
+      ProbeResult result;
+      result.budget_bytes = budget_bytes;
+      result.answer = *answer;
       result.reused = true;
       result.trials = store.probe_trials(key, budget_bytes);
+      result.model = fit_memory_model(fitting_points(result.trials));
       return result;
     }
   }
-
-  std::int64_t train_size = 0;
-  int trial_number = 0;
-  auto trial = [&](std::int64_t batch_size) {
-    progress << "  trial batch_size=" << batch_size << " ..." << std::flush;
-    GuardLimits limits{budget_bytes, options.timeout_s,
-                       options.cgroup_prefix + "-probe-" + std::to_string(++trial_number)};
-    RunSpec spec = with_batch(run, batch_size);
-    WorkerBody body = load_worker_body();  // loaded in the host, before the fork
-    GuardResult outcome = run_guarded(
-        [&](int fd) { return body(spec, catalog, fd, options.steps); },
-        [&](const WorkerEvent& event) {
-          if (event.kind == WorkerEvent::Kind::kStarted) train_size = event.train_size;
-        },
-        limits);
-    storage::ProbeTrial record{key,           budget_bytes,          batch_size,
-                               outcome.status, outcome.peak_rss_bytes, outcome.stop_layer,
-                               outcome.error};
-    store.record_probe_trial(record);
-    result.trials.push_back(record);
-    progress << " " << outcome.status << ", peak " << describe_bytes(outcome.peak_rss_bytes)
-             << "\n";
-    if (outcome.status == "interrupted") throw UserError("probe interrupted");
-    if (outcome.status != "ok" && outcome.status != "oom") {
-      throw UserError("probe trial at batch_size=" + std::to_string(batch_size) + " " +
-                      outcome.status + " for a reason other than memory: " + outcome.error);
-    }
-    return outcome.status == "ok";
-  };
-
-  // Doubling: find a size that does not fit, or the whole training split fitting.
-  std::int64_t fits = 0, fails = 0;
-  for (std::int64_t size = std::max<std::int64_t>(1, options.start);;) {
-    if (!trial(size)) {
-      fails = size;
-      break;
-    }
-    fits = size;
-    if (train_size > 0 && size >= train_size) {
-      result.fits_whole_dataset = true;
-      break;
-    }
-    size = train_size > 0 ? std::min(size * 2, train_size) : size * 2;
-  }
-  // Binary search between the last fit and the first failure.
-  if (fails > 0 && fits > 0) {
-    while (fails - fits > 1) {
-      std::int64_t middle = fits + (fails - fits) / 2;
-      (trial(middle) ? fits : fails) = middle;
-    }
-  }
-  result.max_batch_size = fits;
-  if (fits > 0) store.record_probe_answer(key, budget_bytes, {fits});
-  return result;
+  return Prober(run, catalog, store, budget_bytes, options, progress).run();
 }
 
-std::string render_probe(const ProbeResult& result, std::int64_t budget_bytes) {
-  TextTable table({"batch size", "result", "peak RSS", "stopped by"});
+std::string correct_probe_answer(storage::Store& store, const std::string& memory_key,
+                                 std::int64_t budget_bytes, std::int64_t batch_size,
+                                 std::int64_t run_id) {
+  auto stored = store.probe_answer(memory_key, budget_bytes);
+  if (!stored || stored->max_batch_size < batch_size) return "";
+  storage::ProbeAnswer corrected = *stored;
+  const MemoryModel model = fit_memory_model(fitting_points(store.probe_trials(memory_key, budget_bytes)));
+  std::int64_t lowered = batch_size - 1;
+  if (model.usable()) {
+    // The run needed at least the budget where the model predicted less: that shortfall
+    // happens to whole runs of this key, so it joins the margin at every batch size.
+    const double shortfall = std::max(0.0, static_cast<double>(budget_bytes) - model.peak_at(batch_size));
+    const double growth = static_cast<double>(stored->growth_bytes) + shortfall;
+    lowered = std::min(lowered, largest_fitting_batch(model, budget_bytes, growth, lowered));
+    corrected = answer_for(model, lowered, growth);
+  } else {
+    corrected.max_batch_size = lowered;
+  }
+  corrected.corrected_by_run_id = run_id;
+  corrected.note = "lowered from " + std::to_string(stored->max_batch_size) + " to " +
+                   std::to_string(lowered) + ": run " + std::to_string(run_id) +
+                   " ran out of memory at batch size " + std::to_string(batch_size);
+  store.record_probe_answer(memory_key, budget_bytes, corrected);
+  return "the stored probe answer for this model, data and budget was " + corrected.note;
+}
+
+std::string describe_headroom(double predicted_peak_bytes, std::int64_t budget_bytes) {
+  const double headroom = 1.0 - predicted_peak_bytes / static_cast<double>(budget_bytes);
+  return "fits with " + format_fixed(std::max(0.0, headroom) * 100, 0) + "% headroom";
+}
+
+std::string render_probe(const ProbeResult& result) {
+  TextTable table({"batch size", "result", "peak RSS", "steps", "peak stopped growing",
+                   "stopped by"});
   for (const auto& trial : result.trials) {
-    table.add_row({std::to_string(trial.batch_size), trial.status == "ok" ? "fits" : trial.status,
-                   describe_bytes(trial.peak_rss_bytes), trial.stop_layer.empty() ? "-" : trial.stop_layer});
+    const bool fitted = trial.status == "ok";
+    table.add_row({std::to_string(trial.batch_size), fitted ? "fits" : trial.status,
+                   describe_bytes(trial.peak_rss_bytes),
+                   fitted ? std::to_string(trial.steps) : "-",
+                   !fitted                  ? "-"
+                   : trial.plateau_step > 0 ? "at step " + std::to_string(trial.plateau_step)
+                                            : "no",
+                   trial.stop_layer.empty() ? "-" : trial.stop_layer});
   }
   std::string out = table.render();
-  if (result.max_batch_size == 0) {
-    out += "not even the smallest batch size tried fits in " + describe_bytes(budget_bytes) + "\n";
-  } else {
-    out += "largest batch size that fits in " + describe_bytes(budget_bytes) + ": " +
-           std::to_string(result.max_batch_size) +
-           (result.fits_whole_dataset ? " (the whole training split)" : "") +
-           (result.reused ? " (from an earlier probe; --again to probe anew)" : "") + "\n";
+  const storage::ProbeAnswer& answer = result.answer;
+  const std::string budget = describe_bytes(result.budget_bytes);
+  if (answer.max_batch_size == 0) {
+    return out + "not even the smallest batch size tried fits in " + budget + "\n";
   }
+  out += "largest batch size whose whole run fits in " + budget + ": " +
+         std::to_string(answer.max_batch_size) +
+         (result.fits_whole_dataset ? " (the whole training split)" : "") +
+         (result.reused ? " (from an earlier probe; --again to probe anew)" : "") + "\n";
+  if (answer.per_sample_bytes > 0) {
+    out += "  predicted peak " + describe_bytes(answer.predicted_peak_bytes) + ", " +
+           describe_headroom(static_cast<double>(answer.predicted_peak_bytes),
+                             result.budget_bytes) +
+           "; margin kept " + describe_bytes(answer.margin_bytes) + " (" +
+           format_fixed(kNoiseSigmas, 0) + " x " + describe_bytes(answer.noise_bytes) +
+           " scatter of single peaks" +
+           (answer.growth_bytes > 0
+                ? " + " + describe_bytes(answer.growth_bytes) + " a whole run may still grow"
+                : "") +
+           ")\n";
+    out += "  memory model: fixed " + describe_bytes(answer.fixed_bytes) + " + " +
+           describe_bytes(answer.per_sample_bytes) + " per sample\n";
+  }
+  if (!answer.note.empty()) out += "  " + answer.note + "\n";
   return out;
 }
 

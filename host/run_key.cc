@@ -47,19 +47,29 @@ std::string run_key(const std::vector<std::pair<std::string, Value>>& flat_param
 
 std::string stable_hash(const std::string& text) { return hex16(fnv1a(kFnvOffset, text)); }
 
-std::string memory_key(const RunSpec& run) {
-  static const char* const kIgnored[] = {
+namespace {
+
+const char* const kNotMemory[] = {
       "train.batch_size", "train.accumulation_steps", "train.epochs", "train.lr",
       "train.warmup_steps", "train.timeout", "train.on_oom", "train.memory_limit",
       "train.mode", "train.min_steps", "train.max_steps", "train.target_rel_ci",
       "train.weight_decay", "train.beta1", "train.beta2", "train.lr_schedule",
       "train.lr_step_epochs", "train.lr_gamma", "train.lr_min", "train.lr_pct_start",
       "train.lr_div_factor", "train.lr_final_div_factor", "train.grad_clip"};
+
+}  // namespace
+
+bool changes_memory(const std::string& key) {
+  for (const char* name : kNotMemory) {
+    if (key == name) return false;
+  }
+  return true;
+}
+
+std::string memory_key(const RunSpec& run) {
   std::string canonical;
   for (const auto& [key, value] : run.flat_params()) {
-    bool ignored = false;
-    for (const char* name : kIgnored) ignored = ignored || key == name;
-    if (!ignored) canonical += key + "=" + to_toml(value) + "\n";
+    if (changes_memory(key)) canonical += key + "=" + to_toml(value) + "\n";
   }
   return stable_hash(canonical);
 }

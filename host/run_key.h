@@ -15,6 +15,8 @@ namespace orch {
 // size and what does not touch memory (epochs, learning rate and its schedule, seeds,
 // limits) is equal.
 std::string memory_key(const RunSpec& run);
+// Whether a parameter ("train.lr", "model.hidden") is part of the memory key.
+bool changes_memory(const std::string& key);
 
 // 16 hex digits of FNV-1a: the same text gives the same hash on every machine and build.
 std::string stable_hash(const std::string& text);

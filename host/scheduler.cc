@@ -108,13 +108,14 @@ void resolve_auto_batch_sizes(std::vector<RunSpec>& runs, const PluginCatalog& c
                << describe_bytes(budget) << "\n";
       ProbeOptions probe_options;
       probe_options.cgroup_prefix = options.cgroup_prefix;
+      probe_options.log_dir = logs_directory(store.path());
       ProbeResult result = probe_batch_size(run, catalog, store, budget, probe_options, progress);
-      if (result.max_batch_size == 0) {
+      if (result.answer.max_batch_size == 0) {
         throw UserError("batch_size = \"auto\": not even batch size 1 fits in the budget of " +
                         describe_bytes(budget) + "; raise train.memory_limit");
       }
-      progress << render_probe(result, budget);
-      answers[key] = result.max_batch_size;
+      progress << render_probe(result);
+      answers[key] = result.answer.max_batch_size;
     }
     run.sections["train"].values["batch_size"] = answers[key];
     run.swept.insert(run.swept.begin(), {"train.batch_size", answers[key]});
@@ -477,6 +478,12 @@ class SweepRunner {
       printer_.run_finished(a->run_id, result.status + ": " + result.error, result.wall_s);
     }
     RunSpec& run = a->queued.run;
+    if (result.status == "oom") {
+      // One truth per memory key: a probe answer this run disproves is lowered now.
+      std::string corrected = correct_probe_answer(store_, memory_key(run), a->budget,
+                                                   train_int(run, "batch_size"), a->run_id);
+      if (!corrected.empty()) printer_.note(corrected);
+    }
     const std::string on_oom = std::get<std::string>(run.sections.at("train").values.at("on_oom"));
     if (result.status == "oom" && on_oom == "halve" && train_int(run, "batch_size") > 1 &&
         !stopping()) {

@@ -34,9 +34,6 @@ struct TrainOptions {
   // Gradients of this many batches are summed before each optimizer step, so that
   // batch_size x accumulation_steps samples make one update.
   std::int64_t accumulation_steps = 1;
-  // A memory trial: stop after this many optimizer steps (batches when inferring) and
-  // skip validation; 0 = off.
-  std::int64_t max_steps = 0;
   // Benchmark mode: after the warm-up, measured steps until the 95% interval of the
   // median step time is within `target_rel_ci` of it (at least `min_steps`, at most
   // `max_steps`), instead of full epochs.

@@ -1,6 +1,8 @@
 #include "host/trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -83,6 +85,11 @@ class Stepper {
 
   // Batches per optimizer step: accumulation_steps when training, 1 when inferring.
   std::int64_t group() const { return group_; }
+  // Optimizer steps taken so far.
+  std::int64_t steps_done() const { return steps_done_; }
+  // Called where a step's memory peaks: after the forward pass, after backward and after
+  // the optimizer step. Memory trials read the worker's memory there.
+  void on_memory_point(std::function<void()> callback) { memory_point_ = std::move(callback); }
 
   // `closes_epoch`: the last batch of an epoch steps the optimizer even when its
   // accumulation group is incomplete.
@@ -99,8 +106,10 @@ class Stepper {
       result.output = model_.forward(result.batch);
       if (optimizer_) loss = model_.loss(result.output, result.batch);
     }
+    if (memory_point_) memory_point_();
     if (optimizer_) {
       (group_ > 1 ? loss / static_cast<double>(group_) : loss).backward();
+      if (memory_point_) memory_point_();
       if (++pending_ == group_ || closes_epoch) optimizer_step();
       // .item() waits for the step, as a user's loop logging its loss would.
       result.loss = loss.item<double>();
@@ -124,6 +133,7 @@ class Stepper {
     if (on_optimizer_step_) on_optimizer_step_({steps_done_, current_lr(*optimizer_)});
     ++steps_done_;
     pending_ = 0;
+    if (memory_point_) memory_point_();
   }
 
   Backend& backend_;
@@ -137,6 +147,7 @@ class Stepper {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;  // none when inferring
   std::int64_t pending_ = 0;                            // batches since the last optimizer step
   std::int64_t steps_done_ = 0;                         // optimizer steps so far
+  std::function<void()> memory_point_;
 };
 
 void add_warmup(storage::EpochRecord& record, double seconds, std::int64_t batches) {
@@ -152,11 +163,14 @@ void add_timed(storage::EpochRecord& record, std::int64_t samples, double data_s
   record.step_seconds.push_back(seconds);
 }
 
+// `max_batches` > 0 stops after that many batches (a memory trial needs one).
 void validate(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
-              std::int64_t val_size, Totals& totals) {
+              std::int64_t val_size, Totals& totals, std::int64_t max_batches = 0) {
   torch::NoGradGuard no_grad;
   model.module().eval();
+  std::int64_t batches = 0;
   for (std::int64_t start = 0; start < val_size; start += options.batch_size) {
+    if (max_batches > 0 && batches++ == max_batches) break;
     std::int64_t n = std::min(options.batch_size, val_size - start);
     auto indices = torch::arange(start, start + n, torch::kLong);
     Batch batch = to_device(dataset.batch(Split::kValidation, indices), backend.device());
@@ -240,7 +254,7 @@ void benchmark(Stepper& stepper, Model& model, const TrainOptions& options, cons
 }
 
 // Full epochs over the shuffled training split, each followed by validation when
-// training; a memory trial (max_steps) stops early and skips validation.
+// training.
 void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
             const TrainOptions& options, const DatasetInfo& info, const EpochCallback& on_epoch,
             const ProgressCallback& on_progress) {
@@ -250,7 +264,6 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
       (info.train_size + options.batch_size - 1) / options.batch_size;
   // Warm-up never swallows the whole first epoch: at least one step is always timed.
   const std::int64_t warmup_steps = std::min(options.warmup_steps, batches_per_epoch - 1);
-  const std::int64_t trial_batches = options.max_steps * stepper.group();
   std::int64_t batches = 0;
 
   auto last_report = Clock::now();
@@ -278,7 +291,6 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
         last_report = now;
         samples_since_report = 0;
       }
-      if (trial_batches > 0 && batches >= trial_batches) break;
       if (batches <= warmup_steps) {
         add_warmup(record, result.seconds, 1);
       } else {
@@ -292,10 +304,9 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
     record.step_p95_s = stats::percentile(record.step_seconds, 95);
     record.train_loss = train_totals.mean_loss();  // NaN when inferring
     record.train_accuracy = train_totals.mean_accuracy();
-    if (options.inference || options.max_steps > 0) {
+    if (options.inference) {
       record.val_loss = record.val_accuracy = record.val_seconds = kNotMeasured;
       on_epoch(record);
-      if (options.max_steps > 0) return;  // a memory trial: one partial epoch
       continue;
     }
 
@@ -310,11 +321,9 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
   }
 }
 
-}  // namespace
-
-void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
-           const EpochCallback& on_epoch, const ProgressCallback& on_progress,
-           const OptimizerStepCallback& on_optimizer_step) {
+// What training and a memory trial do first: check the data and precision, seed, and put
+// the model on the device in the mode the task needs.
+DatasetInfo prepare(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options) {
   const DatasetInfo info = dataset.info();
   if (info.train_size <= 0) throw std::invalid_argument("the dataset has no training samples");
   if (options.precision == Precision::kBf16 && !backend.supports(Precision::kBf16)) {
@@ -324,19 +333,122 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
   }
   torch::manual_seed(static_cast<std::uint64_t>(options.seed));
   model.module().to(backend.device());
-  std::optional<c10::InferenceMode> inference_mode;
   if (options.inference) {
     model.module().eval();
-    inference_mode.emplace();  // no autograd records at all: faster than NoGradGuard
   } else {
     model.module().train();
   }
+  return info;
+}
+
+// The running peak of a memory trial, one value per optimizer step.
+class PeakTracker {
+ public:
+  explicit PeakTracker(Backend& backend) : backend_(backend) {}
+  void sample() {
+    MemoryStats stats = backend_.memory();
+    peak_ = std::max({peak_, stats.host_current_bytes, stats.host_peak_bytes,
+                      stats.device_current_bytes, stats.device_peak_bytes});
+  }
+  void close_step() { after_step_.push_back(peak_); }
+  std::int64_t steps() const { return static_cast<std::int64_t>(after_step_.size()); }
+  std::int64_t peak() const { return peak_; }
+  // How much the peak grew over the last half of the steps since step `from` (0-based).
+  std::int64_t growth_since_half(std::int64_t from = 0) const {
+    const std::int64_t n = steps() - from;
+    if (n < 2) return 0;
+    return after_step_.back() - after_step_[static_cast<size_t>(from + (n - 1) / 2)];
+  }
+  // Stopped growing: over the last half of at least kTrialMinSteps steps since `from`, the
+  // peak grew by less than 0.5% (1 MiB at least): noise, not a trend.
+  bool flat_since(std::int64_t from) const {
+    if (steps() - from < kTrialMinSteps) return false;
+    const std::int64_t tolerance = std::max<std::int64_t>(1 << 20, peak_ / 200);
+    return growth_since_half(from) <= tolerance;
+  }
+
+ private:
+  Backend& backend_;
+  std::int64_t peak_ = 0;
+  std::vector<std::int64_t> after_step_;
+};
+
+}  // namespace
+
+TrialReport memory_trial(Backend& backend, Dataset& dataset, Model& model,
+                         const TrainOptions& options, std::int64_t max_steps) {
+  const DatasetInfo info = prepare(backend, dataset, model, options);
+  std::optional<c10::InferenceMode> inference_mode;
+  if (options.inference) inference_mode.emplace();
+  const std::int64_t accumulation = std::max<std::int64_t>(1, options.accumulation_steps);
+  const std::int64_t batches_per_epoch =
+      (info.train_size + options.batch_size - 1) / options.batch_size;
+  const std::int64_t steps_per_epoch = (batches_per_epoch + accumulation - 1) / accumulation;
+  // The schedule as the whole run would see it, so that the learning rate is the run's.
+  const OptimizerStepCallback no_callback;  // the stepper keeps a reference
+  Stepper stepper(backend, dataset, model, options, steps_per_epoch,
+                  options.epochs * steps_per_epoch, no_callback);
+  PeakTracker peaks(backend);
+  stepper.on_memory_point([&] { peaks.sample(); });
+  peaks.sample();
+
+  auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
+  auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
+  std::int64_t position = 0;
+  const std::int64_t n = std::min(options.batch_size, info.train_size);
+  Totals totals;  // the train accuracy is computed per step in a run, so here too
+  auto one_step = [&] {
+    for (std::int64_t batch = 0; batch < stepper.group(); ++batch) {
+      if (position + n > info.train_size) {
+        order = torch::randperm(info.train_size, shuffle, torch::kLong);
+        position = 0;
+      }
+      const bool closes = batch + 1 == stepper.group();
+      StepResult result = stepper.step(order.slice(0, position, position + n), closes);
+      position += n;
+      if (!options.inference) {
+        totals.add(result.loss, model.evaluate(result.output.detach(), result.batch), n);
+      }
+    }
+    peaks.sample();
+    peaks.close_step();
+  };
+
+  TrialReport report;
+  // Steps until the peak stops growing ...
+  while (peaks.steps() < max_steps && !peaks.flat_since(0)) one_step();
+  if (peaks.flat_since(0)) report.plateau_step = peaks.steps();
+  // ... then what every epoch ends with, a validation batch at the run's batch size, and
+  // steps again until the peak stops growing after it.
+  if (!options.inference && info.val_size > 0 && peaks.steps() < max_steps) {
+    Totals val_totals;
+    validate(backend, dataset, model, options, info.val_size, val_totals, 1);
+    peaks.sample();
+    const std::int64_t after_validation = peaks.steps();
+    while (peaks.steps() < max_steps && !peaks.flat_since(after_validation)) one_step();
+    if (!peaks.flat_since(after_validation)) report.plateau_step = 0;
+  }
+  backend.synchronize();
+  peaks.sample();
+  report.steps = peaks.steps();
+  report.growth_bytes = peaks.growth_since_half();
+  report.peak_bytes = peaks.peak();
+  return report;
+}
+
+void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
+           const EpochCallback& on_epoch, const ProgressCallback& on_progress,
+           const OptimizerStepCallback& on_optimizer_step) {
+  const DatasetInfo info = prepare(backend, dataset, model, options);
+  std::optional<c10::InferenceMode> inference_mode;
+  // No autograd records at all when inferring: faster than NoGradGuard.
+  if (options.inference) inference_mode.emplace();
 
   const std::int64_t accumulation = std::max<std::int64_t>(1, options.accumulation_steps);
   const std::int64_t batches_per_epoch =
       (info.train_size + options.batch_size - 1) / options.batch_size;
   const std::int64_t steps_per_epoch = (batches_per_epoch + accumulation - 1) / accumulation;
-  const bool benchmarking = options.benchmark && options.max_steps == 0;
+  const bool benchmarking = options.benchmark;
   const std::int64_t total_steps =
       benchmarking ? options.warmup_steps + std::max(options.bench_max_steps, options.min_steps)
                    : options.epochs * steps_per_epoch;

@@ -36,6 +36,25 @@ struct OptimizerStep {
 };
 using OptimizerStepCallback = std::function<void(const OptimizerStep&)>;
 
+// What a memory trial saw: the run's own training steps at its batch size until the peak
+// memory stopped growing, one validation batch, then steps until it stopped again.
+struct TrialReport {
+  std::int64_t steps = 0;          // optimizer steps (batches when inferring)
+  std::int64_t plateau_step = 0;   // when the peak first stopped growing; 0 = it never did
+  std::int64_t growth_bytes = 0;   // how much the peak grew over the last half of the steps
+  std::int64_t peak_bytes = 0;     // the highest memory the worker saw itself hold
+};
+
+// Steps at least this many times before a peak can count as having stopped growing.
+inline constexpr std::int64_t kTrialMinSteps = 4;
+
+// A memory trial for `orch probe`: the run's precision, optimizer, accumulation and batch
+// size, its training loop and its validation batch, without timing or epochs. Stops after
+// `max_steps` optimizer steps at the latest. Memory is read through backend.memory() after
+// the forward pass, after backward and after each optimizer step.
+TrialReport memory_trial(Backend& backend, Dataset& dataset, Model& model,
+                         const TrainOptions& options, std::int64_t max_steps);
+
 // Trains `model` on `dataset` and calls `on_epoch` after each epoch with its numbers. In
 // benchmark mode there is one record: samples/s is samples per step / median step time
 // (a step is one optimizer step: accumulation_steps batches), its `seconds` is the

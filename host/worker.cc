@@ -39,7 +39,6 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
     require(dataset.get(), "dataset", dataset_name);
 
     TrainOptions options = train_options(run);
-    options.max_steps = max_steps;
     WorkerEvent started{WorkerEvent::Kind::kStarted};
     started.pid = static_cast<int>(::getpid());
     // The precision is the run's, not the backend's, but it belongs to how it computed.
@@ -69,7 +68,17 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
       events.send(progress);
     };
     events.send(WorkerEvent{WorkerEvent::Kind::kReady});  // the start cost ends here
-    train(*backend, *dataset, *model, options, on_epoch, on_progress);
+    if (max_steps > 0) {
+      TrialReport report = memory_trial(*backend, *dataset, *model, options, max_steps);
+      WorkerEvent trial{WorkerEvent::Kind::kTrial};
+      trial.trial_steps = report.steps;
+      trial.plateau_step = report.plateau_step;
+      trial.growth_bytes = report.growth_bytes;
+      trial.peak_rss_bytes = report.peak_bytes;
+      events.send(trial);
+    } else {
+      train(*backend, *dataset, *model, options, on_epoch, on_progress);
+    }
 
     WorkerEvent finished{WorkerEvent::Kind::kFinished};
     finished.peak_rss_bytes = backend->memory().host_peak_bytes;

@@ -16,6 +16,7 @@ inline constexpr const char* kWorkerBodySymbol = "orch_worker_body";
 
 }  // namespace orch
 
-// max_steps > 0 makes it a memory trial: that many optimizer steps, no validation.
+// max_steps > 0 makes it a memory trial (host/trainer.h memory_trial): optimizer steps until
+// the peak stops growing, at most max_steps, with one validation batch in between.
 extern "C" int orch_worker_body(const orch::RunSpec& run, const orch::PluginCatalog& catalog,
                                 int event_fd, std::int64_t max_steps);

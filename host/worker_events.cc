@@ -17,6 +17,7 @@ const char* kind_text(WorkerEvent::Kind kind) {
     case WorkerEvent::Kind::kReady: return "ready";
     case WorkerEvent::Kind::kProgress: return "progress";
     case WorkerEvent::Kind::kEpoch: return "epoch";
+    case WorkerEvent::Kind::kTrial: return "trial";
     case WorkerEvent::Kind::kFinished: return "finished";
     case WorkerEvent::Kind::kError: return "error";
   }
@@ -61,6 +62,12 @@ std::string encode_event(const WorkerEvent& event) {
       out["step_seconds"] = e.step_seconds;
       break;
     }
+    case WorkerEvent::Kind::kTrial:
+      out["steps"] = event.trial_steps;
+      out["plateau_step"] = event.plateau_step;
+      out["growth_bytes"] = event.growth_bytes;
+      out["peak_rss_bytes"] = event.peak_rss_bytes;
+      break;
     case WorkerEvent::Kind::kReady:
       break;
     case WorkerEvent::Kind::kFinished:
@@ -123,6 +130,12 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       e.step_median_s = in.value("step_median_s", 0.0);
       e.step_p95_s = in.value("step_p95_s", 0.0);
       e.step_seconds = in.value("step_seconds", std::vector<double>{});
+    } else if (kind == "trial") {
+      event.kind = WorkerEvent::Kind::kTrial;
+      event.trial_steps = in.value("steps", std::int64_t{0});
+      event.plateau_step = in.value("plateau_step", std::int64_t{0});
+      event.growth_bytes = in.value("growth_bytes", std::int64_t{0});
+      event.peak_rss_bytes = in.value("peak_rss_bytes", std::int64_t{0});
     } else if (kind == "finished") {
       event.kind = WorkerEvent::Kind::kFinished;
       event.peak_rss_bytes = in.value("peak_rss_bytes", std::int64_t{0});

@@ -166,6 +166,19 @@ Store Store::Open(const std::string& path) {
   }
 }
 
+std::optional<Store> Store::OpenForReading(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return std::nullopt;
+  try {
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+    db->setBusyTimeout(kBusyTimeoutMs);
+    if (read_user_version(*db) != kSchemaVersion) return std::nullopt;
+    return Store(path, std::move(db));
+  } catch (const SQLite::Exception& e) {
+    throw StoreError("cannot open database '" + path + "': " + e.what() + open_hint(path));
+  }
+}
+
 int Store::schema_version() {
   return guarded(path_, "read the schema version", [&] { return read_user_version(*db_); });
 }

@@ -233,6 +233,10 @@ class Store {
   // Opens or creates the database at path and migrates it to kSchemaVersion.
   // Throws StoreError naming the path when it cannot be opened or written.
   static Store Open(const std::string& path);
+  // Opens an existing database of this schema version for reading only: nothing when the
+  // file does not exist or another orch version wrote it (nothing is migrated). Writing
+  // through it throws StoreError.
+  static std::optional<Store> OpenForReading(const std::string& path);
   ~Store();
   Store(Store&&) noexcept;
   Store& operator=(Store&&) noexcept;
