@@ -8,6 +8,10 @@ const ParamSpecs& experiment_param_specs() {
       ParamSpec::Int("seed", 0, "base random seed; repeat r of a run uses seed + r")
           .at_least(0),
       ParamSpec::Int("repeats", 1, "how many times each configuration runs").range(1, 1000),
+      ParamSpec::Str("order", "interleaved",
+                     "run order: interleaved (every configuration once, then the next round "
+                     "of repeats) or random (shuffled with the seed)")
+          .one_of({"interleaved", "random"}),
   };
   return specs;
 }

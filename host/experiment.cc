@@ -272,6 +272,7 @@ void read_header(const SectionSource& header, Experiment& exp) {
   exp.name = std::get<std::string>(values["name"]);
   exp.seed = std::get<std::int64_t>(values["seed"]);
   exp.repeats = std::get<std::int64_t>(values["repeats"]);
+  exp.random_order = std::get<std::string>(values["order"]) == "random";
   if (exp.name.empty()) {
     throw UserError(header.at + ": [experiment] needs name = \"...\"; runs are grouped and "
                                 "resumed by name");

@@ -99,6 +99,9 @@ struct Experiment {
   std::string name;
   std::int64_t seed = 0;
   std::int64_t repeats = 1;
+  // Runs in a random order (shuffled with `seed`) instead of round by round, so that a
+  // machine's slow minutes cannot line up with the sweep's order.
+  bool random_order = false;
   std::map<std::string, SectionSource> sections;  // backend, dataset, model, train
   std::vector<SweepAxis> sweep;                    // in file order
   std::vector<ExcludeRule> exclusions;             // in file order

@@ -18,6 +18,17 @@ struct ConfigResult {
   std::vector<const storage::RunSummary*> runs;  // every repeat's latest attempt
   int ok = 0;
   stats::Summary metric;   // the objective's metric over the ok repeats
+  // The 95% interval the metric is known to: over repeats, the mean's; for a single run,
+  // the interval of its median step projected like the metric. Empty (low > high) when
+  // neither was measured.
+  double low = 1;
+  double high = 0;
+  bool has_interval() const { return low <= high; }
+  // Why it cannot be told apart from the winner; empty when it can (or is the winner).
+  std::string tie_reason;
+  // Configurations pooled into this one because they differ only in keys the objective's
+  // metric does not depend on (train.epochs for a per-epoch metric): "train.epochs=1, 2".
+  std::string pooled;
   std::int64_t peak_rss_bytes = 0;  // the highest over the ok repeats
   double val_accuracy = 0;          // mean over the ok repeats
   std::string excluded;    // why it cannot win; empty when eligible
@@ -34,8 +45,14 @@ struct Ranking {
   const ConfigResult* runner_up() const { return eligible > 1 ? &configs[1] : nullptr; }
 };
 
-// The value of `metric` for one run (the choices of [objective] metric).
+// The value of `metric` for one run (the choices of [objective] metric). Speed metrics
+// come from the median step (median_epoch_s, median_samples_per_s) when it was recorded:
+// other processes' stalls move a mean a lot and a median hardly at all.
 double metric_value(const storage::RunSummary& run, const std::string& metric);
+
+// Whether `metric` is measured per epoch, so that runs differing only in their number of
+// epochs measure the same thing.
+bool per_epoch_metric(const std::string& metric);
 
 // `runs` must outlive the ranking.
 Ranking rank_configurations(const std::vector<storage::RunSummary>& runs, const Objective& objective);

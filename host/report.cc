@@ -1,12 +1,15 @@
 #include "host/report.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "host/memory_budget.h"
+#include "host/projection.h"
 #include "host/stats.h"
 #include "host/table.h"
 #include "orch/params.h"
@@ -30,7 +33,36 @@ std::string json_value_text(const nlohmann::json& value) {
   return value.dump();
 }
 
+std::string param_text(const storage::RunSummary& run, const std::string& key) {
+  auto params = nlohmann::json::parse(run.params_json, nullptr, false);
+  if (!params.is_object() || !params.contains(key)) return "";
+  return params[key].is_string() ? params[key].get<std::string>() : params[key].dump();
+}
+
 }  // namespace
+
+std::string training_projection(const ConfigResult& config) {
+  // Pooled runs of several epoch counts: the longest training is the one users run.
+  int epochs = 0;
+  for (const auto* run : config.runs) {
+    if (run->status == "ok" && std::isfinite(run->projected_s)) {
+      epochs = std::max(epochs, std::atoi(param_text(*run, "train.epochs").c_str()));
+    }
+  }
+  double seconds = 0, samples = 0;
+  int n = 0;
+  for (const auto* run : config.runs) {
+    if (run->status != "ok" || !std::isfinite(run->projected_s) ||
+        std::atoi(param_text(*run, "train.epochs").c_str()) != epochs) {
+      continue;
+    }
+    seconds += run->projected_s;
+    samples = run->median_samples_per_s * run->median_epoch_s;
+    ++n;
+  }
+  if (n == 0) return "";
+  return describe_training(epochs, std::isfinite(samples) ? samples : 0, seconds / n);
+}
 
 bool skipped_as_infeasible(const storage::RunSummary& run) {
   return run.status == "skipped" && run.error.rfind("infeasible", 0) == 0;
@@ -115,7 +147,7 @@ std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
 std::string render_config_table(const Ranking& ranking) {
   const std::string& metric = ranking.objective.metric;
   TextTable table({"configuration", "ok runs", metric + " (mean)", "95% CI +/-", "peak RSS",
-                   "val acc", "verdict"});
+                   "val acc", "verdict", "whole training"});
   for (const auto& config : ranking.configs) {
     bool has = config.ok > 0;
     table.add_row({config.label,
@@ -123,7 +155,8 @@ std::string render_config_table(const Ranking& ranking) {
                    has ? format_metric(metric, config.metric.mean) : "-",
                    config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
                    format_bytes(config.peak_rss_bytes),
-                   has ? format_fixed(config.val_accuracy, 3) : "-", config_verdict(ranking, config)});
+                   has ? format_fixed(config.val_accuracy, 3) : "-", config_verdict(ranking, config),
+                   has ? training_projection(config) : "-"});
   }
   return table.render();
 }
@@ -187,13 +220,35 @@ std::string render_best(const Ranking& ranking) {
   }
   const std::string& metric = ranking.objective.metric;
   std::string out = "best (" + ranking.objective.describe() + "): " + best->label + "\n";
+  if (!best->pooled.empty()) {
+    out += "  one configuration: " + best->pooled + " measured the same " + metric +
+           " (it is per epoch), so their runs count as repeats\n";
+  }
   out += "  " + metric + " " + format_metric(metric, best->metric.mean);
   if (best->ok > 1) {
     out += " +/- " + format_metric(metric, best->metric.half_width) + " (95% CI, " +
            std::to_string(best->ok) + " repeats)";
+  } else if (best->has_interval()) {
+    out += " (95% interval of the median step: " + format_metric(metric, best->low) + " - " +
+           format_metric(metric, best->high) + ")";
   }
   out += ", peak " + describe_bytes(best->peak_rss_bytes) + ", val acc " +
          format_fixed(best->val_accuracy, 3) + "\n";
+  const std::string projection = training_projection(*best);
+  if (!projection.empty()) {
+    const storage::RunSummary* run = best->runs.front();
+    for (const auto* candidate : best->runs) {
+      if (candidate->status == "ok") run = candidate;
+    }
+    const bool benchmark = param_text(*run, "train.mode") == "benchmark";
+    out += "  whole training: " + param_text(*run, "train.batch_size").insert(0, "batch ") + ", " +
+           projection + ", peak " + describe_bytes(best->peak_rss_bytes) +
+           (benchmark ? " (projected from the benchmark's steps; the peak is theirs, `orch plan` "
+                        "forecasts a whole run's)"
+                      : " (projected from the median step; the run took " +
+                            describe_duration(run->wall_s) + ")") +
+           "\n";
+  }
   std::string ids;
   for (const auto* run : best->runs) {
     if (run->status != "ok") continue;
@@ -212,17 +267,18 @@ std::string render_best(const Ranking& ranking) {
                      : 0;
     out += "runner-up: " + second->label + "  " + format_metric(metric, second->metric.mean) +
            " (" + format_fixed(gap * 100, 1) + "% " +
-           (ranking.objective.maximize ? "lower" : "higher") + ")\n";
+           (ranking.objective.maximize ? "lower" : "higher") +
+           (second->tie_reason.empty() ? "" : ", tied") + ")\n";
   }
   if (!ranking.tied_with_winner.empty()) {
     out += "tied: " + std::to_string(ranking.tied_with_winner.size()) +
-           " configuration(s) cannot be told apart from the best (";
-    out += best->ok > 1 ? "their 95% intervals overlap or they are under " +
-                              format_fixed(ranking.min_relative_gap * 100, 0) + "% apart"
-                        : "single runs under " + format_fixed(ranking.min_relative_gap * 100, 0) +
-                              "% apart; set [experiment] repeats = 3 or more to measure the noise";
-    out += "):";
-    for (const auto* tied : ranking.tied_with_winner) out += "\n  " + tied->label;
+           " configuration(s) cannot be told apart from the best";
+    const bool measured_noise = best->ok > 1 || best->has_interval();
+    out += measured_noise ? ":" : " (single runs without a measured interval; set [experiment] "
+                                  "repeats = 3 or more to measure the noise):";
+    for (const auto* tied : ranking.tied_with_winner) {
+      out += "\n  " + tied->label + ": " + tied->tie_reason;
+    }
     out += "\n";
   }
   return out;

@@ -24,6 +24,10 @@ std::string render_dimension_tables(const std::vector<storage::RunSummary>& runs
 // The winner, why it won, the runner-up and the margin, or that they are tied.
 std::string render_best(const Ranking& ranking);
 
+// The whole training a configuration's runs project, "3 epochs of 3,270 samples, about
+// 24 min"; empty when none could be projected.
+std::string training_projection(const ConfigResult& config);
+
 // The winner's resolved parameters as experiment-file sections, ready to paste.
 std::string render_toml_snippet(const Ranking& ranking);
 

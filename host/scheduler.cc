@@ -8,12 +8,14 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <set>
 #include <thread>
 #include <fstream>
 #include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "host/admission.h"
@@ -24,6 +26,7 @@
 #include "host/memory_cgroup.h"
 #include "host/probe.h"
 #include "host/progress.h"
+#include "host/projection.h"
 #include "host/run_key.h"
 #include "host/sweep.h"
 #include "host/table.h"
@@ -240,6 +243,9 @@ struct ActiveRun {
   std::vector<int> cpus;  // the cores admission gave it
   std::string cpu_set;    // as recorded; empty when the worker is not pinned (-j 1)
   storage::EpochRecord last_epoch;
+  // Every epoch without its step times, and the start: what the projection rests on.
+  std::vector<storage::EpochRecord> epochs;
+  double start_s = 0;
   std::unique_ptr<GuardedWorker> worker;
 };
 
@@ -429,10 +435,13 @@ class SweepRunner {
     if (event.kind == WorkerEvent::Kind::kStarted) {
       store_.mark_running(a.run_id, event.pid, event.backend, a.cpu_set);
     } else if (event.kind == WorkerEvent::Kind::kReady) {
-      store_.set_start_seconds(a.run_id, a.worker->seconds_since_fork());
+      a.start_s = a.worker->seconds_since_fork();
+      store_.set_start_seconds(a.run_id, a.start_s);
     } else if (event.kind == WorkerEvent::Kind::kEpoch) {
       store_.record_epoch(a.run_id, event.epoch);
       a.last_epoch = event.epoch;
+      a.epochs.push_back(event.epoch);
+      a.epochs.back().step_seconds.clear();
     }
     printer_.event(a.run_id, event, a.worker->resident_bytes(), a.budget);
   }
@@ -462,11 +471,22 @@ class SweepRunner {
     }
   }
 
+  static double projected_training_seconds(const ActiveRun& a) {
+    const RunSpec& run = a.queued.run;
+    TrainingPlan plan;
+    plan.epochs = static_cast<int>(train_int(run, "epochs"));
+    plan.batch_size = train_int(run, "batch_size");
+    plan.benchmark = std::get<std::string>(run.sections.at("train").values.at("mode")) == "benchmark";
+    return project_training_seconds(a.start_s, a.epochs, plan);
+  }
+
   void conclude(std::unique_ptr<ActiveRun> a) {
     GuardResult result = a->worker->finish();
     admission_.release(a->cpus, a->budget);
-    store_.finish_run(a->run_id, {result.status, result.wall_s, result.peak_rss_bytes,
-                                  result.exit_signal, result.error, result.stop_layer});
+    storage::RunOutcome outcome{result.status, result.wall_s, result.peak_rss_bytes,
+                                result.exit_signal, result.error, result.stop_layer};
+    outcome.projected_s = projected_training_seconds(*a);
+    store_.finish_run(a->run_id, outcome);
     if (result.status == "ok") {
       printer_.run_finished(a->run_id,
                             "ok  " + format_fixed(result.wall_s, 2) + " s, " +
@@ -592,6 +612,11 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
              << "'; running the other " << pending.size() << "\n";
   }
   if (pending.empty()) return tally;
+  if (experiment.random_order) {
+    // The same seed gives the same order, so that a rerun can be compared run by run.
+    std::mt19937_64 shuffle(static_cast<std::uint64_t>(experiment.seed));
+    std::shuffle(pending.begin(), pending.end(), shuffle);
+  }
 
   storage::ExperimentRecord header{experiment.name, experiment.file,
                                    experiment.text, stable_hash(experiment.text),

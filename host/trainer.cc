@@ -182,10 +182,43 @@ void validate(Backend& backend, Dataset& dataset, Model& model, const TrainOptio
   model.module().train();
 }
 
+// Seconds of each of up to `count` validation batches after one untimed one (its first
+// call builds what later calls reuse): what benchmark mode projects validation from.
+std::vector<double> time_validation_batches(Backend& backend, Dataset& dataset, Model& model,
+                                            const TrainOptions& options, std::int64_t val_size,
+                                            std::int64_t count) {
+  std::vector<double> seconds;
+  for (std::int64_t i = 0; i <= count; ++i) {
+    const auto start = Clock::now();
+    Totals ignored;
+    validate(backend, dataset, model, options, val_size, ignored, 1);
+    backend.synchronize();
+    if (i > 0) seconds.push_back(seconds_between(start, Clock::now()));
+  }
+  return seconds;
+}
+
+// The epoch's training time as its median step predicts it (training samples / samples
+// per timed step x the median step), the interval of that projection from the median's,
+// the throughput at the median step and how far the slow steps stray from it.
+void project_from_median(storage::EpochRecord& record, std::int64_t train_size,
+                         double samples_per_step) {
+  const double median = stats::median(record.step_seconds);
+  if (median <= 0 || samples_per_step <= 0) return;
+  const stats::Interval interval = stats::median_interval_95(record.step_seconds);
+  const double steps = static_cast<double>(train_size) / samples_per_step;
+  record.median_epoch_s = median * steps;
+  record.median_epoch_low_s = interval.low * steps;
+  record.median_epoch_high_s = interval.high * steps;
+  record.median_samples_per_s = samples_per_step / median;
+  record.step_dispersion = (stats::percentile(record.step_seconds, 95) - median) / median;
+}
+
 // Benchmark mode: warm-up, then measured steps over the shuffled data (wrapping around)
 // until the throughput estimate is tight enough. A step is one optimizer step.
-void benchmark(Stepper& stepper, Model& model, const TrainOptions& options, const DatasetInfo& info,
-               const EpochCallback& on_epoch, const ProgressCallback& on_progress) {
+void benchmark(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
+               const TrainOptions& options, const DatasetInfo& info, const EpochCallback& on_epoch,
+               const ProgressCallback& on_progress) {
   auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
   auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
   std::int64_t position = 0;
@@ -196,6 +229,7 @@ void benchmark(Stepper& stepper, Model& model, const TrainOptions& options, cons
   const std::int64_t n = std::min(options.batch_size, info.train_size);
   const std::int64_t group = stepper.group();
   auto last_report = Clock::now();
+  const auto loop_start = last_report;
   for (std::int64_t step = 1; step <= options.warmup_steps + limit; ++step) {
     double data_seconds = 0, seconds = 0;
     for (std::int64_t batch = 0; batch < group; ++batch) {
@@ -247,9 +281,26 @@ void benchmark(Stepper& stepper, Model& model, const TrainOptions& options, cons
     record.compute_seconds *= record.seconds / measured;
   }
   record.step_p95_s = stats::percentile(record.step_seconds, 95);
+  project_from_median(record, info.train_size, static_cast<double>(n * group));
+  // What a whole epoch spends outside its steps (orch's bookkeeping, reshuffles), from
+  // the measured loop's share per batch.
+  const double loop_s = seconds_between(loop_start, Clock::now());
+  if (record.steps > 0) {
+    const double outside = std::max(0.0, loop_s - measured - record.warmup_seconds);
+    record.untimed_seconds = outside / static_cast<double>(record.steps) *
+                             static_cast<double>(info.train_size) / static_cast<double>(n);
+  }
   record.train_loss = totals.mean_loss();  // NaN when inferring: nothing was measured
   record.train_accuracy = totals.mean_accuracy();
-  record.val_loss = record.val_accuracy = record.val_seconds = kNotMeasured;  // no validation
+  // No validation pass, so no validation metrics; but its time is projected from a few
+  // timed batches, so that the whole training's length can be.
+  record.val_loss = record.val_accuracy = record.val_seconds = kNotMeasured;
+  if (!options.inference && info.val_size > 0) {
+    const std::int64_t val_batches = (info.val_size + n - 1) / n;
+    const auto batches = time_validation_batches(backend, dataset, model, options, info.val_size,
+                                                 std::min<std::int64_t>(val_batches, 3));
+    record.val_seconds = stats::median(batches) * static_cast<double>(val_batches);
+  }
   on_epoch(record);
 }
 
@@ -272,6 +323,7 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
     storage::EpochRecord record;
     record.epoch = static_cast<int>(epoch);
     Totals train_totals;
+    const auto loop_start = Clock::now();
     auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
     for (std::int64_t start = 0; start < info.train_size; start += options.batch_size) {
       std::int64_t n = std::min(options.batch_size, info.train_size - start);
@@ -302,6 +354,14 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
     record.samples_per_s = record.seconds > 0 ? record.timed_samples / record.seconds : 0;
     record.step_median_s = stats::median(record.step_seconds);
     record.step_p95_s = stats::percentile(record.step_seconds, 95);
+    if (!record.step_seconds.empty()) {
+      project_from_median(record, info.train_size,
+                          static_cast<double>(record.timed_samples) /
+                              static_cast<double>(record.step_seconds.size()));
+    }
+    // What the loop spent outside the steps: shuffling, orch's bookkeeping per step.
+    record.untimed_seconds = std::max(0.0, seconds_between(loop_start, Clock::now()) -
+                                               record.seconds - record.warmup_seconds);
     record.train_loss = train_totals.mean_loss();  // NaN when inferring
     record.train_accuracy = train_totals.mean_accuracy();
     if (options.inference) {
@@ -455,7 +515,7 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
   Stepper stepper(backend, dataset, model, options, steps_per_epoch, total_steps,
                   on_optimizer_step);
   if (benchmarking) {
-    benchmark(stepper, model, options, info, on_epoch, on_progress);
+    benchmark(stepper, backend, dataset, model, options, info, on_epoch, on_progress);
   } else {
     epochs(stepper, backend, dataset, model, options, info, on_epoch, on_progress);
   }

@@ -59,6 +59,12 @@ std::string encode_event(const WorkerEvent& event) {
       out["compute_seconds"] = e.compute_seconds;
       out["step_median_s"] = e.step_median_s;
       out["step_p95_s"] = e.step_p95_s;
+      out["median_epoch_s"] = e.median_epoch_s;
+      out["median_epoch_low_s"] = e.median_epoch_low_s;
+      out["median_epoch_high_s"] = e.median_epoch_high_s;
+      out["median_samples_per_s"] = e.median_samples_per_s;
+      out["untimed_seconds"] = e.untimed_seconds;
+      out["step_dispersion"] = e.step_dispersion;
       out["step_seconds"] = e.step_seconds;
       break;
     }
@@ -129,6 +135,12 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       e.compute_seconds = in.value("compute_seconds", 0.0);
       e.step_median_s = in.value("step_median_s", 0.0);
       e.step_p95_s = in.value("step_p95_s", 0.0);
+      e.median_epoch_s = measured(in, "median_epoch_s");
+      e.median_epoch_low_s = measured(in, "median_epoch_low_s");
+      e.median_epoch_high_s = measured(in, "median_epoch_high_s");
+      e.median_samples_per_s = measured(in, "median_samples_per_s");
+      e.untimed_seconds = measured(in, "untimed_seconds");
+      e.step_dispersion = measured(in, "step_dispersion");
       e.step_seconds = in.value("step_seconds", std::vector<double>{});
     } else if (kind == "trial") {
       event.kind = WorkerEvent::Kind::kTrial;

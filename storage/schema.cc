@@ -254,6 +254,7 @@ ALTER TABLE epochs ADD COLUMN untimed_seconds REAL;
 ALTER TABLE epochs ADD COLUMN other_cpu_cores REAL;
 ALTER TABLE epochs ADD COLUMN run_queue REAL;
 ALTER TABLE epochs ADD COLUMN step_dispersion REAL;
+ALTER TABLE epochs ADD COLUMN median_samples_per_s REAL;
 ALTER TABLE runs ADD COLUMN other_cpu_cores REAL;
 ALTER TABLE runs ADD COLUMN run_queue REAL;
 ALTER TABLE runs ADD COLUMN busy TEXT;
@@ -306,7 +307,8 @@ SELECT e.name AS experiment,
        r.busy,
        r.projected_s,
        r.start_s,
-       agg.step_dispersion
+       agg.step_dispersion,
+       agg.median_samples_per_s
 FROM runs r
 JOIN experiments e ON e.id = r.experiment_id
 LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
@@ -316,7 +318,8 @@ LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
                   AVG(median_epoch_s) AS median_epoch_s,
                   AVG(median_epoch_low_s) AS median_epoch_low_s,
                   AVG(median_epoch_high_s) AS median_epoch_high_s,
-                  MAX(step_dispersion) AS step_dispersion
+                  MAX(step_dispersion) AS step_dispersion,
+                  AVG(median_samples_per_s) AS median_samples_per_s
            FROM epochs GROUP BY run_id) agg ON agg.run_id = r.id
 LEFT JOIN epochs last ON last.run_id = r.id AND last.epoch = agg.last_epoch;
 CREATE VIEW runs_flat AS

@@ -453,8 +453,8 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
         "timed_samples, samples_per_s, train_loss, train_accuracy, val_loss, val_accuracy, "
         "val_seconds, warmup_steps, data_seconds, compute_seconds, step_median_s, step_p95_s, "
         "median_epoch_s, median_epoch_low_s, median_epoch_high_s, untimed_seconds, "
-        "other_cpu_cores, run_queue, step_dispersion) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "other_cpu_cores, run_queue, step_dispersion, median_samples_per_s) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, run_id);
     insert.bind(2, epoch.epoch);
     insert.bind(3, epoch.seconds);
@@ -479,6 +479,7 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
     bind_measured(insert, 22, epoch.other_cpu_cores);
     bind_measured(insert, 23, epoch.run_queue);
     bind_measured(insert, 24, epoch.step_dispersion);
+    bind_measured(insert, 25, epoch.median_samples_per_s);
     insert.exec();
     // Steps are numbered across epochs so that a run's series reads in order; the
     // epoch's first step number is its epoch times a stride larger than any epoch.
@@ -747,7 +748,7 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
         "step_median_s, step_p95_s, data_fraction, backend, log_path, config_key, "
         "(SELECT params FROM runs WHERE runs.id = run_summary.run_id), val_loss, "
         "median_epoch_s, median_epoch_low_s, median_epoch_high_s, other_cpu_cores, run_queue, "
-        "busy, projected_s, start_s, step_dispersion "
+        "busy, projected_s, start_s, step_dispersion, median_samples_per_s "
         "FROM run_summary "
         "WHERE run_id IN (SELECT COALESCE(MAX(CASE WHEN r.status = 'ok' THEN r.id END), "
         "MAX(r.id)) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? "
@@ -789,6 +790,7 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.projected_s = measured_of(query.getColumn(30));
       s.start_s = measured_of(query.getColumn(31));
       s.step_dispersion = measured_of(query.getColumn(32));
+      s.median_samples_per_s = measured_of(query.getColumn(33));
       summaries.push_back(std::move(s));
     }
     return summaries;

@@ -84,6 +84,8 @@ struct EpochRecord {
   double median_epoch_s = std::numeric_limits<double>::quiet_NaN();
   double median_epoch_low_s = std::numeric_limits<double>::quiet_NaN();
   double median_epoch_high_s = std::numeric_limits<double>::quiet_NaN();
+  // Training samples per second at the median step: the throughput rankings compare.
+  double median_samples_per_s = std::numeric_limits<double>::quiet_NaN();
   // Time in the epoch's training loop outside the timed steps and validation: orch's own
   // bookkeeping per step, shuffling. In benchmark mode, projected to a whole epoch.
   double untimed_seconds = std::numeric_limits<double>::quiet_NaN();
@@ -220,6 +222,7 @@ struct RunSummary {
   double projected_s = std::numeric_limits<double>::quiet_NaN();
   double start_s = std::numeric_limits<double>::quiet_NaN();
   double step_dispersion = std::numeric_limits<double>::quiet_NaN();  // the largest over epochs
+  double median_samples_per_s = std::numeric_limits<double>::quiet_NaN();  // mean over epochs
 };
 
 // Result of a read-only query: column names and rows of printable cells.

@@ -4,6 +4,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -180,5 +181,36 @@ inline RunResult run_in(const std::string& dir, const std::string& program,
   Started started = start_in(dir, program, args, env);
   return wait_for(started, limit);
 }
+
+// A real competing process: a child that spins on one core (`cpu`, or any when -1) until
+// the object goes away. What a user's machine looks like while a build or a browser runs.
+class BusyProcess {
+ public:
+  explicit BusyProcess(int cpu = -1) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        ::sched_setaffinity(0, sizeof set, &set);
+      }
+      volatile std::uint64_t spin = 0;
+      for (;;) spin = spin + 1;
+    }
+    if (pid_ < 0) ADD_FAILURE() << "fork of the busy process failed";
+  }
+  ~BusyProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  BusyProcess(const BusyProcess&) = delete;
+  BusyProcess& operator=(const BusyProcess&) = delete;
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace orch::e2e

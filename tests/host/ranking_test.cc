@@ -152,6 +152,84 @@ TEST(ReportTest, DimensionTablesSummarizeEachSweptValueWithAVerdict) {
   EXPECT_NE(text.find("train.epochs"), std::string::npos) << text;
 }
 
+// A single run whose median step projects to `median` s per epoch, known to +-`half` s.
+storage::RunSummary timed_run(std::int64_t id, const std::string& swept, double mean_epoch_s,
+                              double median, double half) {
+  storage::RunSummary r = run(id, swept, swept, mean_epoch_s);
+  r.median_epoch_s = median;
+  r.median_epoch_low_s = median - half;
+  r.median_epoch_high_s = median + half;
+  r.median_samples_per_s = 1000 / median;
+  return r;
+}
+
+TEST(RankingTest, SpeedIsRankedByTheMedianStepNotTheMeanThatStallsInflate) {
+  // b=4's mean is three times its median: another process stalled some of its steps.
+  std::vector<storage::RunSummary> runs = {timed_run(1, "b=2", 0.50, 0.50, 0.005),
+                                           timed_run(2, "b=4", 1.20, 0.40, 0.004)};
+  Ranking ranking = rank_configurations(runs, Objective{});
+  EXPECT_EQ(ranking.winner()->label, "b=4");
+  EXPECT_NEAR(ranking.winner()->metric.mean, 0.40, 1e-12);
+  EXPECT_TRUE(ranking.tied_with_winner.empty());
+  const std::string text = render_best(ranking);
+  EXPECT_NE(text.find("95% interval of the median step: 0.396 s - 0.404 s"), std::string::npos)
+      << text;
+
+  toml::table table{{"metric", "samples_per_s"}};
+  Ranking throughput = rank_configurations(runs, load_objective(&table, "exp.toml"));
+  EXPECT_EQ(throughput.winner()->label, "b=4");
+  EXPECT_NEAR(throughput.winner()->metric.mean, 2500, 1e-9);
+}
+
+TEST(RankingTest, SingleRunsWhoseMedianIntervalsOverlapAreTiedAndSayWhy) {
+  std::vector<storage::RunSummary> runs = {timed_run(1, "b=2", 1.0, 1.00, 0.03),
+                                           timed_run(2, "b=4", 1.0, 1.04, 0.03),
+                                           timed_run(3, "b=8", 1.0, 1.20, 0.03)};
+  Ranking ranking = rank_configurations(runs, Objective{});
+  ASSERT_EQ(ranking.tied_with_winner.size(), 1u);
+  EXPECT_EQ(ranking.tied_with_winner[0]->label, "b=4");
+  const std::string text = render_best(ranking);
+  EXPECT_NE(text.find("runner-up: b=4  1.040 s (4.0% higher, tied)"), std::string::npos) << text;
+  EXPECT_NE(text.find("b=4: its 95% interval 1.010 s - 1.070 s overlaps the best's 0.970 s - "
+                      "1.030 s"),
+            std::string::npos)
+      << text;
+  // Measured intervals need no advice to repeat.
+  EXPECT_EQ(text.find("repeats = 3"), std::string::npos) << text;
+}
+
+TEST(RankingTest, TightIntervalsTellApartADifferenceOfAFewPercent) {
+  std::vector<storage::RunSummary> runs = {timed_run(1, "b=2", 1.0, 1.00, 0.005),
+                                           timed_run(2, "b=4", 1.0, 1.04, 0.005)};
+  Ranking ranking = rank_configurations(runs, Objective{});
+  EXPECT_TRUE(ranking.tied_with_winner.empty());
+  EXPECT_NE(render_best(ranking).find("runner-up: b=4  1.040 s (4.0% higher)"), std::string::npos);
+}
+
+TEST(RankingTest, RunsThatDifferOnlyInEpochsAreOneConfigurationForAPerEpochMetric) {
+  // The quick start's sweep: batch 8 at 1 and 2 epochs measured the same epoch time.
+  std::vector<storage::RunSummary> runs = {
+      timed_run(1, "train.batch_size=8 train.epochs=1", 1.0, 0.200, 0.004),
+      timed_run(2, "train.batch_size=8 train.epochs=2", 1.0, 0.215, 0.004),
+      timed_run(3, "train.batch_size=4 train.epochs=1", 1.0, 0.300, 0.004),
+      timed_run(4, "train.batch_size=4 train.epochs=2", 1.0, 0.310, 0.004)};
+  for (auto& r : runs) r.config_key = r.swept;
+  Ranking ranking = rank_configurations(runs, Objective{});
+  ASSERT_EQ(ranking.configs.size(), 2u);
+  EXPECT_EQ(ranking.winner()->label, "train.batch_size=8");
+  EXPECT_EQ(ranking.winner()->ok, 2);
+  EXPECT_EQ(ranking.winner()->pooled, "train.epochs=1, train.epochs=2");
+  EXPECT_EQ(ranking.runner_up()->label, "train.batch_size=4");
+  const std::string text = render_best(ranking);
+  EXPECT_NE(text.find("one configuration: train.epochs=1, train.epochs=2 measured the same epoch_s"),
+            std::string::npos)
+      << text;
+
+  // Accuracy depends on the epochs: there they stay four configurations.
+  toml::table table{{"metric", "val_accuracy"}};
+  EXPECT_EQ(rank_configurations(runs, load_objective(&table, "exp.toml")).configs.size(), 4u);
+}
+
 // The report reads what a sweep wrote: build that database with the real store.
 class ReportFromDatabaseTest : public testing::TempDir {};
 

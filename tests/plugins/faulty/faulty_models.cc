@@ -43,16 +43,23 @@ class FaultyModel : public orch::Model {
 
 // Memory that grows exactly with the batch: `mib_per_sample` MiB of touched floats per
 // sample, alive from forward until the next forward. A probe must find
-// (budget - baseline) / mib_per_sample.
+// (budget - baseline) / mib_per_sample. With `late_after` > 0, every forward call after
+// that many holds `late_mib_per_sample` more per sample: memory that grows later in a run
+// than any probe trial looks (a cache that fills in the second epoch).
 class MemoryHog : public orch::Model {
  public:
   MemoryHog(const orch::Params& params, const orch::DatasetInfo& data)
-      : linear_(data.input_shape.at(0), data.classes), mib_per_sample_(params.Int("mib_per_sample")) {}
+      : linear_(data.input_shape.at(0), data.classes),
+        mib_per_sample_(params.Int("mib_per_sample")),
+        late_after_(params.Int("late_after")),
+        late_mib_per_sample_(params.Int("late_mib_per_sample")) {}
 
   torch::nn::Module& module() override { return *linear_; }
   torch::Tensor forward(const orch::Batch& batch) override {
     ballast_ = torch::Tensor();  // let the last step's memory go first
-    ballast_ = torch::ones({batch.size() * mib_per_sample_ * (1 << 20) / 4}, torch::kFloat);
+    std::int64_t mib = mib_per_sample_;
+    if (late_after_ > 0 && ++calls_ > late_after_) mib += late_mib_per_sample_;
+    ballast_ = torch::ones({batch.size() * mib * (1 << 20) / 4}, torch::kFloat);
     return linear_->forward(batch.inputs);
   }
   torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
@@ -63,6 +70,9 @@ class MemoryHog : public orch::Model {
  private:
   torch::nn::Linear linear_;
   std::int64_t mib_per_sample_;
+  std::int64_t late_after_;
+  std::int64_t late_mib_per_sample_;
+  std::int64_t calls_ = 0;
   torch::Tensor ballast_;
 };
 
@@ -81,5 +91,10 @@ ORCH_PLUGIN("faulty", "0.1.0") {
   registry.add_model("hangs", {}, failing(Failure::kHang));
   registry.add_model("impossible_allocation", {}, failing(Failure::kImpossibleAllocation));
   registry.add_model<MemoryHog>(
-      "memory_hog", {orch::ParamSpec::Int("mib_per_sample", 8, "MiB held per sample").range(0, 1 << 20)});
+      "memory_hog",
+      {orch::ParamSpec::Int("mib_per_sample", 8, "MiB held per sample").range(0, 1 << 20),
+       orch::ParamSpec::Int("late_after", 0, "forward calls before the late memory; 0 = never")
+           .range(0, 1 << 30),
+       orch::ParamSpec::Int("late_mib_per_sample", 0, "MiB more per sample after late_after")
+           .range(0, 1 << 20)});
 }

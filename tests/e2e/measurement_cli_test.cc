@@ -1,0 +1,142 @@
+// End-to-end tests of what orch's speed answers rest on, done the way a user acts on them:
+// the quick start's sweep rerun with another process busy on the machine, a benchmark's
+// projection of the whole training compared with the whole training run, and the order
+// runs go in. Real binary, real workers, a real competing process.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "e2e_support.h"
+
+namespace {
+
+using namespace orch::e2e;
+
+const std::string kOrch = ORCH_BINARY;
+const std::string kQuickstart = std::string(ORCH_SOURCE_DIR) + "/experiments/quickstart.toml";
+
+// Long enough for the quick start at a quarter of its data on a busy machine.
+constexpr auto kOrchTimeout = std::chrono::seconds(240);
+
+class MeasurementTest : public FreshDirectoryTest {
+ protected:
+  MeasurementTest() : FreshDirectoryTest("measurement_test") {}
+  void SetUp() override {
+    FreshDirectoryTest::SetUp();
+    db_ = path("history.db");
+  }
+  RunResult orch(const std::vector<std::string>& args) {
+    return run_in(dir_, kOrch, args, {}, kOrchTimeout);
+  }
+  double real(const std::string& sql) {
+    SQLite::Database database(db_, SQLite::OPEN_READONLY);
+    SQLite::Statement query(database, sql);
+    if (!query.executeStep() || query.getColumn(0).isNull()) return std::nan("");
+    return query.getColumn(0).getDouble();
+  }
+  std::string db_;
+};
+
+// An MLP on one thread whose steps take a few milliseconds, so that a whole training of
+// a few seconds is mostly steps.
+std::string projection_file(const std::string& mode) {
+  return "[experiment]\nname = \"projection_" + mode + "\"\nseed = 3\n\n"
+         "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n"
+         "[dataset]\nplugin = \"synthetic\"\nsamples = 6144\nval_samples = 2048\n"
+         "features = 64\nclasses = 4\n\n"
+         "[model]\nplugin = \"mlp\"\nhidden = 256\nlayers = 2\n\n"
+         "[train]\nepochs = 3\nbatch_size = 32\nwarmup_steps = 3\nmode = \"" + mode + "\"\n";
+}
+
+TEST_F(MeasurementTest, ABenchmarksProjectionOfTheWholeTrainingHoldsForTheFullRun) {
+  RunResult bench = orch({"run", write_file("bench.toml", projection_file("benchmark")), "--db", db_});
+  ASSERT_EQ(bench.exit_code, 0) << bench.err << bench.out;
+  RunResult full = orch({"run", write_file("full.toml", projection_file("train")), "--db", db_});
+  ASSERT_EQ(full.exit_code, 0) << full.err << full.out;
+
+  const double projected = real("SELECT projected_s FROM runs r JOIN experiments e ON "
+                                "e.id = r.experiment_id WHERE e.name = 'projection_benchmark'");
+  const double took = real("SELECT wall_s FROM runs r JOIN experiments e ON "
+                           "e.id = r.experiment_id WHERE e.name = 'projection_train'");
+  ASSERT_TRUE(projected > 0) << bench.out;
+  // The benchmark ran a fraction of the steps the whole training runs.
+  EXPECT_LT(real("SELECT wall_s FROM runs WHERE projected_s = " + std::to_string(projected)),
+            took * 0.7);
+  EXPECT_NEAR(projected / took, 1.0, 0.10)
+      << "benchmark projected " << projected << " s; the whole training took " << took << " s";
+  // The full run's own projection, from its median steps, is close to what it took too.
+  const double own = real("SELECT projected_s FROM runs r JOIN experiments e ON "
+                          "e.id = r.experiment_id WHERE e.name = 'projection_train'");
+  EXPECT_NEAR(own / took, 1.0, 0.10) << own << " s projected, " << took << " s taken";
+
+  // `orch best` says it the way a person plans with it.
+  RunResult best = orch({"best", "--db", db_, "-e", "projection_benchmark"});
+  ASSERT_EQ(best.exit_code, 0) << best.err;
+  EXPECT_TRUE(contains(best.out, "whole training: batch 32, 3 epochs of 6,144 samples, about "))
+      << best.out;
+  EXPECT_TRUE(contains(best.out, "projected from the benchmark's steps")) << best.out;
+}
+
+TEST_F(MeasurementTest, TheQuickstartOnABusyMachineNamesTheSameWinnerAndNoFalseRunnerUp) {
+  // The quick start's sweep (batch 2/4/8 x epochs 1/2) at a quarter of its data, with
+  // another process spinning on one of the cores the run uses.
+  RunResult result;
+  {
+    BusyProcess competitor(0);
+    result = orch({"run", kQuickstart, "--db", db_, "--set", "dataset.samples=2048"});
+  }
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+  RunResult best = orch({"best", "--db", db_});
+  ASSERT_EQ(best.exit_code, 0) << best.err;
+  // Batch 8 takes a quarter of batch 2's steps per epoch: it wins however busy the
+  // machine is, and its two epoch counts are one configuration, not winner and runner-up.
+  EXPECT_TRUE(contains(best.out, "best (lowest epoch_s): train.batch_size=8\n")) << best.out;
+  EXPECT_TRUE(contains(best.out, "one configuration: train.epochs=1, train.epochs=2")) << best.out;
+  EXPECT_FALSE(contains(best.out, "runner-up: train.batch_size=8")) << best.out;
+  EXPECT_TRUE(contains(best.out, "runner-up: train.batch_size=4")) << best.out;
+  // Each epoch's median projection is recorded with its interval.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE median_epoch_s > 0 AND "
+                       "median_epoch_low_s <= median_epoch_s AND median_epoch_high_s >= "
+                       "median_epoch_s AND step_dispersion >= 0"),
+            9);
+}
+
+std::string order_file(const std::string& order) {
+  return "[experiment]\nname = \"order\"\nseed = 5\nrepeats = 2\norder = \"" + order + "\"\n\n"
+         "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n"
+         "[dataset]\nplugin = \"synthetic\"\nsamples = 64\nval_samples = 16\nfeatures = 8\n\n"
+         "[model]\nplugin = \"mlp\"\nhidden = 8\n\n"
+         "[train]\nepochs = 1\nwarmup_steps = 1\n\n"
+         "[sweep]\n\"train.batch_size\" = [2, 4, 8, 16]\n";
+}
+
+std::string run_order(const std::string& db) {
+  return text_value(db, "SELECT GROUP_CONCAT(batch_size || '/' || repeat, ' ') FROM "
+                        "(SELECT batch_size, repeat FROM runs ORDER BY id)");
+}
+
+TEST_F(MeasurementTest, RepeatsRunRoundByRoundOrInARandomOrderThatTheSeedFixes) {
+  RunResult interleaved =
+      orch({"run", write_file("interleaved.toml", order_file("interleaved")), "--db", db_});
+  ASSERT_EQ(interleaved.exit_code, 0) << interleaved.err;
+  // Every configuration once, then the second round: never two repeats back to back.
+  EXPECT_EQ(run_order(db_), "2/0 4/0 8/0 16/0 2/1 4/1 8/1 16/1");
+
+  const std::string random_file = write_file("random.toml", order_file("random"));
+  ASSERT_EQ(orch({"run", random_file, "--db", path("a.db")}).exit_code, 0);
+  ASSERT_EQ(orch({"run", random_file, "--db", path("b.db")}).exit_code, 0);
+  const std::string first = run_order(path("a.db"));
+  EXPECT_NE(first, run_order(db_)) << "seed 5 should shuffle these eight runs";
+  EXPECT_EQ(first, run_order(path("b.db"))) << "the same seed gives the same order";
+  EXPECT_EQ(count(path("a.db"), "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 8);
+
+  RunResult bad = orch({"run", write_file("bad.toml", order_file("sorted")), "--db", path("c.db")});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_TRUE(contains(bad.err, "order")) << bad.err;
+  EXPECT_TRUE(contains(bad.err, "interleaved")) << bad.err;
+}
+
+}  // namespace
