@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "host/machine_busy.h"
 #include "host/memory_budget.h"
 #include "host/report.h"
 #include "host/stats.h"
@@ -407,12 +408,12 @@ std::string run_table(const std::vector<storage::RunSummary>& runs) {
                     ok ? format_fixed(run.data_fraction * 100, 1) : "-",
                     ok ? format_fixed(run.train_loss, 4) : "-",
                     ok ? format_fixed(run.val_accuracy, 3) : "-", format_bytes(run.peak_rss_bytes),
-                    format_fixed(run.wall_s, 2), run.error});
+                    format_fixed(run.wall_s, 2), other_cores_cell(run), run.error});
   }
-  return html_table(
-      {"run", "configuration", "repeat", "status", "epochs", "epoch s", "samples/s", "step p50 ms",
-       "step p95 ms", "data %", "train loss", "val acc", "peak RSS", "wall s", "note"},
-      rows);
+  return html_table({"run", "configuration", "repeat", "status", "epochs", "epoch s", "samples/s",
+                     "step p50 ms", "step p95 ms", "data %", "train loss", "val acc", "peak RSS",
+                     "wall s", "other cores", "note"},
+                    rows);
 }
 
 std::string machine_table(const std::string& host_json) {
@@ -437,6 +438,7 @@ h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}
 h3{font-size:15px;margin:16px 0 4px}
 pre{background:#f6f6f6;padding:10px;overflow-x:auto}
 pre.best{white-space:pre-wrap}
+pre.busy{white-space:pre-wrap;background:#fff4e0;border-left:4px solid #e69500}
 table{border-collapse:collapse;margin:6px 0}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
@@ -485,6 +487,10 @@ std::string render_html_report(const HtmlReportInput& input) {
   html += "<h1>orch report: " + escape(input.experiment) + "</h1>\n";
   html += "<p>objective: " + escape(ranking.objective.describe()) + "</p>\n";
   html += "<pre class=\"best\">" + escape(render_best(ranking)) + "</pre>\n";
+  // Next to the answer, so that nobody acts on timings a busy machine slowed unaware.
+  if (std::string busy = busy_notes(runs); !busy.empty()) {
+    html += "<pre class=\"busy\">" + escape(busy) + "</pre>\n";
+  }
   html += machine_table(input.host_json);
 
   html += "<h2 id=\"configurations\">Configurations</h2>\n" + config_table(ranking);

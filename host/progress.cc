@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "host/machine_busy.h"
 #include "host/memory_budget.h"
 #include "host/table.h"
 
@@ -22,6 +23,12 @@ std::string clock_text(double seconds) {
     std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
   }
   return text;
+}
+
+// "  busy: others 0.7 cores" when other processes take a noticeable share of the CPU.
+std::string busy_text(double other_cpu_cores) {
+  if (!machine_was_busy(other_cpu_cores)) return "";
+  return "  busy: others " + format_fixed(other_cpu_cores, 1) + " cores";
 }
 
 }  // namespace
@@ -73,7 +80,7 @@ void ProgressPrinter::event(std::int64_t run_id, const WorkerEvent& event,
     out_ << "\r\033[K  epoch " << e.epoch << "/" << event.epochs << "  step " << e.steps << "/"
          << event.steps_per_epoch << "  " << format_fixed(e.samples_per_s, 0) << " samples/s  mem "
          << describe_bytes(rss_bytes) << " / " << describe_bytes(budget_bytes) << "  sweep ETA "
-         << eta(fraction) << std::flush;
+         << eta(fraction) << busy_text(e.other_cpu_cores) << std::flush;
     status_shown_ = true;
   } else if (event.kind == WorkerEvent::Kind::kEpoch) {
     clear_status();
@@ -81,7 +88,8 @@ void ProgressPrinter::event(std::int64_t run_id, const WorkerEvent& event,
          << format_fixed(e.samples_per_s, 0) << " samples/s, step p50 "
          << format_fixed(e.step_median_s * 1000, 2) << " ms, train loss "
          << format_fixed(e.train_loss, 4) << ", val acc " << format_fixed(e.val_accuracy, 3)
-         << "\n" << std::flush;
+         << busy_text(e.other_cpu_cores) << "\n"
+         << std::flush;
   }
 }
 

@@ -1,6 +1,8 @@
 // Live progress of a sweep. On a terminal: one status line updated in place (run i of n,
 // epoch and step, samples/s, the worker's memory against its budget, and the sweep's
 // ETA). Anywhere else (CI, a log file): plain lines, one per event, never rewritten.
+// Both say "busy: others 0.7 cores" while other processes take a noticeable share of the
+// CPU (the event's other_cpu_cores, which the scheduler measures).
 // When runs go on in parallel, every line names its run and there is no status line.
 #pragma once
 

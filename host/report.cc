@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "host/machine_busy.h"
 #include "host/memory_budget.h"
 #include "host/projection.h"
 #include "host/stats.h"
@@ -125,7 +126,7 @@ std::string format_metric(const std::string& metric, double value) {
 std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
   TextTable table({"run", "configuration", "repeat", "status", "epochs", "epoch s",
                    "samples/s", "step p50 ms", "step p95 ms", "data %", "train loss",
-                   "val acc", "peak RSS", "wall s", "note"});
+                   "val acc", "peak RSS", "wall s", "other cores", "note"});
   for (const auto& run : runs) {
     bool ok = run.status == "ok";
     std::string note = run.error;
@@ -139,9 +140,10 @@ std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
                    ok ? format_fixed(run.data_fraction * 100, 1) : "-",
                    ok ? format_fixed(run.train_loss, 4) : "-",
                    ok ? format_fixed(run.val_accuracy, 3) : "-",
-                   format_bytes(run.peak_rss_bytes), format_fixed(run.wall_s, 2), note});
+                   format_bytes(run.peak_rss_bytes), format_fixed(run.wall_s, 2),
+                   other_cores_cell(run), note});
   }
-  return table.render();
+  return table.render() + busy_notes(runs);
 }
 
 std::string render_config_table(const Ranking& ranking) {

@@ -19,9 +19,11 @@
 #include <nlohmann/json.hpp>
 
 #include "host/admission.h"
+#include "host/contention.h"
 #include "host/guard.h"
 #include "host/interrupt.h"
 #include "host/machine.h"
+#include "host/machine_busy.h"
 #include "host/memory_budget.h"
 #include "host/memory_cgroup.h"
 #include "host/probe.h"
@@ -246,6 +248,7 @@ struct ActiveRun {
   // Every epoch without its step times, and the start: what the projection rests on.
   std::vector<storage::EpochRecord> epochs;
   double start_s = 0;
+  RunContention contention;  // from its ready event on
   std::unique_ptr<GuardedWorker> worker;
 };
 
@@ -431,13 +434,20 @@ class SweepRunner {
     active_.push_back(std::move(active));
   }
 
-  void on_event(ActiveRun& a, const WorkerEvent& event) {
+  void on_event(ActiveRun& a, const WorkerEvent& reported) {
+    WorkerEvent event = reported;  // with the host's contention measurement added
     if (event.kind == WorkerEvent::Kind::kStarted) {
       store_.mark_running(a.run_id, event.pid, event.backend, a.cpu_set);
     } else if (event.kind == WorkerEvent::Kind::kReady) {
       a.start_s = a.worker->seconds_since_fork();
       store_.set_start_seconds(a.run_id, a.start_s);
+      a.contention.start(a.worker->pid(), a.cpu_set.empty() ? std::vector<int>{} : a.cpus);
+    } else if (event.kind == WorkerEvent::Kind::kProgress) {
+      event.epoch.other_cpu_cores = a.contention.epoch_so_far().other_cpu_cores;
     } else if (event.kind == WorkerEvent::Kind::kEpoch) {
+      const Contention epoch = a.contention.end_epoch();
+      event.epoch.other_cpu_cores = epoch.other_cpu_cores;
+      event.epoch.run_queue = epoch.run_queue;
       store_.record_epoch(a.run_id, event.epoch);
       a.last_epoch = event.epoch;
       a.epochs.push_back(event.epoch);
@@ -459,6 +469,7 @@ class SweepRunner {
     for (size_t i = 0; i < active_.size(); ++i) {
       if (ready > 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) active_[i]->worker->read();
       active_[i]->worker->check();
+      active_[i]->contention.tick();
     }
     for (size_t i = 0; i < active_.size();) {
       if (!active_[i]->worker->done()) {
@@ -481,18 +492,24 @@ class SweepRunner {
   }
 
   void conclude(std::unique_ptr<ActiveRun> a) {
+    const Contention whole_run = a->contention.end_run();  // while the worker can be read
     GuardResult result = a->worker->finish();
     admission_.release(a->cpus, a->budget);
     storage::RunOutcome outcome{result.status, result.wall_s, result.peak_rss_bytes,
                                 result.exit_signal, result.error, result.stop_layer};
     outcome.projected_s = projected_training_seconds(*a);
+    outcome.other_cpu_cores = whole_run.other_cpu_cores;
+    outcome.run_queue = whole_run.run_queue;
+    outcome.busy = describe_busy(a->run_id, whole_run.other_cpu_cores, a->epochs);
     store_.finish_run(a->run_id, outcome);
     if (result.status == "ok") {
       printer_.run_finished(a->run_id,
                             "ok  " + format_fixed(result.wall_s, 2) + " s, " +
                                 format_fixed(a->last_epoch.samples_per_s, 0) +
-                                " samples/s, val acc " + format_fixed(a->last_epoch.val_accuracy, 3) +
-                                ", peak " + describe_bytes(result.peak_rss_bytes),
+                                " samples/s, val acc " +
+                                format_fixed(a->last_epoch.val_accuracy, 3) + ", peak " +
+                                describe_bytes(result.peak_rss_bytes) +
+                                (outcome.busy.empty() ? "" : "; " + outcome.busy),
                             result.wall_s);
     } else {
       printer_.run_finished(a->run_id, result.status + ": " + result.error, result.wall_s);
