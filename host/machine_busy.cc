@@ -61,6 +61,14 @@ std::string busy_notes(const std::vector<storage::RunSummary>& runs) {
   return out;
 }
 
+std::string busy_lines(const std::vector<const storage::RunSummary*>& runs) {
+  std::string out;
+  for (const auto* run : runs) {
+    if (!run->busy.empty()) out += "  " + run->busy + "\n";
+  }
+  return out;
+}
+
 std::string other_cores_cell(const storage::RunSummary& run) {
   if (!std::isfinite(run.other_cpu_cores)) return "-";
   return format_fixed(run.other_cpu_cores, 2) + (run.busy.empty() ? "" : " busy");

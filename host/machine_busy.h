@@ -35,6 +35,10 @@ std::string epoch_ranges(const std::vector<int>& epochs);
 // none was. Printed under the run tables.
 std::string busy_notes(const std::vector<storage::RunSummary>& runs);
 
+// The sentences of the busy runs among `runs`, each on a line indented by two spaces:
+// what `orch best` says under a configuration whose timing a busy machine touched.
+std::string busy_lines(const std::vector<const storage::RunSummary*>& runs);
+
 // A table cell: others' cores ("0.02"), marked "0.70 busy" when flagged, "-" when not
 // measured.
 std::string other_cores_cell(const storage::RunSummary& run);

@@ -258,6 +258,7 @@ std::string render_best(const Ranking& ranking) {
            " (key " + run->run_key + ")";
   }
   out += "  " + ids + "\n";
+  out += busy_lines(best->runs);
   out += "  why: the " + ranking.objective.describe() + " of " + std::to_string(ranking.eligible) +
          " configuration(s) that finished ok";
   int excluded = static_cast<int>(ranking.configs.size()) - ranking.eligible;
@@ -271,6 +272,7 @@ std::string render_best(const Ranking& ranking) {
            " (" + format_fixed(gap * 100, 1) + "% " +
            (ranking.objective.maximize ? "lower" : "higher") +
            (second->tie_reason.empty() ? "" : ", tied") + ")\n";
+    out += busy_lines(second->runs);
   }
   if (!ranking.tied_with_winner.empty()) {
     out += "tied: " + std::to_string(ranking.tied_with_winner.size()) +

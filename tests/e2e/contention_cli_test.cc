@@ -140,6 +140,11 @@ TEST_F(ContentionTest, AProcessSpinningBesideTheRunIsRecordedPerEpochAndFlaggedE
   EXPECT_TRUE(row_marked) << report.out;
   EXPECT_TRUE(has_line_starting_with(report.out, busy)) << report.out;
   EXPECT_TRUE(contains(read_text(html), "<pre class=\"busy\">" + busy)) << read_text(html);
+
+  // `orch best` says it under the answer a person acts on.
+  RunResult best = orch({"best", "--db", db_});
+  ASSERT_EQ(best.exit_code, 0) << best.err;
+  EXPECT_TRUE(contains(best.out, "\n  " + busy + "\n")) << best.out;
 }
 
 }  // namespace

@@ -72,6 +72,9 @@ TEST(MachineBusyTest, TablesMarkBusyRunsAndListTheirSentences) {
   EXPECT_EQ(other_cores_cell(unmeasured), "-");
   EXPECT_EQ(busy_notes({quiet, busy, unmeasured}),
             "machine busy: other processes used 0.7 cores during run 2 (epochs 1-2)\n");
+  EXPECT_EQ(busy_lines({&quiet, &busy}),
+            "  machine busy: other processes used 0.7 cores during run 2 (epochs 1-2)\n");
+  EXPECT_EQ(busy_lines({&quiet}), "");
 }
 
 }  // namespace
