@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -104,6 +105,14 @@ inline std::string text_value(const std::string& db, const std::string& sql) {
   SQLite::Statement query(database, sql);
   if (!query.executeStep() || query.getColumn(0).isNull()) return "";
   return query.getColumn(0).getString();
+}
+
+// A number from the database; NaN when the query gives NULL or no row (not measured).
+inline double real_value(const std::string& db, const std::string& sql) {
+  SQLite::Database database(db, SQLite::OPEN_READONLY);
+  SQLite::Statement query(database, sql);
+  if (!query.executeStep() || query.getColumn(0).isNull()) return std::nan("");
+  return query.getColumn(0).getDouble();
 }
 
 // A program started in the background, its stdout and stderr going to files.
