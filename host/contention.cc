@@ -145,7 +145,11 @@ void ContentionInterval::restart() {
 }
 
 void ContentionInterval::add(const ContentionSample& sample) {
+  // A worker's CPU time never goes back: a sample where it did read another process (the
+  // pid reused after the worker was reaped) and would count the worker's time as others'.
   if (!first_) return;
+  const ContentionSample& previous = last_ ? *last_ : *first_;
+  if (sample.worker_ticks < previous.worker_ticks) return;
   last_ = sample;
   runnable_sum_ += sample.others_runnable;
   ++samples_;

@@ -94,6 +94,16 @@ TEST(ContentionTest, AWorkerUsingAllTheBusyTimeLeavesNoOthersNeverBelowZero) {
   EXPECT_EQ(interval.result(100).other_cpu_cores, 0);
 }
 
+TEST(ContentionTest, ASampleWhoseWorkerTimeWentBackIsAnotherProcessAndIgnored) {
+  ContentionInterval interval;
+  interval.begin({0.0, 0, 500, 0});
+  interval.add({1.0, 100, 590, 1});
+  interval.add({1.1, 110, 3, 9});  // the pid now names a fresh process
+  auto result = interval.result(100);
+  EXPECT_NEAR(result.other_cpu_cores, 0.1, 1e-9);
+  EXPECT_NEAR(result.run_queue, 1, 1e-9);
+}
+
 TEST(ContentionTest, AnIntervalWithoutALaterSampleIsNotMeasured) {
   ContentionInterval interval;
   EXPECT_TRUE(std::isnan(interval.result(100).other_cpu_cores));
