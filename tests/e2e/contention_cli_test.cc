@@ -142,4 +142,24 @@ TEST_F(ContentionTest, AProcessSpinningBesideTheRunIsRecordedPerEpochAndFlaggedE
   EXPECT_TRUE(contains(best.out, "\n  " + busy + "\n")) << best.out;
 }
 
+TEST_F(ContentionTest, APinnedRunIsMeasuredOnItsOwnCores) {
+  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "-j 2 needs two cores";
+  // Two runs at once, each pinned to a core of its own; the competitor spins on core 0.
+  const std::string sweep = std::string(kSweep) + "\n[sweep]\n\"train.batch_size\" = [32, 64]\n";
+  RunResult run;
+  {
+    BusyProcess competitor(0);
+    run = orch({"run", write_file("sweep.toml", sweep), "--db", db_, "-j", "2"});
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  // The run on core 0 shared it with the competitor: about half a core each.
+  const double on_core_0 = real("SELECT other_cpu_cores FROM runs WHERE cpu_set = '0'");
+  EXPECT_GE(on_core_0, 0.35) << run.out;
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs WHERE cpu_set = '0' AND busy LIKE "
+                  "'machine busy: %'"),
+            1)
+      << run.out;
+}
+
 }  // namespace
