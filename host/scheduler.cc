@@ -441,6 +441,7 @@ class SweepRunner {
     } else if (event.kind == WorkerEvent::Kind::kReady) {
       a.start_s = a.worker->seconds_since_fork();
       store_.set_start_seconds(a.run_id, a.start_s);
+      // A pinned run is measured on its own cores, one that is not on all of them.
       a.contention.start(a.worker->pid(), a.cpu_set.empty() ? std::vector<int>{} : a.cpus);
     } else if (event.kind == WorkerEvent::Kind::kProgress) {
       event.epoch.other_cpu_cores = a.contention.epoch_so_far().other_cpu_cores;
