@@ -159,7 +159,7 @@ Contention ContentionInterval::result(double ticks_per_s) const {
   Contention contention;
   if (!first_ || !last_ || ticks_per_s <= 0) return contention;
   const double wall_s = last_->at_s - first_->at_s;
-  if (wall_s <= 0) return contention;
+  if (wall_s < kShortestS) return contention;
   const double others_ticks = static_cast<double>((last_->busy_ticks - first_->busy_ticks) -
                                                   (last_->worker_ticks - first_->worker_ticks));
   // /proc/stat counts whole ticks while the worker's time is exact: over a short interval

@@ -67,8 +67,14 @@ class ContentionInterval {
   // The next interval, beginning where this one's last sample ended it.
   void restart();
   bool begun() const { return first_.has_value(); }
-  // NaN fields until a later sample was added; `ticks_per_s` converts the ticks.
+  // NaN fields until a later sample at least kShortestS after the first was added;
+  // `ticks_per_s` converts the ticks.
   Contention result(double ticks_per_s) const;
+
+  // /proc/stat counts whole ticks (10 ms): a tick or two of rounding on the run's busy
+  // cores reads as a tenth of a core over half a second, and as much as the busy threshold
+  // over a tenth. Shorter intervals (a tiny epoch) are left unmeasured; the run still is.
+  static constexpr double kShortestS = 0.5;
 
  private:
   std::optional<ContentionSample> first_;

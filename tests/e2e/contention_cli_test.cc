@@ -20,11 +20,12 @@ using namespace orch::e2e;
 const std::string kOrch = ORCH_BINARY;
 constexpr auto kOrchTimeout = std::chrono::seconds(120);
 
-// One thread, two epochs of about half a second each on a quiet machine.
+// One thread, two epochs of about a second each on a quiet machine: long enough that a
+// short burst of another process does not make a whole epoch busy.
 const char* const kSweep =
     "[experiment]\nname = \"contention\"\nseed = 7\n\n"
     "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n"
-    "[dataset]\nplugin = \"synthetic\"\nsamples = 4096\nval_samples = 512\n"
+    "[dataset]\nplugin = \"synthetic\"\nsamples = 8192\nval_samples = 512\n"
     "features = 64\nclasses = 4\n\n"
     "[model]\nplugin = \"mlp\"\nhidden = 256\nlayers = 2\n\n"
     "[train]\nepochs = 2\nbatch_size = 32\nwarmup_steps = 3\n";
@@ -89,7 +90,7 @@ TEST_F(ContentionTest, AQuietMachineIsMeasuredQuietAndTheWorkersOwnCpuIsNotOther
   // core) as another process, it would be a core above it.
   EXPECT_NEAR(recorded, others, 0.35) << "orch recorded " << recorded << " cores of others; the "
                                       << "test measured " << others;
-  if (others > 0.1) {
+  if (others > 0.05) {
     GTEST_SKIP() << "other processes used " << others << " cores during the run: this machine "
                  << "is not quiet enough to check that a quiet run is not flagged";
   }

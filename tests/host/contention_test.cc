@@ -104,6 +104,15 @@ TEST(ContentionTest, ASampleWhoseWorkerTimeWentBackIsAnotherProcessAndIgnored) {
   EXPECT_NEAR(result.run_queue, 1, 1e-9);
 }
 
+TEST(ContentionTest, AnIntervalTooShortForWholeTicksIsNotMeasured) {
+  ContentionInterval interval;
+  interval.begin({0.0, 0, 0, 0});
+  interval.add({0.1, 3, 1, 0});  // two ticks of rounding would read as 0.2 cores
+  EXPECT_TRUE(std::isnan(interval.result(100).other_cpu_cores));
+  interval.add({0.5, 50, 48, 0});
+  EXPECT_NEAR(interval.result(100).other_cpu_cores, 0.04, 1e-9);
+}
+
 TEST(ContentionTest, AnIntervalWithoutALaterSampleIsNotMeasured) {
   ContentionInterval interval;
   EXPECT_TRUE(std::isnan(interval.result(100).other_cpu_cores));
