@@ -77,6 +77,23 @@ std::int64_t read_key(const std::string& path, const std::string& key) {
 
 }  // namespace
 
+int memory_cgroup_version() {
+  std::string controllers;
+  if (read_file(kRoot + "/cgroup.controllers", &controllers) && has_word(controllers, "memory"))
+    return 2;
+  if (::access((kRoot + "/memory").c_str(), F_OK) == 0) return 1;
+  return 0;
+}
+
+MemoryCgroupCheck check_memory_cgroup(const std::string& name) {
+  MemoryCgroupCheck check;
+  check.version = memory_cgroup_version();
+  // 64 MiB: any limit will do, nothing runs in the trial cgroup.
+  auto trial = MemoryCgroup::create(name, 64ll << 20, &check.why_not);
+  check.can_create = trial != nullptr;
+  return check;  // the trial cgroup is removed here
+}
+
 std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name,
                                                    std::int64_t limit_bytes,
                                                    std::string* why_not) {
@@ -89,16 +106,10 @@ std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name,
       return give_up("the cgroup name \"" + name + "\" is not a plain directory name.");
     if (limit_bytes <= 0) return give_up("a memory cgroup needs a limit of more than 0 bytes.");
 
-    std::string controllers, own, parent;
-    int version = 0;
-    if (read_file(kRoot + "/cgroup.controllers", &controllers) &&
-        has_word(controllers, "memory")) {
-      version = 2;
-      if (own_cgroup(2, &own)) parent = kRoot + own;
-    } else if (::access((kRoot + "/memory").c_str(), F_OK) == 0) {
-      version = 1;
-      if (own_cgroup(1, &own)) parent = kRoot + "/memory" + own;
-    }
+    std::string own, parent;
+    const int version = memory_cgroup_version();
+    if (version == 2 && own_cgroup(2, &own)) parent = kRoot + own;
+    if (version == 1 && own_cgroup(1, &own)) parent = kRoot + "/memory" + own;
     if (version == 0) return give_up("this system has no cgroup memory controller.");
     if (parent.empty())
       return give_up("/proc/self/cgroup does not name this process's memory cgroup.");
