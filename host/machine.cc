@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "host/admission.h"
+#include "host/machine_facts.h"
+
 namespace orch {
 namespace {
 
@@ -23,9 +26,15 @@ std::string cpu_model() {
   return "unknown";
 }
 
+std::string join(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : ",") + word;
+  return text;
+}
+
 }  // namespace
 
-std::string describe_machine_json() {
+nlohmann::json describe_machine() {
   nlohmann::json host;
   host["cpu"] = cpu_model();
   host["cores"] = std::thread::hardware_concurrency();
@@ -41,7 +50,17 @@ std::string describe_machine_json() {
 #endif
   host["torch"] = TORCH_VERSION;
   host["orch"] = ORCH_VERSION;
-  return host.dump();
+  const MachineFacts facts = read_machine_facts();
+  host["usable_cpus"] = describe_cpus(facts.usable_cpus);
+  host["blas"] = {
+      {"kind", facts.blas_kind}, {"library", facts.blas_path}, {"loaded", facts.blas_loaded}};
+  host["memory_cgroup_version"] = facts.memory_cgroup_version;
+  if (facts.swap) host["swap_bytes"] = facts.swap->total_bytes;
+  host["cpu_governor"] = facts.governors.empty() ? "unreadable" : join(facts.governors);
+  host["thread_environment"] = facts.thread_environment;
+  return host;
 }
+
+std::string describe_machine_json() { return describe_machine().dump(); }
 
 }  // namespace orch
