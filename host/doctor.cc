@@ -76,6 +76,8 @@ Finding matmul_finding(const DoctorInput& input) {
     speeds.push_back(fixed(m.gflops, 1) + " GFLOP/s on " + plural(m.threads, "thread"));
   const std::string size = std::to_string(input.matmul_size);
   finding.fact = "fp32 " + size + "x" + size + " product: " + join(speeds, ", ");
+  if (input.load && input.load->one_minute >= kBusyLoad)
+    finding.fact += " (measured on a busy machine: see load)";
   const MatmulMeasurement& one = input.matmul.front();
   const MatmulMeasurement& all = input.matmul.back();
   if (all.threads > one.threads && all.gflops < one.gflops * kMinimumSpeedup) {
