@@ -102,6 +102,20 @@ TEST_F(DoctorCliTest, JsonCarriesTheFindingsAndTheMachineFacts) {
   EXPECT_EQ(report["summary"].get<std::string>().rfind("ready to measure", 0), 0u);
 }
 
+// A copy of the binary without liborch_training.so beside it: doctor still answers, says
+// the speed is unknown and why, and names the BLAS the loader would pick.
+TEST_F(DoctorCliTest, WithoutTheTrainingLibraryTheSpeedIsUnknownAndSaysWhy) {
+  const fs::path bin = fs::path(dir_) / "install" / "bin";
+  fs::create_directories(bin);
+  fs::copy_file(kOrch, bin / "orch");
+  RunResult doctor = run_in(dir_, (bin / "orch").string(), {"doctor"}, {}, kTimeout);
+  ASSERT_EQ(doctor.exit_code, 0) << doctor.err;
+  EXPECT_TRUE(contains(doctor.out, "unknown  matmul: not measured")) << doctor.out;
+  EXPECT_TRUE(contains(doctor.out, "liborch_training.so")) << doctor.out;
+  EXPECT_TRUE(contains(doctor.out, system_blas() + " ")) << doctor.out;
+  EXPECT_TRUE(contains(doctor.out, "not loaded: the system's default")) << doctor.out;
+}
+
 TEST_F(DoctorCliTest, AnExperimentsMachineRecordHoldsTheSameFacts) {
   const std::string file = write_file("tiny.toml", kTinyExperiment);
   const std::string db = path("history.db");
