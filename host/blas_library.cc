@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -43,6 +44,27 @@ std::string real_path(const std::string& path) {
   std::error_code error;
   const auto resolved = std::filesystem::canonical(path, error);
   return error ? path : resolved.string();
+}
+
+struct KindWords {
+  BlasKind kind;
+  const char* id;    // for records and JSON
+  const char* name;  // for people
+};
+
+const KindWords& describe(BlasKind kind) {
+  static const KindWords kWords[] = {
+      {BlasKind::kNone, "none", "no BLAS library"},
+      {BlasKind::kNetlib, "netlib", "netlib reference BLAS"},
+      {BlasKind::kOpenBlas, "openblas", "OpenBLAS"},
+      {BlasKind::kBlis, "blis", "BLIS"},
+      {BlasKind::kAtlas, "atlas", "ATLAS"},
+      {BlasKind::kMkl, "mkl", "Intel MKL"},
+      {BlasKind::kUnknown, "unknown", "an unrecognized BLAS"},
+  };
+  for (const auto& words : kWords)
+    if (words.kind == kind) return words;
+  return kWords[std::size(kWords) - 1];
 }
 
 }  // namespace
@@ -95,45 +117,9 @@ BlasLibrary current_blas() {
   return blas;
 }
 
-std::string blas_kind_name(BlasKind kind) {
-  switch (kind) {
-    case BlasKind::kNone:
-      return "no BLAS library";
-    case BlasKind::kNetlib:
-      return "netlib reference BLAS";
-    case BlasKind::kOpenBlas:
-      return "OpenBLAS";
-    case BlasKind::kBlis:
-      return "BLIS";
-    case BlasKind::kAtlas:
-      return "ATLAS";
-    case BlasKind::kMkl:
-      return "Intel MKL";
-    case BlasKind::kUnknown:
-      return "an unrecognized BLAS";
-  }
-  return "an unrecognized BLAS";
-}
+std::string blas_kind_name(BlasKind kind) { return describe(kind).name; }
 
-std::string blas_kind_id(BlasKind kind) {
-  switch (kind) {
-    case BlasKind::kNone:
-      return "none";
-    case BlasKind::kNetlib:
-      return "netlib";
-    case BlasKind::kOpenBlas:
-      return "openblas";
-    case BlasKind::kBlis:
-      return "blis";
-    case BlasKind::kAtlas:
-      return "atlas";
-    case BlasKind::kMkl:
-      return "mkl";
-    case BlasKind::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
+std::string blas_kind_id(BlasKind kind) { return describe(kind).id; }
 
 std::string debian_blas_package(const std::string& path) {
   if (!starts_with(path, kLibDir + "/") && !starts_with(path, "/lib/x86_64-linux-gnu/")) return "";

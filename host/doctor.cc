@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "host/admission.h"
-#include "host/blas_library.h"
 #include "host/memory_budget.h"
 
 namespace orch {
@@ -36,14 +35,9 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
 }
 
 Finding blas_finding(const DoctorInput& input) {
-  const MachineFacts& facts = input.facts;
+  const BlasLibrary& blas = input.facts.blas;
   Finding finding;
   finding.topic = "blas";
-  BlasLibrary blas{BlasKind::kNone, facts.blas_path, facts.blas_loaded};
-  for (BlasKind kind : {BlasKind::kNetlib, BlasKind::kOpenBlas, BlasKind::kBlis, BlasKind::kAtlas,
-                        BlasKind::kMkl, BlasKind::kUnknown}) {
-    if (blas_kind_id(kind) == facts.blas_kind) blas.kind = kind;
-  }
   if (blas.kind == BlasKind::kNone) {
     finding.fact = "no libblas.so.3 loaded by LibTorch or on the loader's path";
   } else {

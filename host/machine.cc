@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "host/admission.h"
+#include "host/blas_library.h"
 #include "host/machine_facts.h"
 
 namespace orch {
@@ -52,8 +53,9 @@ nlohmann::json describe_machine() {
   host["orch"] = ORCH_VERSION;
   const MachineFacts facts = read_machine_facts();
   host["usable_cpus"] = describe_cpus(facts.usable_cpus);
-  host["blas"] = {
-      {"kind", facts.blas_kind}, {"library", facts.blas_path}, {"loaded", facts.blas_loaded}};
+  host["blas"] = {{"kind", blas_kind_id(facts.blas.kind)},
+                  {"library", facts.blas.path},
+                  {"loaded", facts.blas.loaded}};
   host["memory_cgroup_version"] = facts.memory_cgroup_version;
   if (facts.swap) host["swap_bytes"] = facts.swap->total_bytes;
   host["cpu_governor"] = facts.governors.empty() ? "unreadable" : join(facts.governors);

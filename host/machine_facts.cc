@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "host/admission.h"
-#include "host/blas_library.h"
 #include "host/memory_cgroup.h"
 
 namespace orch {
@@ -104,10 +103,7 @@ MachineFacts read_machine_facts() {
   MachineFacts facts;
   facts.hardware_threads = std::thread::hardware_concurrency();
   facts.usable_cpus = usable_cpus();
-  const BlasLibrary blas = current_blas();
-  facts.blas_path = blas.path;
-  facts.blas_kind = blas_kind_id(blas.kind);
-  facts.blas_loaded = blas.loaded;
+  facts.blas = current_blas();
   facts.memory_cgroup_version = memory_cgroup_version();
   facts.swap = read_swap();
   facts.governors = read_governors();

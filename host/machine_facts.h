@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "host/blas_library.h"
+
 namespace orch {
 
 // /proc/loadavg: "0.52 0.58 0.59 2/613 12345".
@@ -47,9 +49,7 @@ std::vector<std::string> thread_environment();
 struct MachineFacts {
   unsigned hardware_threads = 0;  // std::thread::hardware_concurrency
   std::vector<int> usable_cpus;   // this process's affinity
-  std::string blas_path;
-  std::string blas_kind;          // blas_kind_id(): "netlib", "openblas", ...
-  bool blas_loaded = false;       // false: not loaded yet, the one the loader would pick
+  BlasLibrary blas;
   int memory_cgroup_version = 0;  // 0: no memory controller
   std::optional<Swap> swap;
   std::vector<std::string> governors;

@@ -29,9 +29,7 @@ DoctorInput two_core_machine() {
   DoctorInput input;
   input.facts.hardware_threads = 2;
   input.facts.usable_cpus = {0, 1};
-  input.facts.blas_path = kNetlib;
-  input.facts.blas_kind = "netlib";
-  input.facts.blas_loaded = true;
+  input.facts.blas = BlasLibrary{BlasKind::kNetlib, kNetlib, true};
   input.facts.memory_cgroup_version = 1;
   input.facts.swap = Swap{0, 0};
   input.load = LoadAverage{0.05, 1, 140};
@@ -57,8 +55,7 @@ TEST(DoctorVerdicts, NetlibBlasIsNamedWithThePackageThatReplacesIt) {
 
 TEST(DoctorVerdicts, AnOptimizedBlasThatScalesIsOk) {
   DoctorInput input = two_core_machine();
-  input.facts.blas_path = kOpenBlas;
-  input.facts.blas_kind = "openblas";
+  input.facts.blas = BlasLibrary{BlasKind::kOpenBlas, kOpenBlas, true};
   input.matmul = {{1, 60}, {2, 115}};
   const auto findings = diagnose(input);
   EXPECT_EQ(finding(findings, "blas").verdict, Verdict::kOk);
