@@ -134,22 +134,10 @@ std::string debian_blas_package(const std::string& path) {
 }
 
 std::string blas_advice(const BlasLibrary& blas) {
-  switch (blas.kind) {
-    case BlasKind::kNetlib:
-    case BlasKind::kAtlas:
-      return "it is " +
-             std::string(blas.kind == BlasKind::kNetlib ? "the slow reference "
-                                                          "implementation"
-                                                        : "an old, slow BLAS") +
-             " and uses one core: install an optimized one, `sudo apt-get install "
-             "libopenblas0-pthread` (or libblis4-pthread); update-alternatives then points "
-             "libblas.so.3 at it for LibTorch, no rebuild needed";
-    case BlasKind::kNone:
-      return "LibTorch found no libblas.so.3: matrix products fall back to LibTorch's own "
-             "kernels; on Debian `sudo apt-get install libopenblas0-pthread`";
-    default:
-      return "";
-  }
+  if (blas.kind != BlasKind::kNetlib) return "";
+  return "it is the slow reference implementation and uses one core: install an optimized "
+         "one, `sudo apt-get install libopenblas0-pthread` (or libblis4-pthread); "
+         "update-alternatives then points libblas.so.3 at it for LibTorch, no rebuild needed";
 }
 
 }  // namespace orch

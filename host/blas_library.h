@@ -40,8 +40,8 @@ std::string blas_kind_id(BlasKind kind);
 // "" when the path is not one of Debian's.
 std::string debian_blas_package(const std::string& path);
 
-// One sentence saying what to do about this BLAS for measuring training speed, or "" when
-// nothing needs doing.
+// What to do about netlib's reference BLAS (install an optimized one, and which); "" for
+// the others: the measured speed says whether they are fast.
 std::string blas_advice(const BlasLibrary& blas);
 
 }  // namespace orch

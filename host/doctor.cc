@@ -39,18 +39,19 @@ Finding blas_finding(const DoctorInput& input) {
   Finding finding;
   finding.topic = "blas";
   if (blas.kind == BlasKind::kNone) {
-    finding.fact = "no libblas.so.3 loaded by LibTorch or on the loader's path";
+    finding.fact = "no BLAS library loaded by LibTorch or on the loader's path";
   } else {
     finding.fact = blas_kind_name(blas.kind) + ", " + blas.path;
     const std::string package = debian_blas_package(blas.path);
     if (!package.empty()) finding.fact += " (Debian package " + package + ")";
-    if (!blas.loaded) finding.fact += "; not loaded: the system's default";
+    // LibTorch was not loaded, or carries its own BLAS (pytorch.org's builds link MKL in).
+    if (!blas.loaded) finding.fact += "; not loaded by LibTorch: the system's default";
   }
   finding.advice = blas_advice(blas);
   if (!finding.advice.empty()) finding.verdict = Verdict::kWarning;
-  if (blas.kind == BlasKind::kUnknown) {
+  if (blas.kind == BlasKind::kUnknown || blas.kind == BlasKind::kNone) {
     finding.verdict = Verdict::kUnknown;
-    finding.advice = "the matmul line below says how fast it is";
+    finding.advice = "the matmul line below says how fast matrix products are";
   }
   return finding;
 }

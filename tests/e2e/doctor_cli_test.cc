@@ -113,7 +113,7 @@ TEST_F(DoctorCliTest, WithoutTheTrainingLibraryTheSpeedIsUnknownAndSaysWhy) {
   EXPECT_TRUE(contains(doctor.out, "unknown  matmul: not measured")) << doctor.out;
   EXPECT_TRUE(contains(doctor.out, "liborch_training.so")) << doctor.out;
   EXPECT_TRUE(contains(doctor.out, system_blas() + " ")) << doctor.out;
-  EXPECT_TRUE(contains(doctor.out, "not loaded: the system's default")) << doctor.out;
+  EXPECT_TRUE(contains(doctor.out, "not loaded by LibTorch: the system's default")) << doctor.out;
 }
 
 TEST_F(DoctorCliTest, AnExperimentsMachineRecordHoldsTheSameFacts) {

@@ -62,6 +62,20 @@ TEST(DoctorVerdicts, AnOptimizedBlasThatScalesIsOk) {
   EXPECT_EQ(finding(findings, "matmul").verdict, Verdict::kOk);
 }
 
+// LibTorch from pytorch.org links MKL in: no libblas in the process, nothing to install.
+TEST(DoctorVerdicts, AnUnrecognizedOrAbsentBlasIsUnknownAndLeftToTheSpeed) {
+  DoctorInput input = two_core_machine();
+  for (const BlasLibrary& blas :
+       {BlasLibrary{BlasKind::kUnknown, "/opt/x/libblas.so.3", true}, BlasLibrary{}}) {
+    input.facts.blas = blas;
+    const auto findings = diagnose(input);
+    const Finding& found = finding(findings, "blas");
+    EXPECT_EQ(found.verdict, Verdict::kUnknown) << found.fact;
+    EXPECT_FALSE(contains(found.advice, "apt-get")) << found.advice;
+    EXPECT_TRUE(contains(found.advice, "matmul")) << found.advice;
+  }
+}
+
 TEST(DoctorVerdicts, AnIdleTwoCoreMachineLikeThisOneSaysWhatIsUnknown) {
   const auto findings = diagnose(two_core_machine());
   EXPECT_EQ(finding(findings, "cores").fact, "2 usable (affinity 0-1) of 2 hardware threads");
