@@ -4,13 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "host/cgroup_membership.h"
 
 namespace orch {
 namespace {
@@ -41,27 +42,6 @@ bool has_word(const std::string& text, const std::string& word) {
   std::string w;
   while (words >> w)
     if (w == word) return true;
-  return false;
-}
-
-// This process's cgroup from /proc/self/cgroup: the v2 "0::/path" line, or the v1 line
-// whose controller list ("N:memory:/path", maybe "N:cpu,memory:/path") names memory.
-bool own_cgroup(int version, std::string* path) {
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    std::string controllers = line.substr(first + 1, second - first - 1);
-    std::replace(controllers.begin(), controllers.end(), ',', ' ');
-    const bool match = version == 2 ? line.compare(0, second + 1, "0::") == 0
-                                    : has_word(controllers, "memory");
-    if (!match) continue;
-    *path = line.substr(second + 1);
-    while (!path->empty() && path->back() == '/') path->pop_back();
-    return true;
-  }
   return false;
 }
 
@@ -106,10 +86,11 @@ std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name,
       return give_up("the cgroup name \"" + name + "\" is not a plain directory name.");
     if (limit_bytes <= 0) return give_up("a memory cgroup needs a limit of more than 0 bytes.");
 
-    std::string own, parent;
+    std::string parent;
     const int version = memory_cgroup_version();
-    if (version == 2 && own_cgroup(2, &own)) parent = kRoot + own;
-    if (version == 1 && own_cgroup(1, &own)) parent = kRoot + "/memory" + own;
+    const auto own = own_cgroup(version == 2 ? "" : "memory");
+    if (version == 2 && own) parent = kRoot + *own;
+    if (version == 1 && own) parent = kRoot + "/memory" + *own;
     if (version == 0) return give_up("this system has no cgroup memory controller.");
     if (parent.empty())
       return give_up("/proc/self/cgroup does not name this process's memory cgroup.");
