@@ -119,12 +119,23 @@ Finding cores_finding(const DoctorInput& input) {
   finding.fact = std::to_string(facts.usable_cpus.size()) + " usable (affinity " +
                  describe_cpus(facts.usable_cpus) + ") of " +
                  std::to_string(facts.hardware_threads) + " hardware threads";
+  const auto& quota = facts.cpu_quota_cores;
+  finding.fact += quota ? ", CPU quota " + fixed(*quota, 2) + " cores" : ", no CPU quota";
   if (facts.usable_cpus.size() < facts.hardware_threads) {
     finding.verdict = Verdict::kWarning;
     finding.advice =
         "this process may run on fewer cores than the machine has (taskset, a "
         "cpuset or a Slurm allocation): fine if meant; timings hold for these "
         "cores only";
+  }
+  if (quota && *quota < static_cast<double>(facts.usable_cpus.size())) {
+    finding.verdict = Verdict::kWarning;
+    finding.advice = "the cgroup's CPU quota (a container's or a slice's) allows " +
+                     fixed(*quota, 2) + " cores' time for " +
+                     std::to_string(facts.usable_cpus.size()) +
+                     " usable cores: threads beyond the quota are paused every period and "
+                     "steps stall; set the backend's threads to at most " +
+                     std::to_string(std::max(1, static_cast<int>(*quota))) + " or raise the quota";
   }
   return finding;
 }

@@ -53,6 +53,8 @@ nlohmann::json describe_machine() {
   host["orch"] = ORCH_VERSION;
   const MachineFacts facts = read_machine_facts();
   host["usable_cpus"] = describe_cpus(facts.usable_cpus);
+  host["cpu_quota_cores"] =
+      facts.cpu_quota_cores ? nlohmann::json(*facts.cpu_quota_cores) : nlohmann::json();
   host["blas"] = {{"kind", blas_kind_id(facts.blas.kind)},
                   {"library", facts.blas.path},
                   {"loaded", facts.blas.loaded}};

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "host/admission.h"
+#include "host/cgroup_membership.h"
 #include "host/memory_cgroup.h"
 
 namespace orch {
@@ -78,6 +79,44 @@ std::optional<std::vector<int>> parse_cpu_list(const std::string& text) {
   return cpus;
 }
 
+std::optional<double> parse_cpu_max(const std::string& text) {
+  std::istringstream fields(text);
+  std::string quota, period;
+  if (!(fields >> quota >> period) || quota == "max") return std::nullopt;
+  return parse_cfs_quota(quota, period);
+}
+
+std::optional<double> parse_cfs_quota(const std::string& quota, const std::string& period) {
+  char* end = nullptr;
+  const double quota_us = std::strtod(quota.c_str(), &end);
+  if (end == quota.c_str() || quota_us <= 0) return std::nullopt;  // -1: no limit
+  const double period_us = std::strtod(period.c_str(), &end);
+  if (end == period.c_str() || period_us <= 0) return std::nullopt;
+  return quota_us / period_us;
+}
+
+std::optional<double> read_cpu_quota() {
+  const std::string root = "/sys/fs/cgroup";
+  // cgroup v2 where the cpu controller is there; else v1's cpu hierarchy, mounted as cpu/
+  // or cpu,cpuacct/ (with cpu a link to it on most systems).
+  const bool v2 = read_text(root + "/cgroup.controllers").find("cpu") != std::string::npos;
+  const auto own = own_cgroup(v2 ? "" : "cpu");
+  if (!own) return std::nullopt;
+  std::optional<double> tightest;
+  // From this process's cgroup up to the root: a limit anywhere above applies too.
+  for (std::string path = *own;;) {
+    const std::optional<double> quota =
+        v2 ? parse_cpu_max(read_text(root + path + "/cpu.max"))
+           : parse_cfs_quota(read_text(root + "/cpu" + path + "/cpu.cfs_quota_us"),
+                             read_text(root + "/cpu" + path + "/cpu.cfs_period_us"));
+    if (quota && (!tightest || *quota < *tightest)) tightest = quota;
+    if (path.empty()) break;
+    const auto slash = path.rfind('/');
+    path = slash == std::string::npos ? "" : path.substr(0, slash);
+  }
+  return tightest;
+}
+
 std::vector<std::string> read_governors() {
   std::set<std::string> governors;
   const auto online = parse_cpu_list(read_text("/sys/devices/system/cpu/online"));
@@ -103,6 +142,7 @@ MachineFacts read_machine_facts() {
   MachineFacts facts;
   facts.hardware_threads = std::thread::hardware_concurrency();
   facts.usable_cpus = usable_cpus();
+  facts.cpu_quota_cores = read_cpu_quota();
   facts.blas = current_blas();
   facts.memory_cgroup_version = memory_cgroup_version();
   facts.swap = read_swap();

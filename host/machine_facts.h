@@ -35,6 +35,16 @@ std::optional<Swap> read_swap();
 // CPU numbers; nothing when the text is not one.
 std::optional<std::vector<int>> parse_cpu_list(const std::string& text);
 
+// The CPU time a cgroup may use, in cores: cgroup v2's cpu.max ("150000 100000" is 1.5
+// cores; "max 100000" is no limit), or v1's cpu.cfs_quota_us (-1: no limit) over
+// cpu.cfs_period_us. Nothing when there is no limit or the text is not one.
+std::optional<double> parse_cpu_max(const std::string& text);
+std::optional<double> parse_cfs_quota(const std::string& quota, const std::string& period);
+
+// The tightest CPU quota on this process's cgroup and its ancestors (a container's or a
+// systemd slice's), in cores; nothing when there is none or it cannot be read.
+std::optional<double> read_cpu_quota();
+
 // The scaling governor of every CPU whose cpufreq folder is readable, one entry per
 // distinct governor ("performance", "powersave", ...); empty when none is readable, as in
 // most virtual machines.
@@ -47,8 +57,9 @@ std::vector<std::string> thread_environment();
 // The facts that go into every experiment's machine record and `orch doctor`; what changes
 // from minute to minute (the load) is not among them.
 struct MachineFacts {
-  unsigned hardware_threads = 0;  // std::thread::hardware_concurrency
-  std::vector<int> usable_cpus;   // this process's affinity
+  unsigned hardware_threads = 0;          // std::thread::hardware_concurrency
+  std::vector<int> usable_cpus;           // this process's affinity
+  std::optional<double> cpu_quota_cores;  // nothing: no CPU quota
   BlasLibrary blas;
   int memory_cgroup_version = 0;  // 0: no memory controller
   std::optional<Swap> swap;

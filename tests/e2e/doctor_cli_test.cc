@@ -116,6 +116,34 @@ TEST_F(DoctorCliTest, WithoutTheTrainingLibraryTheSpeedIsUnknownAndSaysWhy) {
   EXPECT_TRUE(contains(doctor.out, "not loaded by LibTorch: the system's default")) << doctor.out;
 }
 
+// A cgroup with one core's CPU time, as a container gets with --cpus=1, and doctor run in
+// it: the quota is named and is a warning on a machine with more usable cores. Needs a
+// writable cpu controller (root; v1's cpu hierarchy, or v2's root with cpu delegated).
+TEST_F(DoctorCliTest, ACpuQuotaBelowTheUsableCoresIsNamedAndWarned) {
+  if (usable_cores() < 2) GTEST_SKIP() << "one usable core: a one-core quota is not below it";
+  const bool v2 = cgroup_version() == 2;
+  const std::string cgroup = (v2 ? "/sys/fs/cgroup/" : "/sys/fs/cgroup/cpu/") +
+                             std::string("orch-doctor-test-") + std::to_string(::getpid());
+  std::error_code error;
+  if (!fs::create_directory(cgroup, error) || error)
+    GTEST_SKIP() << "cannot create " << cgroup << ": " << error.message();
+  const bool limited = v2 ? (std::ofstream(cgroup + "/cpu.max") << "100000 100000").good()
+                          : (std::ofstream(cgroup + "/cpu.cfs_quota_us") << "100000").good();
+  RunResult doctor;
+  if (limited) {
+    // The shell moves itself into the cgroup, then becomes orch.
+    doctor = run_in(dir_, "/bin/sh",
+                    {"-c", "echo $$ > " + cgroup + "/cgroup.procs && exec " + kOrch + " doctor"},
+                    {}, kTimeout);
+  }
+  ::rmdir(cgroup.c_str());
+  if (!limited) GTEST_SKIP() << "cannot set a CPU quota on " << cgroup;
+  ASSERT_EQ(doctor.exit_code, 0) << doctor.err;
+  EXPECT_TRUE(contains(doctor.out, "warning  cores: ")) << doctor.out;
+  EXPECT_TRUE(contains(doctor.out, "CPU quota 1.00 cores")) << doctor.out;
+  EXPECT_TRUE(contains(doctor.out, "threads to at most 1")) << doctor.out;
+}
+
 TEST_F(DoctorCliTest, AnExperimentsMachineRecordHoldsTheSameFacts) {
   const std::string file = write_file("tiny.toml", kTinyExperiment);
   const std::string db = path("history.db");

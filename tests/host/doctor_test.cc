@@ -78,7 +78,8 @@ TEST(DoctorVerdicts, AnUnrecognizedOrAbsentBlasIsUnknownAndLeftToTheSpeed) {
 
 TEST(DoctorVerdicts, AnIdleTwoCoreMachineLikeThisOneSaysWhatIsUnknown) {
   const auto findings = diagnose(two_core_machine());
-  EXPECT_EQ(finding(findings, "cores").fact, "2 usable (affinity 0-1) of 2 hardware threads");
+  EXPECT_EQ(finding(findings, "cores").fact,
+            "2 usable (affinity 0-1) of 2 hardware threads, no CPU quota");
   EXPECT_EQ(finding(findings, "cores").verdict, Verdict::kOk);
   EXPECT_EQ(finding(findings, "load").verdict, Verdict::kOk);
   EXPECT_EQ(finding(findings, "memory cgroup").fact, "cgroup v1, orch can create one per run");
@@ -111,6 +112,19 @@ TEST(DoctorVerdicts, ABusyMachineSwapInUseAndAPowersaveGovernorAreWarnings) {
   EXPECT_TRUE(contains(finding(findings, "cpu governor").advice, "performance"));
   EXPECT_EQ(finding(findings, "memory cgroup").verdict, Verdict::kWarning);
   EXPECT_TRUE(contains(finding(findings, "memory cgroup").fact, "orch cannot create one"));
+}
+
+// A container with two cores in its cpuset and one core's time in its quota.
+TEST(DoctorVerdicts, ACpuQuotaBelowTheUsableCoresIsAWarning) {
+  DoctorInput input = two_core_machine();
+  input.facts.cpu_quota_cores = 1.0;
+  const auto findings = diagnose(input);
+  const Finding& cores = finding(findings, "cores");
+  EXPECT_EQ(cores.verdict, Verdict::kWarning);
+  EXPECT_TRUE(contains(cores.fact, "CPU quota 1.00 cores")) << cores.fact;
+  EXPECT_TRUE(contains(cores.advice, "threads to at most 1")) << cores.advice;
+  input.facts.cpu_quota_cores = 2.0;
+  EXPECT_EQ(finding(diagnose(input), "cores").verdict, Verdict::kOk);
 }
 
 TEST(DoctorVerdicts, ThreadVariablesAboveTheCoresAreAWarning) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "host/blas_library.h"
+#include "host/cgroup_membership.h"
 
 namespace orch {
 namespace {
@@ -40,6 +41,27 @@ TEST(MachineFacts, CpuListsExpandRangesAndRefuseGarbage) {
   EXPECT_FALSE(parse_cpu_list("3-1"));
   EXPECT_FALSE(parse_cpu_list("0-"));
   EXPECT_FALSE(parse_cpu_list("a,b"));
+}
+
+TEST(MachineFacts, CpuQuotaInCoresFromCgroupV2AndV1) {
+  EXPECT_EQ(parse_cpu_max("150000 100000\n"), 1.5);
+  EXPECT_FALSE(parse_cpu_max("max 100000\n")) << "no limit";
+  EXPECT_FALSE(parse_cpu_max(""));
+  EXPECT_EQ(parse_cfs_quota("50000\n", "100000\n"), 0.5);
+  EXPECT_FALSE(parse_cfs_quota("-1\n", "100000\n")) << "no limit";
+  EXPECT_FALSE(parse_cfs_quota("", ""));
+}
+
+TEST(MachineFacts, OwnCgroupPerControllerFromProcSelfCgroup) {
+  const std::string v1 =
+      "9:name=systemd:/\n4:memory:/process_api/1cf6\n2:cpu,cpuacct:/user.slice/\n0::/\n";
+  EXPECT_EQ(cgroup_in(v1, "memory"), "/process_api/1cf6");
+  EXPECT_EQ(cgroup_in(v1, "cpu"), "/user.slice");
+  EXPECT_EQ(cgroup_in(v1, "cpuacct"), "/user.slice");
+  EXPECT_EQ(cgroup_in(v1, ""), "") << "the v2 line names the root";
+  EXPECT_FALSE(cgroup_in(v1, "cpuset"));
+  EXPECT_EQ(cgroup_in("0::/system.slice/orch.scope\n", ""), "/system.slice/orch.scope");
+  EXPECT_FALSE(cgroup_in("0::/system.slice/orch.scope\n", "memory"));
 }
 
 TEST(BlasLibrary, TheLibraryComesFromTheMappedFiles) {
