@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "host/admission.h"
 #include "host/memory_budget.h"
@@ -34,10 +36,21 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   return text;
 }
 
+Finding about(const char* topic) {
+  Finding finding;
+  finding.topic = topic;
+  return finding;
+}
+
+// Marks `finding` a warning, with what to do about it.
+void warn(Finding& finding, std::string advice) {
+  finding.verdict = Verdict::kWarning;
+  finding.advice = std::move(advice);
+}
+
 Finding blas_finding(const DoctorInput& input) {
   const BlasLibrary& blas = input.facts.blas;
-  Finding finding;
-  finding.topic = "blas";
+  Finding finding = about("blas");
   if (blas.kind == BlasKind::kNone) {
     finding.fact = "no BLAS library loaded by LibTorch or on the loader's path";
   } else {
@@ -47,8 +60,7 @@ Finding blas_finding(const DoctorInput& input) {
     // LibTorch was not loaded, or carries its own BLAS (pytorch.org's builds link MKL in).
     if (!blas.loaded) finding.fact += "; not loaded by LibTorch: the system's default";
   }
-  finding.advice = blas_advice(blas);
-  if (!finding.advice.empty()) finding.verdict = Verdict::kWarning;
+  if (std::string advice = blas_advice(blas); !advice.empty()) warn(finding, std::move(advice));
   if (blas.kind == BlasKind::kUnknown || blas.kind == BlasKind::kNone) {
     finding.verdict = Verdict::kUnknown;
     finding.advice = "the matmul line below says how fast matrix products are";
@@ -57,8 +69,7 @@ Finding blas_finding(const DoctorInput& input) {
 }
 
 Finding matmul_finding(const DoctorInput& input) {
-  Finding finding;
-  finding.topic = "matmul";
+  Finding finding = about("matmul");
   if (input.matmul.empty()) {
     finding.verdict = Verdict::kUnknown;
     finding.fact = "not measured";
@@ -76,19 +87,17 @@ Finding matmul_finding(const DoctorInput& input) {
   const MatmulMeasurement& one = input.matmul.front();
   const MatmulMeasurement& all = input.matmul.back();
   if (all.threads > one.threads && all.gflops < one.gflops * kMinimumSpeedup) {
-    finding.verdict = Verdict::kWarning;
-    finding.advice = "no faster on " + plural(all.threads, "thread") + " than on 1 (" +
-                     fixed(all.gflops / one.gflops, 2) +
-                     "x): matrix products use one core whatever `threads` says; a "
-                     "multithreaded BLAS (see blas) fixes that";
+    warn(finding, "no faster on " + plural(all.threads, "thread") + " than on 1 (" +
+                      fixed(all.gflops / one.gflops, 2) +
+                      "x): matrix products use one core whatever `threads` says; a "
+                      "multithreaded BLAS (see blas) fixes that");
   }
   return finding;
 }
 
 Finding threads_finding(const DoctorInput& input) {
   const MachineFacts& facts = input.facts;
-  Finding finding;
-  finding.topic = "threads";
+  Finding finding = about("threads");
   const size_t cores = std::max<size_t>(1, facts.usable_cpus.size());
   std::string fact;
   if (input.torch_default_threads > 0)
@@ -102,11 +111,10 @@ Finding threads_finding(const DoctorInput& input) {
   for (const auto& entry : facts.thread_environment) {
     const long value = std::strtol(entry.substr(entry.find('=') + 1).c_str(), nullptr, 10);
     if (value > static_cast<long>(cores)) {
-      finding.verdict = Verdict::kWarning;
-      finding.advice = entry + " asks for more threads than the " +
-                       plural(static_cast<long>(cores), "usable core") +
-                       ": threads would share cores and time each other out; unset it or "
-                       "lower it";
+      warn(finding, entry + " asks for more threads than the " +
+                        plural(static_cast<long>(cores), "usable core") +
+                        ": threads would share cores and time each other out; unset it or "
+                        "lower it");
     }
   }
   return finding;
@@ -114,36 +122,32 @@ Finding threads_finding(const DoctorInput& input) {
 
 Finding cores_finding(const DoctorInput& input) {
   const MachineFacts& facts = input.facts;
-  Finding finding;
-  finding.topic = "cores";
+  Finding finding = about("cores");
   finding.fact = std::to_string(facts.usable_cpus.size()) + " usable (affinity " +
                  describe_cpus(facts.usable_cpus) + ") of " +
                  std::to_string(facts.hardware_threads) + " hardware threads";
   const auto& quota = facts.cpu_quota_cores;
   finding.fact += quota ? ", CPU quota " + fixed(*quota, 2) + " cores" : ", no CPU quota";
   if (facts.usable_cpus.size() < facts.hardware_threads) {
-    finding.verdict = Verdict::kWarning;
-    finding.advice =
-        "this process may run on fewer cores than the machine has (taskset, a "
-        "cpuset or a Slurm allocation): fine if meant; timings hold for these "
-        "cores only";
+    warn(finding,
+         "this process may run on fewer cores than the machine has (taskset, a "
+         "cpuset or a Slurm allocation): fine if meant; timings hold for these "
+         "cores only");
   }
   if (quota && *quota < static_cast<double>(facts.usable_cpus.size())) {
-    finding.verdict = Verdict::kWarning;
-    finding.advice = "the cgroup's CPU quota (a container's or a slice's) allows " +
-                     fixed(*quota, 2) + " cores' time for " +
-                     std::to_string(facts.usable_cpus.size()) +
-                     " usable cores: threads beyond the quota are paused every period and "
-                     "steps stall; set the backend's threads to at most " +
-                     std::to_string(std::max(1, static_cast<int>(*quota))) + " or raise the quota";
+    warn(finding, "the cgroup's CPU quota (a container's or a slice's) allows " + fixed(*quota, 2) +
+                      " cores' time for " + std::to_string(facts.usable_cpus.size()) +
+                      " usable cores: threads beyond the quota are paused every period and "
+                      "steps stall; set the backend's threads to at most " +
+                      std::to_string(std::max(1, static_cast<int>(*quota))) +
+                      " or raise the quota");
   }
   return finding;
 }
 
 Finding cgroup_finding(const DoctorInput& input) {
   const MemoryCgroupCheck& check = input.cgroup;
-  Finding finding;
-  finding.topic = "memory cgroup";
+  Finding finding = about("memory cgroup");
   if (check.version == 0) {
     finding.fact = "no memory controller";
   } else {
@@ -152,18 +156,16 @@ Finding cgroup_finding(const DoctorInput& input) {
                                      : "orch cannot create one: " + check.why_not);
   }
   if (!check.can_create) {
-    finding.verdict = Verdict::kWarning;
-    finding.advice =
-        "budgets are enforced by orch's watchdog alone (every 20 ms), so a run "
-        "can overshoot briefly before it is stopped; run orch where it may create "
-        "cgroups (e.g. systemd-run --user --scope orch ...)";
+    warn(finding,
+         "budgets are enforced by orch's watchdog alone (every 20 ms), so a run "
+         "can overshoot briefly before it is stopped; run orch where it may create "
+         "cgroups (e.g. systemd-run --user --scope orch ...)");
   }
   return finding;
 }
 
 Finding swap_finding(const DoctorInput& input) {
-  Finding finding;
-  finding.topic = "memory";
+  Finding finding = about("memory");
   std::string fact;
   if (input.memory_total_bytes > 0)
     fact = describe_bytes(input.memory_total_bytes) + " RAM, " +
@@ -181,18 +183,16 @@ Finding swap_finding(const DoctorInput& input) {
   finding.fact = fact + describe_bytes(swap->total_bytes) + " swap, " +
                  describe_bytes(swap->used_bytes()) + " in use";
   if (swap->used_bytes() > 0) {
-    finding.verdict = Verdict::kWarning;
-    finding.advice =
-        "swap is in use: memory has been short, and pages a run needs may be on "
-        "disk; swap lets a run exceed RAM slowly instead of failing, so its "
-        "timings would be the disk's";
+    warn(finding,
+         "swap is in use: memory has been short, and pages a run needs may be on "
+         "disk; swap lets a run exceed RAM slowly instead of failing, so its "
+         "timings would be the disk's");
   }
   return finding;
 }
 
 Finding load_finding(const DoctorInput& input) {
-  Finding finding;
-  finding.topic = "load";
+  Finding finding = about("load");
   if (!input.load) {
     finding.verdict = Verdict::kUnknown;
     finding.fact = "/proc/loadavg not readable";
@@ -205,18 +205,16 @@ Finding load_finding(const DoctorInput& input) {
                  plural(static_cast<long>(cores), "core") + ", " +
                  plural(others, "other process", "other processes") + " running now";
   if (input.load->one_minute >= kBusyLoad) {
-    finding.verdict = Verdict::kWarning;
-    finding.advice =
-        "the machine is busy: runs measured now are slower and their step "
-        "times scattered; stop the other work or wait for it";
+    warn(finding,
+         "the machine is busy: runs measured now are slower and their step "
+         "times scattered; stop the other work or wait for it");
   }
   return finding;
 }
 
 Finding governor_finding(const DoctorInput& input) {
   const auto& governors = input.facts.governors;
-  Finding finding;
-  finding.topic = "cpu governor";
+  Finding finding = about("cpu governor");
   if (governors.empty()) {
     finding.verdict = Verdict::kUnknown;
     finding.fact = "not readable (virtual machine?)";
@@ -224,11 +222,10 @@ Finding governor_finding(const DoctorInput& input) {
   }
   finding.fact = join(governors, ", ");
   if (governors.size() != 1 || governors.front() != "performance") {
-    finding.verdict = Verdict::kWarning;
-    finding.advice =
-        "the clock follows the load, so the first steps of a run, and runs "
-        "after an idle pause, are slower; for steady timings `sudo cpupower "
-        "frequency-set -g performance`";
+    warn(finding,
+         "the clock follows the load, so the first steps of a run, and runs "
+         "after an idle pause, are slower; for steady timings `sudo cpupower "
+         "frequency-set -g performance`");
   }
   return finding;
 }
