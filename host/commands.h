@@ -35,6 +35,7 @@ struct Options {
   int cpus_per_task = 0;          // submit: sbatch --cpus-per-task; 0 = from the file
   bool dry_run = false;           // submit: print the job script, submit nothing
   std::vector<std::string> merge_inputs;  // merge: shard databases; empty = the shard dirs
+  bool json = false;                      // doctor: the findings and facts as JSON
 };
 
 // Exit status of a sweep stopped by Ctrl-C or SIGTERM, as shells report it.
@@ -50,6 +51,7 @@ int best_command(const Options& options);
 int submit_command(const Options& options);
 int merge_command(const Options& options);
 int status_command(const Options& options);
+int doctor_command(const Options& options);
 
 // Exit status of `orch merge` that merged what it found but found shards missing or
 // unfinished: the merged database is not the whole sweep yet.

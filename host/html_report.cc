@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -421,12 +422,22 @@ std::string machine_table(const std::string& host_json) {
   if (!host.is_object())
     return "<p>" + escape(host_json.empty() ? "unknown" : host_json) + "</p>\n";
   std::vector<std::vector<std::string>> rows;
-  for (const auto& [key, value] : host.items()) {
-    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-    if (key == "memory_bytes" && value.is_number())
-      text = describe_bytes(value.get<std::int64_t>());
-    rows.push_back({key, text});
-  }
+  // Plain words for people: sizes in GiB, {"kind": "netlib", ...} as "kind netlib, ...",
+  // a list as its items.
+  const std::function<std::string(const std::string&, const nlohmann::json&)> words =
+      [&](const std::string& key, const nlohmann::json& value) -> std::string {
+    const bool bytes = key.size() > 6 && key.compare(key.size() - 6, 6, "_bytes") == 0;
+    if (bytes && value.is_number()) return describe_bytes(value.get<std::int64_t>());
+    if (value.is_string()) return value.get<std::string>();
+    if (!value.is_structured()) return value.dump();
+    std::string text;
+    for (const auto& [inner_key, inner] : value.items()) {
+      text += (text.empty() ? "" : ", ") + (value.is_object() ? inner_key + " " : "") +
+              words(inner_key, inner);
+    }
+    return text.empty() ? "none" : text;
+  };
+  for (const auto& [key, value] : host.items()) rows.push_back({key, words(key, value)});
   return html_table({"machine", ""}, rows, false);
 }
 

@@ -8,6 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "host/admission.h"
+#include "host/blas_library.h"
+#include "host/machine_facts.h"
+
 namespace orch {
 namespace {
 
@@ -23,9 +27,15 @@ std::string cpu_model() {
   return "unknown";
 }
 
+std::string join(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : ",") + word;
+  return text;
+}
+
 }  // namespace
 
-std::string describe_machine_json() {
+nlohmann::json describe_machine() {
   nlohmann::json host;
   host["cpu"] = cpu_model();
   host["cores"] = std::thread::hardware_concurrency();
@@ -41,7 +51,20 @@ std::string describe_machine_json() {
 #endif
   host["torch"] = TORCH_VERSION;
   host["orch"] = ORCH_VERSION;
-  return host.dump();
+  const MachineFacts facts = read_machine_facts();
+  host["usable_cpus"] = describe_cpus(facts.usable_cpus);
+  host["cpu_quota_cores"] =
+      facts.cpu_quota_cores ? nlohmann::json(*facts.cpu_quota_cores) : nlohmann::json();
+  host["blas"] = {{"kind", blas_kind_id(facts.blas.kind)},
+                  {"library", facts.blas.path},
+                  {"loaded", facts.blas.loaded}};
+  host["memory_cgroup_version"] = facts.memory_cgroup_version;
+  if (facts.swap) host["swap_bytes"] = facts.swap->total_bytes;
+  host["cpu_governor"] = facts.governors.empty() ? "unreadable" : join(facts.governors);
+  host["thread_environment"] = facts.thread_environment;
+  return host;
 }
+
+std::string describe_machine_json() { return describe_machine().dump(); }
 
 }  // namespace orch

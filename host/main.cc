@@ -158,6 +158,13 @@ int run_command_line(int argc, char** argv) {
              ->capture_default_str();
          cmd.add_flag("--again", o.probe_again, "probe even when an answer is stored");
        }},
+      {"doctor",
+       "say whether this machine is ready to measure: BLAS, threads, cores, "
+       "memory cgroup, swap, load, CPU governor",
+       orch::doctor_command,
+       [](CLI::App& cmd, orch::Options& o) {
+         cmd.add_flag("--json", o.json, "print the findings and machine facts as JSON");
+       }},
       {"plugins", "list the plugins found and their parameters", orch::plugins_command,
        [](CLI::App&, orch::Options&) {}},
       {"report", "table of an experiment's runs and the best one", orch::report_command,

@@ -4,13 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "host/cgroup_membership.h"
 
 namespace orch {
 namespace {
@@ -44,27 +45,6 @@ bool has_word(const std::string& text, const std::string& word) {
   return false;
 }
 
-// This process's cgroup from /proc/self/cgroup: the v2 "0::/path" line, or the v1 line
-// whose controller list ("N:memory:/path", maybe "N:cpu,memory:/path") names memory.
-bool own_cgroup(int version, std::string* path) {
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    std::string controllers = line.substr(first + 1, second - first - 1);
-    std::replace(controllers.begin(), controllers.end(), ',', ' ');
-    const bool match = version == 2 ? line.compare(0, second + 1, "0::") == 0
-                                    : has_word(controllers, "memory");
-    if (!match) continue;
-    *path = line.substr(second + 1);
-    while (!path->empty() && path->back() == '/') path->pop_back();
-    return true;
-  }
-  return false;
-}
-
 // The number after `key` in a "key value" file such as memory.events; 0 when absent.
 std::int64_t read_key(const std::string& path, const std::string& key) {
   std::ifstream in(path);
@@ -76,6 +56,23 @@ std::int64_t read_key(const std::string& path, const std::string& key) {
 }
 
 }  // namespace
+
+int memory_cgroup_version() {
+  std::string controllers;
+  if (read_file(kRoot + "/cgroup.controllers", &controllers) && has_word(controllers, "memory"))
+    return 2;
+  if (::access((kRoot + "/memory").c_str(), F_OK) == 0) return 1;
+  return 0;
+}
+
+MemoryCgroupCheck check_memory_cgroup(const std::string& name) {
+  MemoryCgroupCheck check;
+  check.version = memory_cgroup_version();
+  // 64 MiB: any limit will do, nothing runs in the trial cgroup.
+  auto trial = MemoryCgroup::create(name, 64ll << 20, &check.why_not);
+  check.can_create = trial != nullptr;
+  return check;  // the trial cgroup is removed here
+}
 
 std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name,
                                                    std::int64_t limit_bytes,
@@ -89,16 +86,11 @@ std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name,
       return give_up("the cgroup name \"" + name + "\" is not a plain directory name.");
     if (limit_bytes <= 0) return give_up("a memory cgroup needs a limit of more than 0 bytes.");
 
-    std::string controllers, own, parent;
-    int version = 0;
-    if (read_file(kRoot + "/cgroup.controllers", &controllers) &&
-        has_word(controllers, "memory")) {
-      version = 2;
-      if (own_cgroup(2, &own)) parent = kRoot + own;
-    } else if (::access((kRoot + "/memory").c_str(), F_OK) == 0) {
-      version = 1;
-      if (own_cgroup(1, &own)) parent = kRoot + "/memory" + own;
-    }
+    std::string parent;
+    const int version = memory_cgroup_version();
+    const auto own = own_cgroup(version == 2 ? "" : "memory");
+    if (version == 2 && own) parent = kRoot + *own;
+    if (version == 1 && own) parent = kRoot + "/memory" + *own;
     if (version == 0) return give_up("this system has no cgroup memory controller.");
     if (parent.empty())
       return give_up("/proc/self/cgroup does not name this process's memory cgroup.");

@@ -11,6 +11,23 @@
 
 namespace orch {
 
+// Whether this machine can give a worker a kernel-enforced memory limit: the cgroup
+// version with a memory controller (0 = none) and whether a cgroup could be made (a
+// trial one is created and removed), or one sentence saying why not.
+struct MemoryCgroupCheck {
+  int version = 0;
+  bool can_create = false;
+  std::string why_not;
+};
+
+// Creates and removes a trial cgroup named `name` (e.g. "orch-1234-check"). What
+// `orch run` says about enforcement and what `orch doctor` reports both come from here.
+MemoryCgroupCheck check_memory_cgroup(const std::string& name);
+
+// 2 when /sys/fs/cgroup is cgroup v2 with the memory controller, 1 when the v1 memory
+// controller is mounted there, 0 otherwise.
+int memory_cgroup_version();
+
 class MemoryCgroup {
  public:
   // Creates a cgroup named `name` (e.g. "orch-1234-run-7") under this process's memory

@@ -20,7 +20,8 @@ double epoch_seconds(const storage::EpochRecord& epoch) {
 double warmup_extra(const storage::EpochRecord& epoch, std::int64_t batch_size) {
   if (!(epoch.median_samples_per_s > 0) || epoch.warmup_steps <= 0) return 0;
   const double median_batch_s = static_cast<double>(batch_size) / epoch.median_samples_per_s;
-  return std::max(0.0, epoch.warmup_seconds - static_cast<double>(epoch.warmup_steps) * median_batch_s);
+  return std::max(0.0,
+                  epoch.warmup_seconds - static_cast<double>(epoch.warmup_steps) * median_batch_s);
 }
 
 std::string with_thousands(std::int64_t value) {

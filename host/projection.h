@@ -15,9 +15,9 @@
 namespace orch {
 
 struct TrainingPlan {
-  int epochs = 1;                 // train.epochs
-  std::int64_t batch_size = 1;    // samples per batch
-  bool benchmark = false;         // `measured` holds one projected epoch
+  int epochs = 1;               // train.epochs
+  std::int64_t batch_size = 1;  // samples per batch
+  bool benchmark = false;       // `measured` holds one projected epoch
 };
 
 // Seconds; NaN when nothing was measured to project from (no epoch with a median step).

@@ -127,7 +127,8 @@ std::string tie_reason(const ConfigResult& best, const ConfigResult& other, doub
 }  // namespace
 
 double metric_value(const storage::RunSummary& run, const std::string& metric) {
-  if (metric == "epoch_s") return std::isfinite(run.median_epoch_s) ? run.median_epoch_s : run.epoch_s;
+  if (metric == "epoch_s")
+    return std::isfinite(run.median_epoch_s) ? run.median_epoch_s : run.epoch_s;
   if (metric == "samples_per_s") {
     return std::isfinite(run.median_samples_per_s) ? run.median_samples_per_s : run.samples_per_s;
   }
@@ -168,7 +169,8 @@ Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
   for (size_t i = 0; i < ranking.configs.size(); ++i) {
     if (pooled_words[i].size() < 2) {
       if (pool && pooled_words[i].size() == 1) {
-        ranking.configs[i].label += (ranking.configs[i].label.empty() ? "" : " ") + *pooled_words[i].begin();
+        ranking.configs[i].label +=
+            (ranking.configs[i].label.empty() ? "" : " ") + *pooled_words[i].begin();
       }
       continue;
     }
@@ -198,7 +200,8 @@ Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
       config.high = config.metric.high();
     } else if (config.ok == 1) {
       for (const auto* run : config.runs) {
-        if (run->status == "ok") std::tie(config.low, config.high) = run_interval(*run, objective.metric);
+        if (run->status == "ok")
+          std::tie(config.low, config.high) = run_interval(*run, objective.metric);
       }
     }
     config.val_accuracy = measured ? accuracy / measured : std::nan("");
@@ -211,7 +214,8 @@ Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
                    [maximize](const ConfigResult& a, const ConfigResult& b) {
                      if (a.excluded.empty() != b.excluded.empty()) return a.excluded.empty();
                      if (!a.excluded.empty()) return false;
-                     return maximize ? a.metric.mean > b.metric.mean : a.metric.mean < b.metric.mean;
+                     return maximize ? a.metric.mean > b.metric.mean
+                                     : a.metric.mean < b.metric.mean;
                    });
   for (const auto& config : ranking.configs) ranking.eligible += config.excluded.empty() ? 1 : 0;
 

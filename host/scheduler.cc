@@ -142,12 +142,12 @@ std::string logs_directory(const std::string& db_path) {
 }
 
 std::string describe_enforcement() {
-  std::string why_not;
-  auto trial = MemoryCgroup::create("orch-" + std::to_string(::getpid()) + "-check", 64ll << 20,
-                                    &why_not);
+  const MemoryCgroupCheck check =
+      check_memory_cgroup("orch-" + std::to_string(::getpid()) + "-check");
   std::string layers = "the watchdog (20 ms) and the allocator";
-  if (trial) return "a memory cgroup (v" + std::to_string(trial->version()) + "), " + layers;
-  return layers + " (no memory cgroup: " + why_not + ")";
+  if (check.can_create)
+    return "a memory cgroup (v" + std::to_string(check.version) + "), " + layers;
+  return layers + " (no memory cgroup: " + check.why_not + ")";
 }
 
 void check_budgets(const std::vector<RunSpec>& runs, int parallel_runs) {

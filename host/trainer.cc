@@ -360,8 +360,8 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
                               static_cast<double>(record.step_seconds.size()));
     }
     // What the loop spent outside the steps: shuffling, orch's bookkeeping per step.
-    record.untimed_seconds = std::max(0.0, seconds_between(loop_start, Clock::now()) -
-                                               record.seconds - record.warmup_seconds);
+    record.untimed_seconds = std::max(
+        0.0, seconds_between(loop_start, Clock::now()) - record.seconds - record.warmup_seconds);
     record.train_loss = train_totals.mean_loss();  // NaN when inferring
     record.train_accuracy = train_totals.mean_accuracy();
     if (options.inference) {

@@ -2,10 +2,10 @@
 
 #include <dlfcn.h>
 
+#include <boost/dll/runtime_symbol_info.hpp>
 #include <string>
 
-#include <boost/dll/runtime_symbol_info.hpp>
-
+#include "host/matmul_speed.h"
 #include "host/user_error.h"
 #include "host/worker.h"
 
@@ -19,27 +19,41 @@ std::string training_library_path() {
   return (bin_dir / ORCH_TRAINING_LIBRARY_FROM_BIN).lexically_normal().string();
 }
 
+// The library's `symbol`, loading the library on the first call.
+void* training_symbol(const char* symbol_name) {
+  static void* library = nullptr;
+  const std::string path = training_library_path();
+  if (library == nullptr) {
+    // dlopen rather than Boost.DLL: dlerror() says why a library did not load ("No such
+    // file or directory", "invalid ELF header"), which the user needs. Never closed:
+    // forked workers run its code.
+    library = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (library == nullptr) {
+      throw UserError("cannot load orch's training library: " + std::string(::dlerror()) +
+                      "; it is built and installed with orch (cmake --build, cmake --install)");
+    }
+  }
+  void* symbol = ::dlsym(library, symbol_name);
+  if (symbol == nullptr) {
+    throw UserError(path + " has no " + symbol_name +
+                    ": it is not this orch's training library; rebuild or reinstall orch");
+  }
+  return symbol;
+}
+
 }  // namespace
 
 WorkerBody load_worker_body() {
-  static WorkerBody body = nullptr;
-  if (body != nullptr) return body;
-  const std::string path = training_library_path();
-  // dlopen rather than Boost.DLL: dlerror() says why a library did not load ("No such
-  // file or directory", "invalid ELF header"), which the user needs. Never closed: forked
-  // workers run its code.
-  void* library = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (library == nullptr) {
-    throw UserError("cannot load orch's training library: " + std::string(::dlerror()) +
-                    "; it is built and installed with orch (cmake --build, cmake --install)");
-  }
-  void* symbol = ::dlsym(library, kWorkerBodySymbol);
-  if (symbol == nullptr) {
-    throw UserError(path + " has no " + kWorkerBodySymbol +
-                    ": it is not this orch's training library; rebuild or reinstall orch");
-  }
-  body = reinterpret_cast<WorkerBody>(symbol);
+  static const auto body = reinterpret_cast<WorkerBody>(training_symbol(kWorkerBodySymbol));
   return body;
+}
+
+MatmulSpeed load_matmul_speed() {
+  return reinterpret_cast<MatmulSpeed>(training_symbol(kMatmulSpeedSymbol));
+}
+
+TorchThreads load_torch_threads() {
+  return reinterpret_cast<TorchThreads>(training_symbol(kTorchThreadsSymbol));
 }
 
 }  // namespace orch

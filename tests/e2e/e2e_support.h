@@ -56,6 +56,15 @@ inline bool has_line_starting_with(const std::string& text, const std::string& p
   return false;
 }
 
+// The smallest experiment that trains: one run of a tiny MLP on 128 synthetic samples,
+// about a second with LibTorch's start.
+inline const std::string kTinyExperiment =
+    "[experiment]\nname = \"tiny\"\nseed = 1\n\n"
+    "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n"
+    "[dataset]\nplugin = \"synthetic\"\nsamples = 128\nval_samples = 32\nfeatures = 8\n\n"
+    "[model]\nplugin = \"mlp\"\nhidden = 8\n\n"
+    "[train]\nepochs = 1\nbatch_size = 16\n";
+
 // A fresh directory under /tmp named after the suite, e.g. "orch_cli_test_Ab12Cd".
 inline std::string make_temp_dir(const std::string& suite) {
   std::string pattern = "/tmp/orch_" + suite + "_XXXXXX";

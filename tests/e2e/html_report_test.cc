@@ -157,6 +157,9 @@ TEST_F(HtmlReportTest, HeaderNamesTheExperimentObjectiveBestAndMachine) {
   // The machine comes from the experiment row, found by a name with a quote in it.
   EXPECT_TRUE(contains(html, "<td>cores</td>")) << html;
   EXPECT_TRUE(contains(html, "<td>torch</td>")) << html;
+  // orch doctor's facts, in words: the BLAS as "kind ..., library ..., loaded ...".
+  EXPECT_TRUE(contains(html, "<td>blas</td><td>kind ")) << html;
+  EXPECT_TRUE(contains(html, "<td>usable_cpus</td>")) << html;
 }
 
 TEST_F(HtmlReportTest, ChartsForEachSweptParameterAndEachOkRun) {

@@ -16,20 +16,13 @@ const std::string kOrch = ORCH_BINARY;
 const std::string kBuiltPlugins = ORCH_PLUGIN_OUTPUT_DIR;
 constexpr std::chrono::milliseconds kTimeout{120000};
 
-const std::string kExperiment =
-    "[experiment]\nname = \"tiny\"\nseed = 1\n\n"
-    "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n"
-    "[dataset]\nplugin = \"synthetic\"\nsamples = 128\nval_samples = 32\nfeatures = 8\n\n"
-    "[model]\nplugin = \"mlp\"\nhidden = 8\n\n"
-    "[train]\nepochs = 1\nbatch_size = 16\n";
-
 class TrainingLibraryTest : public FreshDirectoryTest {
  protected:
   TrainingLibraryTest() : FreshDirectoryTest("training_library_test") {}
   void SetUp() override {
     FreshDirectoryTest::SetUp();
     if (HasFatalFailure()) return;  // no directory to write into
-    file_ = write_file("tiny.toml", kExperiment);
+    file_ = write_file("tiny.toml", kTinyExperiment);
     db_ = path("history.db");
   }
 

@@ -406,7 +406,8 @@ TEST_F(ExperimentTest, AParameterNoSweptPluginDeclaresIsUnknown) {
       "hiden = 16\n", kTrain, "\"model.plugin\" = [\"mlp\", \"memory_hog\"]\n"));
   EXPECT_NE(message.find("exp.toml:14:"), std::string::npos) << message;
   EXPECT_NE(message.find("unknown parameter 'hiden' in [model]: no plugin this file runs declares "
-                         "it (mlp: hidden, layers; memory_hog: mib_per_sample)"),
+                         "it (mlp: hidden, layers; memory_hog: mib_per_sample, late_after, "
+                         "late_mib_per_sample)"),
             std::string::npos)
       << message;
   // A value is checked against each plugin that declares it.

@@ -111,5 +111,21 @@ TEST(MemoryCgroupTest, ABadNameIsExplainedNotThrown) {
   EXPECT_FALSE(why_not.empty());
 }
 
+// What `orch run` and `orch doctor` say about enforcement: the check agrees with a real
+// create() and leaves nothing behind.
+TEST(MemoryCgroupTest, TheCheckAgreesWithCreateAndLeavesNoCgroupBehind) {
+  const std::string name = unique_name();
+  const MemoryCgroupCheck check = check_memory_cgroup(name);
+  std::string why_not;
+  auto cgroup = MemoryCgroup::create(unique_name(), kLimit, &why_not);
+  EXPECT_EQ(check.can_create, cgroup != nullptr) << check.why_not << " / " << why_not;
+  EXPECT_EQ(check.why_not.empty(), check.can_create) << check.why_not;
+  EXPECT_EQ(check.version, memory_cgroup_version());
+  if (!cgroup) GTEST_SKIP() << "no memory cgroup here: " << why_not;
+  EXPECT_EQ(check.version, cgroup->version());
+  const std::string parent = cgroup->path().substr(0, cgroup->path().rfind('/'));
+  EXPECT_FALSE(exists(parent + "/" + name)) << "the trial cgroup was not removed";
+}
+
 }  // namespace
 }  // namespace orch

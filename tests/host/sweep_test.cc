@@ -330,7 +330,9 @@ TEST_F(SweepTest, SweepingThePluginResolvesEachRunForItsOwnPlugin) {
       << "[model.mlp] applies, defaults are mlp's";
   EXPECT_EQ(hog.plugin("model"), "memory_hog");
   EXPECT_EQ(hog.params("model").values(),
-            (std::map<std::string, Value>{{"mib_per_sample", std::int64_t{1}}}))
+            (std::map<std::string, Value>{{"late_after", std::int64_t{0}},
+                                          {"late_mib_per_sample", std::int64_t{0}},
+                                          {"mib_per_sample", std::int64_t{1}}}))
       << "nothing of mlp's leaks into memory_hog's runs";
   // The plugin is part of what identifies a run and its memory needs.
   EXPECT_NE(mlp.key, hog.key);

@@ -426,7 +426,7 @@ TEST_F(StoreTest, QueryReturnsColumnsAndFormattedRows) {
                                       "log_path", "config_key", "val_loss", "median_epoch_s",
                                       "median_epoch_low_s", "median_epoch_high_s",
                                       "other_cpu_cores", "run_queue", "busy", "projected_s",
-                                      "start_s", "step_dispersion"}));
+                                      "start_s", "step_dispersion", "median_samples_per_s"}));
 }
 
 TEST_F(StoreTest, QueryRefusesWritesAndLeavesDataIntact) {
