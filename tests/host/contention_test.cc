@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <vector>
 
 namespace orch {
 namespace {
@@ -75,12 +76,16 @@ TEST(ContentionTest, RunQueueLeavesOutTheReaderAndTheWorkersRunningThreads) {
   EXPECT_EQ(others_runnable(1, 2), 0);  // read at slightly different moments: never below 0
 }
 
-TEST(ContentionTest, OtherCoresAreMachineBusyLessTheWorkerOverWallTime) {
+// The contention from the first sample to the last, at Linux's 100 ticks a second.
+Contention over(const std::vector<ContentionSample>& samples) {
   ContentionInterval interval;
-  interval.begin({10.0, 1000, 400, 9});
-  interval.add({10.5, 1080, 450, 1});
-  interval.add({11.0, 1150, 490, 2});
-  auto result = interval.result(100);
+  interval.begin(samples.front());
+  for (size_t i = 1; i < samples.size(); ++i) interval.add(samples[i]);
+  return interval.result(100);
+}
+
+TEST(ContentionTest, OtherCoresAreMachineBusyLessTheWorkerOverWallTime) {
+  auto result = over({{10.0, 1000, 400, 9}, {10.5, 1080, 450, 1}, {11.0, 1150, 490, 2}});
   // Busy 150 ticks, the worker 90: 60 ticks = 0.6 s of others' CPU over 1 s of wall time.
   EXPECT_NEAR(result.other_cpu_cores, 0.6, 1e-9);
   // The mean of the samples after the start (the start sample ends the previous interval).
@@ -88,18 +93,13 @@ TEST(ContentionTest, OtherCoresAreMachineBusyLessTheWorkerOverWallTime) {
 }
 
 TEST(ContentionTest, AWorkerUsingAllTheBusyTimeLeavesNoOthersNeverBelowZero) {
-  ContentionInterval interval;
-  interval.begin({0.0, 0, 0, 0});
-  interval.add({1.0, 100, 103, 0});  // whole ticks against exact time: a little over
-  EXPECT_EQ(interval.result(100).other_cpu_cores, 0);
+  // Whole ticks against exact time: the worker reads a little over the machine's busy time.
+  EXPECT_EQ(over({{0.0, 0, 0, 0}, {1.0, 100, 103, 0}}).other_cpu_cores, 0);
 }
 
 TEST(ContentionTest, ASampleWhoseWorkerTimeWentBackIsAnotherProcessAndIgnored) {
-  ContentionInterval interval;
-  interval.begin({0.0, 0, 500, 0});
-  interval.add({1.0, 100, 590, 1});
-  interval.add({1.1, 110, 3, 9});  // the pid now names a fresh process
-  auto result = interval.result(100);
+  // The last sample's pid names a fresh process.
+  auto result = over({{0.0, 0, 500, 0}, {1.0, 100, 590, 1}, {1.1, 110, 3, 9}});
   EXPECT_NEAR(result.other_cpu_cores, 0.1, 1e-9);
   EXPECT_NEAR(result.run_queue, 1, 1e-9);
 }
