@@ -62,6 +62,7 @@ else
   bench plan bash bench/plan_bench.sh "$bin/orch" --rounds 5
 fi
 bench jobs bash bench/jobs_bench.sh "$bin/orch" $smoke
+bench probe bash bench/probe_bench.sh "$bin/orch" $smoke
 
 # RESULT <name> <value> [target<=X | target>=X]
 describe() {
@@ -88,13 +89,17 @@ describe() {
     plan_100k_train_peak_rss_mib) echo "\`orch plan\` of 100,000 [train] points, peak memory, MiB" ;;
     jobs_orch_fixed_s) echo "\`orch run\` outside its runs (start and exit), s: serial at any -j" ;;
     jobs_runs_speedup) echo "\`-j 2\` / \`-j 1\` from the first run's start to the last run's end" ;;
+    probe_*_answer_full_run_ok) echo "${1#probe_}: the full run at \`orch probe\`'s answer finished ok (1) under the budget" | sed 's/_answer_full_run_ok//' ;;
+    probe_*_answer_ratio) echo "${1#probe_}: probe answer / largest batch whose full run fits" | sed 's/_answer_ratio//' ;;
+    probe_*_seconds) echo "${1#probe_}: \`orch probe\` wall time, s" | sed 's/_seconds//' ;;
+    probe_*_trials) echo "${1#probe_}: \`orch probe\` trials" | sed 's/_trials//' ;;
     *) echo "$1" ;;
   esac
 }
 # Every figure of the suite must be there: a benchmark that stopped printing one has rotted.
 for name in orch_vs_bare_samples_per_s orch_run_start_s fresh_torch_process_start_s \
             mnist_sweep_wall_ratio mnist_sweep_peak_ratio metric_rows_per_s plan_100k_s \
-            jobs2_speedup; do
+            jobs2_speedup probe_unet_answer_ratio probe_unet_answer_full_run_ok; do
   if ! grep -q "^RESULT $name " "$results"; then
     echo "bench/run.sh: no figure '$name' in the output (see $logs/)" >&2
     exit 1

@@ -589,13 +589,15 @@ TEST_F(ProbedTest, PlanForecastsEveryBatchSizeAndTheFullRunsPeakWhereItSaid) {
 }
 
 TEST_F(GuardTest, AFullRunThatRunsOutOfMemoryCorrectsTheProbeAnswerThatAutoThenUses) {
-  // Memory that grows after 40 forward calls: later than any trial looks (32 steps at
-  // most), early in a full run of 2048 samples.
+  // Memory that grows after 16 forward calls: later than this fixture's trials look (its
+  // peak is flat, so each stops after 8 steps and a validation batch: 9 forward calls),
+  // early in a full run of 2048 samples. (Each step touches about 300 MiB: few steps keep
+  // the test short on a loaded machine.)
   GuardFile file;
   file.name = "late";
   file.dataset = "samples = 2048\nval_samples = 16\nfeatures = 8\n";
   file.model =
-      "plugin = \"memory_hog\"\nmib_per_sample = 8\nlate_after = 40\n"
+      "plugin = \"memory_hog\"\nmib_per_sample = 8\nlate_after = 16\n"
       "late_mib_per_sample = 4\n";
   const std::string probe_path = write_file("late.toml", file.text());
   RunResult probe = run_orch({"probe", probe_path, "--db", db_, "--plugin-dir", kFaultyDir,
