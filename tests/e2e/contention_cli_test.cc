@@ -61,9 +61,9 @@ double others_between(const CpuClock& from, const CpuClock& to) {
          (to.at_s - from.at_s);
 }
 
-class ContentionTest : public FreshDirectoryTest {
+class ContentionCliTest : public FreshDirectoryTest {
  protected:
-  ContentionTest() : FreshDirectoryTest("contention_test") {}
+  ContentionCliTest() : FreshDirectoryTest("contention_test") {}
   void SetUp() override {
     FreshDirectoryTest::SetUp();
     db_ = path("history.db");
@@ -75,7 +75,7 @@ class ContentionTest : public FreshDirectoryTest {
   std::string db_;
 };
 
-TEST_F(ContentionTest, AQuietMachineIsMeasuredQuietAndTheWorkersOwnCpuIsNotOthers) {
+TEST_F(ContentionCliTest, AQuietMachineIsMeasuredQuietAndTheWorkersOwnCpuIsNotOthers) {
   const CpuClock before = cpu_clock();
   RunResult run = orch({"run", write_file("sweep.toml", kSweep), "--db", db_});
   const CpuClock after = cpu_clock();
@@ -100,7 +100,7 @@ TEST_F(ContentionTest, AQuietMachineIsMeasuredQuietAndTheWorkersOwnCpuIsNotOther
   EXPECT_FALSE(contains(run.out, "busy")) << run.out;
 }
 
-TEST_F(ContentionTest, AProcessSpinningBesideTheRunIsRecordedPerEpochAndFlaggedEverywhere) {
+TEST_F(ContentionCliTest, AProcessSpinningBesideTheRunIsRecordedPerEpochAndFlaggedEverywhere) {
   RunResult run;
   {
     BusyProcess competitor(0);
@@ -143,7 +143,7 @@ TEST_F(ContentionTest, AProcessSpinningBesideTheRunIsRecordedPerEpochAndFlaggedE
   EXPECT_TRUE(contains(best.out, "\n  " + busy + "\n")) << best.out;
 }
 
-TEST_F(ContentionTest, APinnedRunIsMeasuredOnItsOwnCores) {
+TEST_F(ContentionCliTest, APinnedRunIsMeasuredOnItsOwnCores) {
   if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "-j 2 needs two cores";
   // Two runs at once, each pinned to a core of its own; the competitor spins on core 0.
   const std::string sweep = std::string(kSweep) + "\n[sweep]\n\"train.batch_size\" = [32, 64]\n";
