@@ -5,8 +5,7 @@ namespace orch {
 const ParamSpecs& experiment_param_specs() {
   static const ParamSpecs specs = {
       ParamSpec::Str("name", "", "experiment name; runs of the same name share history"),
-      ParamSpec::Int("seed", 0, "base random seed; repeat r of a run uses seed + r")
-          .at_least(0),
+      ParamSpec::Int("seed", 0, "base random seed; repeat r of a run uses seed + r").at_least(0),
       ParamSpec::Int("repeats", 1, "how many times each configuration runs").range(1, 1000),
       ParamSpec::Str("order", "interleaved",
                      "run order: interleaved (every configuration once, then the next round "
@@ -38,8 +37,7 @@ const ParamSpecs& train_param_specs() {
           .one_of({"constant", "step", "cosine", "onecycle"}),
       ParamSpec::Real("lr_gamma", 0.1, "step schedule: factor applied every lr_step_epochs")
           .range(1e-9, 1),
-      ParamSpec::Int("lr_step_epochs", 1, "step schedule: epochs between decays")
-          .range(1, 100000),
+      ParamSpec::Int("lr_step_epochs", 1, "step schedule: epochs between decays").range(1, 100000),
       ParamSpec::Real("lr_min", 0, "cosine schedule: the lr after the last step").range(0, 100),
       ParamSpec::Real("lr_pct_start", 0.3, "onecycle: share of the steps spent rising to lr")
           .range(0.01, 0.99),

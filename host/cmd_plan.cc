@@ -8,11 +8,11 @@
 #include <optional>
 #include <set>
 
-#include "host/prepared_sweep.h"
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/memory_budget.h"
 #include "host/memory_forecast.h"
+#include "host/prepared_sweep.h"
 #include "host/run_key.h"
 #include "host/scheduler.h"
 #include "host/sweep.h"
@@ -35,7 +35,8 @@ std::set<std::string> finished_keys(const std::string& db_path, const std::strin
   auto result = storage::query_read_only(
       db_path,
       "SELECT DISTINCT r.run_key FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-      "WHERE r.status = 'ok' AND e.name = " + sql_quote(name));
+      "WHERE r.status = 'ok' AND e.name = " +
+          sql_quote(name));
   for (const auto& row : result.rows) keys.insert(row.at(0));
   return keys;
 }
@@ -218,8 +219,9 @@ int plan_command(const Options& options) {
                             unavailable.empty() ? "" : "would skip: " + unavailable)
                    .first;
     }
-    const std::string& state = finished ? kDone : choice->second.empty() ? kWouldRun
-                                                                          : choice->second;
+    const std::string& state = finished                 ? kDone
+                               : choice->second.empty() ? kWouldRun
+                                                        : choice->second;
     pending += &state == &kWouldRun ? 1 : 0;
     states[run] = &state;
     state_width = std::max(state_width, state.size());

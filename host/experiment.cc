@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "host/builtin_params.h"
@@ -55,8 +55,9 @@ void check_top_level(const toml::table& root, const std::string& path) {
     bool known = key == "sweep" || key == "objective";
     for (const auto& section : required_sections()) known = known || key == section;
     if (!known) {
-      throw UserError(where(path, raw_key) + ": unknown section [" + key +
-                      "]; known sections: experiment, backend, dataset, model, train, sweep, objective");
+      throw UserError(
+          where(path, raw_key) + ": unknown section [" + key +
+          "]; known sections: experiment, backend, dataset, model, train, sweep, objective");
     }
     if (!node.is_table()) {
       throw UserError(where(path, node) + ": '" + key + "' must be a section [" + key + "]");
@@ -75,9 +76,8 @@ std::string checked_plugin(const Value& value, const std::string& at, const std:
                            PluginKind kind, const PluginCatalog& catalog) {
   const std::string* name = std::get_if<std::string>(&value);
   if (name == nullptr) {
-    throw UserError(at + ": " + section + ".plugin must be a string naming a " +
-                    kind_name(kind) + "; known " + kind_plural(kind) + ": " +
-                    catalog.names(kind));
+    throw UserError(at + ": " + section + ".plugin must be a string naming a " + kind_name(kind) +
+                    "; known " + kind_plural(kind) + ": " + catalog.names(kind));
   }
   if (catalog.find(kind, *name) == nullptr) {
     throw UserError(at + ": unknown " + kind_name(kind) + " plugin '" + *name + "'; known " +
@@ -98,16 +98,18 @@ SectionSource read_section(const toml::table& table, const std::string& section,
     const std::string at = where(file.path, node);
     if (kind && key == "plugin") {
       // A list or table is no plugin name either.
-      out.plugin = checked_plugin(scalar_of(node).value_or(Value(false)), at, section, *kind,
-                                  file.catalog);
+      out.plugin =
+          checked_plugin(scalar_of(node).value_or(Value(false)), at, section, *kind, file.catalog);
       continue;
     }
     if (const toml::table* nested = node.as_table()) {
       if (!kind || file.catalog.find(*kind, key) == nullptr) {
         throw UserError(where(file.path, raw_key) + ": [" + section + "." + key + "] " +
                         (kind ? "names no " + std::string(kind_name(*kind)) + " plugin; a [" +
-                                    section + ".<plugin>] table holds values for one plugin, "
-                                    "one of: " + file.catalog.names(*kind)
+                                    section +
+                                    ".<plugin>] table holds values for one plugin, "
+                                    "one of: " +
+                                    file.catalog.names(*kind)
                               : "is not a parameter; [" + section + "] takes single values"));
       }
       auto& values = out.plugin_values[key];
@@ -156,8 +158,9 @@ void apply_override(const Override& override, Experiment& exp, SectionSource& he
   std::string section = key.substr(0, dot);
   auto found = exp.sections.find(section);
   if (dot == std::string::npos || (section != "experiment" && found == exp.sections.end())) {
-    throw UserError(at + ": keys are section.parameter with section one of experiment, "
-                         "backend, dataset, model, train (e.g. train.epochs)");
+    throw UserError(at +
+                    ": keys are section.parameter with section one of experiment, "
+                    "backend, dataset, model, train (e.g. train.epochs)");
   }
   std::string rest = key.substr(dot + 1);
   if (section == "experiment") {
@@ -171,10 +174,11 @@ void apply_override(const Override& override, Experiment& exp, SectionSource& he
     // model.mlp.hidden: the value of one plugin.
     std::string plugin = rest.substr(0, inner_dot);
     if (!kind || file.catalog.find(*kind, plugin) == nullptr) {
-      throw UserError(at + ": " + (kind ? "no " + std::string(kind_name(*kind)) + " plugin '" +
-                                              plugin + "'; known " + kind_plural(*kind) + ": " +
-                                              file.catalog.names(*kind)
-                                        : "[" + section + "] has no per-plugin values"));
+      throw UserError(at + ": " +
+                      (kind
+                           ? "no " + std::string(kind_name(*kind)) + " plugin '" + plugin +
+                                 "'; known " + kind_plural(*kind) + ": " + file.catalog.names(*kind)
+                           : "[" + section + "] has no per-plugin values"));
     }
     source.plugin_values[plugin][rest.substr(inner_dot + 1)] = override.value;
     remove_entries(sweep, [&](const std::string& entry) { return entry == key; });
@@ -192,8 +196,7 @@ void apply_override(const Override& override, Experiment& exp, SectionSource& he
   remove_entries(sweep, [&](const std::string& entry) {
     if (entry == key) return true;
     auto first = entry.find('.'), last = entry.rfind('.');
-    return first != last && entry.compare(0, first, section) == 0 &&
-           entry.substr(last + 1) == rest;
+    return first != last && entry.compare(0, first, section) == 0 && entry.substr(last + 1) == rest;
   });
 }
 
@@ -207,8 +210,7 @@ void choose_plugins(Experiment& exp, const SweepSource& sweep, const SourceFile&
     if (const SweepEntry* swept = find_entry(sweep, section + ".plugin")) {
       for (const auto& raw : plugin_list(*swept, kind, file)) {
         const auto& name = std::get<std::string>(raw.value);
-        if (std::find(source.choices.begin(), source.choices.end(), name) ==
-            source.choices.end()) {
+        if (std::find(source.choices.begin(), source.choices.end(), name) == source.choices.end()) {
           source.choices.push_back(name);
         }
       }
@@ -234,12 +236,11 @@ void check_section(const std::string& section, const SectionSource& source) {
       if (source.choices.size() == 1) {
         const std::string& plugin = source.choices.front();
         throw UserError(raw.at + ": unknown parameter '" + key + "' in [" + section + "]" +
-                        (plugin.empty() ? "" : " (plugin '" + plugin + "')") + "; known: " +
-                        known_parameters(source));
+                        (plugin.empty() ? "" : " (plugin '" + plugin + "')") +
+                        "; known: " + known_parameters(source));
       }
       throw UserError(raw.at + ": unknown parameter '" + key + "' in [" + section +
-                      "]: no plugin this file runs declares it (" + known_parameters(source) +
-                      ")");
+                      "]: no plugin this file runs declares it (" + known_parameters(source) + ")");
     }
     for (const auto& [plugin, spec] : declaring) {
       checked(*spec, raw, param_label(source, section, key, plugin));
@@ -250,8 +251,8 @@ void check_section(const std::string& section, const SectionSource& source) {
     for (const auto& [key, raw] : values) {
       const ParamSpec* spec = find_spec(specs, key);
       if (spec == nullptr) {
-        throw UserError(raw.at + ": unknown parameter '" + key + "' in [" + section + "." +
-                        plugin + "]; known: " + spec_names(specs));
+        throw UserError(raw.at + ": unknown parameter '" + key + "' in [" + section + "." + plugin +
+                        "]; known: " + spec_names(specs));
       }
       checked(*spec, raw, section + "." + plugin + "." + key);
     }
@@ -274,8 +275,9 @@ void read_header(const SectionSource& header, Experiment& exp) {
   exp.repeats = std::get<std::int64_t>(values["repeats"]);
   exp.random_order = std::get<std::string>(values["order"]) == "random";
   if (exp.name.empty()) {
-    throw UserError(header.at + ": [experiment] needs name = \"...\"; runs are grouped and "
-                                "resumed by name");
+    throw UserError(header.at +
+                    ": [experiment] needs name = \"...\"; runs are grouped and "
+                    "resumed by name");
   }
 }
 
@@ -304,8 +306,8 @@ std::string SweepAxis::label() const {
 }
 
 const std::vector<std::string>& required_sections() {
-  static const std::vector<std::string> sections = {"experiment", "backend", "dataset",
-                                                    "model", "train"};
+  static const std::vector<std::string> sections = {"experiment", "backend", "dataset", "model",
+                                                    "train"};
   return sections;
 }
 
@@ -342,8 +344,8 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
     apply_override(override, exp, header, sweep, file);
     if (!override.shown.empty()) {
       exp.overrides.push_back(override.shown);
-      exp.text += (exp.text.empty() || exp.text.back() == '\n' ? "# " : "\n# ") +
-                  override.shown + "  (given on the command line)\n";
+      exp.text += (exp.text.empty() || exp.text.back() == '\n' ? "# " : "\n# ") + override.shown +
+                  "  (given on the command line)\n";
     }
   }
   read_header(header, exp);

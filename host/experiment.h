@@ -103,9 +103,9 @@ struct Experiment {
   // machine's slow minutes cannot line up with the sweep's order.
   bool random_order = false;
   std::map<std::string, SectionSource> sections;  // backend, dataset, model, train
-  std::vector<SweepAxis> sweep;                    // in file order
-  std::vector<ExcludeRule> exclusions;             // in file order
-  std::vector<std::string> overrides;              // as shown: "--set train.epochs=1"
+  std::vector<SweepAxis> sweep;                   // in file order
+  std::vector<ExcludeRule> exclusions;            // in file order
+  std::vector<std::string> overrides;             // as shown: "--set train.epochs=1"
   // Not wrong enough to stop: said on stderr before the sweep.
   std::vector<std::string> warnings;
   // [train] batch_size = "auto": the largest batch that fits the budget, found by a probe.

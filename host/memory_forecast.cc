@@ -25,8 +25,8 @@ MemoryVerdict memory_verdict(const MemoryForecast& forecast, std::int64_t batch_
 
 std::string render_memory_forecast(const MemoryForecast& forecast) {
   const MemoryModel& model = forecast.model;
-  const std::string heading = "memory of " + forecast.label + " (budget " +
-                              describe_bytes(forecast.budget_bytes) + ")";
+  const std::string heading =
+      "memory of " + forecast.label + " (budget " + describe_bytes(forecast.budget_bytes) + ")";
   if (!model.usable()) {
     return heading + ": not enough measured peaks to predict (" + std::to_string(model.points) +
            " so far); `orch probe FILE` measures them\n";
@@ -54,14 +54,15 @@ std::string render_memory_forecast(const MemoryForecast& forecast) {
     }
     if (batch > forecast.largest_measured_batch) verdict += " (beyond the sizes measured)";
     table.add_row({std::to_string(batch), bytes(peak),
-                   model.points >= 3 ? bytes(std::max(0.0, peak - spread)) + " - " + bytes(peak + spread)
-                                     : "-",
+                   model.points >= 3
+                       ? bytes(std::max(0.0, peak - spread)) + " - " + bytes(peak + spread)
+                       : "-",
                    verdict});
   }
   out += table.render();
   if (forecast.probe_answer) {
-    out += "probe answer for this budget: batch size " + std::to_string(*forecast.probe_answer) +
-           "\n";
+    out +=
+        "probe answer for this budget: batch size " + std::to_string(*forecast.probe_answer) + "\n";
   }
   return out;
 }

@@ -41,7 +41,8 @@ MemoryModel fit_memory_model(const std::vector<MemoryPoint>& points) {
   if (model.points >= 3) {
     double squares = 0;
     for (const auto& point : points) {
-      const double residual = static_cast<double>(point.peak_bytes) - model.peak_at(point.batch_size);
+      const double residual =
+          static_cast<double>(point.peak_bytes) - model.peak_at(point.batch_size);
       squares += residual * residual;
     }
     model.noise_bytes = std::sqrt(squares / (model.points - 2));

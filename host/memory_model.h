@@ -23,8 +23,8 @@ struct MemoryModel {
   // the same run does not peak at the same byte twice); 0 with fewer than 3 points.
   double noise_bytes = 0;
   int points = 0;
-  double mean_batch = 0;        // of the points, for the prediction's widening
-  double batch_spread = 0;      // sum of squared deviations of the batch sizes
+  double mean_batch = 0;    // of the points, for the prediction's widening
+  double batch_spread = 0;  // sum of squared deviations of the batch sizes
 
   // At least two distinct batch sizes, and memory that grows with them.
   bool usable() const { return points >= 2 && batch_spread > 0 && per_sample_bytes > 0; }
@@ -50,8 +50,7 @@ std::int64_t largest_fitting_batch(const MemoryModel& model, std::int64_t budget
 // How much a whole run may add to the peak a trial of `trial_steps` optimizer steps saw,
 // when the trial's peak still grew by `growth_bytes` over its last half: the same growth
 // for every further doubling of the steps, up to the run's `run_steps`.
-double growth_over_run(std::int64_t growth_bytes, std::int64_t trial_steps,
-                       std::int64_t run_steps);
+double growth_over_run(std::int64_t growth_bytes, std::int64_t trial_steps, std::int64_t run_steps);
 
 // "fixed 320.0 MiB + 41.2 MiB per sample, scatter 8.1 MiB (5 points)"
 std::string describe(const MemoryModel& model);

@@ -139,8 +139,8 @@ class Prober {
 
   // The largest batch size the model allows, below any size that ran out of memory.
   std::int64_t candidate(const MemoryModel& model) const {
-    std::int64_t limit = first_oom_ == kNone ? std::numeric_limits<std::int32_t>::max()
-                                              : first_oom_ - 1;
+    std::int64_t limit =
+        first_oom_ == kNone ? std::numeric_limits<std::int32_t>::max() : first_oom_ - 1;
     if (train_size_ > 0) limit = std::min(limit, train_size_);
     // The growth allowance of the size it would pick depends on that size's run length;
     // the largest fitting trial's growth per doubling is the best evidence there is.
@@ -180,24 +180,29 @@ class Prober {
     GuardLimits limits{budget_, options_.timeout_s,
                        options_.cgroup_prefix + "-probe-" + std::to_string(++trial_number_)};
     if (!options_.log_dir.empty()) {
-      limits.log_path = options_.log_dir + "/probe-" + key_ + "-" + std::to_string(budget_) +
-                        "-b" + std::to_string(batch_size) + ".log";
+      limits.log_path = options_.log_dir + "/probe-" + key_ + "-" + std::to_string(budget_) + "-b" +
+                        std::to_string(batch_size) + ".log";
     }
     RunSpec spec = with_batch(run_, batch_size);
     WorkerBody body = load_worker_body();  // loaded in the host, before the fork
     WorkerEvent report;
-    GuardResult outcome = run_guarded(
-        [&](int fd) { return body(spec, catalog_, fd, options_.max_steps); },
-        [&](const WorkerEvent& event) {
-          if (event.kind == WorkerEvent::Kind::kStarted) train_size_ = event.train_size;
-          if (event.kind == WorkerEvent::Kind::kTrial) report = event;
-        },
-        limits);
-    storage::ProbeTrial record{key_,           budget_,
-                               batch_size,     outcome.status,
-                               outcome.peak_rss_bytes, outcome.stop_layer,
-                               outcome.error,  report.trial_steps,
-                               report.plateau_step, report.growth_bytes,
+    GuardResult outcome =
+        run_guarded([&](int fd) { return body(spec, catalog_, fd, options_.max_steps); },
+                    [&](const WorkerEvent& event) {
+                      if (event.kind == WorkerEvent::Kind::kStarted) train_size_ = event.train_size;
+                      if (event.kind == WorkerEvent::Kind::kTrial) report = event;
+                    },
+                    limits);
+    storage::ProbeTrial record{key_,
+                               budget_,
+                               batch_size,
+                               outcome.status,
+                               outcome.peak_rss_bytes,
+                               outcome.stop_layer,
+                               outcome.error,
+                               report.trial_steps,
+                               report.plateau_step,
+                               report.growth_bytes,
                                std::max<std::int64_t>(1, train_int(run_, "accumulation_steps"))};
     store_.record_probe_trial(record);
     trials_.push_back(record);
@@ -259,12 +264,14 @@ std::string correct_probe_answer(storage::Store& store, const std::string& memor
   auto stored = store.probe_answer(memory_key, budget_bytes);
   if (!stored || stored->max_batch_size < batch_size) return "";
   storage::ProbeAnswer corrected = *stored;
-  const MemoryModel model = fit_memory_model(fitting_points(store.probe_trials(memory_key, budget_bytes)));
+  const MemoryModel model =
+      fit_memory_model(fitting_points(store.probe_trials(memory_key, budget_bytes)));
   std::int64_t lowered = batch_size - 1;
   if (model.usable()) {
     // The run needed at least the budget where the model predicted less: that shortfall
     // happens to whole runs of this key, so it joins the margin at every batch size.
-    const double shortfall = std::max(0.0, static_cast<double>(budget_bytes) - model.peak_at(batch_size));
+    const double shortfall =
+        std::max(0.0, static_cast<double>(budget_bytes) - model.peak_at(batch_size));
     const double growth = static_cast<double>(stored->growth_bytes) + shortfall;
     lowered = std::min(lowered, largest_fitting_batch(model, budget_bytes, growth, lowered));
     corrected = answer_for(model, lowered, growth);
@@ -285,13 +292,12 @@ std::string describe_headroom(double predicted_peak_bytes, std::int64_t budget_b
 }
 
 std::string render_probe(const ProbeResult& result) {
-  TextTable table({"batch size", "result", "peak RSS", "steps", "peak stopped growing",
-                   "stopped by"});
+  TextTable table(
+      {"batch size", "result", "peak RSS", "steps", "peak stopped growing", "stopped by"});
   for (const auto& trial : result.trials) {
     const bool fitted = trial.status == "ok";
     table.add_row({std::to_string(trial.batch_size), fitted ? "fits" : trial.status,
-                   describe_bytes(trial.peak_rss_bytes),
-                   fitted ? std::to_string(trial.steps) : "-",
+                   describe_bytes(trial.peak_rss_bytes), fitted ? std::to_string(trial.steps) : "-",
                    !fitted                  ? "-"
                    : trial.plateau_step > 0 ? "at step " + std::to_string(trial.plateau_step)
                                             : "no",
@@ -308,16 +314,16 @@ std::string render_probe(const ProbeResult& result) {
          (result.fits_whole_dataset ? " (the whole training split)" : "") +
          (result.reused ? " (from an earlier probe; --again to probe anew)" : "") + "\n";
   if (answer.per_sample_bytes > 0) {
-    out += "  predicted peak " + describe_bytes(answer.predicted_peak_bytes) + ", " +
-           describe_headroom(static_cast<double>(answer.predicted_peak_bytes),
-                             result.budget_bytes) +
-           "; margin kept " + describe_bytes(answer.margin_bytes) + " (" +
-           format_fixed(kNoiseSigmas, 0) + " x " + describe_bytes(answer.noise_bytes) +
-           " scatter of single peaks" +
-           (answer.growth_bytes > 0
-                ? " + " + describe_bytes(answer.growth_bytes) + " a whole run may still grow"
-                : "") +
-           ")\n";
+    out +=
+        "  predicted peak " + describe_bytes(answer.predicted_peak_bytes) + ", " +
+        describe_headroom(static_cast<double>(answer.predicted_peak_bytes), result.budget_bytes) +
+        "; margin kept " + describe_bytes(answer.margin_bytes) + " (" +
+        format_fixed(kNoiseSigmas, 0) + " x " + describe_bytes(answer.noise_bytes) +
+        " scatter of single peaks" +
+        (answer.growth_bytes > 0
+             ? " + " + describe_bytes(answer.growth_bytes) + " a whole run may still grow"
+             : "") +
+        ")\n";
     out += "  memory model: fixed " + describe_bytes(answer.fixed_bytes) + " + " +
            describe_bytes(answer.per_sample_bytes) + " per sample\n";
   }

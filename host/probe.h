@@ -35,12 +35,12 @@ struct ProbeOptions {
 };
 
 struct ProbeResult {
-  storage::ProbeAnswer answer;      // max_batch_size 0: not even `start` fits
+  storage::ProbeAnswer answer;  // max_batch_size 0: not even `start` fits
   std::int64_t budget_bytes = 0;
   bool reused = false;              // from an earlier probe, no trial run now
   bool fits_whole_dataset = false;  // stopped at the training split's size
   std::vector<storage::ProbeTrial> trials;
-  MemoryModel model;                // fitted from the fitting trials
+  MemoryModel model;  // fitted from the fitting trials
 };
 
 // `run` is any run of the memory key; its batch size is replaced by each trial's.

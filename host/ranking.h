@@ -13,11 +13,11 @@
 namespace orch {
 
 struct ConfigResult {
-  std::string label;       // its swept values
+  std::string label;  // its swept values
   std::string config_key;
   std::vector<const storage::RunSummary*> runs;  // every repeat's latest attempt
   int ok = 0;
-  stats::Summary metric;   // the objective's metric over the ok repeats
+  stats::Summary metric;  // the objective's metric over the ok repeats
   // The 95% interval the metric is known to: over repeats, the mean's; for a single run,
   // the interval of its median step projected like the metric. Empty (low > high) when
   // neither was measured.
@@ -31,7 +31,7 @@ struct ConfigResult {
   std::string pooled;
   std::int64_t peak_rss_bytes = 0;  // the highest over the ok repeats
   double val_accuracy = 0;          // mean over the ok repeats
-  std::string excluded;    // why it cannot win; empty when eligible
+  std::string excluded;             // why it cannot win; empty when eligible
 };
 
 struct Ranking {
@@ -55,6 +55,7 @@ double metric_value(const storage::RunSummary& run, const std::string& metric);
 bool per_epoch_metric(const std::string& metric);
 
 // `runs` must outlive the ranking.
-Ranking rank_configurations(const std::vector<storage::RunSummary>& runs, const Objective& objective);
+Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
+                            const Objective& objective);
 
 }  // namespace orch

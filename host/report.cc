@@ -124,24 +124,22 @@ std::string format_metric(const std::string& metric, double value) {
 }
 
 std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
-  TextTable table({"run", "configuration", "repeat", "status", "epochs", "epoch s",
-                   "samples/s", "step p50 ms", "step p95 ms", "data %", "train loss",
-                   "val acc", "peak RSS", "wall s", "other cores", "note"});
+  TextTable table({"run", "configuration", "repeat", "status", "epochs", "epoch s", "samples/s",
+                   "step p50 ms", "step p95 ms", "data %", "train loss", "val acc", "peak RSS",
+                   "wall s", "other cores", "note"});
   for (const auto& run : runs) {
     bool ok = run.status == "ok";
     std::string note = run.error;
     if (note.size() > 60) note = note.substr(0, 57) + "...";
-    table.add_row({std::to_string(run.run_id), run.swept, std::to_string(run.repeat),
-                   run.status, std::to_string(run.epochs),
-                   ok ? format_fixed(run.epoch_s, 3) : "-",
+    table.add_row({std::to_string(run.run_id), run.swept, std::to_string(run.repeat), run.status,
+                   std::to_string(run.epochs), ok ? format_fixed(run.epoch_s, 3) : "-",
                    ok ? format_fixed(run.samples_per_s, 0) : "-",
                    ok ? format_fixed(run.step_median_s * 1000, 3) : "-",
                    ok ? format_fixed(run.step_p95_s * 1000, 3) : "-",
                    ok ? format_fixed(run.data_fraction * 100, 1) : "-",
                    ok ? format_fixed(run.train_loss, 4) : "-",
-                   ok ? format_fixed(run.val_accuracy, 3) : "-",
-                   format_bytes(run.peak_rss_bytes), format_fixed(run.wall_s, 2),
-                   other_cores_cell(run), note});
+                   ok ? format_fixed(run.val_accuracy, 3) : "-", format_bytes(run.peak_rss_bytes),
+                   format_fixed(run.wall_s, 2), other_cores_cell(run), note});
   }
   return table.render() + busy_notes(runs);
 }
@@ -152,13 +150,12 @@ std::string render_config_table(const Ranking& ranking) {
                    "val acc", "verdict", "whole training"});
   for (const auto& config : ranking.configs) {
     bool has = config.ok > 0;
-    table.add_row({config.label,
-                   std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
-                   has ? format_metric(metric, config.metric.mean) : "-",
-                   config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
-                   format_bytes(config.peak_rss_bytes),
-                   has ? format_fixed(config.val_accuracy, 3) : "-", config_verdict(ranking, config),
-                   has ? training_projection(config) : "-"});
+    table.add_row(
+        {config.label, std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
+         has ? format_metric(metric, config.metric.mean) : "-",
+         config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
+         format_bytes(config.peak_rss_bytes), has ? format_fixed(config.val_accuracy, 3) : "-",
+         config_verdict(ranking, config), has ? training_projection(config) : "-"});
   }
   return table.render();
 }
@@ -265,9 +262,9 @@ std::string render_best(const Ranking& ranking) {
   if (excluded > 0) out += " (" + std::to_string(excluded) + " excluded: failed or constrained)";
   out += "\n";
   if (const ConfigResult* second = ranking.runner_up()) {
-    double gap = best->metric.mean != 0
-                     ? std::abs(second->metric.mean - best->metric.mean) / std::abs(best->metric.mean)
-                     : 0;
+    double gap = best->metric.mean != 0 ? std::abs(second->metric.mean - best->metric.mean) /
+                                              std::abs(best->metric.mean)
+                                        : 0;
     out += "runner-up: " + second->label + "  " + format_metric(metric, second->metric.mean) +
            " (" + format_fixed(gap * 100, 1) + "% " +
            (ranking.objective.maximize ? "lower" : "higher") +
@@ -278,8 +275,9 @@ std::string render_best(const Ranking& ranking) {
     out += "tied: " + std::to_string(ranking.tied_with_winner.size()) +
            " configuration(s) cannot be told apart from the best";
     const bool measured_noise = best->ok > 1 || best->has_interval();
-    out += measured_noise ? ":" : " (single runs without a measured interval; set [experiment] "
-                                  "repeats = 3 or more to measure the noise):";
+    out += measured_noise ? ":"
+                          : " (single runs without a measured interval; set [experiment] "
+                            "repeats = 3 or more to measure the noise):";
     for (const auto* tied : ranking.tied_with_winner) {
       out += "\n  " + tied->label + ": " + tied->tie_reason;
     }
@@ -297,7 +295,8 @@ std::string render_toml_snippet(const Ranking& ranking) {
   }
   auto params = nlohmann::json::parse(run ? run->params_json : "", nullptr, false);
   if (!params.is_object()) return "";
-  std::string out = "# best (" + ranking.objective.describe() + ") from orch: " + best->label + "\n";
+  std::string out =
+      "# best (" + ranking.objective.describe() + ") from orch: " + best->label + "\n";
   for (const char* section : {"backend", "dataset", "model", "train"}) {
     out += std::string("\n[") + section + "]\n";
     std::string prefix = std::string(section) + ".";

@@ -1,22 +1,21 @@
 #include "host/scheduler.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <poll.h>
-
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <algorithm>
 #include <deque>
 #include <filesystem>
-#include <set>
-#include <thread>
 #include <fstream>
 #include <map>
-#include <random>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
 
 #include "host/admission.h"
 #include "host/contention.h"
@@ -95,8 +94,8 @@ RunSpec halved(const RunSpec& run) {
 }
 
 std::string halving_note(const RunSpec& run) {
-  return "halved to train.batch_size=" + std::to_string(train_int(run, "batch_size")) +
-         " x " + std::to_string(train_int(run, "accumulation_steps")) + " accumulation steps";
+  return "halved to train.batch_size=" + std::to_string(train_int(run, "batch_size")) + " x " +
+         std::to_string(train_int(run, "accumulation_steps")) + " accumulation steps";
 }
 
 // Sets train.batch_size of every run from the probe answer of its memory key.
@@ -216,8 +215,8 @@ storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
     record.params.push_back(std::move(param));
   }
   params["experiment.seed"] = run.seed;
-  record.params.push_back({"experiment.seed", std::to_string(run.seed),
-                           static_cast<double>(run.seed)});
+  record.params.push_back(
+      {"experiment.seed", std::to_string(run.seed), static_cast<double>(run.seed)});
   record.params_json = params.dump();
   return record;
 }
@@ -231,8 +230,8 @@ constexpr double kHeartbeatEveryS = 2.0;
 // that says why it differs from the plan.
 struct QueuedRun {
   RunSpec run;
-  std::string note;     // "halved to ...": a retry of the point, not a new one
-  bool claimed = false; // this orch holds the point's claim
+  std::string note;      // "halved to ...": a retry of the point, not a new one
+  bool claimed = false;  // this orch holds the point's claim
   // What admission asks of it, worked out once: the queue is checked on every tick.
   std::int64_t budget = 0;
   int cores = 1;
@@ -255,9 +254,9 @@ struct ActiveRun {
 // One sweep in progress: the queue of points, the workers going on, and what happened.
 class SweepRunner {
  public:
-  SweepRunner(const Experiment& experiment, const PluginCatalog& catalog,
-              storage::Store& store, const SweepOptions& options, std::ostream& progress,
-              std::int64_t experiment_id, int points)
+  SweepRunner(const Experiment& experiment, const PluginCatalog& catalog, storage::Store& store,
+              const SweepOptions& options, std::ostream& progress, std::int64_t experiment_id,
+              int points)
       : experiment_(experiment),
         catalog_(catalog),
         store_(store),
@@ -274,7 +273,8 @@ class SweepRunner {
     while ((!queue_.empty() && !stopping()) || !active_.empty()) {
       if (!stopping()) start_what_fits();
       watch_workers();
-      if (std::chrono::duration<double>(Clock::now() - last_heartbeat_).count() >= kHeartbeatEveryS) {
+      if (std::chrono::duration<double>(Clock::now() - last_heartbeat_).count() >=
+          kHeartbeatEveryS) {
         store_.heartbeat(experiment_id_);
         last_heartbeat_ = Clock::now();
       }
@@ -386,8 +386,8 @@ class SweepRunner {
 
   // A row for a point that gets no worker, with its final status.
   void record_not_run(const QueuedRun& queued, const std::string& status, const std::string& why) {
-    announce(queued,
-             store_.add_runs(experiment_id_, {to_run_record(queued.run, queued.budget, queued.note)})[0]);
+    announce(queued, store_.add_runs(experiment_id_,
+                                     {to_run_record(queued.run, queued.budget, queued.note)})[0]);
     const std::int64_t run_id = last_announced_;
     store_.finish_run(run_id, {status, 0, 0, std::nullopt, why, ""});
     printer_.run_finished(run_id, status + ": " + why, 0);
@@ -401,10 +401,10 @@ class SweepRunner {
       return;
     }
     ++started_points_;
-    printer_.run_started(started_points_, run_id,
-                         queued.run.swept_text() + (experiment_.repeats > 1
-                                                        ? "  repeat " + std::to_string(queued.run.repeat)
-                                                        : ""));
+    printer_.run_started(
+        started_points_, run_id,
+        queued.run.swept_text() +
+            (experiment_.repeats > 1 ? "  repeat " + std::to_string(queued.run.repeat) : ""));
   }
 
   void start(QueuedRun queued, std::int64_t budget, std::vector<int> cpus) {
@@ -415,9 +415,11 @@ class SweepRunner {
     a.cpus = std::move(cpus);
     // One run at a time keeps the whole machine, unpinned, as before -j existed.
     if (options_.jobs > 1) a.cpu_set = describe_cpus(a.cpus);
-    a.run_id = store_.add_runs(experiment_id_, {to_run_record(a.queued.run, budget, a.queued.note)})[0];
+    a.run_id =
+        store_.add_runs(experiment_id_, {to_run_record(a.queued.run, budget, a.queued.note)})[0];
     announce(a.queued, a.run_id);
-    GuardLimits limits{budget, std::get<double>(a.queued.run.sections.at("train").values.at("timeout")),
+    GuardLimits limits{budget,
+                       std::get<double>(a.queued.run.sections.at("train").values.at("timeout")),
                        options_.cgroup_prefix + "-run-" + std::to_string(a.run_id)};
     if (options_.jobs > 1) limits.cpus = a.cpus;
     if (!log_dir_.empty()) {
@@ -488,7 +490,8 @@ class SweepRunner {
     TrainingPlan plan;
     plan.epochs = static_cast<int>(train_int(run, "epochs"));
     plan.batch_size = train_int(run, "batch_size");
-    plan.benchmark = std::get<std::string>(run.sections.at("train").values.at("mode")) == "benchmark";
+    plan.benchmark =
+        std::get<std::string>(run.sections.at("train").values.at("mode")) == "benchmark";
     return project_training_seconds(a.start_s, a.epochs, plan);
   }
 
@@ -496,8 +499,8 @@ class SweepRunner {
     const Contention whole_run = a->contention.end_run();  // while the worker can be read
     GuardResult result = a->worker->finish();
     admission_.release(a->cpus, a->budget);
-    storage::RunOutcome outcome{result.status, result.wall_s, result.peak_rss_bytes,
-                                result.exit_signal, result.error, result.stop_layer};
+    storage::RunOutcome outcome{result.status,      result.wall_s, result.peak_rss_bytes,
+                                result.exit_signal, result.error,  result.stop_layer};
     outcome.projected_s = projected_training_seconds(*a);
     outcome.other_cpu_cores = whole_run.other_cpu_cores;
     outcome.run_queue = whole_run.run_queue;
@@ -636,10 +639,10 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
     std::shuffle(pending.begin(), pending.end(), shuffle);
   }
 
-  storage::ExperimentRecord header{experiment.name, experiment.file,
-                                   experiment.text, stable_hash(experiment.text),
+  storage::ExperimentRecord header{experiment.name,         experiment.file,
+                                   experiment.text,         stable_hash(experiment.text),
                                    describe_machine_json(), static_cast<int>(::getpid()),
-                                   this_hostname(), options.shard};
+                                   this_hostname(),         options.shard};
   std::int64_t experiment_id = store.begin_experiment(header);
   SweepRunner runner(experiment, catalog, store, options, progress, experiment_id,
                      static_cast<int>(pending.size()));

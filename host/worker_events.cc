@@ -13,13 +13,20 @@ using nlohmann::json;
 
 const char* kind_text(WorkerEvent::Kind kind) {
   switch (kind) {
-    case WorkerEvent::Kind::kStarted: return "started";
-    case WorkerEvent::Kind::kReady: return "ready";
-    case WorkerEvent::Kind::kProgress: return "progress";
-    case WorkerEvent::Kind::kEpoch: return "epoch";
-    case WorkerEvent::Kind::kTrial: return "trial";
-    case WorkerEvent::Kind::kFinished: return "finished";
-    case WorkerEvent::Kind::kError: return "error";
+    case WorkerEvent::Kind::kStarted:
+      return "started";
+    case WorkerEvent::Kind::kReady:
+      return "ready";
+    case WorkerEvent::Kind::kProgress:
+      return "progress";
+    case WorkerEvent::Kind::kEpoch:
+      return "epoch";
+    case WorkerEvent::Kind::kTrial:
+      return "trial";
+    case WorkerEvent::Kind::kFinished:
+      return "finished";
+    case WorkerEvent::Kind::kError:
+      return "error";
   }
   return "?";
 }

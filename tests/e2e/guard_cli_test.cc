@@ -43,13 +43,6 @@ constexpr std::int64_t kBudget = 384 * kMiB;  // "384MiB"
 // A hung orch must fail its test, not stall the whole suite.
 constexpr auto kOrchTimeout = std::chrono::seconds(60);
 
-double real_value(const std::string& db, const std::string& sql) {
-  SQLite::Database database(db, SQLite::OPEN_READONLY);
-  SQLite::Statement query(database, sql);
-  if (!query.executeStep() || query.getColumn(0).isNull()) return -1;
-  return query.getColumn(0).getDouble();
-}
-
 // The same query while orch may still be creating or writing the file: -1 until it answers.
 std::int64_t count_while_running(const std::string& db, const std::string& sql) {
   if (!fs::exists(db)) return -1;

@@ -31,12 +31,7 @@ class MeasurementTest : public FreshDirectoryTest {
   RunResult orch(const std::vector<std::string>& args) {
     return run_in(dir_, kOrch, args, {}, kOrchTimeout);
   }
-  double real(const std::string& sql) {
-    SQLite::Database database(db_, SQLite::OPEN_READONLY);
-    SQLite::Statement query(database, sql);
-    if (!query.executeStep() || query.getColumn(0).isNull()) return std::nan("");
-    return query.getColumn(0).getDouble();
-  }
+  double real(const std::string& sql) { return real_value(db_, sql); }
   std::string db_;
 };
 

@@ -1,12 +1,13 @@
 // The memory model the probe and `orch plan` rest on: a line fitted through measured
 // peaks, the scatter around it, the margin it keeps, and the forecast table built on it.
+#include "host/memory_model.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
 #include "host/memory_forecast.h"
-#include "host/memory_model.h"
 
 namespace orch {
 namespace {
@@ -17,8 +18,8 @@ std::int64_t mib(double value) { return static_cast<std::int64_t>(value * kMiB);
 
 TEST(MemoryModelTest, RecoversTheFixedAndPerSampleParts) {
   // 300 MiB before the first sample, 40 MiB per sample, measured exactly.
-  MemoryModel model = fit_memory_model(
-      {{1, mib(340)}, {2, mib(380)}, {4, mib(460)}, {8, mib(620)}});
+  MemoryModel model =
+      fit_memory_model({{1, mib(340)}, {2, mib(380)}, {4, mib(460)}, {8, mib(620)}});
   ASSERT_TRUE(model.usable());
   EXPECT_NEAR(model.fixed_bytes / kMiB, 300, 1e-6);
   EXPECT_NEAR(model.per_sample_bytes / kMiB, 40, 1e-6);
@@ -55,7 +56,8 @@ TEST(MemoryModelTest, OneBatchSizeOrShrinkingMemoryIsNotUsable) {
 
 TEST(MemoryModelTest, PredictionsWidenAwayFromTheMeasuredSizes) {
   std::vector<MemoryPoint> points;
-  for (int batch : {1, 2, 3, 4}) points.push_back({batch, mib(100 + 10 * batch + (batch % 2 ? 3 : -3))});
+  for (int batch : {1, 2, 3, 4})
+    points.push_back({batch, mib(100 + 10 * batch + (batch % 2 ? 3 : -3))});
   MemoryModel model = fit_memory_model(points);
   EXPECT_GT(model.prediction_noise_at(64), model.prediction_noise_at(8));
   EXPECT_GT(model.prediction_noise_at(8), model.prediction_noise_at(3));
@@ -67,7 +69,8 @@ TEST(MemoryModelTest, LargestFittingBatchKeepsTheMarginAndIsTheLargestThatDoes) 
   std::mt19937 random(7);
   std::normal_distribution<double> scatter(0, 5);
   std::vector<MemoryPoint> points;
-  for (int batch : {1, 2, 4, 8, 16}) points.push_back({batch, mib(250 + 30 * batch + scatter(random))});
+  for (int batch : {1, 2, 4, 8, 16})
+    points.push_back({batch, mib(250 + 30 * batch + scatter(random))});
   MemoryModel model = fit_memory_model(points);
   const std::int64_t budget = mib(1024);
   const double growth = 12 * kMiB;
@@ -113,8 +116,7 @@ MemoryForecast forecast_for(std::vector<std::int64_t> batch_sizes) {
   forecast.label = "mlp";
   forecast.budget_bytes = mib(1024);
   forecast.batch_sizes = std::move(batch_sizes);
-  forecast.model = fit_memory_model(
-      {{1, mib(302)}, {2, mib(338)}, {4, mib(423)}, {8, mib(579)}});
+  forecast.model = fit_memory_model({{1, mib(302)}, {2, mib(338)}, {4, mib(423)}, {8, mib(579)}});
   forecast.largest_measured_batch = 8;
   return forecast;
 }

@@ -88,8 +88,7 @@ TEST(RankingTest, ConstraintsExcludeConfigurationsWithTheReason) {
   std::string table = render_config_table(ranking);
   EXPECT_NE(table.find("excluded: peak 3.0 GiB > max_peak_memory 2.0 GiB"), std::string::npos)
       << table;
-  EXPECT_NE(table.find("excluded: val_accuracy 0.500 < min_val_accuracy 0.800"),
-            std::string::npos)
+  EXPECT_NE(table.find("excluded: val_accuracy 0.500 < min_val_accuracy 0.800"), std::string::npos)
       << table;
 }
 
@@ -122,9 +121,10 @@ TEST(ObjectiveTest, BadObjectivesAreRefusedWithWhereAndWhat) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(error_of("[objective]\nmetric = \"speed\"\n")
-                .find("exp.toml:2:10: objective.metric = \"speed\" is not allowed: expected one of"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("[objective]\nmetric = \"speed\"\n")
+          .find("exp.toml:2:10: objective.metric = \"speed\" is not allowed: expected one of"),
+      std::string::npos);
   EXPECT_NE(error_of("[objective]\ngoal = \"up\"\n").find("objective.goal"), std::string::npos);
   EXPECT_NE(error_of("[objective]\nmin_val_accuracy = 2.0\n").find("out of range"),
             std::string::npos);
@@ -221,8 +221,9 @@ TEST(RankingTest, RunsThatDifferOnlyInEpochsAreOneConfigurationForAPerEpochMetri
   EXPECT_EQ(ranking.winner()->pooled, "train.epochs=1, train.epochs=2");
   EXPECT_EQ(ranking.runner_up()->label, "train.batch_size=4");
   const std::string text = render_best(ranking);
-  EXPECT_NE(text.find("one configuration: train.epochs=1, train.epochs=2 measured the same epoch_s"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("one configuration: train.epochs=1, train.epochs=2 measured the same epoch_s"),
+      std::string::npos)
       << text;
 
   // Accuracy depends on the epochs: there they stay four configurations.
