@@ -478,6 +478,7 @@ TrialReport memory_trial(Backend& backend, Dataset& dataset, Model& model,
   // Steps until the peak stops growing ...
   while (peaks.steps() < max_steps && !peaks.flat_since(0)) one_step();
   if (peaks.flat_since(0)) report.plateau_step = peaks.steps();
+  std::int64_t last_phase = 0;  // where the steps the growth is measured over begin
   // ... then what every epoch ends with, a validation batch at the run's batch size, and
   // steps again until the peak stops growing after it.
   if (!options.inference && info.val_size > 0 && peaks.steps() < max_steps) {
@@ -487,11 +488,14 @@ TrialReport memory_trial(Backend& backend, Dataset& dataset, Model& model,
     const std::int64_t after_validation = peaks.steps();
     while (peaks.steps() < max_steps && !peaks.flat_since(after_validation)) one_step();
     if (!peaks.flat_since(after_validation)) report.plateau_step = 0;
+    last_phase = after_validation;
   }
   backend.synchronize();
   peaks.sample();
   report.steps = peaks.steps();
-  report.growth_bytes = peaks.growth_since_half();
+  // The trend of the last phase only: the step up that the validation batch causes is in
+  // the peak already and does not repeat, so it is no growth to extrapolate.
+  report.growth_bytes = peaks.growth_since_half(last_phase);
   report.peak_bytes = peaks.peak();
   return report;
 }

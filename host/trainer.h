@@ -22,9 +22,9 @@ using EpochCallback = std::function<void(const storage::EpochRecord&)>;
 struct TrainProgress {
   std::int64_t epoch = 0;
   std::int64_t epochs = 0;
-  std::int64_t step = 0;             // within the epoch
+  std::int64_t step = 0;  // within the epoch
   std::int64_t steps_per_epoch = 0;
-  double samples_per_s = 0;          // since the previous progress report
+  double samples_per_s = 0;  // since the previous progress report
 };
 using ProgressCallback = std::function<void(const TrainProgress&)>;
 
@@ -39,10 +39,11 @@ using OptimizerStepCallback = std::function<void(const OptimizerStep&)>;
 // What a memory trial saw: the run's own training steps at its batch size until the peak
 // memory stopped growing, one validation batch, then steps until it stopped again.
 struct TrialReport {
-  std::int64_t steps = 0;          // optimizer steps (batches when inferring)
-  std::int64_t plateau_step = 0;   // when the peak first stopped growing; 0 = it never did
-  std::int64_t growth_bytes = 0;   // how much the peak grew over the last half of the steps
-  std::int64_t peak_bytes = 0;     // the highest memory the worker saw itself hold
+  std::int64_t steps = 0;         // optimizer steps (batches when inferring)
+  std::int64_t plateau_step = 0;  // when the peak first stopped growing; 0 = it never did
+  std::int64_t growth_bytes = 0;  // how much the peak grew over the last half of the steps after
+                                  // the validation batch (of all steps without one)
+  std::int64_t peak_bytes = 0;    // the highest memory the worker saw itself hold
 };
 
 // Steps at least this many times before a peak can count as having stopped growing.
