@@ -4,6 +4,7 @@
 // runs go in. Real binary, real workers, a real competing process.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -31,51 +32,72 @@ class MeasurementTest : public FreshDirectoryTest {
   RunResult orch(const std::vector<std::string>& args) {
     return run_in(dir_, kOrch, args, {}, kOrchTimeout);
   }
+  // orch and its workers on one core. On this 2-vCPU machine an unpinned single-thread
+  // process runs at one of two speeds for its whole life (an MLP step of 2.9 ms, or
+  // 4.7 ms in about one process in four); pinned, 16 of 16 ran at 2.9 ms. A projection
+  // is compared with a real run here, not the two speeds with each other.
+  RunResult pinned_orch(const std::vector<std::string>& args) {
+    std::vector<std::string> command = {"-c", "1", kOrch};
+    command.insert(command.end(), args.begin(), args.end());
+    return run_in(dir_, "/usr/bin/taskset", command, {}, kOrchTimeout);
+  }
   double real(const std::string& sql) { return real_value(db_, sql); }
   std::string db_;
 };
 
 // An MLP on one thread whose steps take a few milliseconds, so that a whole training of
 // a few seconds is mostly steps.
-std::string projection_file(const std::string& mode) {
-  return "[experiment]\nname = \"projection_" + mode +
+std::string projection_file(const std::string& mode, const std::string& suffix) {
+  return "[experiment]\nname = \"projection_" + mode + suffix +
          "\"\nseed = 3\n\n"
          "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n"
          "[dataset]\nplugin = \"synthetic\"\nsamples = 6144\nval_samples = 2048\n"
          "features = 64\nclasses = 4\n\n"
          "[model]\nplugin = \"mlp\"\nhidden = 256\nlayers = 2\n\n"
          "[train]\nepochs = 3\nbatch_size = 32\nwarmup_steps = 3\nmode = \"" +
-         mode + "\"\n";
+         mode + "\"\n" +
+         // The benchmark times at least 100 steps (about 0.3 s), so that one burst of other
+         // work does not decide its median.
+         (mode == "benchmark" ? "min_steps = 100\n" : "");
 }
 
 TEST_F(MeasurementTest, ABenchmarksProjectionOfTheWholeTrainingHoldsForTheFullRun) {
-  RunResult bench =
-      orch({"run", write_file("bench.toml", projection_file("benchmark")), "--db", db_});
-  ASSERT_EQ(bench.exit_code, 0) << bench.err << bench.out;
-  RunResult full = orch({"run", write_file("full.toml", projection_file("train")), "--db", db_});
-  ASSERT_EQ(full.exit_code, 0) << full.err << full.out;
-
-  const double projected = real(
-      "SELECT projected_s FROM runs r JOIN experiments e ON "
-      "e.id = r.experiment_id WHERE e.name = 'projection_benchmark'");
-  const double took = real(
-      "SELECT wall_s FROM runs r JOIN experiments e ON "
-      "e.id = r.experiment_id WHERE e.name = 'projection_train'");
-  ASSERT_TRUE(projected > 0) << bench.out;
+  // Three rounds of a benchmark and the whole training it stands for, alternating, and
+  // their medians compared: one round alone is at the mercy of this machine's noise (once
+  // in fifteen it was 1.24x off).
+  std::vector<double> projected, took, own, bench_wall;
+  auto of = [&](const std::string& column, const std::string& experiment) {
+    return real("SELECT " + column + " FROM runs r JOIN experiments e ON e.id = r.experiment_id " +
+                "WHERE e.name = '" + experiment + "'");
+  };
+  for (int round = 0; round < 3; ++round) {
+    const std::string suffix = "_" + std::to_string(round);
+    for (const std::string mode : {"benchmark", "train"}) {
+      RunResult result = pinned_orch(
+          {"run", write_file(mode + suffix + ".toml", projection_file(mode, suffix)), "--db", db_});
+      ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+    }
+    projected.push_back(of("projected_s", "projection_benchmark" + suffix));
+    bench_wall.push_back(of("wall_s", "projection_benchmark" + suffix));
+    took.push_back(of("wall_s", "projection_train" + suffix));
+    own.push_back(of("projected_s", "projection_train" + suffix));
+  }
+  auto median = [](std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+  };
+  ASSERT_TRUE(median(projected) > 0);
   // The benchmark ran a fraction of the steps the whole training runs.
-  EXPECT_LT(real("SELECT wall_s FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-                 "WHERE e.name = 'projection_benchmark'"),
-            took * 0.7);
-  EXPECT_NEAR(projected / took, 1.0, 0.10)
-      << "benchmark projected " << projected << " s; the whole training took " << took << " s";
+  EXPECT_LT(median(bench_wall), median(took) * 0.7);
+  EXPECT_NEAR(median(projected) / median(took), 1.0, 0.10)
+      << "benchmark projected " << median(projected) << " s (median of 3); the whole training "
+      << "took " << median(took) << " s";
   // The full run's own projection, from its median steps, is close to what it took too.
-  const double own = real(
-      "SELECT projected_s FROM runs r JOIN experiments e ON "
-      "e.id = r.experiment_id WHERE e.name = 'projection_train'");
-  EXPECT_NEAR(own / took, 1.0, 0.10) << own << " s projected, " << took << " s taken";
+  EXPECT_NEAR(median(own) / median(took), 1.0, 0.10)
+      << median(own) << " s projected, " << median(took) << " s taken";
 
   // `orch best` says it the way a person plans with it.
-  RunResult best = orch({"best", "--db", db_, "-e", "projection_benchmark"});
+  RunResult best = orch({"best", "--db", db_, "-e", "projection_benchmark_0"});
   ASSERT_EQ(best.exit_code, 0) << best.err;
   EXPECT_TRUE(contains(best.out, "whole training: batch 32, 3 epochs of 6,144 samples, about "))
       << best.out;
