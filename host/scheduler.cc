@@ -243,7 +243,6 @@ struct ActiveRun {
   std::int64_t budget = 0;
   std::vector<int> cpus;  // the cores admission gave it
   std::string cpu_set;    // as recorded; empty when the worker is not pinned (-j 1)
-  storage::EpochRecord last_epoch;
   // Every epoch without its step times, and the start: what the projection rests on.
   std::vector<storage::EpochRecord> epochs;
   double start_s = 0;
@@ -452,7 +451,6 @@ class SweepRunner {
       event.epoch.other_cpu_cores = epoch.other_cpu_cores;
       event.epoch.run_queue = epoch.run_queue;
       store_.record_epoch(a.run_id, event.epoch);
-      a.last_epoch = event.epoch;
       a.epochs.push_back(event.epoch);
       a.epochs.back().step_seconds.clear();
     }
@@ -507,11 +505,12 @@ class SweepRunner {
     outcome.busy = describe_busy(a->run_id, whole_run.other_cpu_cores, a->epochs);
     store_.finish_run(a->run_id, outcome);
     if (result.status == "ok") {
+      const storage::EpochRecord last =
+          a->epochs.empty() ? storage::EpochRecord{} : a->epochs.back();
       printer_.run_finished(a->run_id,
                             "ok  " + format_fixed(result.wall_s, 2) + " s, " +
-                                format_fixed(a->last_epoch.samples_per_s, 0) +
-                                " samples/s, val acc " +
-                                format_fixed(a->last_epoch.val_accuracy, 3) + ", peak " +
+                                format_fixed(last.samples_per_s, 0) + " samples/s, val acc " +
+                                format_fixed(last.val_accuracy, 3) + ", peak " +
                                 describe_bytes(result.peak_rss_bytes) +
                                 (outcome.busy.empty() ? "" : "; " + outcome.busy),
                             result.wall_s);
