@@ -319,7 +319,11 @@ LEFT JOIN (SELECT run_id, COUNT(*) AS epochs, AVG(seconds) AS epoch_s,
                   AVG(median_epoch_low_s) AS median_epoch_low_s,
                   AVG(median_epoch_high_s) AS median_epoch_high_s,
                   MAX(step_dispersion) AS step_dispersion,
-                  AVG(median_samples_per_s) AS median_samples_per_s
+                  -- Samples over time, so that with median_epoch_s it gives the
+                  -- epoch's samples exactly (an average of rates would not).
+                  SUM(median_epoch_s * median_samples_per_s) /
+                      SUM(CASE WHEN median_samples_per_s IS NOT NULL
+                               THEN median_epoch_s END) AS median_samples_per_s
            FROM epochs GROUP BY run_id) agg ON agg.run_id = r.id
 LEFT JOIN epochs last ON last.run_id = r.id AND last.epoch = agg.last_epoch;
 CREATE VIEW runs_flat AS
