@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What `orch probe` costs and whether its answer holds, on three shipped models.
 #
-#   bench/probe_bench.sh ORCH_BINARY [--smoke] [--keep DIR]
+#   bench/probe_bench.sh ORCH_BINARY [--smoke] [--keep DIR] [--model NAME ...]
 #
 # For each model (unet on 128x128 synthetic masks, multitask_transformer on synthetic
 # sequences, mnist_cnn on synthetic 28x28 images), under a memory budget that makes the answer
 # a few dozen samples or less:
-#   1. `orch probe --again`: the trials it ran, its wall seconds and its answer A;
+#   1. `orch probe --again`: the trials and rehearsed epochs it ran, its wall seconds and
+#      its answer A;
 #   2. the long way, as a user who distrusts it would: full runs (training epoch and
 #      validation) at A, A+5%, A+10% ... A+40%, in ascending order with on_oom = "stop",
 #      so the largest batch whose whole run fits is known to within 5%.
@@ -15,21 +16,24 @@
 #   RESULT probe_<model>_answer_ratio <A / largest>   target>=0.85 (not timid)
 #   RESULT probe_<model>_seconds <probe wall s>
 #   RESULT probe_<model>_trials <n>
+#   RESULT probe_<model>_rehearsals <n>       (epochs run at a candidate answer)
 # A ratio with every size up to A+40% fitting would still be timid: the line says
 # ">=" when every size of the long way fitted. --smoke: unet on tiny images only, trials
 # from batch 16, and the long way tries only A and A+40%: it checks that the bench runs.
 set -euo pipefail
 
-usage() { echo "usage: $0 ORCH_BINARY [--smoke] [--keep DIR]" >&2; exit 2; }
+usage() { echo "usage: $0 ORCH_BINARY [--smoke] [--keep DIR] [--model NAME ...]" >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
 orch=$1
 shift
 smoke=""
 keep=""
+only=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --smoke) smoke=1; shift ;;
     --keep) keep=${2:?}; shift 2 ;;
+    --model) only+=("${2:?}"); shift 2 ;;
     *) usage ;;
   esac
 done
@@ -85,7 +89,9 @@ if [[ -n $smoke ]]; then
   dataset[unet]=$'plugin = "synthetic_segmentation"\nsamples = 128\nval_samples = 16\nheight = 32\nwidth = 32'
 fi
 
+[[ ${#only[@]} -gt 0 ]] && names=("${only[@]}")
 for name in "${names[@]}"; do
+  [[ -n ${budget[$name]:-} ]] || { echo "$0: no model '$name' (unet, multitask_transformer, mnist_cnn)" >&2; exit 2; }
   db=$dir/$name.db
   probe_file=$dir/$name-probe.toml
   experiment_file "$name" "${budget[$name]}" "${dataset[$name]}" "${model[$name]}" \
@@ -95,7 +101,8 @@ for name in "${names[@]}"; do
     { echo "$name: orch probe failed; see $dir/$name-probe.log" >&2; cat "$dir/$name-probe.log" >&2; exit 1; }
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   answer=$(sqlite3 "$db" "SELECT max_batch_size FROM probe_answers ORDER BY rowid DESC LIMIT 1")
-  trials=$(sqlite3 "$db" "SELECT COUNT(*) FROM probe_trials")
+  trials=$(sqlite3 "$db" "SELECT COUNT(*) FROM probe_trials WHERE kind = 'trial'")
+  rehearsals=$(sqlite3 "$db" "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal'")
   [[ $answer -ge 1 ]] || { echo "$name: probe found no batch size that fits" >&2; exit 1; }
   if grep -q "the whole training split" "$dir/$name-probe.log"; then
     echo "$name: the whole training split fits in ${budget[$name]}; lower the budget to measure" >&2
@@ -126,10 +133,11 @@ for name in "${names[@]}"; do
   bound="="
   [[ $largest -eq ${sizes[-1]} ]] && bound=">="
   ratio=$( [[ $largest -gt 0 ]] && echo "scale=2; $answer / $largest" | bc || echo 0)
-  printf '%s: %d trials in %.1f s, answer %d (full run at it: %s); largest batch whose full run fits %s %d (tried %s); ratio %s\n' \
-    "$name" "$trials" "$seconds" "$answer" "$status_at_answer" "$bound" "$largest" "$list" "$ratio"
+  printf '%s: %d trials and %d rehearsed epochs in %.1f s, answer %d (full run at it: %s); largest batch whose full run fits %s %d (tried %s); ratio %s\n' \
+    "$name" "$trials" "$rehearsals" "$seconds" "$answer" "$status_at_answer" "$bound" "$largest" "$list" "$ratio"
   echo "RESULT probe_${name}_answer_full_run_ok $([[ $status_at_answer == ok ]] && echo 1 || echo 0) target>=1"
   echo "RESULT probe_${name}_answer_ratio $ratio target>=0.85"
   echo "RESULT probe_${name}_seconds $(printf '%.1f' "$seconds")"
   echo "RESULT probe_${name}_trials $trials"
+  echo "RESULT probe_${name}_rehearsals $rehearsals"
 done

@@ -33,6 +33,7 @@ int probe_command(const Options& options) {
   probe.max_steps = options.probe_steps;
   probe.log_dir = logs_directory(store.path());
   probe.again = options.probe_again;
+  probe.rehearse = !options.probe_no_rehearsal;
   probe.cgroup_prefix = "orch-" + std::to_string(::getpid());
 
   // One probe per memory key and budget: sweeping lr or epochs changes nothing here.
@@ -49,7 +50,8 @@ int probe_command(const Options& options) {
     std::cout << "probing " << run.swept_text() << " (memory key " << memory_key(run)
               << ", budget " << describe_bytes(budget)
               << "; each trial trains until its peak stops growing, at most " << probe.max_steps
-              << " optimizer steps, with a validation batch)\n";
+              << " optimizer steps, with a validation batch"
+              << (probe.rehearse ? "; then one whole epoch rehearses the answer" : "") << ")\n";
     ProbeResult result = probe_batch_size(run, catalog, store, budget, probe, std::cout);
     std::cout << render_probe(result) << "\n";
   }

@@ -20,6 +20,7 @@ struct Options {
   std::int64_t probe_start = 1;
   std::int64_t probe_steps = 32;  // at most, per trial
   bool probe_again = false;
+  bool probe_no_rehearsal = false;  // answer from the trials alone, without an epoch
   bool best_toml = false;         // best: print the winner as experiment-file sections
   std::string objective_metric;   // report, best: override the file's [objective] metric
   std::string objective_goal;     // report, best: minimize | maximize

@@ -157,6 +157,9 @@ int run_command_line(int argc, char** argv) {
              ->check(CLI::Range(std::int64_t{8}, std::int64_t{10000}))
              ->capture_default_str();
          cmd.add_flag("--again", o.probe_again, "probe even when an answer is stored");
+         cmd.add_flag("--no-rehearsal", o.probe_no_rehearsal,
+                      "answer from the trials alone: skip the epoch that rehearses the answer "
+                      "(quicker, but a whole run may peak above the trials)");
        }},
       {"doctor",
        "say whether this machine is ready to measure: BLAS, threads, cores, "

@@ -1,6 +1,7 @@
 #include "host/probe.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -18,6 +19,11 @@ namespace {
 // Refinement trials after the doubling: the model usually lands on the answer in one or
 // two; a run whose memory does not follow a line gets no more than this.
 constexpr int kMaxRefinements = 5;
+// Epochs rehearsed at most: the first usually confirms; one that does not shows how much
+// a whole epoch holds over the trials, and the next aims below it.
+constexpr int kMaxRehearsals = 4;
+// How a rehearsal that finished in the room above the budget is recorded.
+constexpr const char* kOverTheBudget = "over the budget";
 
 std::int64_t train_int(const RunSpec& run, const char* name) {
   return std::get<std::int64_t>(run.sections.at("train").values.at(name));
@@ -47,10 +53,15 @@ std::int64_t run_steps(const RunSpec& run, std::int64_t batch_size, std::int64_t
   return train_int(run, "epochs") * ((batches + accumulation - 1) / accumulation);
 }
 
+// A trial's peak, not a rehearsal's: the memory model is fitted to one kind of measurement.
+bool fitting_trial(const storage::ProbeTrial& trial) {
+  return trial.status == "ok" && trial.kind == "trial";
+}
+
 std::vector<MemoryPoint> fitting_points(const std::vector<storage::ProbeTrial>& trials) {
   std::vector<MemoryPoint> points;
   for (const auto& trial : trials) {
-    if (trial.status == "ok") points.push_back({trial.batch_size, trial.peak_rss_bytes});
+    if (fitting_trial(trial)) points.push_back({trial.batch_size, trial.peak_rss_bytes});
   }
   return points;
 }
@@ -59,7 +70,7 @@ std::vector<MemoryPoint> fitting_points(const std::vector<storage::ProbeTrial>& 
 const storage::ProbeTrial* largest_fitting_trial(const std::vector<storage::ProbeTrial>& trials) {
   const storage::ProbeTrial* largest = nullptr;
   for (const auto& trial : trials) {
-    if (trial.status == "ok" && (!largest || trial.batch_size >= largest->batch_size)) {
+    if (fitting_trial(trial) && (!largest || trial.batch_size >= largest->batch_size)) {
       largest = &trial;
     }
   }
@@ -78,6 +89,20 @@ storage::ProbeAnswer answer_for(const MemoryModel& model, std::int64_t batch_siz
   answer.noise_bytes = static_cast<std::int64_t>(model.noise_bytes);
   answer.growth_bytes = static_cast<std::int64_t>(growth_bytes);
   return answer;
+}
+
+// The model with every prediction scaled by `factor`: what whole epochs hold when one
+// held `factor` times what the trials predicted.
+MemoryModel scaled(MemoryModel model, double factor) {
+  model.fixed_bytes *= factor;
+  model.per_sample_bytes *= factor;
+  return model;
+}
+
+RunSpec one_epoch_of(const RunSpec& run, std::int64_t batch_size) {
+  RunSpec epoch = with_batch(run, batch_size);
+  epoch.sections["train"].values["epochs"] = std::int64_t{1};
+  return epoch;
 }
 
 // One probe: the trials run so far and what they say.
@@ -100,8 +125,13 @@ class Prober {
     if (first_oom_ != kNone || !result.fits_whole_dataset) refine();
     result.trials = trials_;
     result.model = fit_memory_model(fitting_points(trials_));
-    const std::int64_t answer = final_answer(result.model);
+    std::int64_t answer = final_answer(result.model);
     result.answer = answer_for(result.model, answer, growth(answer));
+    if (options_.rehearse && answer > 0) {
+      result.answer = rehearse(result.model, answer);
+      answer = result.answer.max_batch_size;
+      result.trials = trials_;
+    }
     if (result.fits_whole_dataset && answer < train_size_) result.fits_whole_dataset = false;
     if (answer > 0) store_.record_probe_answer(key_, budget_, result.answer);
     return result;
@@ -159,6 +189,89 @@ class Prober {
     return answer;
   }
 
+  // The trials' answer, rehearsed: one epoch of the real run at it, its whole validation
+  // pass included. Trials miss what only a whole epoch holds (the allocator's fragments
+  // after a full pass over the data, batches of other shapes, memory that grows late); the
+  // rehearsal measures it. It confirms the answer when its peak plus the margin for the
+  // scatter of peaks and the growth of further epochs stays within the budget. Otherwise
+  // the model is scaled by what the epoch held over its prediction, and the lower answer
+  // that gives is rehearsed in turn.
+  storage::ProbeAnswer rehearse(const MemoryModel& model, std::int64_t answer) {
+    double factor = 1.0;    // the most a whole epoch held over the model's prediction
+    std::string rehearsed;  // the sizes whose epoch did not fit with the margin
+    for (int round = 0; round < kMaxRehearsals; ++round) {
+      const storage::ProbeTrial seen = rehearsal(answer);
+      const double predicted = model.peak_at(answer);
+      const double peak = static_cast<double>(seen.peak_rss_bytes);
+      const bool fitted = seen.status == "ok";
+      // Finished, under the budget or above it in the room: its peak is the epoch's own.
+      const bool finished = fitted || seen.stop_layer == kOverTheBudget;
+      const double margin = margin_at(model, answer, growth(answer));
+      if (fitted && peak + margin <= static_cast<double>(budget_)) {
+        storage::ProbeAnswer confirmed = answer_for(model, answer, growth(answer));
+        confirmed.rehearsed_peak_bytes = seen.peak_rss_bytes;
+        confirmed.epoch_excess_bytes = static_cast<std::int64_t>(std::max(0.0, peak - predicted));
+        confirmed.margin_bytes += confirmed.epoch_excess_bytes;
+        return confirmed;
+      }
+      // Stopped even with room above the budget, the epoch showed only that it needed
+      // more than that room: step down a quarter besides.
+      const double needed = finished ? peak : std::max(peak, static_cast<double>(room()));
+      if (predicted > 0) factor = std::max(factor, needed / predicted);
+      rehearsed += (rehearsed.empty() ? "" : ", ") + std::to_string(answer);
+      const std::int64_t below =
+          finished ? answer - 1 : answer - std::max<std::int64_t>(1, answer / 4);
+      answer = model.usable()
+                   ? largest_fitting_batch(scaled(model, factor), budget_, growth(below), below)
+                   : below;
+      if (answer < 1) return answer_for(model, 0, 0);
+    }
+    // Rehearsals enough: the scaled model's answer, from what the epochs held.
+    storage::ProbeAnswer lowered = answer_for(scaled(model, factor), answer, growth(answer));
+    lowered.note = "not rehearsed itself: one epoch at batch size " + rehearsed +
+                   " did not fit with the margin; this answer is the model's scaled by what " +
+                   "those epochs held over it";
+    return lowered;
+  }
+
+  // The limit a rehearsal runs under: room above the budget when the machine has it, so
+  // that an epoch that outgrows the budget shows by how much (out of memory at the budget
+  // it would show only that it did), and the next size can aim right. A rehearsal that
+  // peaks over the budget counts as out of memory all the same.
+  std::int64_t room() const {
+    const std::int64_t roomy = budget_ + budget_ / 2;
+    const std::int64_t available = machine_memory_at_start().available_bytes;
+    return available - available / 5 >= roomy ? roomy : budget_;
+  }
+
+  // One epoch of the run at `batch_size` in a guarded worker, recorded beside the trials.
+  storage::ProbeTrial rehearsal(std::int64_t batch_size) {
+    progress_ << "  rehearsal batch_size=" << batch_size << ": one epoch, validation included ..."
+              << std::flush;
+    GuardLimits limits = limits_for(batch_size, "rehearsal");
+    limits.budget_bytes = room();
+    const RunSpec spec = one_epoch_of(run_, batch_size);
+    WorkerBody body = load_worker_body();
+    const auto start = std::chrono::steady_clock::now();
+    GuardResult outcome = run_guarded(
+        [&](int fd) { return body(spec, catalog_, fd, 0); }, [](const WorkerEvent&) {}, limits);
+    storage::ProbeTrial record = record_of(batch_size, outcome, WorkerEvent{});
+    record.kind = "rehearsal";
+    record.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (outcome.status == "ok" && outcome.peak_rss_bytes > budget_) {
+      record.status = "oom";
+      record.stop_layer = kOverTheBudget;
+    }
+    store_.record_probe_trial(record);
+    trials_.push_back(record);
+    progress_ << " " << (record.status == "ok" ? "fits" : "out of memory") << ", peak "
+              << describe_bytes(outcome.peak_rss_bytes) << " in "
+              << format_fixed(record.seconds, 0) << " s\n";
+    fail_unless_memory(outcome, batch_size, limits);
+    return record;
+  }
+
   std::int64_t largest_fitted() const {
     std::int64_t largest = 0;
     for (const auto& [size, fitted] : tried_) {
@@ -174,15 +287,47 @@ class Prober {
                            run_steps(run_, batch_size, train_size_));
   }
 
-  // Runs one trial; true when it fitted.
-  bool trial(std::int64_t batch_size) {
-    progress_ << "  trial batch_size=" << batch_size << " ..." << std::flush;
+  GuardLimits limits_for(std::int64_t batch_size, const std::string& kind) {
     GuardLimits limits{budget_, options_.timeout_s,
                        options_.cgroup_prefix + "-probe-" + std::to_string(++trial_number_)};
     if (!options_.log_dir.empty()) {
       limits.log_path = options_.log_dir + "/probe-" + key_ + "-" + std::to_string(budget_) + "-b" +
-                        std::to_string(batch_size) + ".log";
+                        std::to_string(batch_size) + (kind == "trial" ? "" : "-" + kind) + ".log";
     }
+    return limits;
+  }
+
+  storage::ProbeTrial record_of(std::int64_t batch_size, const GuardResult& outcome,
+                                const WorkerEvent& report) const {
+    return {key_,
+            budget_,
+            batch_size,
+            outcome.status,
+            outcome.peak_rss_bytes,
+            outcome.stop_layer,
+            outcome.error,
+            report.trial_steps,
+            report.plateau_step,
+            report.growth_bytes,
+            std::max<std::int64_t>(1, train_int(run_, "accumulation_steps"))};
+  }
+
+  // A worker that stopped for a reason other than memory ends the probe: every trial
+  // would fail the same way.
+  static void fail_unless_memory(const GuardResult& outcome, std::int64_t batch_size,
+                                 const GuardLimits& limits) {
+    if (outcome.status == "interrupted") throw UserError("probe interrupted");
+    if (outcome.status != "ok" && outcome.status != "oom") {
+      throw UserError("probe trial at batch_size=" + std::to_string(batch_size) + " " +
+                      outcome.status + " for a reason other than memory: " + outcome.error +
+                      (limits.log_path.empty() ? "" : " (its log: " + limits.log_path + ")"));
+    }
+  }
+
+  // Runs one trial; true when it fitted.
+  bool trial(std::int64_t batch_size) {
+    progress_ << "  trial batch_size=" << batch_size << " ..." << std::flush;
+    GuardLimits limits = limits_for(batch_size, "trial");
     RunSpec spec = with_batch(run_, batch_size);
     WorkerBody body = load_worker_body();  // loaded in the host, before the fork
     WorkerEvent report;
@@ -193,17 +338,7 @@ class Prober {
                       if (event.kind == WorkerEvent::Kind::kTrial) report = event;
                     },
                     limits);
-    storage::ProbeTrial record{key_,
-                               budget_,
-                               batch_size,
-                               outcome.status,
-                               outcome.peak_rss_bytes,
-                               outcome.stop_layer,
-                               outcome.error,
-                               report.trial_steps,
-                               report.plateau_step,
-                               report.growth_bytes,
-                               std::max<std::int64_t>(1, train_int(run_, "accumulation_steps"))};
+    storage::ProbeTrial record = record_of(batch_size, outcome, report);
     store_.record_probe_trial(record);
     trials_.push_back(record);
     progress_ << " " << outcome.status << ", peak " << describe_bytes(outcome.peak_rss_bytes);
@@ -212,12 +347,7 @@ class Prober {
                 << (report.plateau_step > 0 ? "" : " (still growing)");
     }
     progress_ << "\n";
-    if (outcome.status == "interrupted") throw UserError("probe interrupted");
-    if (outcome.status != "ok" && outcome.status != "oom") {
-      throw UserError("probe trial at batch_size=" + std::to_string(batch_size) + " " +
-                      outcome.status + " for a reason other than memory: " + outcome.error +
-                      (limits.log_path.empty() ? "" : " (its log: " + limits.log_path + ")"));
-    }
+    fail_unless_memory(outcome, batch_size, limits);
     const bool fitted = outcome.status == "ok";
     tried_[batch_size] = fitted;
     if (!fitted) first_oom_ = std::min(first_oom_, batch_size);
@@ -296,6 +426,13 @@ std::string render_probe(const ProbeResult& result) {
       {"batch size", "result", "peak RSS", "steps", "peak stopped growing", "stopped by"});
   for (const auto& trial : result.trials) {
     const bool fitted = trial.status == "ok";
+    if (trial.kind == "rehearsal") {
+      table.add_row({std::to_string(trial.batch_size),
+                     std::string(fitted ? "one epoch fits" : "one epoch: " + trial.status),
+                     describe_bytes(trial.peak_rss_bytes), "epoch", "-",
+                     trial.stop_layer.empty() ? "-" : trial.stop_layer});
+      continue;
+    }
     table.add_row({std::to_string(trial.batch_size), fitted ? "fits" : trial.status,
                    describe_bytes(trial.peak_rss_bytes), fitted ? std::to_string(trial.steps) : "-",
                    !fitted                  ? "-"
@@ -313,16 +450,32 @@ std::string render_probe(const ProbeResult& result) {
          std::to_string(answer.max_batch_size) +
          (result.fits_whole_dataset ? " (the whole training split)" : "") +
          (result.reused ? " (from an earlier probe; --again to probe anew)" : "") + "\n";
+  if (answer.rehearsed_peak_bytes > 0) {
+    out += "  rehearsed: one epoch at " + std::to_string(answer.max_batch_size) +
+           ", validation included, peaked at " + describe_bytes(answer.rehearsed_peak_bytes) +
+           ", " +
+           describe_headroom(static_cast<double>(answer.rehearsed_peak_bytes),
+                             result.budget_bytes) +
+           "\n";
+  } else if (answer.per_sample_bytes > 0 && answer.note.empty()) {
+    out += "  not rehearsed (--no-rehearsal, or probed before rehearsals): no whole epoch ran "
+           "at this size\n";
+  }
   if (answer.per_sample_bytes > 0) {
     out +=
         "  predicted peak " + describe_bytes(answer.predicted_peak_bytes) + ", " +
-        describe_headroom(static_cast<double>(answer.predicted_peak_bytes), result.budget_bytes) +
+        describe_headroom(static_cast<double>(std::max(answer.predicted_peak_bytes,
+                                                       answer.rehearsed_peak_bytes)),
+                          result.budget_bytes) +
         "; margin kept " + describe_bytes(answer.margin_bytes) + " (" +
         format_fixed(kNoiseSigmas, 0) + " x " + describe_bytes(answer.noise_bytes) +
         " scatter of single peaks" +
         (answer.growth_bytes > 0
              ? " + " + describe_bytes(answer.growth_bytes) + " a whole run may still grow"
              : "") +
+        (answer.epoch_excess_bytes > 0 ? " + " + describe_bytes(answer.epoch_excess_bytes) +
+                                             " a whole epoch held over the trials"
+                                       : "") +
         ")\n";
     out += "  memory model: fixed " + describe_bytes(answer.fixed_bytes) + " + " +
            describe_bytes(answer.per_sample_bytes) + " per sample\n";

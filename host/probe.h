@@ -32,6 +32,9 @@ struct ProbeOptions {
   std::string cgroup_prefix;    // names the trials' memory cgroups
   double timeout_s = 0;         // per trial
   std::string log_dir;          // the trials' own output goes here when set
+  // Rehearse the answer: one epoch of the real run at it, validation included, under the
+  // budget, lowering the answer until an epoch fits with the margin. Costs an epoch.
+  bool rehearse = true;
 };
 
 struct ProbeResult {

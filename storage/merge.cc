@@ -179,18 +179,20 @@ void merge_probes(SQLite::Database& db) {
   db.exec(
       "INSERT OR IGNORE INTO main.probe_answers(memory_key, budget_bytes, max_batch_size, "
       "created_at, predicted_peak_bytes, margin_bytes, fixed_bytes, per_sample_bytes, "
-      "noise_bytes, growth_bytes, note) SELECT memory_key, budget_bytes, max_batch_size, "
+      "noise_bytes, growth_bytes, note, rehearsed_peak_bytes, epoch_excess_bytes) "
+      "SELECT memory_key, budget_bytes, max_batch_size, "
       "created_at, predicted_peak_bytes, margin_bytes, fixed_bytes, per_sample_bytes, "
-      "noise_bytes, growth_bytes, note FROM shard.probe_answers");
+      "noise_bytes, growth_bytes, note, rehearsed_peak_bytes, epoch_excess_bytes "
+      "FROM shard.probe_answers");
   // Trials have no uid; a trial is the same trial when every column, its time included,
   // is the same.
   db.exec(
       "INSERT INTO main.probe_trials(memory_key, budget_bytes, batch_size, status, "
       "peak_rss_bytes, stop_layer, error, created_at, steps, plateau_step, growth_bytes, "
-      "accumulation_steps) "
+      "accumulation_steps, kind, seconds) "
       "SELECT s.memory_key, s.budget_bytes, s.batch_size, s.status, s.peak_rss_bytes, "
       "s.stop_layer, s.error, s.created_at, s.steps, s.plateau_step, s.growth_bytes, "
-      "s.accumulation_steps FROM shard.probe_trials s "
+      "s.accumulation_steps, s.kind, s.seconds FROM shard.probe_trials s "
       "WHERE NOT EXISTS (SELECT 1 FROM main.probe_trials m WHERE m.memory_key IS s.memory_key "
       "AND m.budget_bytes IS s.budget_bytes AND m.batch_size IS s.batch_size "
       "AND m.status IS s.status AND m.peak_rss_bytes IS s.peak_rss_bytes "

@@ -349,6 +349,16 @@ WHERE f.status = 'ok'
       (SELECT MIN(COALESCE(g.median_epoch_s, g.epoch_s)) FROM runs_flat g
        WHERE g.experiment = f.experiment AND g.status = 'ok');
 )sql",
+    // 6 -> 7: probes rehearse their answer: one epoch of the real run, validation pass
+    // included, under the budget. A rehearsal is kept beside the trials (kind), and the
+    // answer says what the rehearsal peaked at and what a whole epoch held above the
+    // trials' memory model.
+    R"sql(
+ALTER TABLE probe_trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'trial';
+ALTER TABLE probe_trials ADD COLUMN seconds REAL;
+ALTER TABLE probe_answers ADD COLUMN rehearsed_peak_bytes INTEGER;
+ALTER TABLE probe_answers ADD COLUMN epoch_excess_bytes INTEGER;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

@@ -572,7 +572,8 @@ void Store::record_probe_trial(const ProbeTrial& trial) {
         *db_,
         std::string("INSERT INTO probe_trials(memory_key, budget_bytes, batch_size, status, "
                     "peak_rss_bytes, stop_layer, error, steps, plateau_step, growth_bytes, "
-                    "accumulation_steps, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                    "accumulation_steps, kind, seconds, created_at) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
             kNow + ")");
     insert.bind(1, trial.memory_key);
     insert.bind(2, trial.budget_bytes);
@@ -585,6 +586,8 @@ void Store::record_probe_trial(const ProbeTrial& trial) {
     bind_positive_or_null(insert, 9, trial.plateau_step);
     insert.bind(10, trial.growth_bytes);
     insert.bind(11, trial.accumulation_steps);
+    insert.bind(12, trial.kind);
+    insert.bind(13, trial.seconds);
     insert.exec();
   });
 }
@@ -599,7 +602,8 @@ void Store::record_probe_answer(const std::string& memory_key, std::int64_t budg
         std::string("INSERT OR REPLACE INTO probe_answers(memory_key, budget_bytes, "
                     "max_batch_size, predicted_peak_bytes, margin_bytes, fixed_bytes, "
                     "per_sample_bytes, noise_bytes, growth_bytes, corrected_by_run_id, note, "
-                    "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                    "rehearsed_peak_bytes, epoch_excess_bytes, created_at) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
             kNow + ")");
     insert.bind(1, memory_key);
     insert.bind(2, budget_bytes);
@@ -612,6 +616,8 @@ void Store::record_probe_answer(const std::string& memory_key, std::int64_t budg
     insert.bind(9, answer.growth_bytes);
     bind_positive_or_null(insert, 10, answer.corrected_by_run_id);
     bind_text_or_null(insert, 11, answer.note);
+    bind_positive_or_null(insert, 12, answer.rehearsed_peak_bytes);
+    insert.bind(13, answer.epoch_excess_bytes);
     insert.exec();
   });
 }
@@ -621,7 +627,8 @@ namespace {
 constexpr const char* kAnswerColumns =
     "max_batch_size, COALESCE(predicted_peak_bytes, 0), COALESCE(margin_bytes, 0), "
     "COALESCE(fixed_bytes, 0), COALESCE(per_sample_bytes, 0), COALESCE(noise_bytes, 0), "
-    "COALESCE(growth_bytes, 0), COALESCE(corrected_by_run_id, 0), note, created_at, budget_bytes";
+    "COALESCE(growth_bytes, 0), COALESCE(corrected_by_run_id, 0), note, created_at, budget_bytes, "
+    "COALESCE(rehearsed_peak_bytes, 0), COALESCE(epoch_excess_bytes, 0)";
 
 ProbeAnswer answer_of(SQLite::Statement& query) {
   ProbeAnswer answer;
@@ -635,6 +642,8 @@ ProbeAnswer answer_of(SQLite::Statement& query) {
   answer.corrected_by_run_id = query.getColumn(7).getInt64();
   answer.note = text_of(query.getColumn(8));
   answer.created_at = text_of(query.getColumn(9));
+  answer.rehearsed_peak_bytes = query.getColumn(11).getInt64();
+  answer.epoch_excess_bytes = query.getColumn(12).getInt64();
   return answer;
 }
 
@@ -677,7 +686,7 @@ std::vector<MemoryObservation> Store::memory_observations(const std::string& mem
     SQLite::Statement query(
         *db_,
         "SELECT batch_size, peak_rss_bytes, full_run FROM ("
-        "SELECT id, created_at AS at, batch_size, peak_rss_bytes, 0 AS full_run "
+        "SELECT id, created_at AS at, batch_size, peak_rss_bytes, kind = 'rehearsal' AS full_run "
         "FROM probe_trials WHERE memory_key = ? AND status = 'ok' AND peak_rss_bytes > 0 "
         "UNION ALL SELECT id, finished_at AS at, batch_size, peak_rss_bytes, 1 AS full_run "
         "FROM runs WHERE memory_key = ? AND status = 'ok' AND peak_rss_bytes > 0 "
@@ -714,8 +723,8 @@ std::vector<ProbeTrial> Store::probe_trials(const std::string& memory_key,
     SQLite::Statement query(*db_,
                             "SELECT memory_key, budget_bytes, batch_size, status, peak_rss_bytes, "
                             "stop_layer, error, COALESCE(steps, 0), COALESCE(plateau_step, 0), "
-                            "COALESCE(growth_bytes, 0), COALESCE(accumulation_steps, 1) "
-                            "FROM probe_trials WHERE memory_key = ? "
+                            "COALESCE(growth_bytes, 0), COALESCE(accumulation_steps, 1), "
+                            "kind, COALESCE(seconds, 0) FROM probe_trials WHERE memory_key = ? "
                             "AND budget_bytes = ? ORDER BY id");
     query.bind(1, memory_key);
     query.bind(2, budget_bytes);
@@ -733,6 +742,8 @@ std::vector<ProbeTrial> Store::probe_trials(const std::string& memory_key,
       trial.plateau_step = query.getColumn(8).getInt64();
       trial.growth_bytes = query.getColumn(9).getInt64();
       trial.accumulation_steps = query.getColumn(10).getInt64();
+      trial.kind = text_of(query.getColumn(11));
+      trial.seconds = query.getColumn(12).getDouble();
       trials.push_back(std::move(trial));
     }
     return trials;

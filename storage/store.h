@@ -22,7 +22,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 struct ExperimentRecord {
   std::string name;
@@ -163,6 +163,10 @@ struct ProbeTrial {
   std::int64_t plateau_step = 0;        // when the peak stopped growing; 0 = it did not
   std::int64_t growth_bytes = 0;        // how much the peak grew over the last half of its steps
   std::int64_t accumulation_steps = 1;  // batches per optimizer step, as the run has them
+  // "trial": steps until the peak stops growing; "rehearsal": one whole epoch of the run,
+  // validation pass included, at the answer the trials gave.
+  std::string kind = "trial";
+  double seconds = 0;  // wall time of the worker
 };
 
 // What `orch probe` concluded for a memory key and budget, with what it rests on.
@@ -174,6 +178,8 @@ struct ProbeAnswer {
   std::int64_t per_sample_bytes = 0;
   std::int64_t noise_bytes = 0;           // trial-to-trial variation of the peak (1 sigma)
   std::int64_t growth_bytes = 0;          // growth a full run may add over a trial
+  std::int64_t rehearsed_peak_bytes = 0;  // peak of the epoch rehearsed at the answer; 0 = none
+  std::int64_t epoch_excess_bytes = 0;    // what that epoch held above the model's peak
   std::int64_t corrected_by_run_id = 0;   // a full run that ran out of memory below it; 0 = none
   std::string note;                       // why it was corrected, for people
   std::string created_at;

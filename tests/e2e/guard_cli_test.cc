@@ -441,6 +441,19 @@ TEST_F(ProbedTest, ProbeAnswersTheLargestBatchThatFitsWithAMeasuredMarginAndStor
       probe_->out, "largest batch size whose whole run fits in 384.0 MiB: " + std::to_string(b)))
       << probe_->out;
   EXPECT_TRUE(contains(probe_->out, "% headroom")) << probe_->out;
+  // And one whole epoch at the answer, validation included, fitted under the budget.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' AND "
+                       "status = 'ok' AND peak_rss_bytes <= budget_bytes AND batch_size = " +
+                           std::to_string(b)),
+            1)
+      << trials_text();
+  EXPECT_EQ(count(db_, "SELECT rehearsed_peak_bytes FROM probe_answers"),
+            count(db_, "SELECT peak_rss_bytes FROM probe_trials WHERE kind = 'rehearsal' "
+                       "AND batch_size = " +
+                           std::to_string(b)));
+  EXPECT_TRUE(contains(probe_->out, "rehearsed: one epoch at " + std::to_string(b) +
+                                        ", validation included, peaked at"))
+      << probe_->out;
 
   // The memory model saw what the fixture holds: 8 MiB per sample.
   EXPECT_NEAR(answer_value("per_sample_bytes") / kMiB, 8.0, 0.5) << trials_text();
@@ -457,9 +470,11 @@ TEST_F(ProbedTest, ProbeAnswersTheLargestBatchThatFitsWithAMeasuredMarginAndStor
   // exactly 8 MiB per sample, so its scatter is a few KiB and the margin may be small).
   const double margin = answer_value("margin_bytes");
   // (The scatter's share widens away from the measured batch sizes, up to about twice.)
+  // What the rehearsed epoch held above the model's prediction joins it.
   const double noise = answer_value("noise_bytes"), growth = answer_value("growth_bytes");
-  EXPECT_GE(margin, 3 * noise + growth - 1);
-  EXPECT_LE(margin, 2 * 3 * noise + growth + 1);
+  const double excess = answer_value("epoch_excess_bytes");
+  EXPECT_GE(margin, 3 * noise + growth + excess - 1);
+  EXPECT_LE(margin, 2 * 3 * noise + growth + excess + 1);
   EXPECT_TRUE(contains(probe_->out, "margin kept")) << probe_->out;
   EXPECT_LE(answer_value("predicted_peak_bytes") + margin, static_cast<double>(kBudget));
   EXPECT_GT(answer_value("fixed_bytes") + answer_value("per_sample_bytes") * (b + 1) + margin,
@@ -581,25 +596,80 @@ TEST_F(ProbedTest, PlanForecastsEveryBatchSizeAndTheFullRunsPeakWhereItSaid) {
       << run.out;
 }
 
-TEST_F(GuardTest, AFullRunThatRunsOutOfMemoryCorrectsTheProbeAnswerThatAutoThenUses) {
-  // Memory that grows after 16 forward calls: later than this fixture's trials look (its
-  // peak is flat, so each stops after 8 steps and a validation batch: 9 forward calls),
-  // early in a full run of 2048 samples. (Each step touches about 300 MiB: few steps keep
-  // the test short on a loaded machine.)
+TEST_F(GuardTest, ARehearsalCatchesMemoryThatGrowsLaterThanTheTrialsLookAndTheRunFits) {
+  // Memory that grows by half after 12 forward calls: later than this fixture's trials
+  // look (its peak is flat, so each stops after 8 steps and a validation batch: 9 forward
+  // calls), early in an epoch of 1024 samples. The trials alone would answer a batch size
+  // whose whole run runs out of memory; the epoch rehearsed at it shows that. (2 MiB per
+  // sample under 192 MiB: each step touches about 100 MiB, few enough to keep the test
+  // short on a loaded machine.)
   GuardFile file;
-  file.name = "late";
-  file.dataset = "samples = 2048\nval_samples = 16\nfeatures = 8\n";
+  file.name = "late_in_the_epoch";
+  file.dataset = "samples = 1024\nval_samples = 16\nfeatures = 8\n";
   file.model =
-      "plugin = \"memory_hog\"\nmib_per_sample = 8\nlate_after = 16\n"
-      "late_mib_per_sample = 4\n";
+      "plugin = \"memory_hog\"\nmib_per_sample = 2\nlate_after = 12\n"
+      "late_mib_per_sample = 1\n";
   const std::string probe_path = write_file("late.toml", file.text());
   RunResult probe = run_orch({"probe", probe_path, "--db", db_, "--plugin-dir", kFaultyDir,
-                              "--memory-limit", "384MiB", "--start", "16"});
+                              "--memory-limit", "192MiB", "--start", "16"});
+  ASSERT_EQ(probe.exit_code, 0) << probe.err << probe.out;
+  const std::int64_t b = count(db_, "SELECT max_batch_size FROM probe_answers");
+  ASSERT_GT(b, 2) << probe.out;
+  const std::int64_t largest_trial = count(
+      db_, "SELECT MAX(batch_size) FROM probe_trials WHERE kind = 'trial' AND status = 'ok'");
+  EXPECT_LT(b, largest_trial) << "the rehearsal should have lowered the trials' answer\n"
+                              << probe.out;
+  EXPECT_GE(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' "
+                       "AND status = 'oom'"),
+            1)
+      << probe.out;
+  // The answer is the size whose rehearsed epoch fitted, and it says so.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' "
+                       "AND status = 'ok' AND batch_size = " +
+                           std::to_string(b)),
+            1)
+      << probe.out;
+  EXPECT_GT(count(db_, "SELECT rehearsed_peak_bytes FROM probe_answers"), 0);
+  EXPECT_TRUE(contains(probe.out, "one epoch: oom")) << probe.out;
+  EXPECT_TRUE(contains(probe.out, "rehearsed: one epoch at " + std::to_string(b))) << probe.out;
+
+  // Without the rehearsal, the trials' own answer, said to be unrehearsed.
+  RunResult unrehearsed =
+      run_orch({"probe", probe_path, "--db", path("unrehearsed.db"), "--plugin-dir", kFaultyDir,
+                "--memory-limit", "192MiB", "--start", "16", "--no-rehearsal"});
+  ASSERT_EQ(unrehearsed.exit_code, 0) << unrehearsed.err << unrehearsed.out;
+  EXPECT_GT(count(path("unrehearsed.db"), "SELECT max_batch_size FROM probe_answers"), b);
+  EXPECT_TRUE(contains(unrehearsed.out, "not rehearsed")) << unrehearsed.out;
+
+  // What the user does next: the whole training, two epochs, at the answer.
+  file.train = "epochs = 2\nwarmup_steps = 1\nmemory_limit = \"192MiB\"\nbatch_size = " +
+               std::to_string(b) + "\n";
+  RunResult full = run_file(write_file("late_full.toml", file.text()));
+  ASSERT_EQ(full.exit_code, 0) << full.err << full.out;
+  EXPECT_EQ(runs("status = 'ok' AND batch_size = " + std::to_string(b)), 1)
+      << text_value(db_, "SELECT error FROM runs") << "\n"
+      << full.out;
+}
+
+TEST_F(GuardTest, AFullRunThatRunsOutOfMemoryCorrectsTheProbeAnswerThatAutoThenUses) {
+  // Memory that grows after 40 forward calls: after the trials (9 calls) and after the
+  // epoch rehearsed at their answer (1024 samples at about 50: 21 calls), so the probe does
+  // not see it; the second epoch of a three-epoch run does (a cache that fills late).
+  GuardFile file;
+  file.name = "late";
+  file.dataset = "samples = 1024\nval_samples = 16\nfeatures = 8\n";
+  file.model =
+      "plugin = \"memory_hog\"\nmib_per_sample = 2\nlate_after = 40\n"
+      "late_mib_per_sample = 1\n";
+  file.train = "epochs = 3\nwarmup_steps = 1\n";
+  const std::string probe_path = write_file("late.toml", file.text());
+  RunResult probe = run_orch({"probe", probe_path, "--db", db_, "--plugin-dir", kFaultyDir,
+                              "--memory-limit", "192MiB", "--start", "16"});
   ASSERT_EQ(probe.exit_code, 0) << probe.err << probe.out;
   const std::int64_t probed = count(db_, "SELECT max_batch_size FROM probe_answers");
   ASSERT_GT(probed, 2);
 
-  file.train += "batch_size = \"auto\"\nmemory_limit = \"384MiB\"\n";
+  file.train += "batch_size = \"auto\"\nmemory_limit = \"192MiB\"\n";
   RunResult first = run_file(write_file("late_auto.toml", file.text()));
   ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
   ASSERT_EQ(runs("batch_size = " + std::to_string(probed) + " AND status = 'oom'"), 1)
@@ -625,9 +695,9 @@ TEST_F(GuardTest, AFullRunThatRunsOutOfMemoryCorrectsTheProbeAnswerThatAutoThenU
   EXPECT_LE(now, corrected);
   // And the probe itself now prints the stored answer and why, without new trials.
   RunResult reprobe = run_orch(
-      {"probe", probe_path, "--db", db_, "--plugin-dir", kFaultyDir, "--memory-limit", "384MiB"});
+      {"probe", probe_path, "--db", db_, "--plugin-dir", kFaultyDir, "--memory-limit", "192MiB"});
   EXPECT_TRUE(contains(reprobe.out,
-                       "fits in 384.0 MiB: " + std::to_string(now) + " (from an earlier probe"))
+                       "fits in 192.0 MiB: " + std::to_string(now) + " (from an earlier probe"))
       << reprobe.out;
   EXPECT_TRUE(contains(reprobe.out, "ran out of memory at batch size")) << reprobe.out;
 }

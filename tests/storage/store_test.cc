@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -250,6 +251,8 @@ TEST_F(StoreTest, ProbeAnswerKeepsWhatItRestsOnAndItsCorrection) {
   answer.growth_bytes = 10 << 20;
   answer.corrected_by_run_id = 7;
   answer.note = "run 7 ran out of memory at batch 16";
+  answer.rehearsed_peak_bytes = 950 << 20;
+  answer.epoch_excess_bytes = 50 << 20;
   store.record_probe_answer("unet", 1 << 30, answer);
 
   auto read = store.probe_answer("unet", 1 << 30);
@@ -263,6 +266,8 @@ TEST_F(StoreTest, ProbeAnswerKeepsWhatItRestsOnAndItsCorrection) {
   EXPECT_EQ(read->growth_bytes, 10 << 20);
   EXPECT_EQ(read->corrected_by_run_id, 7);
   EXPECT_EQ(read->note, answer.note);
+  EXPECT_EQ(read->rehearsed_peak_bytes, 950 << 20);
+  EXPECT_EQ(read->epoch_excess_bytes, 50 << 20);
   EXPECT_FALSE(read->created_at.empty());
   ASSERT_EQ(store.probe_answers("unet").size(), 1u);
   EXPECT_EQ(store.probe_answers("unet")[0].first, 1 << 30);
@@ -277,6 +282,11 @@ TEST_F(StoreTest, MemoryObservationsAreFittingTrialsAndOkRunsOfTheKey) {
   fitted.accumulation_steps = 2;
   store.record_probe_trial(fitted);
   store.record_probe_trial(trial(64, "oom", 1 << 30, "watchdog"));
+  // A rehearsal is a whole epoch of the run: a full-run peak, not a trial's.
+  ProbeTrial rehearsal = trial(12, "ok", 150 << 20);
+  rehearsal.kind = "rehearsal";
+  rehearsal.seconds = 4.5;
+  store.record_probe_trial(rehearsal);
   const auto ids = store.add_runs(store.begin_experiment(experiment("exp")),
                                   {sized_run("a", "mlp/synthetic/cpu/adam", 1 << 30, 16),
                                    sized_run("b", "mlp/synthetic/cpu/adam", 1 << 30, 32),
@@ -288,16 +298,22 @@ TEST_F(StoreTest, MemoryObservationsAreFittingTrialsAndOkRunsOfTheKey) {
   store.finish_run(ids[2], finished);
 
   const auto seen = store.memory_observations("mlp/synthetic/cpu/adam");
-  ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[0].batch_size, 8);
-  EXPECT_EQ(seen[0].peak_rss_bytes, 100 << 20);
-  EXPECT_FALSE(seen[0].full_run);
-  EXPECT_EQ(seen[1].batch_size, 16);
-  EXPECT_TRUE(seen[1].full_run);
+  ASSERT_EQ(seen.size(), 3u);
+  std::map<std::int64_t, MemoryObservation> by_batch;
+  for (const auto& observation : seen) by_batch[observation.batch_size] = observation;
+  EXPECT_EQ(by_batch[8].peak_rss_bytes, 100 << 20);
+  EXPECT_FALSE(by_batch[8].full_run);
+  EXPECT_EQ(by_batch[12].peak_rss_bytes, 150 << 20);
+  EXPECT_TRUE(by_batch[12].full_run);
+  EXPECT_EQ(by_batch[16].peak_rss_bytes, 200 << 20);
+  EXPECT_TRUE(by_batch[16].full_run);
   EXPECT_TRUE(store.knows_memory_key("other"));
   EXPECT_FALSE(store.knows_memory_key("never"));
   const auto trials = store.probe_trials("mlp/synthetic/cpu/adam", 1 << 30);
   EXPECT_EQ(trials.at(0).steps, 12);
+  EXPECT_EQ(trials.at(0).kind, "trial");
+  EXPECT_EQ(trials.at(2).kind, "rehearsal");
+  EXPECT_DOUBLE_EQ(trials.at(2).seconds, 4.5);
   EXPECT_EQ(trials.at(0).plateau_step, 6);
   EXPECT_EQ(trials.at(0).growth_bytes, 1 << 20);
   EXPECT_EQ(trials.at(0).accumulation_steps, 2);
