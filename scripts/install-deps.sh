@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages orch builds against. Idempotent and non-interactive:
-# when everything is present it returns in well under a second without touching apt.
+# Installs the Debian packages orch needs. Idempotent and non-interactive: when
+# everything is present it returns in well under a second without touching apt.
+#
+#   scripts/install-deps.sh           what building and running orch needs (the quick start)
+#   scripts/install-deps.sh --tests   that, and what the test suite and bench/ need too
 set -euo pipefail
 
 packages=(
@@ -10,13 +13,20 @@ packages=(
   libtomlplusplus-dev
   libsqlitecpp-dev sqlite3
   libspdlog-dev libfmt-dev
-  libgtest-dev
   libcli11-dev
   nlohmann-json3-dev
-  chromium            # renders the HTML report in its test
-  slurmctld slurmd slurm-client munge  # a local one-node Slurm for the `orch submit` test
-  python3-torch       # the PyTorch side of bench/ (the same 1.13 build as libtorch-dev)
 )
+case ${1:-} in
+  --tests)
+    packages+=(
+      libgtest-dev
+      chromium            # renders the HTML report in its test
+      slurmctld slurmd slurm-client munge  # a local one-node Slurm for the `orch submit` test
+      python3-torch       # the PyTorch side of bench/ (the same 1.13 build as libtorch-dev)
+    ) ;;
+  "") ;;
+  *) echo "usage: $0 [--tests]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

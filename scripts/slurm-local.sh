@@ -3,7 +3,7 @@
 # machine with every file it writes in one directory, so tests and CI can submit real sbatch
 # job arrays without a system-wide Slurm, systemd or /etc/slurm. Needs root (slurmd runs jobs
 # as the user who submitted them) and the Debian packages slurmctld slurmd slurm-client munge
-# (scripts/install-deps.sh installs them).
+# (`scripts/install-deps.sh --tests` installs them).
 #
 #   eval "$(scripts/slurm-local.sh start DIR)"   # stdout is one line: export SLURM_CONF=DIR/slurm.conf
 #   sbatch --array=0-3%2 --mem=256M --wrap 'hostname'; squeue; sinfo; scontrol show job
@@ -179,7 +179,7 @@ start_cluster() {
     command -v "$c" >/dev/null 2>&1 || missing+=("$c")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    log "missing commands: ${missing[*]}; install the Debian packages slurmctld slurmd slurm-client munge (scripts/install-deps.sh)"
+    log "missing commands: ${missing[*]}; install the Debian packages slurmctld slurmd slurm-client munge (scripts/install-deps.sh --tests)"
     exit 1
   fi
   if [ "$(id -u)" -ne 0 ]; then

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 jobs=$(nproc)
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --tests
 bash scripts/fetch-mnist.sh      # the real MNIST digits, once, into data/mnist
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORCH_BUILD_TESTS=ON
 cmake --build "$build_dir" -j"$jobs"

@@ -27,7 +27,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 for c in munged slurmctld slurmd sbatch squeue scontrol sqlite3; do
   if ! command -v "$c" >/dev/null 2>&1; then
-    echo "skipped: $c is not installed (scripts/install-deps.sh installs slurmctld slurmd slurm-client munge sqlite3)"
+    echo "skipped: $c is not installed (scripts/install-deps.sh --tests installs slurmctld slurmd slurm-client munge sqlite3)"
     exit 77
   fi
 done
