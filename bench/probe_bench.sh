@@ -8,11 +8,13 @@
 # a few dozen samples or less:
 #   1. `orch probe --again`: the trials and rehearsed epochs it ran, its wall seconds and
 #      its answer A;
-#   2. the long way, as a user who distrusts it would: full runs (training epoch and
+#   2. three full runs at A (one epoch and validation each): does the answer fit every time?
+#   3. the long way, as a user who distrusts it would: full runs (training epoch and
 #      validation) at A, A+5%, A+10% ... A+40%, in ascending order with on_oom = "stop",
 #      so the largest batch whose whole run fits is known to within 5%.
 # Prints one line per model and
-#   RESULT probe_<model>_answer_full_run_ok 1|0     target>=1 (the full run at A finished ok)
+#   RESULT probe_<model>_answer_full_runs_ok <n>    target>=3 (of the three full runs at A)
+#   RESULT probe_<model>_answer_full_run_ok 1|0     target>=1 (the long way's run at A finished ok)
 #   RESULT probe_<model>_answer_ratio <A / largest>   target>=0.85 (not timid)
 #   RESULT probe_<model>_seconds <probe wall s>
 #   RESULT probe_<model>_trials <n>
@@ -109,6 +111,17 @@ for name in "${names[@]}"; do
     exit 1
   fi
 
+  # What the user does next, three times: the full run at the answer.
+  repeat_file=$dir/$name-repeat.toml
+  experiment_file "$name-repeat" "${budget[$name]}" "${dataset[$name]}" "${model[$name]}" \
+    "$(echo "${train[$name]}" | sed "s/^batch_size = .*/batch_size = $answer/")" |
+    sed 's/^seed = 0$/seed = 0\nrepeats = 3/' >"$repeat_file"
+  "$orch" run "$repeat_file" --db "$dir/$name-repeat.db" >"$dir/$name-repeat.log" 2>&1 ||
+    { echo "$name: the runs at the answer failed; see $dir/$name-repeat.log" >&2; exit 1; }
+  repeats_ok=$(sqlite3 "$dir/$name-repeat.db" "SELECT COUNT(*) FROM runs WHERE status = 'ok'")
+  repeat_peaks=$(sqlite3 "$dir/$name-repeat.db" \
+    "SELECT GROUP_CONCAT(CAST(ROUND(peak_rss_bytes / 1048576.0) AS INTEGER), '/') FROM runs")
+
   # The long way: ascending batch sizes from the answer up, stopping at the first oom.
   sizes=()
   percents=(0 5 10 15 20 25 30 35 40)
@@ -133,8 +146,9 @@ for name in "${names[@]}"; do
   bound="="
   [[ $largest -eq ${sizes[-1]} ]] && bound=">="
   ratio=$( [[ $largest -gt 0 ]] && echo "scale=2; $answer / $largest" | bc || echo 0)
-  printf '%s: %d trials and %d rehearsed epochs in %.1f s, answer %d (full run at it: %s); largest batch whose full run fits %s %d (tried %s); ratio %s\n' \
-    "$name" "$trials" "$rehearsals" "$seconds" "$answer" "$status_at_answer" "$bound" "$largest" "$list" "$ratio"
+  printf '%s: %d trials and %d rehearsed epochs in %.1f s, answer %d (full runs at it: %d of 3 ok, peaks %s MiB; in the long way: %s); largest batch whose full run fits %s %d (tried %s); ratio %s\n' \
+    "$name" "$trials" "$rehearsals" "$seconds" "$answer" "$repeats_ok" "$repeat_peaks" "$status_at_answer" "$bound" "$largest" "$list" "$ratio"
+  echo "RESULT probe_${name}_answer_full_runs_ok $repeats_ok target>=3"
   echo "RESULT probe_${name}_answer_full_run_ok $([[ $status_at_answer == ok ]] && echo 1 || echo 0) target>=1"
   echo "RESULT probe_${name}_answer_ratio $ratio target>=0.85"
   echo "RESULT probe_${name}_seconds $(printf '%.1f' "$seconds")"

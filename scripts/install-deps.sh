@@ -20,6 +20,7 @@ case ${1:-} in
   --tests)
     packages+=(
       libgtest-dev
+      clang-format        # the test that every C++ file is formatted
       chromium            # renders the HTML report in its test
       slurmctld slurmd slurm-client munge  # a local one-node Slurm for the `orch submit` test
       python3-torch       # the PyTorch side of bench/ (the same 1.13 build as libtorch-dev)
