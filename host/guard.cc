@@ -112,7 +112,8 @@ void return_free_memory_near(std::int64_t budget_bytes) {
   redirect_output(limits.log_path);
   pin_to_cpus(limits.cpus);
   keep_large_buffers_in_the_heap();
-  return_free_memory_near(limits.budget_bytes);
+  return_free_memory_near(limits.run_budget_bytes > 0 ? limits.run_budget_bytes
+                                                     : limits.budget_bytes);
   // Wait until the host has put this process into its memory cgroup.
   char go = 0;
   while (::read(go_fd, &go, 1) < 0 && errno == EINTR) {

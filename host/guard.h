@@ -31,6 +31,10 @@ struct GuardLimits {
   std::string cgroup_name;        // a memory cgroup is tried when set (and budget > 0)
   std::string log_path;           // the worker's stdout and stderr go here when set
   std::vector<int> cpus;          // pin the worker to these cores when set
+  // The budget the worker's own memory handling aims under (it returns freed heap memory
+  // to the kernel near it); 0 = budget_bytes. A probe's rehearsal runs with room above
+  // the budget but must hold memory the way a run under the budget does.
+  std::int64_t run_budget_bytes = 0;
 };
 
 // Where the budget or the run was stopped, as recorded in runs.stop_layer.

@@ -250,6 +250,7 @@ class Prober {
               << std::flush;
     GuardLimits limits = limits_for(batch_size, "rehearsal");
     limits.budget_bytes = room();
+    limits.run_budget_bytes = budget_;
     const RunSpec spec = one_epoch_of(run_, batch_size);
     WorkerBody body = load_worker_body();
     const auto start = std::chrono::steady_clock::now();

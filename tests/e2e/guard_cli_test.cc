@@ -596,6 +596,31 @@ TEST_F(ProbedTest, PlanForecastsEveryBatchSizeAndTheFullRunsPeakWhereItSaid) {
       << run.out;
 }
 
+TEST_F(GuardTest, FreedHeapMemoryIsHandedBackNearTheBudgetSoARunStopsOnlyForWhatItUses) {
+  // A model whose heap keeps about as much freed memory resident as it holds alive
+  // (64 MiB of tensors at batch 16, on a worker's 90 MiB).
+  GuardFile file;
+  file.name = "fragmented";
+  file.dataset = "samples = 256\nval_samples = 16\nfeatures = 8\n";
+  file.model = "plugin = \"heap_fragmenter\"\nmib_per_sample = 4\n";
+  file.train = "epochs = 1\nwarmup_steps = 1\nbatch_size = 16\n";
+  const std::string path = write_file("fragmented.toml", file.text());
+  // With room to spare, the freed memory stays resident and the peak shows it ...
+  RunResult roomy = run_file(path, {"--memory-limit", "1GiB"});
+  ASSERT_EQ(roomy.exit_code, 0) << roomy.err << roomy.out;
+  ASSERT_EQ(runs("status = 'ok'"), 1) << roomy.out;
+  EXPECT_GT(count(db_, "SELECT peak_rss_bytes FROM runs"), 200 * kMiB)
+      << "the fixture should hold freed memory above 200 MiB when nothing presses it";
+  // ... and under a budget its live memory fits but that would not, the run finishes ok:
+  // the worker returns the freed memory as it nears the budget.
+  RunResult tight = run_file(path, {"--memory-limit", "200MiB"});
+  ASSERT_EQ(tight.exit_code, 0) << tight.err << tight.out;
+  EXPECT_EQ(runs("status = 'ok' AND budget_bytes = " + std::to_string(200 * kMiB)), 1)
+      << text_value(db_, "SELECT error FROM runs ORDER BY id DESC LIMIT 1") << "\n"
+      << tight.out;
+  EXPECT_EQ(runs("peak_rss_bytes > budget_bytes"), 0);
+}
+
 TEST_F(GuardTest, ARehearsalCatchesMemoryThatGrowsLaterThanTheTrialsLookAndTheRunFits) {
   // Memory that grows by half after 12 forward calls: later than this fixture's trials
   // look (its peak is flat, so each stops after 8 steps and a validation batch: 9 forward

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <csignal>
+#include <deque>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -76,6 +78,45 @@ class MemoryHog : public orch::Model {
   torch::Tensor ballast_;
 };
 
+// Memory the heap keeps after it was freed. Each forward holds `mib_per_sample` MiB per
+// sample in blocks of about 4 MiB (under the 32 MiB above which glibc maps blocks apart,
+// so they live in the heap), each followed by a small block that outlives it by three
+// forwards. Each forward's blocks are larger than the last's, in a cycle of four, so
+// they do not fit the holes the last ones left between the small blocks: the heap keeps
+// about three times as much freed memory resident as is alive, unless free pages go back
+// to the kernel.
+class HeapFragmenter : public orch::Model {
+ public:
+  HeapFragmenter(const orch::Params& params, const orch::DatasetInfo& data)
+      : linear_(data.input_shape.at(0), data.classes),
+        mib_per_sample_(params.Int("mib_per_sample")) {}
+
+  torch::nn::Module& module() override { return *linear_; }
+  torch::Tensor forward(const orch::Batch& batch) override {
+    small_.push_back({});  // this forward's small blocks
+    if (small_.size() > 4) small_.pop_front();
+    large_.clear();
+    const std::int64_t floats = ((4 << 20) + (++calls_ % 4) * (256 << 10)) / 4;
+    const std::int64_t blocks = batch.size() * mib_per_sample_ / 4;
+    for (std::int64_t i = 0; i < blocks; ++i) {
+      large_.push_back(torch::ones({floats}, torch::kFloat));
+      small_.back().push_back(torch::ones({4096}, torch::kFloat));
+    }
+    return linear_->forward(batch.inputs);
+  }
+  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
+    return torch::nn::functional::cross_entropy(output, batch.targets);
+  }
+  orch::Metrics evaluate(const torch::Tensor&, const orch::Batch&) override { return {}; }
+
+ private:
+  torch::nn::Linear linear_;
+  std::int64_t mib_per_sample_;
+  std::int64_t calls_ = 0;
+  std::vector<torch::Tensor> large_;
+  std::deque<std::vector<torch::Tensor>> small_;  // the last four forwards
+};
+
 orch::ModelFactory failing(Failure failure) {
   return [failure](const orch::Params&, const orch::DatasetInfo& data) {
     return std::make_unique<FaultyModel>(data, failure);
@@ -90,6 +131,10 @@ ORCH_PLUGIN("faulty", "0.1.0") {
   registry.add_model("throws", {}, failing(Failure::kThrow));
   registry.add_model("hangs", {}, failing(Failure::kHang));
   registry.add_model("impossible_allocation", {}, failing(Failure::kImpossibleAllocation));
+  registry.add_model<HeapFragmenter>(
+      "heap_fragmenter",
+      {orch::ParamSpec::Int("mib_per_sample", 4, "MiB alive per sample, in 4 MiB blocks")
+           .range(0, 1 << 20)});
   registry.add_model<MemoryHog>(
       "memory_hog",
       {orch::ParamSpec::Int("mib_per_sample", 8, "MiB held per sample").range(0, 1 << 20),
