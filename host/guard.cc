@@ -81,7 +81,7 @@ std::int64_t resident_bytes_of(pid_t pid) {
 void return_free_memory_near(std::int64_t budget_bytes) {
   if (budget_bytes <= 0) return;
   std::thread([budget_bytes] {
-    const std::int64_t near = budget_bytes - budget_bytes / 10;
+    const std::int64_t near = returns_free_memory_above(budget_bytes);
     const pid_t self = ::getpid();
     std::int64_t after_last_trim = 0;
     auto last_trim = Clock::now();

@@ -37,6 +37,12 @@ struct GuardLimits {
   std::int64_t run_budget_bytes = 0;
 };
 
+// Above this resident memory a worker returns freed heap memory to the kernel (90% of its
+// budget): its peaks stop there while what it holds alive is less.
+inline std::int64_t returns_free_memory_above(std::int64_t budget_bytes) {
+  return budget_bytes - budget_bytes / 10;
+}
+
 // Where the budget or the run was stopped, as recorded in runs.stop_layer.
 inline constexpr const char* kLayerCgroup = "cgroup";        // the kernel's OOM killer
 inline constexpr const char* kLayerWatchdog = "watchdog";    // the host's sampler

@@ -458,6 +458,10 @@ std::string render_probe(const ProbeResult& result) {
            describe_headroom(static_cast<double>(answer.rehearsed_peak_bytes),
                              result.budget_bytes) +
            "\n";
+    if (answer.rehearsed_peak_bytes >= returns_free_memory_above(result.budget_bytes)) {
+      out += "  (the epoch reached 90% of the budget, where a worker hands freed memory back "
+             "to the kernel: it fitted by doing so, and may have run slower for it)\n";
+    }
   } else if (answer.per_sample_bytes > 0 && answer.note.empty()) {
     out += "  not rehearsed (--no-rehearsal, or probed before rehearsals): no whole epoch ran "
            "at this size\n";
