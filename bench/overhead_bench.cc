@@ -111,14 +111,15 @@ Rates orch_rates(const Settings& s, const std::string& dir, int round) {
   std::ofstream(file) << "[experiment]\nname = \"overhead-" << round << "\"\n"
                       << "[backend]\nplugin = \"cpu\"\nthreads = " << s.threads << "\n"
                       << "[dataset]\nplugin = \"synthetic\"\nsamples = " << s.samples
-                      << "\nval_samples = 64\nfeatures = " << kFeatures << "\nclasses = "
-                      << kClasses << "\n"
+                      << "\nval_samples = 64\nfeatures = " << kFeatures
+                      << "\nclasses = " << kClasses << "\n"
                       << "[model]\nplugin = \"mlp\"\nhidden = " << s.hidden << "\nlayers = 2\n"
                       << "[train]\nepochs = 1\nbatch_size = " << s.batch
-                      << "\noptimizer = \"adam\"\nlr = 1e-3\nwarmup_steps = " << kWarmupSteps << "\n";
+                      << "\noptimizer = \"adam\"\nlr = 1e-3\nwarmup_steps = " << kWarmupSteps
+                      << "\n";
   std::string db = dir + "/overhead.db";
-  std::string command = std::string(ORCH_BINARY) + " run " + file + " --db " + db + " > " + dir +
-                        "/orch.log 2>&1";
+  std::string command =
+      std::string(ORCH_BINARY) + " run " + file + " --db " + db + " > " + dir + "/orch.log 2>&1";
   if (std::system(command.c_str()) != 0) {
     std::fprintf(stderr, "orch run failed; see %s/orch.log\n", dir.c_str());
     std::exit(1);
@@ -140,11 +141,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::atoi(argv[i + 1]);
-    if (flag == "--rounds") s.rounds = value;
-    else if (flag == "--samples") s.samples = value;
-    else if (flag == "--batch") s.batch = value;
-    else if (flag == "--threads") s.threads = value;
-    else if (flag == "--hidden") s.hidden = value;
+    if (flag == "--rounds")
+      s.rounds = value;
+    else if (flag == "--samples")
+      s.samples = value;
+    else if (flag == "--batch")
+      s.batch = value;
+    else if (flag == "--threads")
+      s.threads = value;
+    else if (flag == "--hidden")
+      s.hidden = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;

@@ -4,6 +4,7 @@
 //
 //   build/bin/torch_start_bench [--rounds R]
 #include <sys/wait.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,8 +13,6 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--child") {
@@ -36,7 +35,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "torch_start_bench: the child failed\n");
       return 1;
     }
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(seconds.begin(), seconds.end());
   const double median = seconds[seconds.size() / 2];

@@ -8,7 +8,9 @@
 namespace orch {
 
 Admission::Admission(std::vector<int> cpus, std::int64_t memory_bytes, int jobs)
-    : cpus_(std::move(cpus)), busy_(cpus_.size(), false), memory_bytes_(memory_bytes),
+    : cpus_(std::move(cpus)),
+      busy_(cpus_.size(), false),
+      memory_bytes_(memory_bytes),
       jobs_(std::max(1, jobs)) {
   if (cpus_.empty()) {
     cpus_.push_back(0);

@@ -42,9 +42,11 @@ std::set<std::string> final_keys(const std::string& db_path, const std::string& 
   std::error_code error;
   if (!fs::exists(db_path, error)) return keys;
   auto result = storage::query_read_only(
-      db_path, "SELECT DISTINCT r.run_key FROM runs r JOIN experiments e "
-               "ON e.id = r.experiment_id WHERE r.status NOT IN ('pending', 'running') "
-               "AND e.name = " + sql_quote(experiment));
+      db_path,
+      "SELECT DISTINCT r.run_key FROM runs r JOIN experiments e "
+      "ON e.id = r.experiment_id WHERE r.status NOT IN ('pending', 'running') "
+      "AND e.name = " +
+          sql_quote(experiment));
   for (const auto& row : result.rows) keys.insert(row.at(0));
   return keys;
 }
@@ -67,9 +69,8 @@ int merge_command(const Options& options) {
     }
     if (manifests.empty()) {
       const std::string looked = fs::path(shard_directory(options.db_path, "*")).string();
-      throw UserError("nothing to merge: no experiment was submitted beside " +
-                      options.db_path + " (no " + looked +
-                      "/manifest.json); pass the shard databases: orch --db " +
+      throw UserError("nothing to merge: no experiment was submitted beside " + options.db_path +
+                      " (no " + looked + "/manifest.json); pass the shard databases: orch --db " +
                       options.db_path + " merge SHARD.db...");
     }
     for (const auto& manifest : manifests) {
@@ -93,29 +94,29 @@ int merge_command(const Options& options) {
   int merged = 0, present = 0, conflicts = 0, unfinished = 0, missing = 0;
   std::vector<std::string> conflict_lines, unfinished_lines;
   for (const auto& target : targets) {
-    const std::string label =
-        target.manifest ? "shard " + std::to_string(target.shard) + "/" +
-                              std::to_string(target.manifest->shards) + " of '" +
-                              target.manifest->experiment + "' " + target.path
-                        : target.path;
+    const std::string label = target.manifest
+                                  ? "shard " + std::to_string(target.shard) + "/" +
+                                        std::to_string(target.manifest->shards) + " of '" +
+                                        target.manifest->experiment + "' " + target.path
+                                  : target.path;
     if (target.missing) {
       ++missing;
       const auto planned = target.manifest->runs_of(target.shard).size();
-      const std::string log =
-          target.manifest->job_id.empty()
-              ? ""
-              : "; see " + (fs::path(target.path).parent_path() /
-                            ("slurm-" + target.manifest->job_id + "_" +
-                             std::to_string(target.shard) + ".out"))
-                               .string();
+      const std::string log = target.manifest->job_id.empty()
+                                  ? ""
+                                  : "; see " + (fs::path(target.path).parent_path() /
+                                                ("slurm-" + target.manifest->job_id + "_" +
+                                                 std::to_string(target.shard) + ".out"))
+                                                   .string();
       std::cout << label << ": missing (" << planned << (planned == 1 ? " run" : " runs")
-                << "): its task has not started yet, or stopped before it wrote anything"
-                << log << "\n";
+                << "): its task has not started yet, or stopped before it wrote anything" << log
+                << "\n";
       continue;
     }
     storage::MergeReport report = storage::merge_shard(options.db_path, target.path);
     int open = static_cast<int>(report.unfinished.size());
-    for (const auto& conflict : report.conflicts) conflict_lines.push_back(storage::describe(conflict));
+    for (const auto& conflict : report.conflicts)
+      conflict_lines.push_back(storage::describe(conflict));
     if (target.manifest && !target.manifest->auto_batch_size) {
       // Every run of the shard must now have a final row in the main database.
       const auto done = final_keys(options.db_path, target.manifest->experiment);
@@ -158,8 +159,7 @@ int merge_command(const Options& options) {
     unfinished += open;
   }
   std::cout << "total: merged " << merged << ", already present " << present << ", conflicts "
-            << conflicts << ", unfinished " << unfinished << ", missing shards " << missing
-            << "\n";
+            << conflicts << ", unfinished " << unfinished << ", missing shards " << missing << "\n";
   print_list("conflicts (the main database keeps its ok row; the shard's is left out):",
              conflict_lines);
   print_list("unfinished (merged by a later `orch merge` once they finish):", unfinished_lines);

@@ -15,8 +15,9 @@ int plugins_command(const Options& options) {
   std::cout << "\n";
   for (PluginKind kind : {PluginKind::kBackend, PluginKind::kDataset, PluginKind::kModel}) {
     for (const PluginEntry* entry : catalog->entries(kind)) {
-      std::cout << "\n" << kind_name(kind) << " " << entry->name << "  (" << entry->library
-                << ", " << entry->file << ")\n";
+      std::cout << "\n"
+                << kind_name(kind) << " " << entry->name << "  (" << entry->library << ", "
+                << entry->file << ")\n";
       if (!entry->unavailable_reason.empty()) {
         std::cout << "  not available on this machine: " << entry->unavailable_reason << "\n";
       }

@@ -5,11 +5,11 @@
 #include <iostream>
 #include <set>
 
-#include "host/prepared_sweep.h"
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/interrupt.h"
 #include "host/memory_budget.h"
+#include "host/prepared_sweep.h"
 #include "host/probe.h"
 #include "host/run_key.h"
 #include "host/scheduler.h"
@@ -47,8 +47,8 @@ int probe_command(const Options& options) {
       std::cout << "not probing " << run.swept_text() << ": " << unavailable << "\n";
       continue;
     }
-    std::cout << "probing " << run.swept_text() << " (memory key " << memory_key(run)
-              << ", budget " << describe_bytes(budget)
+    std::cout << "probing " << run.swept_text() << " (memory key " << memory_key(run) << ", budget "
+              << describe_bytes(budget)
               << "; each trial trains until its peak stops growing, at most " << probe.max_steps
               << " optimizer steps, with a validation batch"
               << (probe.rehearse ? "; then one whole epoch rehearses the answer" : "") << ")\n";

@@ -103,7 +103,8 @@ int best_command(const Options& options) {
     return 0;
   }
   for (const auto& group : groups) {
-    if (groups.size() > 1) std::cout << (&group == &groups.front() ? "" : "\n") << task_heading(group);
+    if (groups.size() > 1)
+      std::cout << (&group == &groups.front() ? "" : "\n") << task_heading(group);
     std::cout << render_best(rank_configurations(group.runs, objective));
   }
   return 0;

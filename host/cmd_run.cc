@@ -3,17 +3,17 @@
 
 #include <iostream>
 
-#include "host/prepared_sweep.h"
 #include "host/commands.h"
 #include "host/experiment.h"
 #include "host/interrupt.h"
+#include "host/prepared_sweep.h"
 #include "host/progress.h"
 #include "host/ranking.h"
 #include "host/report.h"
-#include "host/task_groups.h"
 #include "host/scheduler.h"
 #include "host/shard.h"
 #include "host/sweep.h"
+#include "host/task_groups.h"
 #include "host/training_library.h"
 #include "storage/store.h"
 

@@ -32,10 +32,18 @@ struct Counts {
   void add(State state) {
     ++total;
     switch (state) {
-      case State::kDone: ++done; break;
-      case State::kRunning: ++running; break;
-      case State::kFailed: ++failed; break;
-      case State::kPending: ++pending; break;
+      case State::kDone:
+        ++done;
+        break;
+      case State::kRunning:
+        ++running;
+        break;
+      case State::kFailed:
+        ++failed;
+        break;
+      case State::kPending:
+        ++pending;
+        break;
     }
   }
   std::string text() const {
@@ -48,8 +56,8 @@ struct Counts {
 // What all databases together say about one run key.
 struct Evidence {
   bool ok = false;
-  bool active = false;          // a row or claim of an orch that is alive
-  std::string last_status;      // of the latest final row that is not ok
+  bool active = false;      // a row or claim of an orch that is alive
+  std::string last_status;  // of the latest final row that is not ok
   std::string last_error;
   std::string last_finished_at;
 };
@@ -121,7 +129,8 @@ int status_command(const Options& options) {
     spdlog::set_level(spdlog::level::err);
     prepared = prepare_sweep(submitted);
     spdlog::set_level(level);
-    if (!manifest->memory_limit.empty()) as_submitted += " --memory-limit " + manifest->memory_limit;
+    if (!manifest->memory_limit.empty())
+      as_submitted += " --memory-limit " + manifest->memory_limit;
     for (const auto& set : manifest->overrides) as_submitted += " --set " + set;
   }
   const std::string& name = prepared.experiment.name;
@@ -171,8 +180,7 @@ int status_command(const Options& options) {
               << directory << "\n";
     for (int i = 0; i < manifest->shards; ++i) {
       std::cout << "  shard " << i << ": " << per_shard[i].text()
-                << (shard_missing[i] ? " (shard database missing: not started yet)" : "")
-                << "\n";
+                << (shard_missing[i] ? " (shard database missing: not started yet)" : "") << "\n";
     }
   }
   if (prepared.experiment.auto_batch_size) {

@@ -108,8 +108,8 @@ int cpus_per_task(const Options& options, const std::vector<RunSpec>& runs) {
 struct Submission {
   std::string directory;
   int shards = 1;
-  std::int64_t budget_bytes = 0;   // the largest run budget
-  std::int64_t mem_mib = 0;        // --mem
+  std::int64_t budget_bytes = 0;  // the largest run budget
+  std::int64_t mem_mib = 0;       // --mem
   int cpus = 1;
   std::vector<std::string> command;  // each task's orch command line, unquoted
 };
@@ -136,13 +136,14 @@ std::string job_script(const Options& options, const std::string& name, size_t r
     script += "#SBATCH --time=" + directive_value(options.time_limit) + "\n";
   }
   script += "#SBATCH --output=" + directive_value(job.directory + "/slurm-%A_%a.out") + "\n";
-  script += "# Written by `orch submit --slurm` at " + utc_now() + ": experiment '" + name +
-            "', " + std::to_string(runs) + " runs in " + std::to_string(job.shards) +
-            " shards.\n";
-  script += "# Task I runs shard I into its own database (SQLite must not be shared over a\n"
-            "# network file system); fold them together with `orch merge`. --mem is the\n"
-            "# largest run budget (" + describe_bytes(job.budget_bytes) + ") plus " +
-            describe_bytes(kHostHeadroomBytes) + " for the orch process itself.\n";
+  script += "# Written by `orch submit --slurm` at " + utc_now() + ": experiment '" + name + "', " +
+            std::to_string(runs) + " runs in " + std::to_string(job.shards) + " shards.\n";
+  script +=
+      "# Task I runs shard I into its own database (SQLite must not be shared over a\n"
+      "# network file system); fold them together with `orch merge`. --mem is the\n"
+      "# largest run budget (" +
+      describe_bytes(job.budget_bytes) + ") plus " + describe_bytes(kHostHeadroomBytes) +
+      " for the orch process itself.\n";
   script += "set -euo pipefail\n";
   script += "exec " + command_line(job.command) + "\n";
   return script;
@@ -172,8 +173,8 @@ void check_earlier_submission(const std::string& directory, int shards) {
   throw UserError(directory + " holds an earlier submission of this experiment in " +
                   std::to_string(earlier.shards) + " shards (job " +
                   (earlier.job_id.empty() ? std::string("not submitted") : earlier.job_id) +
-                  "), not " + std::to_string(shards) +
-                  ": resubmit with --shards " + std::to_string(earlier.shards) +
+                  "), not " + std::to_string(shards) + ": resubmit with --shards " +
+                  std::to_string(earlier.shards) +
                   " to resume it, or merge it (`orch merge`) and remove that directory first");
 }
 
@@ -181,8 +182,9 @@ void check_earlier_submission(const std::string& directory, int shards) {
 
 int submit_command(const Options& options) {
   if (!options.slurm) {
-    throw UserError("orch submit needs --slurm: Slurm is the only scheduler orch submits to; "
-                    "add --slurm (with --dry-run to see the job script first)");
+    throw UserError(
+        "orch submit needs --slurm: Slurm is the only scheduler orch submits to; "
+        "add --slurm (with --dry-run to see the job script first)");
   }
   // Everything about the input is checked before anything is written.
   PreparedSweep prepared = prepare_sweep(options);
@@ -213,10 +215,11 @@ int submit_command(const Options& options) {
     task_options.memory_limit.clear();  // swept: each run keeps its own
     for (const auto& limit : limits) {
       if (limit.empty() || limit.find('%') != std::string::npos) {
-        spdlog::warn("train.memory_limit is swept and some values are relative to the memory "
-                     "of the node that runs them; --mem asks for {} per task, which a larger "
-                     "share could exceed",
-                     describe_bytes(budget));
+        spdlog::warn(
+            "train.memory_limit is swept and some values are relative to the memory "
+            "of the node that runs them; --mem asks for {} per task, which a larger "
+            "share could exceed",
+            describe_bytes(budget));
         break;
       }
     }
@@ -242,9 +245,9 @@ int submit_command(const Options& options) {
     job.command.push_back("--plugin-dir");
     job.command.push_back(absolute(dir));
   }
-  for (const auto& word : {std::string("run"), file, std::string("--shard"),
-                           kTaskId + "/" + std::to_string(job.shards), std::string("-j"),
-                           std::string("1")}) {
+  for (const auto& word :
+       {std::string("run"), file, std::string("--shard"),
+        kTaskId + "/" + std::to_string(job.shards), std::string("-j"), std::string("1")}) {
     job.command.push_back(word);
   }
   if (!task_options.memory_limit.empty()) {
@@ -265,9 +268,10 @@ int submit_command(const Options& options) {
 
   const std::string sbatch = find_on_path("sbatch");
   if (sbatch.empty()) {
-    throw UserError("sbatch is not on PATH: orch submit needs Slurm's client commands "
-                    "(sbatch) on this machine; `orch submit --slurm --dry-run` prints the job "
-                    "script without them");
+    throw UserError(
+        "sbatch is not on PATH: orch submit needs Slurm's client commands "
+        "(sbatch) on this machine; `orch submit --slurm --dry-run` prints the job "
+        "script without them");
   }
 
   ShardManifest manifest;
@@ -288,12 +292,12 @@ int submit_command(const Options& options) {
   std::error_code error;
   fs::create_directories(job.directory, error);
   if (error) {
-    throw UserError("cannot create the shard directory " + job.directory + ": " +
-                    error.message() + "; pass a --db in a writable directory");
+    throw UserError("cannot create the shard directory " + job.directory + ": " + error.message() +
+                    "; pass a --db in a writable directory");
   }
   const std::string script_path = write_text(job.directory + "/job.sbatch", script);
-  fs::permissions(script_path, fs::perms::owner_exec | fs::perms::group_exec,
-                  fs::perm_options::add, error);
+  fs::permissions(script_path, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add,
+                  error);
   const std::string manifest_file = manifest_path(job.directory);
   write_manifest(manifest_file, manifest);
 
@@ -307,8 +311,8 @@ int submit_command(const Options& options) {
   std::string job_id = trimmed(submitted.out);
   job_id = job_id.substr(0, job_id.find(';'));
   if (job_id.empty()) {
-    throw UserError("sbatch printed no job id (" + trimmed(submitted.err) + "); the job script is " +
-                    script_path);
+    throw UserError("sbatch printed no job id (" + trimmed(submitted.err) +
+                    "); the job script is " + script_path);
   }
   manifest.job_id = job_id;
   write_manifest(manifest_file, manifest);

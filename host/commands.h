@@ -11,30 +11,30 @@ namespace orch {
 struct Options {
   std::string db_path = "orch.db";
   std::vector<std::string> plugin_dirs;
-  std::string file;        // run, plan
-  std::string sql;         // sql
-  std::string experiment;  // report, best: empty = the latest
-  std::string memory_limit;  // run, probe: overrides [train] memory_limit
+  std::string file;                    // run, plan
+  std::string sql;                     // sql
+  std::string experiment;              // report, best: empty = the latest
+  std::string memory_limit;            // run, probe: overrides [train] memory_limit
   std::vector<std::string> overrides;  // run, plan, probe: --set KEY=VALUE, in order
   bool run_infeasible = false;
   std::int64_t probe_start = 1;
   std::int64_t probe_steps = 32;  // at most, per trial
   bool probe_again = false;
   bool probe_no_rehearsal = false;  // answer from the trials alone, without an epoch
-  bool best_toml = false;         // best: print the winner as experiment-file sections
-  std::string objective_metric;   // report, best: override the file's [objective] metric
-  std::string objective_goal;     // report, best: minimize | maximize
-  std::string html_path;          // report: also write the report as one HTML page here
-  int jobs = 1;                   // run: runs at once on this machine
-  std::string shard;              // run: "I/N", run only shard I of N of the sweep
-  double claim_grace_s = 60;      // run: a claim whose orch is silent this long is taken back
-  bool slurm = false;             // submit: to Slurm (the only scheduler so far)
-  int array_parallelism = 0;      // submit: at most this many array tasks at once; 0 = no limit
-  std::string partition;          // submit: sbatch --partition
-  std::string time_limit;         // submit: sbatch --time
-  int shards = 0;                 // submit: array tasks; 0 = one per run
-  int cpus_per_task = 0;          // submit: sbatch --cpus-per-task; 0 = from the file
-  bool dry_run = false;           // submit: print the job script, submit nothing
+  bool best_toml = false;           // best: print the winner as experiment-file sections
+  std::string objective_metric;     // report, best: override the file's [objective] metric
+  std::string objective_goal;       // report, best: minimize | maximize
+  std::string html_path;            // report: also write the report as one HTML page here
+  int jobs = 1;                     // run: runs at once on this machine
+  std::string shard;                // run: "I/N", run only shard I of N of the sweep
+  double claim_grace_s = 60;        // run: a claim whose orch is silent this long is taken back
+  bool slurm = false;               // submit: to Slurm (the only scheduler so far)
+  int array_parallelism = 0;        // submit: at most this many array tasks at once; 0 = no limit
+  std::string partition;            // submit: sbatch --partition
+  std::string time_limit;           // submit: sbatch --time
+  int shards = 0;                   // submit: array tasks; 0 = one per run
+  int cpus_per_task = 0;            // submit: sbatch --cpus-per-task; 0 = from the file
+  bool dry_run = false;             // submit: print the job script, submit nothing
   std::vector<std::string> merge_inputs;  // merge: shard databases; empty = the shard dirs
   bool json = false;                      // doctor: the findings and facts as JSON
 };

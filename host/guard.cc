@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <malloc.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -113,7 +113,7 @@ void return_free_memory_near(std::int64_t budget_bytes) {
   pin_to_cpus(limits.cpus);
   keep_large_buffers_in_the_heap();
   return_free_memory_near(limits.run_budget_bytes > 0 ? limits.run_budget_bytes
-                                                     : limits.budget_bytes);
+                                                      : limits.budget_bytes);
   // Wait until the host has put this process into its memory cgroup.
   char go = 0;
   while (::read(go_fd, &go, 1) < 0 && errno == EINTR) {
@@ -134,8 +134,8 @@ void return_free_memory_near(std::int64_t budget_bytes) {
 
 std::string describe_signal(int signal) {
   const char* name = ::strsignal(signal);
-  return "worker killed by signal " + std::to_string(signal) + " (" +
-         (name ? name : "unknown") + ")";
+  return "worker killed by signal " + std::to_string(signal) + " (" + (name ? name : "unknown") +
+         ")";
 }
 
 }  // namespace
@@ -161,8 +161,7 @@ GuardedWorker::GuardedWorker(const WorkerMain& worker, EventHandler on_event, Gu
   pid_t pid = ::fork();
   if (pid < 0) {
     for (int fd : {events[0], events[1], go[0], go[1]}) ::close(fd);
-    throw std::runtime_error(std::string("cannot start a worker process: ") +
-                             std::strerror(errno));
+    throw std::runtime_error(std::string("cannot start a worker process: ") + std::strerror(errno));
   }
   if (pid == 0) {
     ::close(events[0]);
@@ -200,9 +199,7 @@ GuardedWorker::~GuardedWorker() {
   }
 }
 
-std::int64_t GuardedWorker::resident_bytes() const {
-  return done() ? 0 : resident_bytes_of(pid_);
-}
+std::int64_t GuardedWorker::resident_bytes() const { return done() ? 0 : resident_bytes_of(pid_); }
 
 double GuardedWorker::seconds_since_fork() const {
   return std::chrono::duration<double>(Clock::now() - start_).count();

@@ -51,14 +51,14 @@ inline constexpr const char* kLayerTimeout = "timeout";
 inline constexpr const char* kLayerInterrupt = "interrupt";
 
 struct GuardResult {
-  std::string status;              // ok | oom | timeout | crashed | failed | interrupted
-  std::string stop_layer;          // set for oom, timeout and interrupted
-  double wall_s = 0;               // fork to exit
-  std::int64_t peak_rss_bytes = 0; // the worker's peak resident memory
-  std::optional<int> exit_signal;  // the signal that ended the worker
-  std::string error;               // why it did not end ok, for people
-  bool cgroup_used = false;        // whether the kernel layer was in place
-  std::string cgroup_unavailable;  // why not, when it was wanted
+  std::string status;               // ok | oom | timeout | crashed | failed | interrupted
+  std::string stop_layer;           // set for oom, timeout and interrupted
+  double wall_s = 0;                // fork to exit
+  std::int64_t peak_rss_bytes = 0;  // the worker's peak resident memory
+  std::optional<int> exit_signal;   // the signal that ended the worker
+  std::string error;                // why it did not end ok, for people
+  bool cgroup_used = false;         // whether the kernel layer was in place
+  std::string cgroup_unavailable;   // why not, when it was wanted
 };
 
 // Called in the child with the write end of the event pipe; returns the exit code.

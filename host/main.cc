@@ -50,11 +50,11 @@ int run_command_line(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_st("orch"));
   spdlog::set_pattern("orch: %l: %v");
   orch::Options options;
-  CLI::App app{"orch: run training sweeps in isolated workers, record them in SQLite, "
-               "and find the best configuration"};
+  CLI::App app{
+      "orch: run training sweeps in isolated workers, record them in SQLite, "
+      "and find the best configuration"};
   app.require_subcommand(1);
-  app.add_option("--db", options.db_path, "SQLite database of run history")
-      ->capture_default_str();
+  app.add_option("--db", options.db_path, "SQLite database of run history")->capture_default_str();
   app.add_option("--plugin-dir", options.plugin_dirs,
                  "extra directory with plugin libraries (repeatable; also ORCH_PLUGIN_PATH)");
 

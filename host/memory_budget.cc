@@ -118,8 +118,8 @@ std::int64_t parse_budget(const std::string& text, const MachineMemory& machine,
 
   // Past 15 decimals the truncation changes the result by less than a byte.
   if (frac_digits.size() > 15) frac_digits.resize(15);
-  const std::string int_trimmed = int_digits.substr(
-      std::min(int_digits.find_first_not_of('0'), int_digits.size()));
+  const std::string int_trimmed =
+      int_digits.substr(std::min(int_digits.find_first_not_of('0'), int_digits.size()));
   const bool huge = int_trimmed.size() > 18;
   const __int128 whole = huge ? 0 : std::stoll("0" + int_trimmed);
   const __int128 frac = frac_digits.empty() ? 0 : std::stoll(frac_digits);
@@ -137,8 +137,10 @@ std::int64_t parse_budget(const std::string& text, const MachineMemory& machine,
     bytes = (whole * scale + frac) * machine.available_bytes / (scale * 100);
   } else {
     // Check the whole part first so that the exact product below cannot overflow.
-    if (huge || whole * per_unit > machine.total_bytes) bytes = machine.total_bytes + 1;
-    else bytes = (whole * scale + frac) * per_unit / scale;
+    if (huge || whole * per_unit > machine.total_bytes)
+      bytes = machine.total_bytes + 1;
+    else
+      bytes = (whole * scale + frac) * per_unit / scale;
   }
   if (bytes > machine.total_bytes)
     throw UserError(quoted + "is more than this machine has (" +

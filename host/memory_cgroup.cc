@@ -75,8 +75,7 @@ MemoryCgroupCheck check_memory_cgroup(const std::string& name) {
 }
 
 std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name,
-                                                   std::int64_t limit_bytes,
-                                                   std::string* why_not) {
+                                                   std::int64_t limit_bytes, std::string* why_not) {
   const auto give_up = [&](std::string why) {
     if (why_not) *why_not = std::move(why);
     return nullptr;
@@ -100,8 +99,8 @@ std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name,
         !has_word(subtree, "memory")) {
       // v2 hands controllers down only from a cgroup that holds no processes itself.
       if (const int error = write_file(parent + "/cgroup.subtree_control", "+memory"))
-        return give_up("cannot enable the memory controller for cgroups under " + parent +
-                       " (" + std::strerror(error) +
+        return give_up("cannot enable the memory controller for cgroups under " + parent + " (" +
+                       std::strerror(error) +
                        "); cgroup v2 allows that only where the parent holds no processes, so "
                        "run orch in a cgroup of its own (e.g. systemd-run --user --scope).");
     }

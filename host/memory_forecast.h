@@ -14,20 +14,20 @@
 namespace orch {
 
 struct MemoryForecast {
-  std::string label;              // what the runs of this memory key share, for people
+  std::string label;  // what the runs of this memory key share, for people
   std::int64_t budget_bytes = 0;
-  std::vector<std::int64_t> batch_sizes;  // the sweep's, ascending
-  MemoryModel model;              // fitted from every measured peak of the memory key
-  int measured_full_runs = 0;     // of the model's points, runs that finished ok
-  double growth_bytes = 0;        // what a whole run may add over a trial (the probe's)
+  std::vector<std::int64_t> batch_sizes;     // the sweep's, ascending
+  MemoryModel model;                         // fitted from every measured peak of the memory key
+  int measured_full_runs = 0;                // of the model's points, runs that finished ok
+  double growth_bytes = 0;                   // what a whole run may add over a trial (the probe's)
   std::optional<std::int64_t> probe_answer;  // stored for this key and budget
   std::int64_t largest_measured_batch = 0;
 };
 
 enum class MemoryVerdict {
-  kFits,          // predicted peak plus the margin stays within the budget
-  kRisky,         // the predicted peak fits, but not with the margin
-  kDoesNotFit,    // the predicted peak is over the budget
+  kFits,        // predicted peak plus the margin stays within the budget
+  kRisky,       // the predicted peak fits, but not with the margin
+  kDoesNotFit,  // the predicted peak is over the budget
 };
 
 MemoryVerdict memory_verdict(const MemoryForecast& forecast, std::int64_t batch_size);

@@ -13,9 +13,8 @@ struct MetricInfo {
 };
 
 constexpr MetricInfo kMetrics[] = {
-    {"epoch_s", false},       {"samples_per_s", true}, {"step_median_s", false},
-    {"val_accuracy", true},   {"val_loss", false},     {"train_loss", false},
-    {"peak_rss", false},      {"wall_s", false},
+    {"epoch_s", false},  {"samples_per_s", true}, {"step_median_s", false}, {"val_accuracy", true},
+    {"val_loss", false}, {"train_loss", false},   {"peak_rss", false},      {"wall_s", false},
 };
 
 const ParamSpecs& objective_specs() {

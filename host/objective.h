@@ -2,10 +2,10 @@
 // constraints every counted run must meet (status ok always among them).
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <optional>
 #include <string>
-
-#include <toml++/toml.h>
 
 namespace orch {
 

@@ -1,9 +1,9 @@
 #include "host/plugin_catalog.h"
 
-#include <boost/dll/shared_library.hpp>
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <boost/dll/shared_library.hpp>
 #include <filesystem>
 
 #include "orch/plugin.h"
@@ -13,18 +13,24 @@ namespace fs = std::filesystem;
 
 const char* kind_name(PluginKind kind) {
   switch (kind) {
-    case PluginKind::kBackend: return "backend";
-    case PluginKind::kDataset: return "dataset";
-    case PluginKind::kModel: return "model";
+    case PluginKind::kBackend:
+      return "backend";
+    case PluginKind::kDataset:
+      return "dataset";
+    case PluginKind::kModel:
+      return "model";
   }
   return "?";
 }
 
 const char* kind_plural(PluginKind kind) {
   switch (kind) {
-    case PluginKind::kBackend: return "backends";
-    case PluginKind::kDataset: return "datasets";
-    case PluginKind::kModel: return "models";
+    case PluginKind::kBackend:
+      return "backends";
+    case PluginKind::kDataset:
+      return "datasets";
+    case PluginKind::kModel:
+      return "models";
   }
   return "?";
 }
@@ -82,15 +88,16 @@ bool PluginCatalog::load_file(const std::string& path) {
                   "); remove it from the plugin directory or rebuild it");
   }
   if (!library->has(kPluginInfoSymbol) || !library->has(kPluginRegisterSymbol)) {
-    return refuse("a shared library without the orch entry point (ORCH_PLUGIN); "
-                  "it is not an orch plugin");
+    return refuse(
+        "a shared library without the orch entry point (ORCH_PLUGIN); "
+        "it is not an orch plugin");
   }
 
   const PluginInfo* info = library->get_alias<PluginInfoFn>(kPluginInfoSymbol)();
   if (info == nullptr || info->abi_version != kAbiVersion) {
-    return refuse("built for orch plugin ABI " +
-                  std::to_string(info ? info->abi_version : -1) + ", but this orch uses ABI " +
-                  std::to_string(kAbiVersion) + "; rebuild the plugin against this orch's SDK");
+    return refuse("built for orch plugin ABI " + std::to_string(info ? info->abi_version : -1) +
+                  ", but this orch uses ABI " + std::to_string(kAbiVersion) +
+                  "; rebuild the plugin against this orch's SDK");
   }
   if (std::string(info->torch_version) != TORCH_VERSION) {
     return refuse(std::string("built against LibTorch ") + info->torch_version +

@@ -15,15 +15,15 @@ class shared_library;
 namespace orch {
 
 enum class PluginKind { kBackend, kDataset, kModel };
-const char* kind_name(PluginKind kind);         // "backend"
-const char* kind_plural(PluginKind kind);       // "backends"
+const char* kind_name(PluginKind kind);    // "backend"
+const char* kind_plural(PluginKind kind);  // "backends"
 
 struct PluginEntry {
   PluginKind kind;
   std::string name;
   ParamSpecs params;
-  std::string library;   // the plugin library's own name and version, e.g. "mlp 1.0.0"
-  std::string file;      // the shared library it came from
+  std::string library;  // the plugin library's own name and version, e.g. "mlp 1.0.0"
+  std::string file;     // the shared library it came from
   // Backends: "" when usable on this machine, otherwise why not. Asked once, at load.
   std::string unavailable_reason;
   BackendFactory make_backend;
@@ -66,7 +66,7 @@ class PluginCatalog : public Registry {
   std::vector<PluginEntry> entries_;
   std::vector<std::string> refusals_;
   std::vector<std::string> directories_;
-  std::string loading_file_;     // set while a library's entry point runs
+  std::string loading_file_;  // set while a library's entry point runs
   std::string loading_library_;
 };
 

@@ -1,7 +1,6 @@
 #include "host/plugin_paths.h"
 
 #include <boost/dll/runtime_symbol_info.hpp>
-
 #include <cstdlib>
 #include <sstream>
 

@@ -46,8 +46,8 @@ PreparedPlan prepare_plan(const Options& options) {
   PreparedPlan prepared;
   prepared.catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/true);
   std::vector<Override> overrides = overrides_of(options);
-  prepared.experiment = std::make_unique<Experiment>(
-      load_experiment(options.file, *prepared.catalog, overrides));
+  prepared.experiment =
+      std::make_unique<Experiment>(load_experiment(options.file, *prepared.catalog, overrides));
   prepared.runs = std::make_unique<SweepRuns>(*prepared.experiment);
   for (const auto& warning : prepared.experiment->warnings) spdlog::warn("{}", warning);
   for (const auto& warning : prepared.runs->warnings()) spdlog::warn("{}", warning);

@@ -254,8 +254,8 @@ class Prober {
     const RunSpec spec = one_epoch_of(run_, batch_size);
     WorkerBody body = load_worker_body();
     const auto start = std::chrono::steady_clock::now();
-    GuardResult outcome = run_guarded(
-        [&](int fd) { return body(spec, catalog_, fd, 0); }, [](const WorkerEvent&) {}, limits);
+    GuardResult outcome = run_guarded([&](int fd) { return body(spec, catalog_, fd, 0); },
+                                      [](const WorkerEvent&) {}, limits);
     storage::ProbeTrial record = record_of(batch_size, outcome, WorkerEvent{});
     record.kind = "rehearsal";
     record.seconds =
@@ -267,8 +267,8 @@ class Prober {
     store_.record_probe_trial(record);
     trials_.push_back(record);
     progress_ << " " << (record.status == "ok" ? "fits" : "out of memory") << ", peak "
-              << describe_bytes(outcome.peak_rss_bytes) << " in "
-              << format_fixed(record.seconds, 0) << " s\n";
+              << describe_bytes(outcome.peak_rss_bytes) << " in " << format_fixed(record.seconds, 0)
+              << " s\n";
     fail_unless_memory(outcome, batch_size, limits);
     return record;
   }
@@ -452,26 +452,27 @@ std::string render_probe(const ProbeResult& result) {
          (result.fits_whole_dataset ? " (the whole training split)" : "") +
          (result.reused ? " (from an earlier probe; --again to probe anew)" : "") + "\n";
   if (answer.rehearsed_peak_bytes > 0) {
-    out += "  rehearsed: one epoch at " + std::to_string(answer.max_batch_size) +
-           ", validation included, peaked at " + describe_bytes(answer.rehearsed_peak_bytes) +
-           ", " +
-           describe_headroom(static_cast<double>(answer.rehearsed_peak_bytes),
-                             result.budget_bytes) +
-           "\n";
+    out +=
+        "  rehearsed: one epoch at " + std::to_string(answer.max_batch_size) +
+        ", validation included, peaked at " + describe_bytes(answer.rehearsed_peak_bytes) + ", " +
+        describe_headroom(static_cast<double>(answer.rehearsed_peak_bytes), result.budget_bytes) +
+        "\n";
     if (answer.rehearsed_peak_bytes >= returns_free_memory_above(result.budget_bytes)) {
-      out += "  (the epoch reached 90% of the budget, where a worker hands freed memory back "
-             "to the kernel: it fitted by doing so, and may have run slower for it)\n";
+      out +=
+          "  (the epoch reached 90% of the budget, where a worker hands freed memory back "
+          "to the kernel: it fitted by doing so, and may have run slower for it)\n";
     }
   } else if (answer.per_sample_bytes > 0 && answer.note.empty()) {
-    out += "  not rehearsed (--no-rehearsal, or probed before rehearsals): no whole epoch ran "
-           "at this size\n";
+    out +=
+        "  not rehearsed (--no-rehearsal, or probed before rehearsals): no whole epoch ran "
+        "at this size\n";
   }
   if (answer.per_sample_bytes > 0) {
     out +=
         "  predicted peak " + describe_bytes(answer.predicted_peak_bytes) + ", " +
-        describe_headroom(static_cast<double>(std::max(answer.predicted_peak_bytes,
-                                                       answer.rehearsed_peak_bytes)),
-                          result.budget_bytes) +
+        describe_headroom(
+            static_cast<double>(std::max(answer.predicted_peak_bytes, answer.rehearsed_peak_bytes)),
+            result.budget_bytes) +
         "; margin kept " + describe_bytes(answer.margin_bytes) + " (" +
         format_fixed(kNoiseSigmas, 0) + " x " + describe_bytes(answer.noise_bytes) +
         " scatter of single peaks" +

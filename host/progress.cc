@@ -47,10 +47,12 @@ void ProgressPrinter::clear_status() {
 }
 
 std::string ProgressPrinter::eta(double fraction_of_run) const {
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
   // The rest of this run from its own pace, the runs after it from the average so far.
   double this_run_left = fraction_of_run > 0.01 ? elapsed / fraction_of_run - elapsed : 0;
-  double per_run = finished_ ? finished_wall_s_ / finished_ : elapsed / std::max(fraction_of_run, 0.01);
+  double per_run =
+      finished_ ? finished_wall_s_ / finished_ : elapsed / std::max(fraction_of_run, 0.01);
   return clock_text(this_run_left + per_run * (runs_ - index_));
 }
 
@@ -70,8 +72,8 @@ std::string ProgressPrinter::tag(std::int64_t run_id) const {
   return parallel_ ? "  run " + std::to_string(run_id) + ":" : " ";
 }
 
-void ProgressPrinter::event(std::int64_t run_id, const WorkerEvent& event,
-                            std::int64_t rss_bytes, std::int64_t budget_bytes) {
+void ProgressPrinter::event(std::int64_t run_id, const WorkerEvent& event, std::int64_t rss_bytes,
+                            std::int64_t budget_bytes) {
   const auto& e = event.epoch;
   if (event.kind == WorkerEvent::Kind::kProgress && terminal_) {
     double fraction = event.epochs && event.steps_per_epoch
@@ -93,8 +95,7 @@ void ProgressPrinter::event(std::int64_t run_id, const WorkerEvent& event,
   }
 }
 
-void ProgressPrinter::run_finished(std::int64_t run_id, const std::string& outcome,
-                                   double wall_s) {
+void ProgressPrinter::run_finished(std::int64_t run_id, const std::string& outcome, double wall_s) {
   clear_status();
   ++finished_;
   finished_wall_s_ += wall_s;

@@ -39,7 +39,7 @@ class ProgressPrinter {
   bool terminal_;
   int runs_;
   bool parallel_;
-  int index_ = 0;          // 1-based, of the run going on
+  int index_ = 0;  // 1-based, of the run going on
   double finished_wall_s_ = 0;
   int finished_ = 0;
   std::chrono::steady_clock::time_point run_start_;

@@ -13,8 +13,7 @@ std::vector<std::pair<std::string, Value>> RunSpec::flat_params() const {
     if (!values.plugin.empty()) out.emplace_back(section + ".plugin", values.plugin);
     for (const auto& [name, value] : values.values) out.emplace_back(section + "." + name, value);
   }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 

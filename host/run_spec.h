@@ -12,12 +12,12 @@
 namespace orch {
 
 struct RunSpec {
-  int index = 0;     // position in the sweep, 0-based
-  int repeat = 0;    // 0 .. repeats-1
+  int index = 0;   // position in the sweep, 0-based
+  int repeat = 0;  // 0 .. repeats-1
   std::int64_t seed = 0;
-  std::map<std::string, Section> sections;                  // backend, dataset, model, train
-  std::vector<std::pair<std::string, Value>> swept;         // "train.batch_size" -> 4
-  std::string key;   // stable hash of the resolved parameters, seed and repeat
+  std::map<std::string, Section> sections;           // backend, dataset, model, train
+  std::vector<std::pair<std::string, Value>> swept;  // "train.batch_size" -> 4
+  std::string key;         // stable hash of the resolved parameters, seed and repeat
   std::string config_key;  // the same without the repeat: shared by a configuration's repeats
 
   Params params(const std::string& section) const { return Params(sections.at(section).values); }

@@ -31,7 +31,7 @@ std::string logs_directory(const std::string& db_path);
 
 struct SweepTally {
   int planned = 0;
-  int skipped = 0;  // finished ok before: resumed past
+  int skipped = 0;         // finished ok before: resumed past
   int done_elsewhere = 0;  // finished ok meanwhile by another orch on this database
   int held_elsewhere = 0;  // being run by another orch that is alive
   int ok = 0;

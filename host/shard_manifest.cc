@@ -62,7 +62,8 @@ ShardManifest read_manifest(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot read the shard manifest " + path + ": no such file");
   const std::string fix = "; it is written by `orch submit --slurm`: remove the directory " +
-                          fs::path(path).parent_path().string() + " after merging what is "
+                          fs::path(path).parent_path().string() +
+                          " after merging what is "
                           "there, and submit again";
   nlohmann::json json;
   try {
@@ -88,8 +89,8 @@ ShardManifest read_manifest(const std::string& path) {
     manifest.overrides = json.at("overrides").get<std::vector<std::string>>();
     manifest.auto_batch_size = json.at("auto_batch_size").get<bool>();
     for (const auto& run : json.at("runs")) {
-      manifest.runs.push_back({run.at("key").get<std::string>(),
-                               run.at("swept").get<std::string>(), run.at("shard").get<int>()});
+      manifest.runs.push_back({run.at("key").get<std::string>(), run.at("swept").get<std::string>(),
+                               run.at("shard").get<int>()});
     }
   } catch (const nlohmann::json::exception& e) {
     throw UserError("shard manifest " + path + " is incomplete (" + e.what() + ")" + fix);
@@ -109,7 +110,8 @@ std::vector<std::string> manifests_beside(const std::string& db_path) {
   if (!fs::is_directory(shards, error)) return found;
   for (const auto& entry : fs::directory_iterator(shards, error)) {
     const fs::path manifest = entry.path() / "manifest.json";
-    if (entry.is_directory(error) && fs::exists(manifest, error)) found.push_back(manifest.string());
+    if (entry.is_directory(error) && fs::exists(manifest, error))
+      found.push_back(manifest.string());
   }
   std::sort(found.begin(), found.end());
   return found;

@@ -15,12 +15,12 @@ struct ManifestRun {
 };
 
 struct ShardManifest {
-  std::string experiment;  // the experiment's name
-  std::string file;        // the experiment file, absolute
-  int shards = 0;          // array tasks, numbered 0 .. shards-1
+  std::string experiment;         // the experiment's name
+  std::string file;               // the experiment file, absolute
+  int shards = 0;                 // array tasks, numbered 0 .. shards-1
   std::vector<ManifestRun> runs;  // in plan order
-  std::string job_id;      // Slurm's job id; empty until sbatch accepted the job
-  std::string created_at;  // UTC, ISO 8601
+  std::string job_id;             // Slurm's job id; empty until sbatch accepted the job
+  std::string created_at;         // UTC, ISO 8601
   // The command each task runs, with ${SLURM_ARRAY_TASK_ID} where the task's index goes.
   std::string command;
   // What the tasks were given beyond the file; `orch status` applies them too, so that it

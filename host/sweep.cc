@@ -80,8 +80,8 @@ struct SweepRuns::Layout {
 
   const Experiment& experiment;
   mutable SectionResolver resolver;
-  std::vector<size_t> radix;                             // the size of each axis
-  std::vector<std::pair<size_t, size_t>> plugin_axes;    // axis, its weight in a choice code
+  std::vector<size_t> radix;                           // the size of each axis
+  std::vector<std::pair<size_t, size_t>> plugin_axes;  // axis, its weight in a choice code
   std::unordered_map<size_t, std::uint32_t> choice_of_code;
   std::vector<Choice> choices;
   std::vector<Config> configs;
@@ -355,8 +355,7 @@ struct SweepRuns::Layout {
   }
 };
 
-SweepRuns::SweepRuns(const Experiment& experiment)
-    : layout_(std::make_unique<Layout>(experiment)) {
+SweepRuns::SweepRuns(const Experiment& experiment) : layout_(std::make_unique<Layout>(experiment)) {
   layout_->expand();
 }
 SweepRuns::~SweepRuns() = default;
@@ -438,7 +437,7 @@ std::vector<RunSpec> SweepRuns::train_witnesses(const std::set<std::string>& rea
     train_axes.emplace_back(i, weight);
     weight *= layout.radix[i];
   }
-  std::unordered_map<size_t, size_t> span_of;  // signature -> index in spans
+  std::unordered_map<size_t, size_t> span_of;    // signature -> index in spans
   std::vector<std::pair<size_t, size_t>> spans;  // first and last configuration
   std::vector<size_t> digits(layout.radix.size());
   for (size_t c = 0; c < layout.configs.size(); ++c) {

@@ -21,10 +21,10 @@ inline constexpr size_t kMaxCombinations = 100000;
 
 // How the product came to its runs, for `orch plan`.
 struct SweepCounts {
-  size_t combinations = 1;                // the product of the axes
-  std::vector<size_t> excluded_by_rule;   // combinations each rule matches, in rule order
-  size_t excluded = 0;                    // combinations some rule matches
-  size_t duplicates = 0;                  // the same resolved parameters as an earlier one
+  size_t combinations = 1;               // the product of the axes
+  std::vector<size_t> excluded_by_rule;  // combinations each rule matches, in rule order
+  size_t excluded = 0;                   // combinations some rule matches
+  size_t duplicates = 0;                 // the same resolved parameters as an earlier one
   size_t configurations() const { return combinations - excluded - duplicates; }
 };
 

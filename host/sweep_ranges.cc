@@ -70,13 +70,13 @@ class RangeReader {
         double value = *node.value<double>();
         if (type_ == ParamType::kInt && value != std::floor(value)) {
           throw fail(at, "range: " + name + " = " + number_text(value) +
-                             " must be a whole number, since " + key_ +
-                             " is an integer parameter");
+                             " must be a whole number, since " + key_ + " is an integer parameter");
         }
         (name == "from" ? from : name == "to" ? to : spec.step) = value;
         if (name == "step" && value == 0) {
-          throw fail(at, "range: step = 0 never reaches `to`; give a step other than 0, or "
-                         "count = N points");
+          throw fail(at,
+                     "range: step = 0 never reaches `to`; give a step other than 0, or "
+                     "count = N points");
         }
       } else if (name == "count") {
         auto count = node.value_exact<std::int64_t>();
@@ -120,8 +120,7 @@ class RangeReader {
   void check_size(double points) const {
     if (points > static_cast<double>(kMaxRangeValues)) {
       throw fail(where(file_, range_), "range gives " + number_text(std::floor(points)) +
-                                           " values; at most " +
-                                           std::to_string(kMaxRangeValues) +
+                                           " values; at most " + std::to_string(kMaxRangeValues) +
                                            " per range (a larger step or a smaller count)");
     }
   }
@@ -149,7 +148,8 @@ class RangeReader {
     if (i == 0 || count == 1) return spec.from;
     if (i == count - 1) return spec.to;
     double t = static_cast<double>(i) / static_cast<double>(count - 1);
-    if (spec.log) return std::exp(std::log(spec.from) + t * (std::log(spec.to) - std::log(spec.from)));
+    if (spec.log)
+      return std::exp(std::log(spec.from) + t * (std::log(spec.to) - std::log(spec.from)));
     return spec.from + t * (spec.to - spec.from);
   }
 
@@ -167,10 +167,10 @@ class RangeReader {
     if (type_ == ParamType::kInt && !rounds_apart(spec, count)) {
       std::int64_t fewer = count - 1;
       while (fewer > 1 && !rounds_apart(spec, fewer)) --fewer;
-      throw fail(where(file_, range_),
-                 "range gives the same integer twice after rounding (" + key_ +
-                     " is an integer parameter); use fewer points: count = " +
-                     std::to_string(fewer) + " or less");
+      throw fail(where(file_, range_), "range gives the same integer twice after rounding (" +
+                                           key_ +
+                                           " is an integer parameter); use fewer points: count = " +
+                                           std::to_string(fewer) + " or less");
     }
     std::vector<Value> out;
     for (std::int64_t i = 0; i < count; ++i) {

@@ -22,12 +22,11 @@ std::string joined(const std::vector<std::string>& names) {
 
 // A value the run's plugin does not take: where it was written, and how to fix it.
 UserError not_a_parameter(const std::string& at, const std::string& what,
-                          const std::string& section, const std::string& plugin,
-                          const RunSpec& run, const Experiment& experiment,
-                          const std::string& remedy) {
+                          const std::string& section, const std::string& plugin, const RunSpec& run,
+                          const Experiment& experiment, const std::string& remedy) {
   const SectionSource& source = experiment.sections.at(section);
-  return UserError(at + ": " + what + " is not a parameter of " + section + " plugin '" +
-                   plugin + "' (in the run " + run.swept_text() + "); " + plugin +
+  return UserError(at + ": " + what + " is not a parameter of " + section + " plugin '" + plugin +
+                   "' (in the run " + run.swept_text() + "); " + plugin +
                    " takes: " + spec_names(source.specs.at(plugin)) + ". " + remedy +
                    ", or leave such runs out with a [[sweep.exclude]] rule");
 }
@@ -45,8 +44,8 @@ const Section& SectionResolver::base(const std::string& section, const std::stri
   auto put = [&](const std::map<std::string, RawValue>& values) {
     for (const auto& [name, raw] : values) {
       if (const ParamSpec* spec = find_spec(specs, name)) {
-        out.values[name] = check_value(*spec, raw.value, section + "." + name, raw.at,
-                                       raw.base_dir);
+        out.values[name] =
+            check_value(*spec, raw.value, section + "." + name, raw.at, raw.base_dir);
       }
     }
   };
@@ -133,8 +132,8 @@ void check_plugins_take_their_values(const Experiment& experiment, const Combina
     auto others = declaring_names(experiment.sections.at(section), key->param);
     throw not_a_parameter(combination.foreign_value->at, "sweep key \"" + key->path() + "\"",
                           section, combination.plugin.at(section), combination.run, experiment,
-                          "To sweep it only for " + joined(others) + ", write \"" + section +
-                              "." + others.front() + "." + key->param + "\" instead");
+                          "To sweep it only for " + joined(others) + ", write \"" + section + "." +
+                              others.front() + "." + key->param + "\" instead");
   }
   for (const auto& [section, source] : experiment.sections) {
     const std::string& plugin = combination.plugin.at(section);
@@ -142,8 +141,8 @@ void check_plugins_take_their_values(const Experiment& experiment, const Combina
       auto others = declaring_names(source, value->first);
       throw not_a_parameter(value->second.at, section + "." + value->first, section, plugin,
                             combination.run, experiment,
-                            "To give it only to " + joined(others) + ", move it to [" +
-                                section + "." + others.front() + "]");
+                            "To give it only to " + joined(others) + ", move it to [" + section +
+                                "." + others.front() + "]");
     }
   }
 }

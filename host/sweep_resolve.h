@@ -23,7 +23,7 @@ class SectionResolver {
 
   // A value of the section that `plugin` does not declare, or nullptr.
   const std::pair<const std::string, RawValue>* foreign(const std::string& section,
-                                                         const std::string& plugin) const;
+                                                        const std::string& plugin) const;
 
  private:
   const Experiment& experiment_;

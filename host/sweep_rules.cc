@@ -24,9 +24,12 @@ bool equal(const Value& a, const Value& b) {
 bool comparable(const ParamSpec& spec, const Value& value) {
   switch (spec.type) {
     case ParamType::kInt:
-    case ParamType::kReal: return is_number(value);
-    case ParamType::kStr: return std::holds_alternative<std::string>(value);
-    case ParamType::kBool: return std::holds_alternative<bool>(value);
+    case ParamType::kReal:
+      return is_number(value);
+    case ParamType::kStr:
+      return std::holds_alternative<std::string>(value);
+    case ParamType::kBool:
+      return std::holds_alternative<bool>(value);
   }
   return false;
 }
@@ -62,17 +65,17 @@ class RuleReader {
       auto declaring = source.declaring(param);
       if (declaring.empty()) {
         const std::string& only = source.choices.front();
-        throw UserError(at + ": [[sweep.exclude]] key \"" + key + "\" matches no parameter of [" +
-                        section + "]" +
-                        (source.choices.size() == 1 && !only.empty() ? " (plugin '" + only + "')"
-                                                                      : "") +
-                        "; known: " + known_parameters(source));
+        throw UserError(
+            at + ": [[sweep.exclude]] key \"" + key + "\" matches no parameter of [" + section +
+            "]" + (source.choices.size() == 1 && !only.empty() ? " (plugin '" + only + "')" : "") +
+            "; known: " + known_parameters(source));
       }
       spec = declaring.front().second;
     }
     if (experiment_.auto_batch_size && key == "train.batch_size") {
-      throw UserError(at + ": train.batch_size = \"auto\" is found when the sweep runs; a "
-                           "[[sweep.exclude]] rule cannot test it");
+      throw UserError(at +
+                      ": train.batch_size = \"auto\" is found when the sweep runs; a "
+                      "[[sweep.exclude]] rule cannot test it");
     }
 
     if (const toml::table* bounds = node.as_table()) {
@@ -83,7 +86,7 @@ class RuleReader {
       }
       for (const auto& [raw_key, bound] : *bounds) {
         std::string name(raw_key.str());
-        std::optional<double>* slot = name == "at_least" ? &out.at_least
+        std::optional<double>* slot = name == "at_least"  ? &out.at_least
                                       : name == "at_most" ? &out.at_most
                                       : name == "above"   ? &out.above
                                       : name == "below"   ? &out.below
@@ -157,8 +160,9 @@ ExcludeRule load_exclude_rule(const toml::table& table, const Experiment& experi
   rule.at = where(file.path, table);
   rule.line = static_cast<int>(table.source().begin.line);
   if (table.empty()) {
-    throw UserError(rule.at + ": this [[sweep.exclude]] rule has no condition and would "
-                              "exclude every combination; give the keys and values to exclude");
+    throw UserError(rule.at +
+                    ": this [[sweep.exclude]] rule has no condition and would "
+                    "exclude every combination; give the keys and values to exclude");
   }
   RuleReader reader(experiment, file);
   for (const auto& [key, node] : dotted_entries(table)) {

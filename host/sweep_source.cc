@@ -34,8 +34,8 @@ bool holds_only_scalars(const toml::table& table) {
 void collect(const toml::table& table, const std::string& prefix,
              std::vector<std::pair<std::string, const toml::node*>>& out) {
   for (const auto& [raw_key, node] : table) {
-    std::string key = prefix.empty() ? std::string(raw_key.str())
-                                     : prefix + "." + std::string(raw_key.str());
+    std::string key =
+        prefix.empty() ? std::string(raw_key.str()) : prefix + "." + std::string(raw_key.str());
     if (const toml::table* nested = node.as_table(); nested && !holds_only_scalars(*nested)) {
       collect(*nested, key, out);
     } else {
@@ -154,8 +154,9 @@ std::optional<SweptKey> swept_key(const SweepEntry& entry, Experiment& exp,
     return key;
   }
   if (exp.auto_batch_size && entry.key == "train.batch_size") {
-    throw UserError(at + ": train.batch_size = \"auto\" finds one batch size; it cannot "
-                         "also be swept (remove one of the two)");
+    throw UserError(at +
+                    ": train.batch_size = \"auto\" finds one batch size; it cannot "
+                    "also be swept (remove one of the two)");
   }
 
   std::vector<std::pair<std::string, const ParamSpec*>> declaring;
@@ -177,8 +178,7 @@ std::optional<SweptKey> swept_key(const SweepEntry& entry, Experiment& exp,
                       section_label(section, source) + "; known: " + known_parameters(source));
     }
     throw UserError(at + ": sweep key \"" + entry.key + "\" matches no parameter of any " +
-                    kind_name(*kind) + " plugin this file runs (" + known_parameters(source) +
-                    ")");
+                    kind_name(*kind) + " plugin this file runs (" + known_parameters(source) + ")");
   }
 
   key.values = entry_values(entry, range_type(entry, declaring, file), file);
@@ -187,11 +187,10 @@ std::optional<SweptKey> swept_key(const SweepEntry& entry, Experiment& exp,
       checked(*spec, raw, param_label(source, section, key.param, plugin));
     }
   }
-  if (!key.only_plugin.empty() &&
-      std::find(source.choices.begin(), source.choices.end(), key.only_plugin) ==
-          source.choices.end()) {
-    exp.warnings.push_back(at + ": sweep key \"" + entry.key + "\" applies only when " +
-                           section + ".plugin is '" + key.only_plugin +
+  if (!key.only_plugin.empty() && std::find(source.choices.begin(), source.choices.end(),
+                                            key.only_plugin) == source.choices.end()) {
+    exp.warnings.push_back(at + ": sweep key \"" + entry.key + "\" applies only when " + section +
+                           ".plugin is '" + key.only_plugin +
                            "', which no run uses; it is left out");
     return std::nullopt;
   }

@@ -30,9 +30,9 @@ struct SweepEntry {
 };
 
 struct SweepSource {
-  std::vector<SweepEntry> entries;  // in file order
-  std::vector<toml::source_position> zips;   // where each [[sweep.zip]] starts
-  std::vector<const toml::table*> rules;     // the [[sweep.exclude]] tables
+  std::vector<SweepEntry> entries;          // in file order
+  std::vector<toml::source_position> zips;  // where each [[sweep.zip]] starts
+  std::vector<const toml::table*> rules;    // the [[sweep.exclude]] tables
 };
 
 // The entries of a table as (dotted key, node): a quoted key "train.lr" and a plain
@@ -44,8 +44,7 @@ std::vector<std::pair<std::string, const toml::node*>> dotted_entries(const toml
 SweepSource read_sweep(const toml::table& sweep, const std::string& file);
 
 // The plugin names a "section.plugin" entry lists, each a known plugin of `kind`.
-std::vector<RawValue> plugin_list(const SweepEntry& entry, PluginKind kind,
-                                  const SourceFile& file);
+std::vector<RawValue> plugin_list(const SweepEntry& entry, PluginKind kind, const SourceFile& file);
 
 // The axes of the product, in file order. Every value is checked against the spec of each
 // plugin that may take it; an entry for a plugin no run uses is dropped with a warning.

@@ -1,10 +1,9 @@
 #include "host/worker.h"
 
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <torch/torch.h>
 
 #include "host/train_options.h"
 #include "host/trainer.h"
@@ -42,8 +41,8 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
     WorkerEvent started{WorkerEvent::Kind::kStarted};
     started.pid = static_cast<int>(::getpid());
     // The precision is the run's, not the backend's, but it belongs to how it computed.
-    started.backend = backend->describe() +
-                      (options.precision == Precision::kBf16 ? ", bf16 autocast" : "");
+    started.backend =
+        backend->describe() + (options.precision == Precision::kBf16 ? ", bf16 autocast" : "");
     started.train_size = dataset->info().train_size;
     events.send(started);
     std::fprintf(stderr, "orch worker %d: %s; %s\n", started.pid, run.swept_text().c_str(),

@@ -15,18 +15,18 @@ struct WorkerEvent {
   // kTrial: a memory trial's report (orch probe), sent before kFinished.
   enum class Kind { kStarted, kReady, kProgress, kEpoch, kTrial, kFinished, kError };
   Kind kind = Kind::kError;
-  int pid = 0;                         // started
-  std::string backend;                 // started: the backend's own description
-  std::int64_t train_size = 0;         // started: training samples in the dataset
-  storage::EpochRecord epoch;          // epoch; progress: epoch, steps, samples_per_s
-  std::int64_t epochs = 0;             // progress: epochs in the run
-  std::int64_t steps_per_epoch = 0;    // progress
-  std::int64_t peak_rss_bytes = 0;     // trial, finished, error
-  std::int64_t trial_steps = 0;        // trial: optimizer steps
-  std::int64_t plateau_step = 0;       // trial: when the peak stopped growing; 0 = never
-  std::int64_t growth_bytes = 0;       // trial: growth of the peak over its last half
-  std::string message;                 // error
-  bool out_of_memory = false;          // error: the backend recognised an OOM
+  int pid = 0;                       // started
+  std::string backend;               // started: the backend's own description
+  std::int64_t train_size = 0;       // started: training samples in the dataset
+  storage::EpochRecord epoch;        // epoch; progress: epoch, steps, samples_per_s
+  std::int64_t epochs = 0;           // progress: epochs in the run
+  std::int64_t steps_per_epoch = 0;  // progress
+  std::int64_t peak_rss_bytes = 0;   // trial, finished, error
+  std::int64_t trial_steps = 0;      // trial: optimizer steps
+  std::int64_t plateau_step = 0;     // trial: when the peak stopped growing; 0 = never
+  std::int64_t growth_bytes = 0;     // trial: growth of the peak over its last half
+  std::string message;               // error
+  bool out_of_memory = false;        // error: the backend recognised an OOM
 };
 
 std::string encode_event(const WorkerEvent& event);  // one line, without '\n'

@@ -70,8 +70,9 @@ std::unique_ptr<SQLite::Database> open_read_only(const std::string& path) {
 int orch_schema_version(SQLite::Database& db, const std::string& path) {
   try {
     const int version = read_user_version(db);
-    const int tables = db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
-                                     "AND name IN ('experiments', 'runs')")
+    const int tables = db.execAndGet(
+                             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                             "AND name IN ('experiments', 'runs')")
                            .getInt();
     if (version == 0 || tables != 2) {
       throw StoreError("'" + path + "' is not an orch database (it has no runs table); " +
@@ -86,8 +87,7 @@ int orch_schema_version(SQLite::Database& db, const std::string& path) {
 // The experiment row of the main database with the shard row's uid, copied there first
 // when it is not there yet. Returns its id in the main database.
 std::int64_t main_experiment_id(SQLite::Database& db, std::int64_t shard_experiment_id,
-                                std::map<std::int64_t, std::int64_t>& mapped,
-                                MergeReport& report) {
+                                std::map<std::int64_t, std::int64_t>& mapped, MergeReport& report) {
   if (auto found = mapped.find(shard_experiment_id); found != mapped.end()) return found->second;
   SQLite::Statement existing(db,
                              "SELECT m.id FROM main.experiments m JOIN shard.experiments s "
@@ -263,9 +263,11 @@ MergeReport merge_shard(const std::string& main_path, const std::string& shard_p
     SQLite::Statement runs(
         db,
         "SELECT r.id, r.experiment_id, e.name, r.run_key, r.swept, r.status, "
-        "r.status IN " + std::string(kUnfinished) + ", "
-        "EXISTS(SELECT 1 FROM main.runs m WHERE m.uid = r.uid) "
-        "FROM shard.runs r JOIN shard.experiments e ON e.id = r.experiment_id ORDER BY r.id");
+        "r.status IN " +
+            std::string(kUnfinished) +
+            ", "
+            "EXISTS(SELECT 1 FROM main.runs m WHERE m.uid = r.uid) "
+            "FROM shard.runs r JOIN shard.experiments e ON e.id = r.experiment_id ORDER BY r.id");
     SQLite::Statement finished_ok(
         db,
         "SELECT r.id, e.shard, e.hostname FROM main.runs r JOIN main.experiments e "
@@ -289,10 +291,9 @@ MergeReport merge_shard(const std::string& main_path, const std::string& shard_p
       finished_ok.bind(1, experiment);
       finished_ok.bind(2, run_key);
       if (finished_ok.executeStep()) {
-        report.conflicts.push_back({experiment, run_key, swept, status,
-                                    finished_ok.getColumn(0).getInt64(),
-                                    origin_of(text_of(finished_ok.getColumn(1)),
-                                              text_of(finished_ok.getColumn(2)))});
+        report.conflicts.push_back(
+            {experiment, run_key, swept, status, finished_ok.getColumn(0).getInt64(),
+             origin_of(text_of(finished_ok.getColumn(1)), text_of(finished_ok.getColumn(2)))});
         continue;
       }
       const std::int64_t experiment_id =
@@ -334,20 +335,20 @@ DatabaseRuns read_runs(const std::string& path, const std::string& experiment_na
       result.runs.push_back(std::move(run));
     }
     if (heartbeats) {
-      SQLite::Statement claims(
-          *db, std::string("SELECT c.run_key, ") + kUnixNow +
-                   " - e.heartbeat_at FROM claims c JOIN experiments e "
-                   "ON e.id = c.experiment_id WHERE c.experiment_name = ?");
+      SQLite::Statement claims(*db, std::string("SELECT c.run_key, ") + kUnixNow +
+                                        " - e.heartbeat_at FROM claims c JOIN experiments e "
+                                        "ON e.id = c.experiment_id WHERE c.experiment_name = ?");
       claims.bind(1, experiment_name);
       while (claims.executeStep()) {
-        result.claims.push_back({text_of(claims.getColumn(0)),
-                                 claims.getColumn(1).isNull() ? -1 : claims.getColumn(1).getDouble()});
+        result.claims.push_back(
+            {text_of(claims.getColumn(0)),
+             claims.getColumn(1).isNull() ? -1 : claims.getColumn(1).getDouble()});
       }
     }
     return result;
   } catch (const SQLite::Exception& e) {
-    throw StoreError("cannot read the runs of experiment '" + experiment_name +
-                     "' in database '" + path + "': " + e.what());
+    throw StoreError("cannot read the runs of experiment '" + experiment_name + "' in database '" +
+                     path + "': " + e.what());
   }
 }
 

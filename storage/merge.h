@@ -19,9 +19,9 @@ struct MergeConflict {
   std::string experiment;
   std::string run_key;
   std::string swept;
-  std::string status;        // of the shard's row
+  std::string status;            // of the shard's row
   std::int64_t main_run_id = 0;  // the ok row already in the main database
-  std::string main_origin;   // where that row came from: "shard 2/4 on host h" or "host h"
+  std::string main_origin;       // where that row came from: "shard 2/4 on host h" or "host h"
 };
 
 // A run still pending or running in the shard: left for a later merge.

@@ -1,12 +1,11 @@
 #include "storage/store.h"
 
-#include <cmath>
-#include <limits>
-
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 #include <utility>
 
@@ -251,18 +250,22 @@ Claim Store::claim_run(std::int64_t experiment_id, const std::string& run_key, d
     holder.bind(2, run_key);
     if (holder.executeStep() && holder.getColumn(0).getInt64() != experiment_id) {
       const std::int64_t owner = holder.getColumn(0).getInt64();
-      const std::string who = describe_orch(text_of(holder.getColumn(1)), holder.getColumn(2).getInt());
-      const bool silent = holder.getColumn(3).isNull() || holder.getColumn(3).getDouble() >= grace_s;
+      const std::string who =
+          describe_orch(text_of(holder.getColumn(1)), holder.getColumn(2).getInt());
+      const bool silent =
+          holder.getColumn(3).isNull() || holder.getColumn(3).getDouble() >= grace_s;
       if (!silent) {
         claim.outcome = ClaimOutcome::kHeld;
         claim.holder = who;
         transaction.commit();
         return claim;
       }
-      claim.taken_from = who + (holder.getColumn(3).isNull()
-                                    ? std::string(", no heartbeat")
-                                    : ", silent for " +
-                                          std::to_string(static_cast<long>(holder.getColumn(3).getDouble())) + " s");
+      claim.taken_from =
+          who +
+          (holder.getColumn(3).isNull()
+               ? std::string(", no heartbeat")
+               : ", silent for " +
+                     std::to_string(static_cast<long>(holder.getColumn(3).getDouble())) + " s");
       SQLite::Statement abandon(
           *db_, std::string("UPDATE runs SET status = 'interrupted', stop_layer = 'interrupt', "
                             "finished_at = ") +
@@ -275,9 +278,10 @@ Claim Store::claim_run(std::int64_t experiment_id, const std::string& run_key, d
       abandon.bind(3, run_key);
       abandon.exec();
     }
-    SQLite::Statement insert(*db_, std::string("INSERT OR REPLACE INTO claims(experiment_name, "
-                                               "run_key, experiment_id, claimed_at) VALUES(?, ?, ?, ") +
-                                       kNow + ")");
+    SQLite::Statement insert(*db_,
+                             std::string("INSERT OR REPLACE INTO claims(experiment_name, "
+                                         "run_key, experiment_id, claimed_at) VALUES(?, ?, ?, ") +
+                                 kNow + ")");
     insert.bind(1, name);
     insert.bind(2, run_key);
     insert.bind(3, experiment_id);
@@ -308,7 +312,8 @@ std::vector<ClaimRecord> Store::claims(const std::string& experiment_name) {
   return guarded(path_, "read the claims of experiment '" + experiment_name + "'", [&] {
     SQLite::Statement query(
         *db_, std::string("SELECT c.run_key, c.experiment_id, e.hostname, e.host_pid, ") +
-                  kUnixNow + " - e.heartbeat_at FROM claims c JOIN experiments e "
+                  kUnixNow +
+                  " - e.heartbeat_at FROM claims c JOIN experiments e "
                   "ON e.id = c.experiment_id WHERE c.experiment_name = ? ORDER BY c.rowid");
     query.bind(1, experiment_name);
     std::vector<ClaimRecord> claims;
@@ -318,9 +323,8 @@ std::vector<ClaimRecord> Store::claims(const std::string& experiment_name) {
       claim.experiment_id = query.getColumn(1).getInt64();
       claim.hostname = text_of(query.getColumn(2));
       claim.host_pid = query.getColumn(3).getInt();
-      claim.heartbeat_age_s = query.getColumn(4).isNull()
-                                  ? std::numeric_limits<double>::infinity()
-                                  : query.getColumn(4).getDouble();
+      claim.heartbeat_age_s = query.getColumn(4).isNull() ? std::numeric_limits<double>::infinity()
+                                                          : query.getColumn(4).getDouble();
       claims.push_back(std::move(claim));
     }
     return claims;
@@ -491,8 +495,8 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
 
 std::vector<double> Store::metric_values(std::int64_t run_id, const std::string& name) {
   return guarded(path_, "read metric " + name + " of run " + std::to_string(run_id), [&] {
-    SQLite::Statement query(*db_,
-                            "SELECT value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step");
+    SQLite::Statement query(
+        *db_, "SELECT value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step");
     query.bind(1, run_id);
     query.bind(2, name);
     std::vector<double> values;
@@ -569,12 +573,11 @@ void Store::record_probe_trial(const ProbeTrial& trial) {
                              "' at batch size " + std::to_string(trial.batch_size);
   guarded(path_, action, [&] {
     SQLite::Statement insert(
-        *db_,
-        std::string("INSERT INTO probe_trials(memory_key, budget_bytes, batch_size, status, "
-                    "peak_rss_bytes, stop_layer, error, steps, plateau_step, growth_bytes, "
-                    "accumulation_steps, kind, seconds, created_at) "
-                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
-            kNow + ")");
+        *db_, std::string("INSERT INTO probe_trials(memory_key, budget_bytes, batch_size, status, "
+                          "peak_rss_bytes, stop_layer, error, steps, plateau_step, growth_bytes, "
+                          "accumulation_steps, kind, seconds, created_at) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                  kNow + ")");
     insert.bind(1, trial.memory_key);
     insert.bind(2, trial.budget_bytes);
     insert.bind(3, trial.batch_size);
@@ -598,13 +601,12 @@ void Store::record_probe_answer(const std::string& memory_key, std::int64_t budg
                              "' and budget " + std::to_string(budget_bytes);
   guarded(path_, action, [&] {
     SQLite::Statement insert(
-        *db_,
-        std::string("INSERT OR REPLACE INTO probe_answers(memory_key, budget_bytes, "
-                    "max_batch_size, predicted_peak_bytes, margin_bytes, fixed_bytes, "
-                    "per_sample_bytes, noise_bytes, growth_bytes, corrected_by_run_id, note, "
-                    "rehearsed_peak_bytes, epoch_excess_bytes, created_at) "
-                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
-            kNow + ")");
+        *db_, std::string("INSERT OR REPLACE INTO probe_answers(memory_key, budget_bytes, "
+                          "max_batch_size, predicted_peak_bytes, margin_bytes, fixed_bytes, "
+                          "per_sample_bytes, noise_bytes, growth_bytes, corrected_by_run_id, note, "
+                          "rehearsed_peak_bytes, epoch_excess_bytes, created_at) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                  kNow + ")");
     insert.bind(1, memory_key);
     insert.bind(2, budget_bytes);
     insert.bind(3, answer.max_batch_size);

@@ -32,7 +32,7 @@ struct ExperimentRecord {
   std::string host_json;  // machine and software description, a JSON object
   int host_pid = 0;       // the orch process that ran it, to tell abandoned runs
   std::string hostname;
-  std::string shard;      // "I/N" when this orch ran shard I of N of the sweep; else empty
+  std::string shard;  // "I/N" when this orch ran shard I of N of the sweep; else empty
 };
 
 // One resolved parameter of a run, e.g. key "train.batch_size". value_num is set
@@ -47,7 +47,7 @@ struct RunRecord {
   std::string run_key;
   std::string params_json;  // all resolved parameters, a JSON object
   std::vector<ParamRecord> params;
-  std::string swept;        // the swept values, "train.batch_size=4 train.epochs=2"
+  std::string swept;  // the swept values, "train.batch_size=4 train.epochs=2"
   int repeat = 0;
   // Runs with equal memory keys differ only in what does not change memory per step
   // (batch size aside): the same model, data shape, backend and optimizer.
@@ -61,10 +61,10 @@ struct RunRecord {
 // Values that were not measured (no validation pass, a model without accuracy) are NaN
 // here and NULL in the database.
 struct EpochRecord {
-  int epoch = 0;  // 1-based
-  double seconds = 0;          // timed training steps (warm-up steps excluded)
-  double warmup_seconds = 0;   // time of the warm-up steps in this epoch
-  std::int64_t steps = 0;      // all training steps in the epoch
+  int epoch = 0;              // 1-based
+  double seconds = 0;         // timed training steps (warm-up steps excluded)
+  double warmup_seconds = 0;  // time of the warm-up steps in this epoch
+  std::int64_t steps = 0;     // all training steps in the epoch
   std::int64_t timed_samples = 0;
   double samples_per_s = 0;
   double train_loss = 0;
@@ -134,7 +134,7 @@ struct ClaimRecord {
   std::int64_t experiment_id = 0;  // the claiming orch's experiment row
   std::string hostname;
   int host_pid = 0;
-  double heartbeat_age_s = 0;      // seconds since its orch last said it was alive; inf if never
+  double heartbeat_age_s = 0;  // seconds since its orch last said it was alive; inf if never
 };
 
 enum class ClaimOutcome {
@@ -212,10 +212,10 @@ struct RunSummary {
   double val_loss = 0;       // last epoch
   int epochs = 0;
   double wall_s = 0;
-  double epoch_s = 0;          // mean timed seconds per epoch
-  double samples_per_s = 0;    // mean over epochs
-  double train_loss = 0;       // last epoch
-  double val_accuracy = 0;     // last epoch
+  double epoch_s = 0;        // mean timed seconds per epoch
+  double samples_per_s = 0;  // mean over epochs
+  double train_loss = 0;     // last epoch
+  double val_accuracy = 0;   // last epoch
   std::int64_t peak_rss_bytes = 0;
   std::string error;
   // See EpochRecord and RunOutcome: NaN (busy: empty) when not measured.
@@ -303,8 +303,7 @@ class Store {
   // Replaces an earlier answer for the same memory key and budget.
   void record_probe_answer(const std::string& memory_key, std::int64_t budget_bytes,
                            const ProbeAnswer& answer);
-  std::optional<ProbeAnswer> probe_answer(const std::string& memory_key,
-                                          std::int64_t budget_bytes);
+  std::optional<ProbeAnswer> probe_answer(const std::string& memory_key, std::int64_t budget_bytes);
   // Every stored answer of this memory key, whatever its budget, newest first.
   std::vector<std::pair<std::int64_t, ProbeAnswer>> probe_answers(const std::string& memory_key);
   // Trials for this key and budget, in the order they were recorded.

@@ -6,8 +6,7 @@ namespace {
 class SoftmaxRegression : public orch::Model {
  public:
   SoftmaxRegression(const orch::Params& params, const orch::DatasetInfo& data)
-      : linear_(torch::nn::LinearOptions(inputs(data), data.classes)
-                    .bias(params.Bool("bias"))) {
+      : linear_(torch::nn::LinearOptions(inputs(data), data.classes).bias(params.Bool("bias"))) {
     // Say what this model can learn: the run fails with this sentence instead of a
     // shape error deep inside LibTorch.
     if (data.task != orch::Task::kClassification) {

@@ -291,8 +291,9 @@ TEST_F(CliTest, EveryRunRecordsItsStartCost) {
   file.sweep = "\"train.batch_size\" = [4, 8]\n";
   RunResult result = run_file(write_file("start.toml", file.text()));
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok' AND start_s > 0 "
-                       "AND start_s < wall_s"),
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs WHERE status = 'ok' AND start_s > 0 "
+                  "AND start_s < wall_s"),
             2)
       << text_value(db_, "SELECT GROUP_CONCAT(start_s || ' of ' || wall_s, '; ') FROM runs");
 }
@@ -315,10 +316,12 @@ TEST_F(CliTest, BenchmarkModeStopsEarlyOnASteadyWorkload) {
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM metrics WHERE name = 'step_s'"),
             count(db_, "SELECT SUM(steps - warmup_steps) FROM epochs"));
   // No validation pass ran, so there is no validation result: NULL, not a made-up 0.
-  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE val_accuracy IS NULL AND val_loss IS NULL"), 2);
+  EXPECT_EQ(
+      count(db_, "SELECT COUNT(*) FROM epochs WHERE val_accuracy IS NULL AND val_loss IS NULL"), 2);
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE train_accuracy BETWEEN 0 AND 1"), 2);
   // The projected epoch time is the training split over the measured throughput.
-  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE ABS(seconds * samples_per_s - 256) < 1"), 2);
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE ABS(seconds * samples_per_s - 256) < 1"),
+            2);
 }
 
 // ---- 2. resume ----
@@ -404,9 +407,10 @@ TEST_F(FaultyTest, ThrowingRunIsRecordedAsFailedWithTheModelsMessage) {
 // What a plugin prints, and why its run failed, stay with the run: its row names its log.
 TEST_F(FaultyTest, EachRunsOwnLogIsKeptAndNamedByItsRow) {
   SQLite::Database database(db_, SQLite::OPEN_READONLY);
-  SQLite::Statement query(database,
-                          "SELECT r.log_path FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-                          "WHERE e.name = 'faulty_throws'");
+  SQLite::Statement query(
+      database,
+      "SELECT r.log_path FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+      "WHERE e.name = 'faulty_throws'");
   int logs = 0;
   while (query.executeStep()) {
     const std::string log = query.getColumn(0).getString();
@@ -651,8 +655,9 @@ TEST_F(SweptTest, BestNamesTheFastestOkRunAndItsKey) {
   // The key it prints is the key of the run with the smallest epoch time projected from
   // its median step (what rankings compare).
   const std::string best_key =
-      text_value(db_, "SELECT run_key FROM run_summary WHERE status = 'ok' "
-                      "ORDER BY COALESCE(median_epoch_s, epoch_s), run_id LIMIT 1");
+      text_value(db_,
+                 "SELECT run_key FROM run_summary WHERE status = 'ok' "
+                 "ORDER BY COALESCE(median_epoch_s, epoch_s), run_id LIMIT 1");
   EXPECT_TRUE(contains(result.out, "key " + best_key)) << result.out;
 }
 
@@ -688,7 +693,6 @@ TEST_F(CliTest, QuickstartFilePlansSixRuns) {
   EXPECT_TRUE(result.err.empty()) << result.err;
   EXPECT_FALSE(fs::exists(db_));
 }
-
 
 // ---- 9. the sweep language: ranges, zips, exclusion rules, plugin sweeps, --set ----
 
@@ -726,7 +730,8 @@ TEST_F(CliTest, PlanShowsTheProductItsRulesThePluginsAndTheOverrides) {
                        "4, rule at line 39: 0) -> 8 configurations"))
       << result.out;
   EXPECT_TRUE(contains(result.out, "model mlp | memory_hog")) << result.out;
-  EXPECT_TRUE(contains(result.out, "overrides: --set dataset.samples=64 --set train.warmup_steps=0"))
+  EXPECT_TRUE(
+      contains(result.out, "overrides: --set dataset.samples=64 --set train.warmup_steps=0"))
       << result.out;
   EXPECT_TRUE(contains(result.out,
                        "model.plugin=\"memory_hog\" train.epochs=2 train.batch_size=4 "
@@ -735,8 +740,9 @@ TEST_F(CliTest, PlanShowsTheProductItsRulesThePluginsAndTheOverrides) {
   // The rule that matches nothing is a warning on stderr, with its line.
   EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
   EXPECT_TRUE(contains(result.err, "orch: warning: ")) << result.err;
-  EXPECT_TRUE(contains(result.err, "two.toml:39:1: the [[sweep.exclude]] rule at line 39 removes "
-                                   "no combination"))
+  EXPECT_TRUE(contains(result.err,
+                       "two.toml:39:1: the [[sweep.exclude]] rule at line 39 removes "
+                       "no combination"))
       << result.err;
   EXPECT_FALSE(fs::exists(db_)) << "plan must not create the database";
 }
@@ -753,8 +759,10 @@ TEST_F(CliTest, ASweepOverTheModelPluginRunsEachModelWithItsOwnParameters) {
     return text_value(db_,
                       "SELECT group_concat(p.key || '=' || p.value_text, ' ') FROM params p "
                       "JOIN params m ON m.run_id = p.run_id AND m.key = 'model.plugin' "
-                      "WHERE m.value_text = '" + plugin + "' AND p.key LIKE 'model.%' "
-                      "AND p.key != 'model.plugin' ORDER BY p.key");
+                      "WHERE m.value_text = '" +
+                          plugin +
+                          "' AND p.key LIKE 'model.%' "
+                          "AND p.key != 'model.plugin' ORDER BY p.key");
   };
   EXPECT_EQ(params_of("mlp"), "model.hidden=16 model.layers=2");
   EXPECT_EQ(params_of("memory_hog"),
@@ -763,8 +771,8 @@ TEST_F(CliTest, ASweepOverTheModelPluginRunsEachModelWithItsOwnParameters) {
 
 TEST_F(CliTest, SetRunsAReducedSweepAndTheStoredFileSaysSo) {
   RunResult result = run_file(write_file("sweep.toml", ExperimentFile().text()),
-                              {"--set", "train.epochs=1", "--set", "train.batch_size=16",
-                               "--set", "model.plugin=mlp", "--set", "model.hidden=8"});
+                              {"--set", "train.epochs=1", "--set", "train.batch_size=16", "--set",
+                               "model.plugin=mlp", "--set", "model.hidden=8"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(contains(result.out, "experiment 'tiny': 1 runs")) << result.out;
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 1);
@@ -790,9 +798,10 @@ TEST_F(CliTest, AValueTheSweptPluginDoesNotTakeIsRefusedBeforeAnythingRuns) {
   file.sweep = "\"model.plugin\" = [\"mlp\", \"memory_hog\"]\n";
   RunResult result = run_file(write_file("models.toml", file.text()), {"--plugin-dir", kFaultyDir});
   expect_bad_input(result,
-                   {"models.toml:16:", "model.hidden is not a parameter of model plugin "
-                    "'memory_hog'", "model.plugin=\"memory_hog\"", "[model.mlp]",
-                    "[[sweep.exclude]]"},
+                   {"models.toml:16:",
+                    "model.hidden is not a parameter of model plugin "
+                    "'memory_hog'",
+                    "model.plugin=\"memory_hog\"", "[model.mlp]", "[[sweep.exclude]]"},
                    db_);
 }
 

@@ -194,8 +194,8 @@ inline RunResult wait_for(Started& started, std::chrono::milliseconds limit) {
 }
 
 inline RunResult run_in(const std::string& dir, const std::string& program,
-                        const std::vector<std::string>& args,
-                        const std::vector<std::string>& env, std::chrono::milliseconds limit) {
+                        const std::vector<std::string>& args, const std::vector<std::string>& env,
+                        std::chrono::milliseconds limit) {
   Started started = start_in(dir, program, args, env);
   return wait_for(started, limit);
 }

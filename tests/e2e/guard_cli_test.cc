@@ -442,15 +442,17 @@ TEST_F(ProbedTest, ProbeAnswersTheLargestBatchThatFitsWithAMeasuredMarginAndStor
       << probe_->out;
   EXPECT_TRUE(contains(probe_->out, "% headroom")) << probe_->out;
   // And one whole epoch at the answer, validation included, fitted under the budget.
-  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' AND "
-                       "status = 'ok' AND peak_rss_bytes <= budget_bytes AND batch_size = " +
-                           std::to_string(b)),
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' AND "
+                  "status = 'ok' AND peak_rss_bytes <= budget_bytes AND batch_size = " +
+                      std::to_string(b)),
             1)
       << trials_text();
   EXPECT_EQ(count(db_, "SELECT rehearsed_peak_bytes FROM probe_answers"),
-            count(db_, "SELECT peak_rss_bytes FROM probe_trials WHERE kind = 'rehearsal' "
-                       "AND batch_size = " +
-                           std::to_string(b)));
+            count(db_,
+                  "SELECT peak_rss_bytes FROM probe_trials WHERE kind = 'rehearsal' "
+                  "AND batch_size = " +
+                      std::to_string(b)));
   EXPECT_TRUE(contains(probe_->out, "rehearsed: one epoch at " + std::to_string(b) +
                                         ", validation included, peaked at"))
       << probe_->out;
@@ -640,18 +642,20 @@ TEST_F(GuardTest, ARehearsalCatchesMemoryThatGrowsLaterThanTheTrialsLookAndTheRu
   ASSERT_EQ(probe.exit_code, 0) << probe.err << probe.out;
   const std::int64_t b = count(db_, "SELECT max_batch_size FROM probe_answers");
   ASSERT_GT(b, 2) << probe.out;
-  const std::int64_t largest_trial = count(
-      db_, "SELECT MAX(batch_size) FROM probe_trials WHERE kind = 'trial' AND status = 'ok'");
+  const std::int64_t largest_trial =
+      count(db_, "SELECT MAX(batch_size) FROM probe_trials WHERE kind = 'trial' AND status = 'ok'");
   EXPECT_LT(b, largest_trial) << "the rehearsal should have lowered the trials' answer\n"
                               << probe.out;
-  EXPECT_GE(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' "
-                       "AND status = 'oom'"),
+  EXPECT_GE(count(db_,
+                  "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' "
+                  "AND status = 'oom'"),
             1)
       << probe.out;
   // The answer is the size whose rehearsed epoch fitted, and it says so.
-  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' "
-                       "AND status = 'ok' AND batch_size = " +
-                           std::to_string(b)),
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM probe_trials WHERE kind = 'rehearsal' "
+                  "AND status = 'ok' AND batch_size = " +
+                      std::to_string(b)),
             1)
       << probe.out;
   EXPECT_GT(count(db_, "SELECT rehearsed_peak_bytes FROM probe_answers"), 0);
@@ -667,8 +671,9 @@ TEST_F(GuardTest, ARehearsalCatchesMemoryThatGrowsLaterThanTheTrialsLookAndTheRu
   EXPECT_TRUE(contains(unrehearsed.out, "not rehearsed")) << unrehearsed.out;
 
   // What the user does next: the whole training, two epochs, at the answer.
-  file.train = "epochs = 2\nwarmup_steps = 1\nmemory_limit = \"192MiB\"\nbatch_size = " +
-               std::to_string(b) + "\n";
+  file.train =
+      "epochs = 2\nwarmup_steps = 1\nmemory_limit = \"192MiB\"\nbatch_size = " + std::to_string(b) +
+      "\n";
   RunResult full = run_file(write_file("late_full.toml", file.text()));
   ASSERT_EQ(full.exit_code, 0) << full.err << full.out;
   EXPECT_EQ(runs("status = 'ok' AND batch_size = " + std::to_string(b)), 1)

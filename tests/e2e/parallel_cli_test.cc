@@ -26,8 +26,8 @@ std::string sweep_file(const std::string& name, const std::string& backend,
   return "[experiment]\nname = \"" + name + "\"\nseed = 3\n\n[backend]\nplugin = \"cpu\"\n" +
          backend + "\n\n[dataset]\nplugin = \"synthetic\"\nsamples = " + std::to_string(samples) +
          "\nval_samples = 64\nfeatures = 16\n\n[model]\nplugin = \"mlp\"\nhidden = 32\n\n"
-         "[train]\nepochs = 1\nwarmup_steps = 1\n" + train_extra +
-         "\n[sweep]\n\"train.batch_size\" = [8, 16]\n\"train.lr\" = [0.01, 0.001]\n";
+         "[train]\nepochs = 1\nwarmup_steps = 1\n" +
+         train_extra + "\n[sweep]\n\"train.batch_size\" = [8, 16]\n\"train.lr\" = [0.01, 0.001]\n";
 }
 
 // Pairs of runs whose worker lifetimes overlapped (timestamps are in milliseconds).
@@ -49,9 +49,10 @@ class ParallelTest : public FreshDirectoryTest {
     return count(db_, "SELECT COUNT(*) FROM runs WHERE " + where);
   }
   std::string all_runs() {
-    return text_value(db_, "SELECT GROUP_CONCAT(id || ':' || status || ' ' || IFNULL(cpu_set, '-') "
-                           "|| ' ' || IFNULL(started_at, '-') || '..' || IFNULL(finished_at, '-'), "
-                           "'; ') FROM runs");
+    return text_value(db_,
+                      "SELECT GROUP_CONCAT(id || ':' || status || ' ' || IFNULL(cpu_set, '-') "
+                      "|| ' ' || IFNULL(started_at, '-') || '..' || IFNULL(finished_at, '-'), "
+                      "'; ') FROM runs");
   }
   std::string db_;
 };
@@ -95,8 +96,8 @@ TEST_F(ParallelTest, ThreadsTheFileFixesAreKeptAndTheRunsTakeTurns) {
 TEST_F(ParallelTest, MemoryAdmissionHoldsBackARunWhoseBudgetDoesNotFitBesideTheOthers) {
   if (usable_cores() < 2) GTEST_SKIP() << "needs 2 cores";
   // Two budgets of 60% of the available memory do not fit together; two of 20% do.
-  const std::string big = write_file_in(
-      dir_, "big.toml", sweep_file("big", "threads = 0", "memory_limit = \"60%\"\n"));
+  const std::string big =
+      write_file_in(dir_, "big.toml", sweep_file("big", "threads = 0", "memory_limit = \"60%\"\n"));
   RunResult held = orch({"run", big, "--db", db_, "-j", "2"});
   ASSERT_EQ(held.exit_code, 0) << held.err << held.out;
   EXPECT_EQ(runs("status = 'ok'"), 4) << all_runs();
@@ -112,7 +113,8 @@ TEST_F(ParallelTest, MemoryAdmissionHoldsBackARunWhoseBudgetDoesNotFitBesideTheO
 }
 
 TEST_F(ParallelTest, DefaultBudgetIsSplitBetweenTheRunsAtOnce) {
-  const std::string file = write_file_in(dir_, "d.toml", sweep_file("split", "threads = 1", "", 2000));
+  const std::string file =
+      write_file_in(dir_, "d.toml", sweep_file("split", "threads = 1", "", 2000));
   RunResult one = orch({"run", file, "--db", db_});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   const std::int64_t whole = count(db_, "SELECT MAX(budget_bytes) FROM runs");
@@ -132,13 +134,15 @@ TEST_F(ParallelTest, CtrlCStopsEveryRunningWorkerAndRecordsThemInterrupted) {
   Started orch = start_in(dir_, kOrch, {"run", file, "--db", db_, "-j", "2"});
   auto running = [&] {
     try {
-      return fs::exists(db_) && count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'running'") == 2;
+      return fs::exists(db_) &&
+             count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'running'") == 2;
     } catch (const SQLite::Exception&) {
       return false;
     }
   };
   auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (!running() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (!running() && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (!running()) {
     ::kill(-orch.pid, SIGKILL);
     wait_for(orch, kOrchTimeout);
@@ -147,7 +151,8 @@ TEST_F(ParallelTest, CtrlCStopsEveryRunningWorkerAndRecordsThemInterrupted) {
   ::kill(orch.pid, SIGINT);
   RunResult result = wait_for(orch, std::chrono::seconds(20));
   EXPECT_EQ(result.exit_code, 130) << result.err << result.out;
-  EXPECT_EQ(runs("status = 'interrupted' AND stop_layer = 'interrupt' AND worker_pid IS NOT NULL"), 2)
+  EXPECT_EQ(runs("status = 'interrupted' AND stop_layer = 'interrupt' AND worker_pid IS NOT NULL"),
+            2)
       << all_runs();
   EXPECT_EQ(runs("status IN ('pending', 'running')"), 0) << all_runs();
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM claims"), 0);
@@ -167,8 +172,8 @@ TEST_F(ParallelTest, TwoOrchProcessesOnOneDatabaseRunEveryPointOnce) {
   EXPECT_EQ(runs("status = 'ok'"), 4) << all_runs();
   EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs"), 4);
   // They shared the work: each process ran some points and left the others alone.
-  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT experiment_id) FROM runs"), 2)
-      << a.out << "\n----\n" << b.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT experiment_id) FROM runs"), 2) << a.out << "\n----\n"
+                                                                             << b.out;
   EXPECT_TRUE(contains(a.out + b.out, "another orch")) << a.out << b.out;
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM claims"), 0);
 }
@@ -184,13 +189,15 @@ TEST_F(ParallelTest, ClaimOfAnOrchThatStoppedIsTakenBackAfterTheGracePeriod) {
   Started victim = start_in(dir_, kOrch, {"run", file, "--db", db_});
   auto first_running = [&] {
     try {
-      return fs::exists(db_) && count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'running'") == 1;
+      return fs::exists(db_) &&
+             count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'running'") == 1;
     } catch (const SQLite::Exception&) {
       return false;
     }
   };
   auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (!first_running() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (!first_running() && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(first_running()) << "the first point never started";
   ::kill(victim.pid, SIGKILL);  // its worker dies with it
   wait_for(victim, kOrchTimeout);

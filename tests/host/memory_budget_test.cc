@@ -88,8 +88,7 @@ TEST(MemoryBudgetTest, PlainBytesMustBeWhole) {
 TEST(MemoryBudgetTest, ZeroIsRejected) {
   for (const char* zero : {"0", "0GiB", "0.0 MiB"}) {
     const std::string message = error_for(zero);
-    EXPECT_EQ(message.rfind(kWhere + " = \"" + zero + "\" must be more than 0", 0), 0u)
-        << message;
+    EXPECT_EQ(message.rfind(kWhere + " = \"" + zero + "\" must be more than 0", 0), 0u) << message;
     EXPECT_NE(message.find("\"6GiB\""), std::string::npos) << message;
   }
   EXPECT_NE(error_for("0.0000001KiB").find("must be more than 0"), std::string::npos);
@@ -103,8 +102,7 @@ TEST(MemoryBudgetTest, NegativeIsRejected) {
 
 TEST(MemoryBudgetTest, PercentMustBeAbove0AndAtMost100) {
   std::string message = error_for("150%");
-  EXPECT_EQ(message.rfind(kWhere + " = \"150%\" is more than 100% of the available memory", 0),
-            0u)
+  EXPECT_EQ(message.rfind(kWhere + " = \"150%\" is more than 100% of the available memory", 0), 0u)
       << message;
   EXPECT_NE(message.find("\"80%\""), std::string::npos) << message;
   EXPECT_NE(error_for("100.5%").find("more than 100%"), std::string::npos);
@@ -116,8 +114,7 @@ TEST(MemoryBudgetTest, PercentMustBeAbove0AndAtMost100) {
 TEST(MemoryBudgetTest, MoreThanTheMachineHasIsRejectedWithItsSize) {
   const MachineMemory machine{23 * kGiB + kGiB / 2, 20 * kGiB};
   const std::string message = error_for("64GiB", machine);
-  EXPECT_EQ(message.rfind(kWhere + " = \"64GiB\" is more than this machine has (23.5 GiB)", 0),
-            0u)
+  EXPECT_EQ(message.rfind(kWhere + " = \"64GiB\" is more than this machine has (23.5 GiB)", 0), 0u)
       << message;
   EXPECT_NE(message.find("\"16GiB\""), std::string::npos) << message;  // 80% of 20 GiB
   EXPECT_NE(message.find("\"80%\""), std::string::npos) << message;

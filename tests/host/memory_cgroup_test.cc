@@ -38,8 +38,8 @@ std::optional<int> run_child_in(MemoryCgroup& cgroup, std::int64_t bytes) {
     ::close(go[1]);
     char added = 0;
     if (::read(go[0], &added, 1) != 1 || added != 'y') ::_exit(3);
-    void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                          -1, 0);
+    void* memory =
+        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) ::_exit(4);
     // Touch every page: untouched pages are never charged.
     for (std::int64_t i = 0; i < bytes; i += 4096) static_cast<volatile char*>(memory)[i] = 1;
@@ -56,8 +56,8 @@ std::optional<int> run_child_in(MemoryCgroup& cgroup, std::int64_t bytes) {
   return status;
 }
 
-#define CREATE_OR_SKIP(var, limit)                                                \
-  std::string why_not;                                                            \
+#define CREATE_OR_SKIP(var, limit)                                                          \
+  std::string why_not;                                                                      \
   std::unique_ptr<MemoryCgroup> var = MemoryCgroup::create(unique_name(), limit, &why_not); \
   if (!var) GTEST_SKIP() << "no memory cgroup here: " << why_not
 

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "orch/plugin.h"
-
 #include "test_paths.h"
 
 namespace orch {
@@ -44,8 +43,7 @@ TEST(PluginCatalogTest, EachBadLibraryIsRefusedWithOneSentenceAndTheRestStayUsab
   const auto& refusals = catalog.refusals();
   EXPECT_EQ(refusals.size(), 4u);
   EXPECT_TRUE(any_contains(refusals, "not_a_library.so", "not a loadable shared library"));
-  EXPECT_TRUE(any_contains(refusals, "orch_fixture_no_entry.so",
-                           "without the orch entry point"));
+  EXPECT_TRUE(any_contains(refusals, "orch_fixture_no_entry.so", "without the orch entry point"));
   EXPECT_TRUE(any_contains(refusals, "orch_fixture_wrong_abi.so",
                            "built for orch plugin ABI " + std::to_string(kAbiVersion + 998) +
                                ", but this orch uses ABI " + std::to_string(kAbiVersion)));

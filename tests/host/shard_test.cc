@@ -88,13 +88,13 @@ TEST(ShardTest, ShardDatabasesLiveBesideTheMainDatabase) {
 
 class ManifestTest : public orch::testing::FreshDirectoryTest {
  protected:
-
   static ShardManifest sample() {
     ShardManifest manifest;
     manifest.experiment = "quickstart";
     manifest.file = "/exp/quickstart.toml";
     manifest.shards = 2;
-    manifest.runs = {{"k0", "train.batch_size=2", 0}, {"k1", "train.batch_size=4", 1},
+    manifest.runs = {{"k0", "train.batch_size=2", 0},
+                     {"k1", "train.batch_size=4", 1},
                      {"k2", "train.batch_size=8", 0}};
     manifest.job_id = "4242";
     manifest.created_at = "2024-05-01T10:00:00Z";

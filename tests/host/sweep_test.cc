@@ -1,4 +1,3 @@
-#include "host/run_key.h"
 #include "host/sweep.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +5,7 @@
 #include <set>
 
 #include "experiment_fixture.h"
+#include "host/run_key.h"
 #include "host/train_options.h"
 
 namespace orch {
@@ -25,10 +25,11 @@ class SweepTest : public testing::ExperimentFixture {};
 TEST_F(SweepTest, RunsAreTheCartesianProductWithTheLastListFastest) {
   auto runs = plan(experiment_text(kMlp, kTrain, kTwoAxes)).runs;
   ASSERT_EQ(runs.size(), 6u);
-  EXPECT_EQ(swept_texts(runs), (std::vector<std::string>{
-                                   "train.batch_size=2 train.epochs=1", "train.batch_size=2 train.epochs=2",
-                                   "train.batch_size=4 train.epochs=1", "train.batch_size=4 train.epochs=2",
-                                   "train.batch_size=8 train.epochs=1", "train.batch_size=8 train.epochs=2"}));
+  EXPECT_EQ(swept_texts(runs),
+            (std::vector<std::string>{
+                "train.batch_size=2 train.epochs=1", "train.batch_size=2 train.epochs=2",
+                "train.batch_size=4 train.epochs=1", "train.batch_size=4 train.epochs=2",
+                "train.batch_size=8 train.epochs=1", "train.batch_size=8 train.epochs=2"}));
   EXPECT_EQ(runs[3].params("train").Int("batch_size"), 4);
   EXPECT_EQ(runs[3].params("train").Int("epochs"), 2);
   // Parameters outside the sweep keep the file's value.
@@ -124,12 +125,13 @@ TEST_F(SweepTest, RunKeysOfKnownRunsNeverChange) {
 TEST_F(SweepTest, PlanAndRunAgreeOnEveryRunAndKey) {
   const std::string two_models_text =
       experiment_text("[model.mlp]\nhidden = 4\n", kTrain,
-                      kTwoModels + "\"model.mlp.hidden\" = [8, 16]\n"
-                                   "\"train.batch_size\" = [2, 4, 4]\n\n"
-                                   "[[sweep.zip]]\n\"train.lr\" = [1, 2e-3]\n"
-                                   "\"train.optimizer\" = [\"sgd\", \"adam\"]\n\n"
-                                   "[[sweep.exclude]]\n\"model.plugin\" = \"memory_hog\"\n"
-                                   "\"train.batch_size\" = 2\n");
+                      kTwoModels +
+                          "\"model.mlp.hidden\" = [8, 16]\n"
+                          "\"train.batch_size\" = [2, 4, 4]\n\n"
+                          "[[sweep.zip]]\n\"train.lr\" = [1, 2e-3]\n"
+                          "\"train.optimizer\" = [\"sgd\", \"adam\"]\n\n"
+                          "[[sweep.exclude]]\n\"model.plugin\" = \"memory_hog\"\n"
+                          "\"train.batch_size\" = 2\n");
   std::string repeated = two_models_text;
   repeated.replace(repeated.find("seed = 3\n"), 9, "seed = 3\nrepeats = 3\n");
   for (const std::string& text : {experiment_text(kMlp, kTrain), two_models_text, repeated}) {
@@ -173,10 +175,12 @@ TEST_F(SweepTest, TrainWitnessesGiveTheErrorsOfEveryRun) {
   // rule makes the runs' [train] sections come back (A B A), so the first and the last
   // runs of a kind are not in the same order.
   const std::string gamma = "\"train.lr_gamma\" = [0.2, 0.5]\n";
-  const std::string rule_leaves_a_hole = "\n[[sweep.exclude]]\n\"model.hidden\" = 16\n"
-                                         "\"train.lr_gamma\" = 0.5\n";
-  const std::string cosine = "\"train.lr_schedule\" = [\"constant\", \"cosine\"]\n"
-                             "\"train.lr\" = [0.1, 0.001, 0.01]\n";
+  const std::string rule_leaves_a_hole =
+      "\n[[sweep.exclude]]\n\"model.hidden\" = 16\n"
+      "\"train.lr_gamma\" = 0.5\n";
+  const std::string cosine =
+      "\"train.lr_schedule\" = [\"constant\", \"cosine\"]\n"
+      "\"train.lr\" = [0.1, 0.001, 0.01]\n";
   for (const auto& [train, sweep] : std::vector<std::pair<std::string, std::string>>{
            {kTrain, "\"model.hidden\" = [8, 16]\n" + gamma + rule_leaves_a_hole},
            {kTrain, gamma + "\"model.hidden\" = [8, 16]\n"},
@@ -187,8 +191,7 @@ TEST_F(SweepTest, TrainWitnessesGiveTheErrorsOfEveryRun) {
     EXPECT_NE(expected.find(sweep.find("cosine") == std::string::npos ? "lr_gamma" : "run 5:"),
               std::string::npos)
         << expected;
-    EXPECT_EQ(message(experiment, runs.train_witnesses(keys_read_by_check_train_keys())),
-              expected)
+    EXPECT_EQ(message(experiment, runs.train_witnesses(keys_read_by_check_train_keys())), expected)
         << sweep;
   }
 }
@@ -233,13 +236,12 @@ TEST_F(SweepTest, AZippedGroupVariesTogetherAsOneAxis) {
                                               "\"train.lr\" = [1e-3, 2e-3, 4e-3]\n"));
   EXPECT_EQ(plan.counts.combinations, 6u) << "2 x 3, not 2 x 3 x 3";
   EXPECT_EQ(swept_texts(plan.runs),
-            (std::vector<std::string>{
-                "train.epochs=1 train.batch_size=16 train.lr=0.001",
-                "train.epochs=1 train.batch_size=32 train.lr=0.002",
-                "train.epochs=1 train.batch_size=64 train.lr=0.004",
-                "train.epochs=2 train.batch_size=16 train.lr=0.001",
-                "train.epochs=2 train.batch_size=32 train.lr=0.002",
-                "train.epochs=2 train.batch_size=64 train.lr=0.004"}));
+            (std::vector<std::string>{"train.epochs=1 train.batch_size=16 train.lr=0.001",
+                                      "train.epochs=1 train.batch_size=32 train.lr=0.002",
+                                      "train.epochs=1 train.batch_size=64 train.lr=0.004",
+                                      "train.epochs=2 train.batch_size=16 train.lr=0.001",
+                                      "train.epochs=2 train.batch_size=32 train.lr=0.002",
+                                      "train.epochs=2 train.batch_size=64 train.lr=0.004"}));
 }
 
 TEST_F(SweepTest, ExclusionRulesDropTheCombinationsThatMeetEveryCondition) {
@@ -267,7 +269,8 @@ TEST_F(SweepTest, BoundsAreInclusiveOrStrictAsNamed) {
   auto kept = [&](const std::string& bounds) {
     auto runs = plan(experiment_text(kMlp, kTrain,
                                      "\"train.batch_size\" = [8, 16, 32]\n\n[[sweep.exclude]]\n"
-                                     "\"train.batch_size\" = " + bounds + "\n"))
+                                     "\"train.batch_size\" = " +
+                                         bounds + "\n"))
                     .runs;
     std::vector<std::int64_t> out;
     for (const auto& run : runs) out.push_back(run.params("train").Int("batch_size"));
@@ -313,9 +316,10 @@ TEST_F(SweepTest, RulesThatRemoveEverythingAreAnError) {
 }
 
 TEST_F(SweepTest, SweepingThePluginResolvesEachRunForItsOwnPlugin) {
-  SweepPlan plan = this->plan(experiment_text("[model.mlp]\nhidden = 4\n\n"
-                                              "[model.memory_hog]\nmib_per_sample = 1\n",
-                                              kTrain, kTwoModels + "\"train.batch_size\" = [2, 4]\n"));
+  SweepPlan plan =
+      this->plan(experiment_text("[model.mlp]\nhidden = 4\n\n"
+                                 "[model.memory_hog]\nmib_per_sample = 1\n",
+                                 kTrain, kTwoModels + "\"train.batch_size\" = [2, 4]\n"));
   ASSERT_EQ(plan.runs.size(), 4u);
   EXPECT_EQ(swept_texts(plan.runs),
             (std::vector<std::string>{"model.plugin=\"mlp\" train.batch_size=2",
@@ -325,8 +329,9 @@ TEST_F(SweepTest, SweepingThePluginResolvesEachRunForItsOwnPlugin) {
   const RunSpec& mlp = plan.runs[0];
   const RunSpec& hog = plan.runs[2];
   EXPECT_EQ(mlp.plugin("model"), "mlp");
-  EXPECT_EQ(mlp.params("model").values(),
-            (std::map<std::string, Value>{{"hidden", std::int64_t{4}}, {"layers", std::int64_t{2}}}))
+  EXPECT_EQ(
+      mlp.params("model").values(),
+      (std::map<std::string, Value>{{"hidden", std::int64_t{4}}, {"layers", std::int64_t{2}}}))
       << "[model.mlp] applies, defaults are mlp's";
   EXPECT_EQ(hog.plugin("model"), "memory_hog");
   EXPECT_EQ(hog.params("model").values(),
@@ -370,8 +375,8 @@ TEST_F(SweepTest, ValuesAreCheckedOnlyForTheRunsThatAreRun) {
 }
 
 TEST_F(SweepTest, APerPluginSweepKeyAppliesOnlyToItsPluginsRuns) {
-  SweepPlan plan = this->plan(
-      experiment_text("", kTrain, kTwoModels + "\"model.mlp.hidden\" = [8, 16]\n"));
+  SweepPlan plan =
+      this->plan(experiment_text("", kTrain, kTwoModels + "\"model.mlp.hidden\" = [8, 16]\n"));
   EXPECT_EQ(plan.counts.combinations, 4u);
   EXPECT_EQ(plan.counts.duplicates, 1u) << "memory_hog does not care about mlp's width";
   EXPECT_EQ(swept_texts(plan.runs),
@@ -381,20 +386,20 @@ TEST_F(SweepTest, APerPluginSweepKeyAppliesOnlyToItsPluginsRuns) {
 }
 
 TEST_F(SweepTest, ThePluginCanBeZippedWithItsOwnValues) {
-  SweepPlan plan = this->plan(experiment_text("", kTrain,
-                                              "[[sweep.zip]]\n" + kTwoModels +
-                                                  "\"train.batch_size\" = [64, 8]\n"));
+  SweepPlan plan = this->plan(experiment_text(
+      "", kTrain, "[[sweep.zip]]\n" + kTwoModels + "\"train.batch_size\" = [64, 8]\n"));
   EXPECT_EQ(swept_texts(plan.runs),
             (std::vector<std::string>{"model.plugin=\"mlp\" train.batch_size=64",
                                       "model.plugin=\"memory_hog\" train.batch_size=8"}));
 }
 
 TEST_F(SweepTest, ARuleCanTestThePlugin) {
-  SweepPlan plan = this->plan(experiment_text("", kTrain,
-                                              kTwoModels + "\"train.batch_size\" = [8, 64]\n\n"
-                                                           "[[sweep.exclude]]\n"
-                                                           "\"model.plugin\" = \"memory_hog\"\n"
-                                                           "\"train.batch_size\" = { at_least = 64 }\n"));
+  SweepPlan plan =
+      this->plan(experiment_text("", kTrain,
+                                 kTwoModels + "\"train.batch_size\" = [8, 64]\n\n"
+                                              "[[sweep.exclude]]\n"
+                                              "\"model.plugin\" = \"memory_hog\"\n"
+                                              "\"train.batch_size\" = { at_least = 64 }\n"));
   EXPECT_EQ(swept_texts(plan.runs),
             (std::vector<std::string>{"model.plugin=\"mlp\" train.batch_size=8",
                                       "model.plugin=\"mlp\" train.batch_size=64",
@@ -435,8 +440,8 @@ TEST_F(SweepTest, EveryWayOfWritingAKeyIsTheSameKey) {
               (std::vector<std::string>{"train.batch_size=2", "train.batch_size=4"}))
         << sweep;
   }
-  EXPECT_EQ(swept_texts(plan(experiment_text(kMlp, kTrain, "\n[sweep.train]\nbatch_size = [2, 4]\n"))
-                            .runs),
+  EXPECT_EQ(swept_texts(
+                plan(experiment_text(kMlp, kTrain, "\n[sweep.train]\nbatch_size = [2, 4]\n")).runs),
             (std::vector<std::string>{"train.batch_size=2", "train.batch_size=4"}));
 }
 
@@ -448,22 +453,20 @@ TEST_F(SweepTest, MemoryKeyIgnoresWhatDoesNotChangeMemoryPerSample) {
     }
     return keys.size();
   };
-  for (const char* same : {"\"train.batch_size\" = [8, 16]", "\"train.lr\" = [1e-3, 1e-2]",
-                           "\"train.epochs\" = [1, 2]", "\"train.weight_decay\" = [0.0, 0.1]",
-                           "\"train.beta1\" = [0.9, 0.8]", "\"train.beta2\" = [0.999, 0.99]",
-                           "\"train.lr_schedule\" = [\"constant\", \"cosine\"]",
-                           "\"train.lr_gamma\" = [0.1, 0.5]", "\"train.lr_step_epochs\" = [1, 2]",
-                           "\"train.lr_pct_start\" = [0.3, 0.4]",
-                           "\"train.lr_div_factor\" = [25, 10]",
-                           "\"train.lr_final_div_factor\" = [1e4, 1e3]",
-                           "\"train.grad_clip\" = [0.0, 1.0]"}) {
+  for (const char* same :
+       {"\"train.batch_size\" = [8, 16]", "\"train.lr\" = [1e-3, 1e-2]",
+        "\"train.epochs\" = [1, 2]", "\"train.weight_decay\" = [0.0, 0.1]",
+        "\"train.beta1\" = [0.9, 0.8]", "\"train.beta2\" = [0.999, 0.99]",
+        "\"train.lr_schedule\" = [\"constant\", \"cosine\"]", "\"train.lr_gamma\" = [0.1, 0.5]",
+        "\"train.lr_step_epochs\" = [1, 2]", "\"train.lr_pct_start\" = [0.3, 0.4]",
+        "\"train.lr_div_factor\" = [25, 10]", "\"train.lr_final_div_factor\" = [1e4, 1e3]",
+        "\"train.grad_clip\" = [0.0, 1.0]"}) {
     EXPECT_EQ(keys_of(std::string(same) + "\n"), 1u) << same;
   }
-  for (const char* different : {"\"model.hidden\" = [8, 16]",
-                                "\"train.optimizer\" = [\"sgd\", \"adam\"]",
-                                "\"train.momentum\" = [0.0, 0.9]",
-                                "\"train.precision\" = [\"fp32\", \"bf16\"]",
-                                "\"train.task\" = [\"train\", \"inference\"]"}) {
+  for (const char* different :
+       {"\"model.hidden\" = [8, 16]", "\"train.optimizer\" = [\"sgd\", \"adam\"]",
+        "\"train.momentum\" = [0.0, 0.9]", "\"train.precision\" = [\"fp32\", \"bf16\"]",
+        "\"train.task\" = [\"train\", \"inference\"]"}) {
     EXPECT_EQ(keys_of(std::string(different) + "\n"), 2u) << different;
   }
 }

@@ -1,11 +1,11 @@
 // Locations of the plugins a test loads through the real loader, and a temp directory.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace orch::testing {
 

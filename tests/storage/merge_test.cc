@@ -29,8 +29,14 @@ class MergeTest : public orch::testing::FreshDirectoryTest {
   }
 
   static ExperimentRecord experiment(const std::string& shard = "") {
-    return {"sweep", "/exp/sweep.toml", "[experiment]\nname = \"sweep\"\n", "abc123",
-            R"({"cpu":"test"})", 4242, "node7", shard};
+    return {"sweep",
+            "/exp/sweep.toml",
+            "[experiment]\nname = \"sweep\"\n",
+            "abc123",
+            R"({"cpu":"test"})",
+            4242,
+            "node7",
+            shard};
   }
 
   static RunRecord run(const std::string& key, std::int64_t batch_size = 4) {
@@ -82,8 +88,8 @@ class MergeTest : public orch::testing::FreshDirectoryTest {
   // Every count a user would look at, to compare before and after.
   std::vector<std::int64_t> counts(const std::string& db) const {
     std::vector<std::int64_t> all;
-    for (const char* table : {"experiments", "runs", "params", "epochs", "metrics",
-                              "probe_answers", "probe_trials", "claims"}) {
+    for (const char* table : {"experiments", "runs", "params", "epochs", "metrics", "probe_answers",
+                              "probe_trials", "claims"}) {
       all.push_back(count(db, std::string("SELECT COUNT(*) FROM ") + table));
     }
     return all;
@@ -118,20 +124,28 @@ TEST_F(MergeTest, CopiesFinishedRunsWithTheirParamsEpochsMetricsAndExperiment) {
   }
   EXPECT_EQ(text(main_, "SELECT shard FROM experiments"), "0/2");
   // The runs keep their uid, outcome and measurements.
-  EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-                         "WHERE e.name = 'sweep'"), 2);
-  EXPECT_EQ(text(main_, "SELECT group_concat(uid || status, ',') FROM (SELECT * FROM runs ORDER BY id)"),
-            text(shard_path, "SELECT group_concat(uid || status, ',') FROM (SELECT * FROM runs ORDER BY id)"));
+  EXPECT_EQ(count(main_,
+                  "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                  "WHERE e.name = 'sweep'"),
+            2);
+  EXPECT_EQ(
+      text(main_, "SELECT group_concat(uid || status, ',') FROM (SELECT * FROM runs ORDER BY id)"),
+      text(shard_path,
+           "SELECT group_concat(uid || status, ',') FROM (SELECT * FROM runs ORDER BY id)"));
   EXPECT_EQ(text(main_, "SELECT error FROM runs WHERE run_key = 'k8'"), "out of memory\nat step 3");
   EXPECT_EQ(text(main_, "SELECT cpu_set FROM runs WHERE run_key = 'k4'"), "0");
   EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM params"), 4);
   EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM epochs"), 4);
   EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM metrics WHERE name = 'step_s'"), 12);
   // Children point at the main database's run ids.
-  EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM epochs WHERE run_id NOT IN (SELECT id FROM runs)"), 0);
-  EXPECT_EQ(text(main_, "SELECT value_text FROM params p JOIN runs r ON r.id = p.run_id "
-                        "WHERE r.run_key = 'k8' AND p.key = 'train.batch_size'"), "8");
-  EXPECT_EQ(text(main_, "SELECT ROUND(val_accuracy, 2) FROM run_summary WHERE run_key = 'k4'"), "0.5");
+  EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM epochs WHERE run_id NOT IN (SELECT id FROM runs)"),
+            0);
+  EXPECT_EQ(text(main_,
+                 "SELECT value_text FROM params p JOIN runs r ON r.id = p.run_id "
+                 "WHERE r.run_key = 'k8' AND p.key = 'train.batch_size'"),
+            "8");
+  EXPECT_EQ(text(main_, "SELECT ROUND(val_accuracy, 2) FROM run_summary WHERE run_key = 'k4'"),
+            "0.5");
   // Probes come along; claims belong to the shard's own orch processes.
   EXPECT_EQ(count(main_, "SELECT max_batch_size FROM probe_answers"), 8);
   EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM probe_trials"), 1);
@@ -218,11 +232,14 @@ TEST_F(MergeTest, AttemptsAreNumberedAfterMainsAndKeepTheirOrder) {
   MergeReport report = merge_shard(main_, shard_path);
   EXPECT_EQ(report.runs_merged, 2);
   EXPECT_TRUE(report.conflicts.empty());
-  EXPECT_EQ(text(main_, "SELECT group_concat(attempt || ':' || status, ' ') FROM "
-                        "(SELECT * FROM runs WHERE run_key = 'k1' ORDER BY id)"),
+  EXPECT_EQ(text(main_,
+                 "SELECT group_concat(attempt || ':' || status, ' ') FROM "
+                 "(SELECT * FROM runs WHERE run_key = 'k1' ORDER BY id)"),
             "1:oom 2:crashed 3:ok");
-  EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM runs WHERE run_key = 'k1' AND attempt > 1 "
-                         "AND parent_run_id = " + std::to_string(first)),
+  EXPECT_EQ(count(main_,
+                  "SELECT COUNT(*) FROM runs WHERE run_key = 'k1' AND attempt > 1 "
+                  "AND parent_run_id = " +
+                      std::to_string(first)),
             2);
 }
 
@@ -263,8 +280,9 @@ TEST_F(MergeTest, FailureHalfwayLeavesMainAsItWas) {
     run_to_end(main, main.begin_experiment(experiment()), "k0", "ok");
     // Makes the merge fail after it copied runs and params, before it finishes.
     SQLite::Database db(main_, SQLite::OPEN_READWRITE);
-    db.exec("CREATE TRIGGER refuse_metrics BEFORE INSERT ON metrics WHEN NEW.run_id > 1 "
-            "BEGIN SELECT RAISE(ABORT, 'disk full, say'); END");
+    db.exec(
+        "CREATE TRIGGER refuse_metrics BEFORE INSERT ON metrics WHEN NEW.run_id > 1 "
+        "BEGIN SELECT RAISE(ABORT, 'disk full, say'); END");
   }
   const std::string shard_path = path("shard-0.db");
   {
@@ -314,8 +332,9 @@ TEST_F(MergeTest, OlderSchemaShardIsRefusedWithHowToUpgrade) {
   const std::string shard_path = path("old.db");
   {
     SQLite::Database db(shard_path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("CREATE TABLE experiments(id INTEGER PRIMARY KEY); CREATE TABLE runs(id INTEGER "
-            "PRIMARY KEY); PRAGMA user_version = 3");
+    db.exec(
+        "CREATE TABLE experiments(id INTEGER PRIMARY KEY); CREATE TABLE runs(id INTEGER "
+        "PRIMARY KEY); PRAGMA user_version = 3");
   }
   try {
     check_mergeable(shard_path);

@@ -30,8 +30,9 @@ class StoreTest : public orch::testing::FreshDirectoryTest {
   }
 
   static ExperimentRecord experiment(const std::string& name) {
-    return {name, "exp.toml", "[experiment]\nname = \"" + name + "\"\n", "abc123",
-            R"({"cpu":"test"})", 0, ""};
+    return {name,     "exp.toml",          "[experiment]\nname = \"" + name + "\"\n",
+            "abc123", R"({"cpu":"test"})", 0,
+            ""};
   }
 
   static RunRecord run(const std::string& key, const std::string& swept = "") {
@@ -76,8 +77,8 @@ class StoreTest : public orch::testing::FreshDirectoryTest {
   static ProbeTrial trial(std::int64_t batch_size, const std::string& status,
                           std::int64_t peak_rss_bytes, const std::string& stop_layer = "",
                           const std::string& error = "") {
-    return {"mlp/synthetic/cpu/adam", 1 << 30, batch_size, status, peak_rss_bytes, stop_layer,
-            error};
+    return {"mlp/synthetic/cpu/adam", 1 << 30,    batch_size, status,
+            peak_rss_bytes,           stop_layer, error};
   }
 
   static std::vector<std::string> strings(std::initializer_list<const char*> items) {
@@ -194,8 +195,7 @@ TEST_F(StoreTest, RecordingAnEpochTwiceKeepsOneRowWithTheLastValues) {
 
 TEST_F(StoreTest, MedianProjectionAndContentionOfEpochsAndRunsReadBackAndNullWhenUnmeasured) {
   Store store = Store::Open(db_path_);
-  const auto ids =
-      store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
+  const auto ids = store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
   EpochRecord measured = epoch(1, 2.0, 100.0, 0.9, 0.5);
   measured.median_epoch_s = 1.8;
   measured.median_epoch_low_s = 1.7;
@@ -232,8 +232,9 @@ TEST_F(StoreTest, MedianProjectionAndContentionOfEpochsAndRunsReadBackAndNullWhe
   EXPECT_TRUE(std::isnan(runs[1].other_cpu_cores));
   EXPECT_TRUE(std::isnan(runs[1].projected_s));
   EXPECT_TRUE(runs[1].busy.empty());
-  EXPECT_EQ(query_read_only(db_path_, "SELECT COUNT(*) FROM runs WHERE busy IS NULL "
-                                      "AND other_cpu_cores IS NULL AND projected_s IS NULL")
+  EXPECT_EQ(query_read_only(db_path_,
+                            "SELECT COUNT(*) FROM runs WHERE busy IS NULL "
+                            "AND other_cpu_cores IS NULL AND projected_s IS NULL")
                 .rows.at(0)
                 .at(0),
             "1");
@@ -433,16 +434,40 @@ TEST_F(StoreTest, QueryReturnsColumnsAndFormattedRows) {
             (std::vector<std::string>{"exp", "0.333333", "12345678901234", "NULL", "2.5"}));
 
   const auto summary = query_read_only(db_path_, "SELECT * FROM run_summary");
-  EXPECT_EQ(summary.columns,
-            (std::vector<std::string>{"experiment", "run_id", "run_key", "swept", "repeat",
-                                      "attempt", "status", "epochs", "wall_s", "epoch_s",
-                                      "samples_per_s", "train_loss", "val_accuracy",
-                                      "peak_rss_bytes", "error", "batch_size", "stop_layer",
-                                      "step_median_s", "step_p95_s", "data_fraction", "backend",
-                                      "log_path", "config_key", "val_loss", "median_epoch_s",
-                                      "median_epoch_low_s", "median_epoch_high_s",
-                                      "other_cpu_cores", "run_queue", "busy", "projected_s",
-                                      "start_s", "step_dispersion", "median_samples_per_s"}));
+  EXPECT_EQ(summary.columns, (std::vector<std::string>{"experiment",
+                                                       "run_id",
+                                                       "run_key",
+                                                       "swept",
+                                                       "repeat",
+                                                       "attempt",
+                                                       "status",
+                                                       "epochs",
+                                                       "wall_s",
+                                                       "epoch_s",
+                                                       "samples_per_s",
+                                                       "train_loss",
+                                                       "val_accuracy",
+                                                       "peak_rss_bytes",
+                                                       "error",
+                                                       "batch_size",
+                                                       "stop_layer",
+                                                       "step_median_s",
+                                                       "step_p95_s",
+                                                       "data_fraction",
+                                                       "backend",
+                                                       "log_path",
+                                                       "config_key",
+                                                       "val_loss",
+                                                       "median_epoch_s",
+                                                       "median_epoch_low_s",
+                                                       "median_epoch_high_s",
+                                                       "other_cpu_cores",
+                                                       "run_queue",
+                                                       "busy",
+                                                       "projected_s",
+                                                       "start_s",
+                                                       "step_dispersion",
+                                                       "median_samples_per_s"}));
 }
 
 TEST_F(StoreTest, QueryRefusesWritesAndLeavesDataIntact) {
@@ -565,7 +590,8 @@ TEST_F(StoreTest, VersionOneDatabaseMigratesKeepingItsRows) {
     raw.exec(
         "INSERT INTO runs(id, experiment_id, run_key, swept, status, wall_s) "
         "VALUES(7, 1, 'bs=4', 'train.batch_size=4', 'ok', 2.5)");
-    raw.exec("INSERT INTO runs(id, experiment_id, run_key, status) VALUES(8, 1, 'bs=8', 'pending')");
+    raw.exec(
+        "INSERT INTO runs(id, experiment_id, run_key, status) VALUES(8, 1, 'bs=8', 'pending')");
     raw.exec("INSERT INTO epochs(run_id, epoch, seconds, train_loss) VALUES(7, 1, 2.0, 0.5)");
   }
 
@@ -590,8 +616,8 @@ TEST_F(StoreTest, VersionOneDatabaseMigratesKeepingItsRows) {
             strings({"NULL", "NULL", "NULL", "NULL"}));
   EXPECT_EQ(query_read_only(db_path_, "SELECT host_pid, hostname FROM experiments").rows.at(0),
             strings({"NULL", "NULL"}));
-  EXPECT_EQ(query_read_only(db_path_,
-                            "SELECT run_id, batch_size, stop_layer FROM run_summary ORDER BY run_id")
+  EXPECT_EQ(query_read_only(
+                db_path_, "SELECT run_id, batch_size, stop_layer FROM run_summary ORDER BY run_id")
                 .rows,
             (std::vector<std::vector<std::string>>{strings({"7", "NULL", "NULL"}),
                                                    strings({"8", "NULL", "NULL"})}));
@@ -643,17 +669,18 @@ TEST_F(StoreTest, BeginExperimentStoresHostPidAndHostname) {
   // Unknown host details stay NULL rather than 0 or ''.
   store.begin_experiment(experiment("other"));
 
-  EXPECT_EQ(query_read_only(db_path_, "SELECT name, host_pid, hostname FROM experiments ORDER BY id")
-                .rows,
-            (std::vector<std::vector<std::string>>{strings({"exp", "31337", "gpu-box-3"}),
-                                                   strings({"other", "NULL", "NULL"})}));
+  EXPECT_EQ(
+      query_read_only(db_path_, "SELECT name, host_pid, hostname FROM experiments ORDER BY id")
+          .rows,
+      (std::vector<std::vector<std::string>>{strings({"exp", "31337", "gpu-box-3"}),
+                                             strings({"other", "NULL", "NULL"})}));
 }
 
 TEST_F(StoreTest, MemoryKeyBudgetBatchAndStopLayerShowInLatestRunsAndRunSummary) {
   Store store = Store::Open(db_path_);
-  const auto ids = store.add_runs(store.begin_experiment(experiment("exp")),
-                                  {sized_run("bs=64", "mlp/cpu", 1 << 30, 64),
-                                   sized_run("bs=8", "mlp/cpu", 1 << 30, 8)});
+  const auto ids = store.add_runs(
+      store.begin_experiment(experiment("exp")),
+      {sized_run("bs=64", "mlp/cpu", 1 << 30, 64), sized_run("bs=8", "mlp/cpu", 1 << 30, 8)});
   store.finish_run(ids[0], outcome("oom", "cgroup"));
   store.finish_run(ids[1], ok());
 
@@ -665,13 +692,13 @@ TEST_F(StoreTest, MemoryKeyBudgetBatchAndStopLayerShowInLatestRunsAndRunSummary)
   EXPECT_EQ(runs[1].batch_size, 8);
   EXPECT_EQ(runs[1].stop_layer, "");
 
-  EXPECT_EQ(query_read_only(db_path_,
-                            "SELECT memory_key, budget_bytes, batch_size, stop_layer FROM runs "
-                            "ORDER BY id")
-                .rows,
-            (std::vector<std::vector<std::string>>{
-                strings({"mlp/cpu", "1073741824", "64", "cgroup"}),
-                strings({"mlp/cpu", "1073741824", "8", "NULL"})}));
+  EXPECT_EQ(
+      query_read_only(db_path_,
+                      "SELECT memory_key, budget_bytes, batch_size, stop_layer FROM runs "
+                      "ORDER BY id")
+          .rows,
+      (std::vector<std::vector<std::string>>{strings({"mlp/cpu", "1073741824", "64", "cgroup"}),
+                                             strings({"mlp/cpu", "1073741824", "8", "NULL"})}));
   EXPECT_EQ(query_read_only(db_path_,
                             "SELECT run_key, status, batch_size, stop_layer FROM run_summary "
                             "ORDER BY run_id")
@@ -685,9 +712,9 @@ TEST_F(StoreTest, UnfinishedRunsArePendingOrRunningOfThatNameOnly) {
   ExperimentRecord record = experiment("exp");
   record.host_pid = 4242;
   record.hostname = "box";
-  const auto ids = store.add_runs(store.begin_experiment(record),
-                                  {run("pending"), run("running"), run("ok"), run("failed"),
-                                   run("interrupted")});
+  const auto ids = store.add_runs(
+      store.begin_experiment(record),
+      {run("pending"), run("running"), run("ok"), run("failed"), run("interrupted")});
   store.mark_running(ids[1], 100);
   store.mark_running(ids[2], 101);
   store.finish_run(ids[2], ok());
@@ -722,13 +749,11 @@ TEST_F(StoreTest, SmallestOomBatchIsTheMinimumOverOomRunsOfTheSameKeyAndBudget) 
   constexpr std::int64_t kBudget = 1 << 30;
   EXPECT_EQ(store.smallest_oom_batch("mlp", kBudget), std::nullopt);
 
-  const auto first = store.add_runs(store.begin_experiment(experiment("exp")),
-                                    {sized_run("a", "mlp", kBudget, 128),
-                                     sized_run("b", "mlp", kBudget, 64),
-                                     sized_run("c", "mlp", kBudget, 16),
-                                     sized_run("d", "cnn", kBudget, 8),
-                                     sized_run("e", "mlp", kBudget / 2, 4),
-                                     sized_run("f", "mlp", kBudget, 0)});
+  const auto first =
+      store.add_runs(store.begin_experiment(experiment("exp")),
+                     {sized_run("a", "mlp", kBudget, 128), sized_run("b", "mlp", kBudget, 64),
+                      sized_run("c", "mlp", kBudget, 16), sized_run("d", "cnn", kBudget, 8),
+                      sized_run("e", "mlp", kBudget / 2, 4), sized_run("f", "mlp", kBudget, 0)});
   store.finish_run(first[0], outcome("oom", "cgroup"));
   store.finish_run(first[1], outcome("oom", "allocator"));
   store.finish_run(first[2], ok());                      // not oom: ignored
@@ -736,9 +761,9 @@ TEST_F(StoreTest, SmallestOomBatchIsTheMinimumOverOomRunsOfTheSameKeyAndBudget) 
   store.finish_run(first[4], outcome("oom", "cgroup"));  // other budget: ignored
   store.finish_run(first[5], outcome("oom", "cgroup"));  // batch size unknown: ignored
   // Another experiment counts too, and a timeout is not an oom.
-  const auto second = store.add_runs(store.begin_experiment(experiment("other")),
-                                     {sized_run("g", "mlp", kBudget, 32),
-                                      sized_run("h", "mlp", kBudget, 2)});
+  const auto second =
+      store.add_runs(store.begin_experiment(experiment("other")),
+                     {sized_run("g", "mlp", kBudget, 32), sized_run("h", "mlp", kBudget, 2)});
   store.finish_run(second[0], outcome("oom", "watchdog"));
   store.finish_run(second[1], outcome("timeout", "timeout"));
 
@@ -915,15 +940,14 @@ TEST_F(StoreV3Test, RunsFlatPivotsCommonParametersAndBestRunsPicksTheFastest) {
     finished_run(store, experiment_id, "slow", 4, 3.0);
     finished_run(store, experiment_id, "fast", 16, 1.0);
   }
-  auto flat = query_read_only(db_path_,
-                              "SELECT batch_size, model, epoch_s FROM runs_flat ORDER BY batch_size");
+  auto flat = query_read_only(
+      db_path_, "SELECT batch_size, model, epoch_s FROM runs_flat ORDER BY batch_size");
   ASSERT_EQ(flat.rows.size(), 2u);
   EXPECT_EQ(flat.rows[0], (std::vector<std::string>{"4", "mlp", "3"}));
   auto best = query_read_only(db_path_, "SELECT run_key, batch_size FROM best_runs");
   ASSERT_EQ(best.rows.size(), 1u);
   EXPECT_EQ(best.rows[0], (std::vector<std::string>{"fast", "16"}));
 }
-
 
 // ---- claims: two orch processes on one database ----
 
@@ -978,7 +1002,8 @@ TEST_F(StoreTest, AClaimWhoseOrchWentSilentIsTakenOverAndItsRunMarkedInterrupted
   EXPECT_EQ(claims[0].experiment_id, b);
   EXPECT_LT(claims[0].heartbeat_age_s, 60);
   SQLite::Database raw(db_path_, SQLite::OPEN_READONLY);
-  SQLite::Statement row(raw, "SELECT status, error FROM runs WHERE id = " + std::to_string(abandoned));
+  SQLite::Statement row(raw,
+                        "SELECT status, error FROM runs WHERE id = " + std::to_string(abandoned));
   ASSERT_TRUE(row.executeStep());
   EXPECT_EQ(row.getColumn(0).getString(), "interrupted");
   EXPECT_TRUE(contains(row.getColumn(1).getString(), "heartbeat"));
@@ -1007,13 +1032,17 @@ TEST_F(StoreTest, EveryRowHasAUidThatIsUniqueAndTimestampsHaveMilliseconds) {
   auto ids = store.add_runs(a, {run("k1"), run("k2")});
   store.mark_running(ids[0], 5, "cpu", "0-1");
   SQLite::Database raw(db_path_, SQLite::OPEN_READONLY);
-  EXPECT_EQ(raw.execAndGet("SELECT COUNT(DISTINCT uid) FROM runs WHERE length(uid) = 32").getInt(), 2);
+  EXPECT_EQ(raw.execAndGet("SELECT COUNT(DISTINCT uid) FROM runs WHERE length(uid) = 32").getInt(),
+            2);
   EXPECT_EQ(raw.execAndGet("SELECT COUNT(*) FROM experiments WHERE length(uid) = 32").getInt(), 1);
-  EXPECT_EQ(raw.execAndGet("SELECT cpu_set FROM runs WHERE id = " + std::to_string(ids[0])).getString(),
-            "0-1");
+  EXPECT_EQ(
+      raw.execAndGet("SELECT cpu_set FROM runs WHERE id = " + std::to_string(ids[0])).getString(),
+      "0-1");
   // 2026-11-22T14:35:31.274Z
-  EXPECT_EQ(raw.execAndGet("SELECT length(started_at) FROM runs WHERE id = " + std::to_string(ids[0])).getInt(),
-            24);
+  EXPECT_EQ(
+      raw.execAndGet("SELECT length(started_at) FROM runs WHERE id = " + std::to_string(ids[0]))
+          .getInt(),
+      24);
 }
 
 TEST_F(StoreTest, LatestRunsShowsThePointsOkRunEvenWhenAnotherOrchRecordedALaterFailure) {

@@ -52,7 +52,7 @@ class CpuBackend : public orch::Backend {
 
 ORCH_PLUGIN("cpu", "1.0.0") {
   registry.add_backend<CpuBackend>(
-      "cpu", {orch::ParamSpec::Int("threads", 0,
-                                   "intra-op threads; 0 = every core this process may use")
-                  .range(0, 4096)});
+      "cpu",
+      {orch::ParamSpec::Int("threads", 0, "intra-op threads; 0 = every core this process may use")
+           .range(0, 4096)});
 }

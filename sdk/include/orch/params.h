@@ -21,10 +21,14 @@ using Value = std::variant<std::int64_t, double, std::string, bool>;
 
 inline const char* type_name(ParamType type) {
   switch (type) {
-    case ParamType::kInt: return "integer";
-    case ParamType::kReal: return "real";
-    case ParamType::kStr: return "string";
-    case ParamType::kBool: return "boolean";
+    case ParamType::kInt:
+      return "integer";
+    case ParamType::kReal:
+      return "real";
+    case ParamType::kStr:
+      return "string";
+    case ParamType::kBool:
+      return "boolean";
   }
   return "?";
 }
@@ -45,9 +49,9 @@ class ParamError : public std::logic_error {
 struct ParamSpec {
   std::string name;
   ParamType type = ParamType::kInt;
-  Value fallback;               // the default, of the declared type
+  Value fallback;  // the default, of the declared type
   std::string help;
-  std::optional<double> min;    // inclusive bounds for numbers
+  std::optional<double> min;  // inclusive bounds for numbers
   std::optional<double> max;
   std::vector<std::string> choices;  // allowed values for strings; empty = any
   // A string naming a file or directory: the host resolves a relative one against the
@@ -67,10 +71,22 @@ struct ParamSpec {
     return ParamSpec(std::move(name), ParamType::kBool, fallback, std::move(help));
   }
 
-  ParamSpec at_least(double low) const { ParamSpec s = *this; s.min = low; return s; }
-  ParamSpec at_most(double high) const { ParamSpec s = *this; s.max = high; return s; }
+  ParamSpec at_least(double low) const {
+    ParamSpec s = *this;
+    s.min = low;
+    return s;
+  }
+  ParamSpec at_most(double high) const {
+    ParamSpec s = *this;
+    s.max = high;
+    return s;
+  }
   ParamSpec range(double low, double high) const { return at_least(low).at_most(high); }
-  ParamSpec path() const { ParamSpec s = *this; s.is_path = true; return s; }
+  ParamSpec path() const {
+    ParamSpec s = *this;
+    s.is_path = true;
+    return s;
+  }
   ParamSpec one_of(std::vector<std::string> allowed) const {
     ParamSpec s = *this;
     s.choices = std::move(allowed);
@@ -82,7 +98,9 @@ struct ParamSpec {
 
  private:
   ParamSpec(std::string name_, ParamType type_, Value fallback_, std::string help_)
-      : name(std::move(name_)), type(type_), fallback(std::move(fallback_)),
+      : name(std::move(name_)),
+        type(type_),
+        fallback(std::move(fallback_)),
         help(std::move(help_)) {}
 };
 
@@ -172,8 +190,8 @@ inline std::string ParamSpec::describe_range() const {
     for (size_t i = 0; i < choices.size(); ++i) out += (i ? ", " : " ") + choices[i];
     return out;
   }
-  if (min && max) return std::string(type_name(type)) + " in [" + number(*min) + ", " +
-                         number(*max) + "]";
+  if (min && max)
+    return std::string(type_name(type)) + " in [" + number(*min) + ", " + number(*max) + "]";
   if (min) return std::string(type_name(type)) + " >= " + number(*min);
   if (max) return std::string(type_name(type)) + " <= " + number(*max);
   return "";

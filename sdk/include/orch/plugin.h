@@ -1,8 +1,9 @@
 // The one entry point of a plugin library: ORCH_PLUGIN(name, version) { registry.add_... }
 #pragma once
 
-#include <boost/dll/alias.hpp>
 #include <torch/version.h>
+
+#include <boost/dll/alias.hpp>
 
 #include "orch/registry.h"
 
@@ -44,13 +45,13 @@ inline constexpr const char* kPluginRegisterSymbol = "orch_plugin_register";
 
 // Defines the plugin's two exported aliases (info and register) and opens the body of
 // its register function, which receives `orch::Registry& registry`.
-#define ORCH_PLUGIN(NAME, VERSION)                                                   \
-  static void orch_plugin_register_impl(::orch::Registry& registry);                \
-  static const ::orch::PluginInfo* orch_plugin_info_impl() {                         \
-    static const ::orch::PluginInfo info{::orch::kAbiVersion, NAME, VERSION,          \
-                                         TORCH_VERSION, ORCH_COMPILER_ID};            \
-    return &info;                                                                    \
-  }                                                                                  \
-  BOOST_DLL_ALIAS(orch_plugin_info_impl, orch_plugin_info)                           \
-  BOOST_DLL_ALIAS(orch_plugin_register_impl, orch_plugin_register)                   \
+#define ORCH_PLUGIN(NAME, VERSION)                                                          \
+  static void orch_plugin_register_impl(::orch::Registry& registry);                        \
+  static const ::orch::PluginInfo* orch_plugin_info_impl() {                                \
+    static const ::orch::PluginInfo info{::orch::kAbiVersion, NAME, VERSION, TORCH_VERSION, \
+                                         ORCH_COMPILER_ID};                                 \
+    return &info;                                                                           \
+  }                                                                                         \
+  BOOST_DLL_ALIAS(orch_plugin_info_impl, orch_plugin_info)                                  \
+  BOOST_DLL_ALIAS(orch_plugin_register_impl, orch_plugin_register)                          \
   static void orch_plugin_register_impl(::orch::Registry& registry)

@@ -17,8 +17,7 @@ class Model;
 
 using BackendFactory = std::function<std::unique_ptr<Backend>(const Params&)>;
 using DatasetFactory = std::function<std::unique_ptr<Dataset>(const Params&)>;
-using ModelFactory =
-    std::function<std::unique_ptr<Model>(const Params&, const DatasetInfo&)>;
+using ModelFactory = std::function<std::unique_ptr<Model>(const Params&, const DatasetInfo&)>;
 // Asked by the host before it starts a run on a backend: "" when the backend can run on
 // this machine, otherwise why not ("LibTorch was built without CUDA"). It runs in the
 // host process, so it must not initialise a device runtime (CUDA does not survive fork).
@@ -36,9 +35,10 @@ class Registry {
   // T is constructed as T(const Params&). Without `available` the backend always is.
   template <class T>
   void add_backend(std::string name, ParamSpecs params, BackendAvailability available = {}) {
-    add_backend(std::move(name), std::move(params),
-                [](const Params& p) -> std::unique_ptr<Backend> { return std::make_unique<T>(p); },
-                std::move(available));
+    add_backend(
+        std::move(name), std::move(params),
+        [](const Params& p) -> std::unique_ptr<Backend> { return std::make_unique<T>(p); },
+        std::move(available));
   }
   // T is constructed as T(const Params&).
   template <class T>

@@ -20,10 +20,14 @@ enum class Task { kClassification, kBinary, kMultiTask, kSegmentation };
 
 inline const char* task_name(Task task) {
   switch (task) {
-    case Task::kClassification: return "classification";
-    case Task::kBinary: return "binary classification";
-    case Task::kMultiTask: return "multi-task classification";
-    case Task::kSegmentation: return "segmentation";
+    case Task::kClassification:
+      return "classification";
+    case Task::kBinary:
+      return "binary classification";
+    case Task::kMultiTask:
+      return "multi-task classification";
+    case Task::kSegmentation:
+      return "segmentation";
   }
   return "?";
 }

@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <csignal>
-#include <deque>
 #include <cstdlib>
+#include <deque>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -22,9 +22,13 @@ class FaultyModel : public orch::Model {
   torch::nn::Module& module() override { return *linear_; }
   torch::Tensor forward(const orch::Batch& batch) override {
     switch (failure_) {
-      case Failure::kSegfault: std::raise(SIGSEGV); break;
-      case Failure::kAbort: std::abort();
-      case Failure::kThrow: throw std::runtime_error("fixture model failed on purpose");
+      case Failure::kSegfault:
+        std::raise(SIGSEGV);
+        break;
+      case Failure::kAbort:
+        std::abort();
+      case Failure::kThrow:
+        throw std::runtime_error("fixture model failed on purpose");
       case Failure::kHang:
         for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
       case Failure::kImpossibleAllocation:
