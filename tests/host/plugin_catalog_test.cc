@@ -70,7 +70,7 @@ TEST(PluginCatalogTest, FactoriesBuildObjectsFromTheLoadedLibrary) {
   PluginCatalog catalog;
   catalog.load_directory(fixture_dir("faulty"));
   EXPECT_EQ(catalog.names(PluginKind::kModel),
-            "segfaults, aborts, throws, hangs, impossible_allocation, memory_hog");
+            "segfaults, aborts, throws, hangs, impossible_allocation, heap_fragmenter, memory_hog");
   const PluginEntry* throws = catalog.find(PluginKind::kModel, "throws");
   ASSERT_NE(throws, nullptr);
   EXPECT_TRUE(static_cast<bool>(throws->make_model));

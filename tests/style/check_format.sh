@@ -14,10 +14,10 @@ else
   mapfile -t files < <(find . -path ./build -prune -o \( -name '*.cc' -o -name '*.h' \) -print)
 fi
 [[ ${#files[@]} -gt 0 ]] || { echo "no C++ files found under $PWD" >&2; exit 1; }
-unformatted=()
-for file in "${files[@]}"; do
-  clang-format --style=file "$file" | cmp -s - "$file" || unformatted+=("$file")
-done
+# One clang-format per file, on every core.
+mapfile -t unformatted < <(printf '%s\0' "${files[@]}" |
+  xargs -0 -n 8 -P "$(nproc)" sh -c \
+    'for f; do clang-format --style=file "$f" | cmp -s - "$f" || echo "$f"; done' sh | sort)
 if [[ ${#unformatted[@]} -gt 0 ]]; then
   echo "${#unformatted[@]} of ${#files[@]} files differ from clang-format's output:" >&2
   printf '  %s\n' "${unformatted[@]}" >&2
