@@ -22,6 +22,7 @@
 #include "host/shard.h"
 #include "host/shard_manifest.h"
 #include "host/subprocess.h"
+#include "host/text.h"
 #include "host/user_error.h"
 
 namespace orch {
@@ -147,12 +148,6 @@ std::string job_script(const Options& options, const std::string& name, size_t r
   script += "set -euo pipefail\n";
   script += "exec " + command_line(job.command) + "\n";
   return script;
-}
-
-std::string trimmed(const std::string& text) {
-  const auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
 }
 
 std::string write_text(const std::string& path, const std::string& text) {
@@ -304,15 +299,15 @@ int submit_command(const Options& options) {
   Captured submitted = run_capturing(sbatch, {"--parsable", script_path});
   if (submitted.exit_code != 0) {
     throw UserError("sbatch refused the job (exit " + std::to_string(submitted.exit_code) +
-                    "): " + trimmed(submitted.err.empty() ? submitted.out : submitted.err) +
+                    "): " + trim(submitted.err.empty() ? submitted.out : submitted.err) +
                     "; the job script is " + script_path);
   }
   // --parsable prints "jobid" or "jobid;cluster".
-  std::string job_id = trimmed(submitted.out);
+  std::string job_id = trim(submitted.out);
   job_id = job_id.substr(0, job_id.find(';'));
   if (job_id.empty()) {
-    throw UserError("sbatch printed no job id (" + trimmed(submitted.err) +
-                    "); the job script is " + script_path);
+    throw UserError("sbatch printed no job id (" + trim(submitted.err) + "); the job script is " +
+                    script_path);
   }
   manifest.job_id = job_id;
   write_manifest(manifest_file, manifest);

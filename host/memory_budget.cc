@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "host/text.h"
 #include "host/user_error.h"
 
 namespace orch {
@@ -22,12 +23,6 @@ constexpr const char* kExamples = "; write it like \"6GiB\", \"512MiB\" or \"80%
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-std::string trim(const std::string& s) {
-  auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
 // Bytes per unit; 0 for "%" (handled apart), -1 for an unknown unit.

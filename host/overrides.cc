@@ -5,16 +5,11 @@
 #include <filesystem>
 
 #include "host/param_check.h"
+#include "host/text.h"
 #include "host/user_error.h"
 
 namespace orch {
 namespace {
-
-std::string trim(const std::string& text) {
-  auto begin = text.find_first_not_of(" \t");
-  if (begin == std::string::npos) return "";
-  return text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
-}
 
 std::string current_directory() {
   std::error_code error;
