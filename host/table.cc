@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "host/memory_budget.h"
+
 namespace orch {
 namespace {
 
@@ -72,16 +74,6 @@ std::string format_fixed(double value, int decimals) {
   return text;
 }
 
-std::string format_bytes(std::int64_t bytes) {
-  if (bytes <= 0) return "-";
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  return format_fixed(value, unit == 0 ? 0 : 1) + " " + units[unit];
-}
+std::string format_bytes(std::int64_t bytes) { return bytes <= 0 ? "-" : describe_bytes(bytes); }
 
 }  // namespace orch

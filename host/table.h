@@ -38,6 +38,6 @@ class TableWriter {
 };
 
 std::string format_fixed(double value, int decimals);  // "0.123"; "-" for NaN (not measured)
-std::string format_bytes(std::int64_t bytes);          // "183.4 MiB"
+std::string format_bytes(std::int64_t bytes);          // "183.4 MiB" (describe_bytes); "-" for none
 
 }  // namespace orch
