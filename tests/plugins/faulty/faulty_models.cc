@@ -14,12 +14,27 @@ namespace {
 
 enum class Failure { kSegfault, kAbort, kThrow, kHang, kImpossibleAllocation };
 
-class FaultyModel : public orch::Model {
+// A linear classifier whose forward pass each fixture below makes misbehave.
+class LinearFixture : public orch::Model {
  public:
-  FaultyModel(const orch::DatasetInfo& data, Failure failure)
-      : linear_(data.input_shape.at(0), data.classes), failure_(failure) {}
+  explicit LinearFixture(const orch::DatasetInfo& data)
+      : linear_(data.input_shape.at(0), data.classes) {}
 
   torch::nn::Module& module() override { return *linear_; }
+  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
+    return torch::nn::functional::cross_entropy(output, batch.targets);
+  }
+  orch::Metrics evaluate(const torch::Tensor&, const orch::Batch&) override { return {}; }
+
+ protected:
+  torch::nn::Linear linear_;
+};
+
+class FaultyModel : public LinearFixture {
+ public:
+  FaultyModel(const orch::DatasetInfo& data, Failure failure)
+      : LinearFixture(data), failure_(failure) {}
+
   torch::Tensor forward(const orch::Batch& batch) override {
     switch (failure_) {
       case Failure::kSegfault:
@@ -37,13 +52,8 @@ class FaultyModel : public orch::Model {
     }
     return linear_->forward(batch.inputs);
   }
-  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
-    return torch::nn::functional::cross_entropy(output, batch.targets);
-  }
-  orch::Metrics evaluate(const torch::Tensor&, const orch::Batch&) override { return {}; }
 
  private:
-  torch::nn::Linear linear_;
   Failure failure_;
 };
 
@@ -52,15 +62,14 @@ class FaultyModel : public orch::Model {
 // (budget - baseline) / mib_per_sample. With `late_after` > 0, every forward call after
 // that many holds `late_mib_per_sample` more per sample: memory that grows later in a run
 // than any probe trial looks (a cache that fills in the second epoch).
-class MemoryHog : public orch::Model {
+class MemoryHog : public LinearFixture {
  public:
   MemoryHog(const orch::Params& params, const orch::DatasetInfo& data)
-      : linear_(data.input_shape.at(0), data.classes),
+      : LinearFixture(data),
         mib_per_sample_(params.Int("mib_per_sample")),
         late_after_(params.Int("late_after")),
         late_mib_per_sample_(params.Int("late_mib_per_sample")) {}
 
-  torch::nn::Module& module() override { return *linear_; }
   torch::Tensor forward(const orch::Batch& batch) override {
     ballast_ = torch::Tensor();  // let the last step's memory go first
     std::int64_t mib = mib_per_sample_;
@@ -68,13 +77,8 @@ class MemoryHog : public orch::Model {
     ballast_ = torch::ones({batch.size() * mib * (1 << 20) / 4}, torch::kFloat);
     return linear_->forward(batch.inputs);
   }
-  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
-    return torch::nn::functional::cross_entropy(output, batch.targets);
-  }
-  orch::Metrics evaluate(const torch::Tensor&, const orch::Batch&) override { return {}; }
 
  private:
-  torch::nn::Linear linear_;
   std::int64_t mib_per_sample_;
   std::int64_t late_after_;
   std::int64_t late_mib_per_sample_;
@@ -89,13 +93,11 @@ class MemoryHog : public orch::Model {
 // they do not fit the holes the last ones left between the small blocks: the heap keeps
 // about three times as much freed memory resident as is alive, unless free pages go back
 // to the kernel.
-class HeapFragmenter : public orch::Model {
+class HeapFragmenter : public LinearFixture {
  public:
   HeapFragmenter(const orch::Params& params, const orch::DatasetInfo& data)
-      : linear_(data.input_shape.at(0), data.classes),
-        mib_per_sample_(params.Int("mib_per_sample")) {}
+      : LinearFixture(data), mib_per_sample_(params.Int("mib_per_sample")) {}
 
-  torch::nn::Module& module() override { return *linear_; }
   torch::Tensor forward(const orch::Batch& batch) override {
     small_.push_back({});  // this forward's small blocks
     if (small_.size() > 4) small_.pop_front();
@@ -108,13 +110,8 @@ class HeapFragmenter : public orch::Model {
     }
     return linear_->forward(batch.inputs);
   }
-  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
-    return torch::nn::functional::cross_entropy(output, batch.targets);
-  }
-  orch::Metrics evaluate(const torch::Tensor&, const orch::Batch&) override { return {}; }
 
  private:
-  torch::nn::Linear linear_;
   std::int64_t mib_per_sample_;
   std::int64_t calls_ = 0;
   std::vector<torch::Tensor> large_;
