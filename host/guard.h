@@ -24,6 +24,7 @@
 namespace orch {
 
 class MemoryCgroup;
+struct HeldMemory;
 
 struct GuardLimits {
   std::int64_t budget_bytes = 0;  // the worker's resident memory limit; 0 = none
@@ -35,6 +36,11 @@ struct GuardLimits {
   // to the kernel near it); 0 = budget_bytes. A probe's rehearsal runs with room above
   // the budget but must hold memory the way a run under the budget does.
   std::int64_t run_budget_bytes = 0;
+  // From this resident memory on the worker hands freed heap memory back (see
+  // returns_free_memory_above); -1 = 90% of the run's budget, 0 = throughout the run. A
+  // probe trial trims throughout, so that its peak is what the step holds alive rather
+  // than what the allocator happened to keep, alike from try to try.
+  std::int64_t trim_above_bytes = -1;
 };
 
 // Above this resident memory a worker returns freed heap memory to the kernel (90% of its
@@ -42,6 +48,10 @@ struct GuardLimits {
 inline std::int64_t returns_free_memory_above(std::int64_t budget_bytes) {
   return budget_bytes - budget_bytes / 10;
 }
+
+// "; handed freed memory back 26 times near the budget, holding at most 195.0 MiB right
+// after" for a worker that did; empty for one that never came that close.
+std::string describe_memory_trims(std::int64_t trims, std::int64_t held_peak_bytes);
 
 // Where the budget or the run was stopped, as recorded in runs.stop_layer.
 inline constexpr const char* kLayerCgroup = "cgroup";        // the kernel's OOM killer
@@ -59,6 +69,11 @@ struct GuardResult {
   std::string error;                // why it did not end ok, for people
   bool cgroup_used = false;         // whether the kernel layer was in place
   std::string cgroup_unavailable;   // why not, when it was wanted
+  // The worker's handing back of freed heap memory: how often it did, and the most it
+  // still held right after doing so (what its tensors and the allocator's unreturnable
+  // pages needed then; 0 when it never trimmed).
+  std::int64_t memory_trims = 0;
+  std::int64_t held_peak_bytes = 0;
 };
 
 // Called in the child with the write end of the event pipe; returns the exit code.
@@ -91,6 +106,7 @@ class GuardedWorker {
 
  private:
   void stop(const char* status, const char* layer, std::string reason);
+  void release_held();
   void deliver_lines();
 
   EventHandler on_event_;
@@ -100,6 +116,7 @@ class GuardedWorker {
   int events_fd_ = -1;
   bool finished_ = false;
   std::unique_ptr<MemoryCgroup> cgroup_;
+  HeldMemory* held_ = nullptr;  // a page shared with the worker, which writes it
   std::int64_t oom_kills_before_ = 0;
   GuardResult result_;
   std::string buffer_;

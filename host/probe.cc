@@ -77,6 +77,16 @@ const storage::ProbeTrial* largest_fitting_trial(const std::vector<storage::Prob
   return largest;
 }
 
+// The last epoch rehearsed at `batch_size`; null when none was.
+const storage::ProbeTrial* rehearsal_at(const std::vector<storage::ProbeTrial>& trials,
+                                        std::int64_t batch_size) {
+  const storage::ProbeTrial* found = nullptr;
+  for (const auto& trial : trials) {
+    if (trial.kind == "rehearsal" && trial.batch_size == batch_size) found = &trial;
+  }
+  return found;
+}
+
 // The stored answer for a batch size chosen from `model`, with what it rests on.
 storage::ProbeAnswer answer_for(const MemoryModel& model, std::int64_t batch_size,
                                 double growth_bytes) {
@@ -202,7 +212,7 @@ class Prober {
     for (int round = 0; round < kMaxRehearsals; ++round) {
       const storage::ProbeTrial seen = rehearsal(answer);
       const double predicted = model.peak_at(answer);
-      const double peak = static_cast<double>(seen.peak_rss_bytes);
+      const double peak = static_cast<double>(epoch_need(seen));
       const bool fitted = seen.status == "ok";
       // Finished, under the budget or above it in the room: its peak is the epoch's own.
       const bool finished = fitted || seen.stop_layer == kOverTheBudget;
@@ -232,6 +242,19 @@ class Prober {
                    " did not fit with the margin; this answer is the model's scaled by what " +
                    "those epochs held over it";
     return lowered;
+  }
+
+  // What a rehearsed epoch needs of the budget. An epoch that reached 90% of the budget
+  // handed freed memory back from there on. When what it held right after stayed below
+  // that mark, its peak is where trimming started, not what it needed: it needs what it
+  // held plus what the heap grew by past the mark before a trim (the peak's overshoot).
+  // When what it held reached the mark, the peak is its own.
+  std::int64_t epoch_need(const storage::ProbeTrial& seen) const {
+    const std::int64_t mark = returns_free_memory_above(budget_);
+    if (seen.memory_trims == 0 || seen.held_peak_bytes <= 0 || seen.held_peak_bytes >= mark) {
+      return seen.peak_rss_bytes;
+    }
+    return seen.held_peak_bytes + std::max<std::int64_t>(0, seen.peak_rss_bytes - mark);
   }
 
   // The limit a rehearsal runs under: room above the budget when the machine has it, so
@@ -310,7 +333,11 @@ class Prober {
             report.trial_steps,
             report.plateau_step,
             report.growth_bytes,
-            std::max<std::int64_t>(1, train_int(run_, "accumulation_steps"))};
+            std::max<std::int64_t>(1, train_int(run_, "accumulation_steps")),
+            "trial",
+            0,
+            outcome.memory_trims,
+            outcome.held_peak_bytes};
   }
 
   // A worker that stopped for a reason other than memory ends the probe: every trial
@@ -329,6 +356,10 @@ class Prober {
   bool trial(std::int64_t batch_size) {
     progress_ << "  trial batch_size=" << batch_size << " ..." << std::flush;
     GuardLimits limits = limits_for(batch_size, "trial");
+    // Trimming throughout, the trial's peak is what its steps hold alive, not what the
+    // allocator happened to keep: the same from try to try, and what a run near the
+    // budget holds, since a run hands freed memory back from 90% of its budget on.
+    limits.trim_above_bytes = 0;
     RunSpec spec = with_batch(run_, batch_size);
     WorkerBody body = load_worker_body();  // loaded in the host, before the fork
     WorkerEvent report;
@@ -422,6 +453,24 @@ std::string describe_headroom(double predicted_peak_bytes, std::int64_t budget_b
   return "fits with " + format_fixed(std::max(0.0, headroom) * 100, 0) + "% headroom";
 }
 
+namespace {
+
+// The largest batch size whose predicted peak plus the answer's margin stays under the
+// mark where a worker starts handing freed memory back; 0 when the model cannot say.
+std::int64_t below_the_trimming_mark(const ProbeResult& result) {
+  const MemoryModel& model = result.model;
+  if (!model.usable()) return 0;
+  const double mark = static_cast<double>(returns_free_memory_above(result.budget_bytes));
+  std::int64_t fast = 0;
+  for (std::int64_t b = 1; b <= result.answer.max_batch_size; ++b) {
+    if (model.peak_at(b) + static_cast<double>(result.answer.margin_bytes) > mark) break;
+    fast = b;
+  }
+  return fast;
+}
+
+}  // namespace
+
 std::string render_probe(const ProbeResult& result) {
   TextTable table(
       {"batch size", "result", "peak RSS", "steps", "peak stopped growing", "stopped by"});
@@ -457,10 +506,20 @@ std::string render_probe(const ProbeResult& result) {
         ", validation included, peaked at " + describe_bytes(answer.rehearsed_peak_bytes) + ", " +
         describe_headroom(static_cast<double>(answer.rehearsed_peak_bytes), result.budget_bytes) +
         "\n";
-    if (answer.rehearsed_peak_bytes >= returns_free_memory_above(result.budget_bytes)) {
+    const storage::ProbeTrial* epoch = rehearsal_at(result.trials, answer.max_batch_size);
+    if (epoch != nullptr && epoch->memory_trims > 0) {
       out +=
-          "  (the epoch reached 90% of the budget, where a worker hands freed memory back "
-          "to the kernel: it fitted by doing so, and may have run slower for it)\n";
+          "  the epoch reached 90% of the budget, where a worker starts handing freed memory "
+          "back to the kernel" +
+          describe_memory_trims(epoch->memory_trims, epoch->held_peak_bytes) + "; it took " +
+          format_fixed(epoch->seconds, 0) +
+          " s (runs this close to the budget may be slower for it)\n";
+      const std::int64_t fast = below_the_trimming_mark(result);
+      if (fast > 0 && fast < answer.max_batch_size) {
+        out += "  batch size " + std::to_string(fast) +
+               " holds less than 90% of the budget alive and hands nothing back: the "
+               "largest that fits at full speed\n";
+      }
     }
   } else if (answer.per_sample_bytes > 0 && answer.note.empty()) {
     out +=

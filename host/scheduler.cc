@@ -503,6 +503,8 @@ class SweepRunner {
     outcome.other_cpu_cores = whole_run.other_cpu_cores;
     outcome.run_queue = whole_run.run_queue;
     outcome.busy = describe_busy(a->run_id, whole_run.other_cpu_cores, a->epochs);
+    outcome.memory_trims = result.memory_trims;
+    outcome.held_peak_bytes = result.held_peak_bytes;
     store_.finish_run(a->run_id, outcome);
     if (result.status == "ok") {
       const storage::EpochRecord last =
@@ -512,6 +514,7 @@ class SweepRunner {
                                 format_fixed(last.samples_per_s, 0) + " samples/s, val acc " +
                                 format_fixed(last.val_accuracy, 3) + ", peak " +
                                 describe_bytes(result.peak_rss_bytes) +
+                                describe_memory_trims(result.memory_trims, result.held_peak_bytes) +
                                 (outcome.busy.empty() ? "" : "; " + outcome.busy),
                             result.wall_s);
     } else {

@@ -134,11 +134,11 @@ void copy_run(SQLite::Database& db, std::int64_t shard_run_id, std::int64_t expe
       "parent_run_id, worker_pid, started_at, finished_at, wall_s, peak_rss_bytes, "
       "peak_device_bytes, exit_signal, error, memory_key, budget_bytes, batch_size, stop_layer, "
       "backend, log_path, config_key, uid, cpu_set, start_s, other_cpu_cores, run_queue, busy, "
-      "projected_s) "
+      "projected_s, memory_trims, held_peak_bytes) "
       "SELECT ?, run_key, swept, repeat, params, status, ?, ?, worker_pid, started_at, "
       "finished_at, wall_s, peak_rss_bytes, peak_device_bytes, exit_signal, error, memory_key, "
       "budget_bytes, batch_size, stop_layer, backend, log_path, config_key, uid, cpu_set, "
-      "start_s, other_cpu_cores, run_queue, busy, projected_s "
+      "start_s, other_cpu_cores, run_queue, busy, projected_s, memory_trims, held_peak_bytes "
       "FROM shard.runs WHERE id = ?");
   insert.bind(1, experiment_id);
   insert.bind(2, attempt);
@@ -189,10 +189,11 @@ void merge_probes(SQLite::Database& db) {
   db.exec(
       "INSERT INTO main.probe_trials(memory_key, budget_bytes, batch_size, status, "
       "peak_rss_bytes, stop_layer, error, created_at, steps, plateau_step, growth_bytes, "
-      "accumulation_steps, kind, seconds) "
+      "accumulation_steps, kind, seconds, memory_trims, held_peak_bytes) "
       "SELECT s.memory_key, s.budget_bytes, s.batch_size, s.status, s.peak_rss_bytes, "
       "s.stop_layer, s.error, s.created_at, s.steps, s.plateau_step, s.growth_bytes, "
-      "s.accumulation_steps, s.kind, s.seconds FROM shard.probe_trials s "
+      "s.accumulation_steps, s.kind, s.seconds, s.memory_trims, s.held_peak_bytes "
+      "FROM shard.probe_trials s "
       "WHERE NOT EXISTS (SELECT 1 FROM main.probe_trials m WHERE m.memory_key IS s.memory_key "
       "AND m.budget_bytes IS s.budget_bytes AND m.batch_size IS s.batch_size "
       "AND m.status IS s.status AND m.peak_rss_bytes IS s.peak_rss_bytes "

@@ -359,6 +359,15 @@ ALTER TABLE probe_trials ADD COLUMN seconds REAL;
 ALTER TABLE probe_answers ADD COLUMN rehearsed_peak_bytes INTEGER;
 ALTER TABLE probe_answers ADD COLUMN epoch_excess_bytes INTEGER;
 )sql",
+    // 7 -> 8: a worker hands freed heap memory back near its budget, and probe trials do
+    // so throughout; runs and trials say how often they did and the most they held right
+    // after.
+    R"sql(
+ALTER TABLE runs ADD COLUMN memory_trims INTEGER;
+ALTER TABLE runs ADD COLUMN held_peak_bytes INTEGER;
+ALTER TABLE probe_trials ADD COLUMN memory_trims INTEGER;
+ALTER TABLE probe_trials ADD COLUMN held_peak_bytes INTEGER;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

@@ -508,9 +508,11 @@ std::vector<double> Store::metric_values(std::int64_t run_id, const std::string&
 void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
   guarded(path_, "record the outcome of run " + std::to_string(run_id), [&] {
     SQLite::Statement update(
-        *db_, std::string("UPDATE runs SET status = ?, finished_at = ") + kNow +
-                  ", wall_s = ?, peak_rss_bytes = ?, exit_signal = ?, error = ?, stop_layer = ?, "
-                  "other_cpu_cores = ?, run_queue = ?, busy = ?, projected_s = ? WHERE id = ?");
+        *db_,
+        std::string("UPDATE runs SET status = ?, finished_at = ") + kNow +
+            ", wall_s = ?, peak_rss_bytes = ?, exit_signal = ?, error = ?, stop_layer = ?, "
+            "other_cpu_cores = ?, run_queue = ?, busy = ?, projected_s = ?, memory_trims = ?, "
+            "held_peak_bytes = ? WHERE id = ?");
     update.bind(1, outcome.status);
     update.bind(2, outcome.wall_s);
     update.bind(3, outcome.peak_rss_bytes);
@@ -525,7 +527,9 @@ void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
     bind_measured(update, 8, outcome.run_queue);
     bind_text_or_null(update, 9, outcome.busy);
     bind_measured(update, 10, outcome.projected_s);
-    update.bind(11, run_id);
+    update.bind(11, outcome.memory_trims);
+    bind_positive_or_null(update, 12, outcome.held_peak_bytes);
+    update.bind(13, run_id);
     update.exec();
     expect_one_change(update, run_id, path_);
   });
@@ -575,8 +579,8 @@ void Store::record_probe_trial(const ProbeTrial& trial) {
     SQLite::Statement insert(
         *db_, std::string("INSERT INTO probe_trials(memory_key, budget_bytes, batch_size, status, "
                           "peak_rss_bytes, stop_layer, error, steps, plateau_step, growth_bytes, "
-                          "accumulation_steps, kind, seconds, created_at) "
-                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                          "accumulation_steps, kind, seconds, memory_trims, held_peak_bytes, "
+                          "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
                   kNow + ")");
     insert.bind(1, trial.memory_key);
     insert.bind(2, trial.budget_bytes);
@@ -591,6 +595,8 @@ void Store::record_probe_trial(const ProbeTrial& trial) {
     insert.bind(11, trial.accumulation_steps);
     insert.bind(12, trial.kind);
     insert.bind(13, trial.seconds);
+    insert.bind(14, trial.memory_trims);
+    bind_positive_or_null(insert, 15, trial.held_peak_bytes);
     insert.exec();
   });
 }
@@ -726,7 +732,8 @@ std::vector<ProbeTrial> Store::probe_trials(const std::string& memory_key,
                             "SELECT memory_key, budget_bytes, batch_size, status, peak_rss_bytes, "
                             "stop_layer, error, COALESCE(steps, 0), COALESCE(plateau_step, 0), "
                             "COALESCE(growth_bytes, 0), COALESCE(accumulation_steps, 1), "
-                            "kind, COALESCE(seconds, 0) FROM probe_trials WHERE memory_key = ? "
+                            "kind, COALESCE(seconds, 0), COALESCE(memory_trims, 0), "
+                            "COALESCE(held_peak_bytes, 0) FROM probe_trials WHERE memory_key = ? "
                             "AND budget_bytes = ? ORDER BY id");
     query.bind(1, memory_key);
     query.bind(2, budget_bytes);
@@ -746,6 +753,8 @@ std::vector<ProbeTrial> Store::probe_trials(const std::string& memory_key,
       trial.accumulation_steps = query.getColumn(10).getInt64();
       trial.kind = text_of(query.getColumn(11));
       trial.seconds = query.getColumn(12).getDouble();
+      trial.memory_trims = query.getColumn(13).getInt64();
+      trial.held_peak_bytes = query.getColumn(14).getInt64();
       trials.push_back(std::move(trial));
     }
     return trials;

@@ -22,7 +22,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 struct ExperimentRecord {
   std::string name;
@@ -117,6 +117,10 @@ struct RunOutcome {
   // The whole training's projected seconds (start, every epoch's steps, validation and
   // bookkeeping) from what the run measured; NaN when it cannot be projected.
   double projected_s = std::numeric_limits<double>::quiet_NaN();
+  // How often the worker handed freed heap memory back near its budget, and the most it
+  // held right after (0: it never came that close).
+  std::int64_t memory_trims = 0;
+  std::int64_t held_peak_bytes = 0;
 };
 
 // A run that was planned or started by an orch that did not finish it.
@@ -167,6 +171,11 @@ struct ProbeTrial {
   // validation pass included, at the answer the trials gave.
   std::string kind = "trial";
   double seconds = 0;  // wall time of the worker
+  // How often the worker handed freed heap memory back, and the most it held right after
+  // doing so (0: it never did). Trials trim throughout; rehearsals, like runs, from 90%
+  // of the budget on.
+  std::int64_t memory_trims = 0;
+  std::int64_t held_peak_bytes = 0;
 };
 
 // What `orch probe` concluded for a memory key and budget, with what it rests on.

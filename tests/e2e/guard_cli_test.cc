@@ -78,6 +78,17 @@ GuardFile hog_file(const std::string& name, const std::string& train_extra,
   return file;
 }
 
+// The heap_fragmenter fixture: 4 MiB alive per sample, and freed blocks that do not fit
+// the holes the last ones left, so the heap keeps far more resident than is alive.
+GuardFile fragmenter_file(const std::string& name) {
+  GuardFile file;
+  file.name = name;
+  file.dataset = "samples = 256\nval_samples = 16\nfeatures = 8\n";
+  file.model = "plugin = \"heap_fragmenter\"\nmib_per_sample = 4\n";
+  file.train = "epochs = 1\nwarmup_steps = 1\n";
+  return file;
+}
+
 // An MLP sweep whose runs take about a second each: long enough to stop one mid-run.
 GuardFile long_mlp_file(const std::string& name, int epochs) {
   GuardFile file;
@@ -601,11 +612,8 @@ TEST_F(ProbedTest, PlanForecastsEveryBatchSizeAndTheFullRunsPeakWhereItSaid) {
 TEST_F(GuardTest, FreedHeapMemoryIsHandedBackNearTheBudgetSoARunStopsOnlyForWhatItUses) {
   // A model whose heap keeps about as much freed memory resident as it holds alive
   // (64 MiB of tensors at batch 16, on a worker's 90 MiB).
-  GuardFile file;
-  file.name = "fragmented";
-  file.dataset = "samples = 256\nval_samples = 16\nfeatures = 8\n";
-  file.model = "plugin = \"heap_fragmenter\"\nmib_per_sample = 4\n";
-  file.train = "epochs = 1\nwarmup_steps = 1\nbatch_size = 16\n";
+  GuardFile file = fragmenter_file("fragmented");
+  file.train += "batch_size = 16\n";
   const std::string path = write_file("fragmented.toml", file.text());
   // With room to spare, the freed memory stays resident and the peak shows it ...
   RunResult roomy = run_file(path, {"--memory-limit", "1GiB"});
@@ -621,6 +629,41 @@ TEST_F(GuardTest, FreedHeapMemoryIsHandedBackNearTheBudgetSoARunStopsOnlyForWhat
       << text_value(db_, "SELECT error FROM runs ORDER BY id DESC LIMIT 1") << "\n"
       << tight.out;
   EXPECT_EQ(runs("peak_rss_bytes > budget_bytes"), 0);
+}
+
+TEST_F(GuardTest, AProbeAnswersByTheMemoryARunHoldsAliveNotByWhatItsHeapKept) {
+  // The heap of this fixture keeps about three times as much freed memory resident as it
+  // holds alive, until freed pages go back to the kernel; runs near their budget hand them
+  // back. A probe that sized batches by the kept memory would answer a fraction of what
+  // fits; its trials hand freed memory back throughout and see what the steps hold.
+  GuardFile file = fragmenter_file("fragmented_probe");
+  const std::string probe_path = write_file("fragmented_probe.toml", file.text());
+  RunResult probe = run_orch({"probe", probe_path, "--db", db_, "--plugin-dir", kFaultyDir,
+                              "--memory-limit", "200MiB", "--start", "4"});
+  ASSERT_EQ(probe.exit_code, 0) << probe.err << probe.out;
+  const std::int64_t answer = count(db_, "SELECT max_batch_size FROM probe_answers");
+  ASSERT_GT(answer, 1) << probe.out;
+  EXPECT_GT(count(db_, "SELECT MIN(memory_trims) FROM probe_trials WHERE kind = 'trial'"), 0)
+      << "every trial should have handed freed memory back\n"
+      << probe.out;
+
+  // What the user does next: the whole run at the answer fits ...
+  file.train = "epochs = 2\nwarmup_steps = 1\nmemory_limit = \"200MiB\"\nbatch_size = " +
+               std::to_string(answer) + "\n";
+  RunResult at_answer = run_file(write_file("fragmented_at_answer.toml", file.text()));
+  ASSERT_EQ(at_answer.exit_code, 0) << at_answer.err << at_answer.out;
+  EXPECT_EQ(runs("status = 'ok' AND batch_size = " + std::to_string(answer)), 1)
+      << text_value(db_, "SELECT error FROM runs") << "\n"
+      << probe.out << at_answer.out;
+  // ... and the answer is not timid, at least 85% of the largest batch whose whole run
+  // fits: the smallest batch of which it would be less runs out of memory.
+  const std::int64_t larger = answer * 100 / 85 + 1;
+  file.train = "epochs = 2\nwarmup_steps = 1\nmemory_limit = \"200MiB\"\nbatch_size = " +
+               std::to_string(larger) + "\n";
+  RunResult above = run_file(write_file("fragmented_above.toml", file.text()));
+  EXPECT_EQ(runs("status = 'oom' AND batch_size = " + std::to_string(larger)), 1)
+      << "batch " << larger << " fits as well: the probe's answer " << answer << " is timid\n"
+      << probe.out << above.out;
 }
 
 TEST_F(GuardTest, ARehearsalCatchesMemoryThatGrowsLaterThanTheTrialsLookAndTheRunFits) {

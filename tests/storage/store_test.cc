@@ -287,6 +287,8 @@ TEST_F(StoreTest, MemoryObservationsAreFittingTrialsAndOkRunsOfTheKey) {
   ProbeTrial rehearsal = trial(12, "ok", 150 << 20);
   rehearsal.kind = "rehearsal";
   rehearsal.seconds = 4.5;
+  rehearsal.memory_trims = 26;
+  rehearsal.held_peak_bytes = 140 << 20;
   store.record_probe_trial(rehearsal);
   const auto ids = store.add_runs(store.begin_experiment(experiment("exp")),
                                   {sized_run("a", "mlp/synthetic/cpu/adam", 1 << 30, 16),
@@ -315,6 +317,10 @@ TEST_F(StoreTest, MemoryObservationsAreFittingTrialsAndOkRunsOfTheKey) {
   EXPECT_EQ(trials.at(0).kind, "trial");
   EXPECT_EQ(trials.at(2).kind, "rehearsal");
   EXPECT_DOUBLE_EQ(trials.at(2).seconds, 4.5);
+  EXPECT_EQ(trials.at(2).memory_trims, 26);
+  EXPECT_EQ(trials.at(2).held_peak_bytes, 140 << 20);
+  EXPECT_EQ(trials.at(0).memory_trims, 0);
+  EXPECT_EQ(trials.at(0).held_peak_bytes, 0);
   EXPECT_EQ(trials.at(0).plateau_step, 6);
   EXPECT_EQ(trials.at(0).growth_bytes, 1 << 20);
   EXPECT_EQ(trials.at(0).accumulation_steps, 2);
