@@ -35,6 +35,11 @@ std::string join(const std::vector<std::string>& words) {
 
 }  // namespace
 
+std::string this_hostname() {
+  utsname name{};
+  return ::uname(&name) == 0 ? name.nodename : "";
+}
+
 nlohmann::json describe_machine() {
   nlohmann::json host;
   host["cpu"] = cpu_model();
@@ -42,10 +47,8 @@ nlohmann::json describe_machine() {
   host["memory_bytes"] =
       static_cast<std::int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGE_SIZE);
   utsname name{};
-  if (::uname(&name) == 0) {
-    host["os"] = std::string(name.sysname) + " " + name.release;
-    host["hostname"] = name.nodename;
-  }
+  if (::uname(&name) == 0) host["os"] = std::string(name.sysname) + " " + name.release;
+  host["hostname"] = this_hostname();
 #if defined(__VERSION__)
   host["compiler"] = __VERSION__;
 #endif

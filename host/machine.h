@@ -16,4 +16,8 @@ namespace orch {
 nlohmann::json describe_machine();
 std::string describe_machine_json();
 
+// This machine's network name (uname's nodename): what claims and unfinished runs are
+// matched by, and what the machine record says. Empty when the system does not say.
+std::string this_hostname();
+
 }  // namespace orch

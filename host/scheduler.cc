@@ -1,8 +1,6 @@
 #include "host/scheduler.h"
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,16 +29,11 @@
 #include "host/run_key.h"
 #include "host/sweep.h"
 #include "host/table.h"
-#include "host/training_library.h"
 #include "host/user_error.h"
+#include "host/worker_launcher.h"
 
 namespace orch {
 namespace {
-
-std::string this_hostname() {
-  utsname name{};
-  return ::uname(&name) == 0 ? name.nodename : "";
-}
 
 bool process_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
@@ -247,7 +240,7 @@ struct ActiveRun {
   std::vector<storage::EpochRecord> epochs;
   double start_s = 0;
   RunContention contention;  // from its ready event on
-  std::unique_ptr<GuardedWorker> worker;
+  std::unique_ptr<LaunchedWorker> worker;
 };
 
 // One sweep in progress: the queue of points, the workers going on, and what happened.
@@ -261,7 +254,12 @@ class SweepRunner {
         store_(store),
         options_(options),
         experiment_id_(experiment_id),
-        admission_(usable_cpus(), machine_memory_at_start().available_bytes, options.jobs),
+        owned_launcher_(options.launcher ? nullptr : forking_launcher(catalog)),
+        launcher_(options.launcher ? *options.launcher : *owned_launcher_),
+        admission_(usable_cpus(),
+                   options.memory_for_runs_bytes > 0 ? options.memory_for_runs_bytes
+                                                     : machine_memory_at_start().available_bytes,
+                   options.jobs),
         printer_(progress, options.live_progress, points, options.jobs > 1),
         log_dir_(logs_directory(store.path())) {}
 
@@ -425,13 +423,9 @@ class SweepRunner {
       limits.log_path = log_dir_ + "/run-" + std::to_string(a.run_id) + ".log";
       store_.set_log_path(a.run_id, limits.log_path);
     }
-    const RunSpec* run = &a.queued.run;
-    const PluginCatalog* catalog = &catalog_;
     ActiveRun* self = &a;
-    WorkerBody body = load_worker_body();  // loaded in the host, before the fork
-    a.worker = std::make_unique<GuardedWorker>(
-        [run, catalog, body](int event_fd) { return body(*run, *catalog, event_fd, 0); },
-        [this, self](const WorkerEvent& event) { on_event(*self, event); }, limits);
+    a.worker = launcher_.start(a.queued.run, limits,
+                               [this, self](const WorkerEvent& event) { on_event(*self, event); });
     active_.push_back(std::move(active));
   }
 
@@ -440,7 +434,7 @@ class SweepRunner {
     if (event.kind == WorkerEvent::Kind::kStarted) {
       store_.mark_running(a.run_id, event.pid, event.backend, a.cpu_set);
     } else if (event.kind == WorkerEvent::Kind::kReady) {
-      a.start_s = a.worker->seconds_since_fork();
+      a.start_s = a.worker->seconds_since_start();
       store_.set_start_seconds(a.run_id, a.start_s);
       // A pinned run is measured on its own cores, one that is not on all of them.
       a.contention.start(a.worker->pid(), a.cpu_set.empty() ? std::vector<int>{} : a.cpus);
@@ -464,14 +458,10 @@ class SweepRunner {
       std::this_thread::sleep_for(std::chrono::milliseconds(kWatchdogTickMs));
       return;
     }
-    std::vector<pollfd> fds;
-    for (const auto& a : active_) fds.push_back({a->worker->event_fd(), POLLIN, 0});
-    int ready = ::poll(fds.data(), fds.size(), kWatchdogTickMs);
-    for (size_t i = 0; i < active_.size(); ++i) {
-      if (ready > 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) active_[i]->worker->read();
-      active_[i]->worker->check();
-      active_[i]->contention.tick();
-    }
+    std::vector<LaunchedWorker*> workers;
+    for (const auto& a : active_) workers.push_back(a->worker.get());
+    launcher_.watch(workers);
+    for (const auto& a : active_) a->contention.tick();
     for (size_t i = 0; i < active_.size();) {
       if (!active_[i]->worker->done()) {
         ++i;
@@ -584,6 +574,8 @@ class SweepRunner {
   storage::Store& store_;
   const SweepOptions& options_;
   std::int64_t experiment_id_;
+  std::unique_ptr<WorkerLauncher> owned_launcher_;  // when the options name none
+  WorkerLauncher& launcher_;
   Admission admission_;
   ProgressPrinter printer_;
   std::string log_dir_;

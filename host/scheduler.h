@@ -16,6 +16,8 @@
 
 namespace orch {
 
+class WorkerLauncher;
+
 struct SweepOptions {
   bool run_infeasible = false;  // run batch sizes known to run out of memory anyway
   std::string cgroup_prefix;    // names the workers' memory cgroups
@@ -23,6 +25,11 @@ struct SweepOptions {
   int jobs = 1;                 // runs at once
   double claim_grace_s = 60;    // a claim whose orch is silent this long is taken back
   std::string shard;            // "I/N" when running one shard of a sweep
+  // The seam for the scheduler's unit tests: who starts the workers (null: orch forks
+  // them, host/worker_launcher.h) and how much memory runs may hold together (0: what
+  // the machine had available when the sweep started).
+  WorkerLauncher* launcher = nullptr;
+  std::int64_t memory_for_runs_bytes = 0;
 };
 
 // Where the workers' own output goes: "<db dir>/<db name>-logs", created on demand;
