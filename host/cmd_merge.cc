@@ -30,25 +30,12 @@ struct Target {
   bool missing = false;
 };
 
-std::string sql_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 // Run keys of the experiment that reached a final state in the database at db_path.
 std::set<std::string> final_keys(const std::string& db_path, const std::string& experiment) {
-  std::set<std::string> keys;
-  std::error_code error;
-  if (!fs::exists(db_path, error)) return keys;
-  auto result = storage::query_read_only(
-      db_path,
-      "SELECT DISTINCT r.run_key FROM runs r JOIN experiments e "
-      "ON e.id = r.experiment_id WHERE r.status NOT IN ('pending', 'running') "
-      "AND e.name = " +
-          sql_quote(experiment));
-  for (const auto& row : result.rows) keys.insert(row.at(0));
-  return keys;
+  auto store = storage::Store::OpenForReading(db_path);
+  if (!store) return {};
+  const auto keys = store->run_keys(experiment, storage::Store::KeysThat::kEnded);
+  return {keys.begin(), keys.end()};
 }
 
 void print_list(const std::string& heading, const std::vector<std::string>& lines) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -22,23 +21,11 @@
 namespace orch {
 namespace {
 
-std::string sql_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 std::set<std::string> finished_keys(const std::string& db_path, const std::string& name) {
-  std::set<std::string> keys;
-  std::error_code error;
-  if (!std::filesystem::exists(db_path, error)) return keys;
-  auto result = storage::query_read_only(
-      db_path,
-      "SELECT DISTINCT r.run_key FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-      "WHERE r.status = 'ok' AND e.name = " +
-          sql_quote(name));
-  for (const auto& row : result.rows) keys.insert(row.at(0));
-  return keys;
+  auto store = storage::Store::OpenForReading(db_path);
+  if (!store) return {};
+  const auto keys = store->run_keys(name, storage::Store::KeysThat::kFinishedOk);
+  return {keys.begin(), keys.end()};
 }
 
 // "12 combinations (from 2 model.plugin x 6 train.batch_size), 3 excluded by rules (rule

@@ -540,11 +540,7 @@ void write_html_report(const std::string& path, storage::Store& store, const std
   input.experiment = name;
   input.runs = &runs;
   input.ranking = &ranking;
-  std::string quoted;
-  for (char c : name) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  auto host = storage::query_read_only(store.path(), "SELECT host FROM experiments WHERE name = '" +
-                                                         quoted + "' ORDER BY id DESC LIMIT 1");
-  if (!host.rows.empty() && host.rows[0][0] != "NULL") input.host_json = host.rows[0][0];
+  input.host_json = store.latest_host_json(name);
   for (const auto& run : runs) {
     if (run.status == "ok") input.epochs[run.run_id] = store.epochs_of(run.run_id);
   }

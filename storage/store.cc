@@ -336,6 +336,30 @@ bool Store::finished_ok(const std::string& experiment_name, const std::string& r
                  [&] { return has_ok_run(*db_, experiment_name, run_key); });
 }
 
+std::vector<std::string> Store::run_keys(const std::string& experiment_name, KeysThat which) {
+  return guarded(path_, "read the run keys of experiment '" + experiment_name + "'", [&] {
+    SQLite::Statement query(
+        *db_, std::string("SELECT DISTINCT r.run_key FROM runs r JOIN "
+                          "experiments e ON e.id = r.experiment_id WHERE ") +
+                  (which == KeysThat::kFinishedOk ? "r.status = 'ok'"
+                                                  : "r.status NOT IN ('pending', 'running')") +
+                  " AND e.name = ? ORDER BY r.run_key");
+    query.bind(1, experiment_name);
+    std::vector<std::string> keys;
+    while (query.executeStep()) keys.push_back(text_of(query.getColumn(0)));
+    return keys;
+  });
+}
+
+std::string Store::latest_host_json(const std::string& experiment_name) {
+  return guarded(path_, "read the machine of experiment '" + experiment_name + "'", [&] {
+    SQLite::Statement query(*db_,
+                            "SELECT host FROM experiments WHERE name = ? ORDER BY id DESC LIMIT 1");
+    query.bind(1, experiment_name);
+    return query.executeStep() ? text_of(query.getColumn(0)) : std::string();
+  });
+}
+
 std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
                                           const std::vector<RunRecord>& runs) {
   return guarded(path_, "record the runs of experiment " + std::to_string(experiment_id), [&] {

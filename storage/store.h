@@ -280,6 +280,13 @@ class Store {
 
   // True when a run with this key finished ok in any experiment of this name.
   bool finished_ok(const std::string& experiment_name, const std::string& run_key);
+  // The run keys of the experiments with this name that finished ok (kFinishedOk), or
+  // that reached any final status, neither pending nor running (kFinal).
+  enum class KeysThat { kFinishedOk, kEnded };
+  std::vector<std::string> run_keys(const std::string& experiment_name, KeysThat which);
+  // The machine description (a JSON object) of the latest experiment with this name;
+  // empty when there is none.
+  std::string latest_host_json(const std::string& experiment_name);
 
   // Records the runs of a plan in one transaction, status "pending"; returns their ids
   // in order. A run key that was tried before gets the next attempt number.

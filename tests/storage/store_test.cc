@@ -343,6 +343,26 @@ TEST_F(StoreTest, FinishedOkOnlyForStatusOkAcrossExperimentsOfTheSameName) {
   EXPECT_FALSE(store.finished_ok("other", "a"));
   EXPECT_TRUE(store.finished_ok("other", "c"));
   EXPECT_FALSE(store.finished_ok("missing", "a"));
+
+  // What plan and merge ask of a database: the keys that finished ok, or ended at all.
+  const auto pending = store.add_runs(store.begin_experiment(experiment("exp")), {run("d")});
+  using Keys = std::vector<std::string>;
+  EXPECT_EQ(store.run_keys("exp", Store::KeysThat::kFinishedOk), Keys({"a"}));
+  EXPECT_EQ(store.run_keys("exp", Store::KeysThat::kEnded), Keys({"a", "b"}));
+  EXPECT_EQ(store.run_keys("it's quoted", Store::KeysThat::kEnded), Keys());
+  EXPECT_EQ(pending.size(), 1u);
+}
+
+TEST_F(StoreTest, LatestHostJsonIsTheNewestExperimentsMachine) {
+  Store store = Store::Open(db_path_);
+  EXPECT_EQ(store.latest_host_json("it's"), "");
+  ExperimentRecord older = experiment("it's");
+  older.host_json = R"({"cpu":"old"})";
+  store.begin_experiment(older);
+  ExperimentRecord newer = experiment("it's");
+  newer.host_json = R"({"cpu":"new"})";
+  store.begin_experiment(newer);
+  EXPECT_EQ(store.latest_host_json("it's"), R"({"cpu":"new"})");
 }
 
 TEST_F(StoreTest, RetriedRunKeyGetsNextAttemptAndPointsToFirst) {
