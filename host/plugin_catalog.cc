@@ -88,12 +88,18 @@ bool PluginCatalog::load_file(const std::string& path) {
                   "); remove it from the plugin directory or rebuild it");
   }
   if (!library->has(kPluginInfoSymbol) || !library->has(kPluginRegisterSymbol)) {
+    if (library->has(kAliasPluginInfoSymbol)) {
+      return refuse(
+          "built against an orch SDK older than plugin ABI 3 (Boost.DLL entry points); this "
+          "orch uses ABI " +
+          std::to_string(kAbiVersion) + "; rebuild the plugin against this orch's SDK");
+    }
     return refuse(
         "a shared library without the orch entry point (ORCH_PLUGIN); "
         "it is not an orch plugin");
   }
 
-  const PluginInfo* info = library->get_alias<PluginInfoFn>(kPluginInfoSymbol)();
+  const PluginInfo* info = library->get<PluginInfoFn>(kPluginInfoSymbol)();
   if (info == nullptr || info->abi_version != kAbiVersion) {
     return refuse("built for orch plugin ABI " + std::to_string(info ? info->abi_version : -1) +
                   ", but this orch uses ABI " + std::to_string(kAbiVersion) +
@@ -114,7 +120,7 @@ bool PluginCatalog::load_file(const std::string& path) {
   loading_library_ = std::string(info->name) + " " + info->version;
   size_t before = entries_.size();
   try {
-    library->get_alias<PluginRegisterFn>(kPluginRegisterSymbol)(*this);
+    library->get<PluginRegisterFn>(kPluginRegisterSymbol)(*this);
   } catch (const std::exception& e) {
     // Whatever it registered may be half done: take all of it back.
     entries_.resize(before);

@@ -3,7 +3,9 @@
 
 namespace {
 
-class SoftmaxRegression : public orch::Model {
+// A classifier: orch::Classifier supplies the loss (cross-entropy against the class
+// targets) and the accuracy metric; the model supplies its module and its logits.
+class SoftmaxRegression : public orch::Classifier {
  public:
   SoftmaxRegression(const orch::Params& params, const orch::DatasetInfo& data)
       : linear_(torch::nn::LinearOptions(inputs(data), data.classes).bias(params.Bool("bias"))) {
@@ -19,13 +21,6 @@ class SoftmaxRegression : public orch::Model {
   torch::nn::Module& module() override { return *linear_; }
   torch::Tensor forward(const orch::Batch& batch) override {
     return linear_->forward(batch.inputs.flatten(1));
-  }
-  torch::Tensor loss(const torch::Tensor& output, const orch::Batch& batch) override {
-    return torch::nn::functional::cross_entropy(output, batch.targets);
-  }
-  orch::Metrics evaluate(const torch::Tensor& output, const orch::Batch& batch) override {
-    auto accuracy = output.argmax(1).eq(batch.targets).to(torch::kDouble).mean();
-    return {{"accuracy", accuracy.item<double>()}};
   }
 
  private:

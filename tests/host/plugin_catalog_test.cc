@@ -41,12 +41,18 @@ TEST(PluginCatalogTest, EachBadLibraryIsRefusedWithOneSentenceAndTheRestStayUsab
   catalog.load_directory(builtin_plugins());
   catalog.load_directory(fixture_dir("refused"));
   const auto& refusals = catalog.refusals();
-  EXPECT_EQ(refusals.size(), 4u);
+  EXPECT_EQ(refusals.size(), 5u);
   EXPECT_TRUE(any_contains(refusals, "not_a_library.so", "not a loadable shared library"));
   EXPECT_TRUE(any_contains(refusals, "orch_fixture_no_entry.so", "without the orch entry point"));
   EXPECT_TRUE(any_contains(refusals, "orch_fixture_wrong_abi.so",
                            "built for orch plugin ABI " + std::to_string(kAbiVersion + 998) +
                                ", but this orch uses ABI " + std::to_string(kAbiVersion)));
+  // Refused by its symbols' names, before anything of it is called (its entry points are
+  // addresses stored in data, which called as functions would crash the host).
+  EXPECT_TRUE(any_contains(refusals, "orch_fixture_old_sdk.so",
+                           "older than plugin ABI 3 (Boost.DLL entry points); this orch uses "
+                           "ABI " +
+                               std::to_string(kAbiVersion) + "; rebuild the plugin"));
   EXPECT_TRUE(any_contains(refusals, "orch_fixture_duplicate.so",
                            "model 'mlp' refused: the name is already taken by"));
   for (const auto& refusal : refusals) {

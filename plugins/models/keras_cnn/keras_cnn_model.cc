@@ -3,7 +3,6 @@
 // On 28x28 images the defaults flatten 64 x 12 x 12 = 9216 features.
 #include <orch/orch.h>
 
-#include "classifier.h"
 #include "model_support.h"
 
 namespace {
@@ -62,7 +61,7 @@ const std::vector<std::int64_t>& image_shape(const orch::DatasetInfo& data) {
   return shape;
 }
 
-class KerasCnnModel : public orch::models::Classifier {
+class KerasCnnModel : public orch::Classifier {
  public:
   KerasCnnModel(const orch::Params& params, const orch::DatasetInfo& data)
       : net_(image_shape(data), params.Int("conv1"), params.Int("conv2"), params.Int("hidden"),

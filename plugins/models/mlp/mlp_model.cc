@@ -1,7 +1,6 @@
 // A multi-layer perceptron classifier: Linear + ReLU blocks, then a Linear to the classes.
 #include <orch/orch.h>
 
-#include "classifier.h"
 #include "model_support.h"
 
 namespace {
@@ -36,7 +35,7 @@ const orch::DatasetInfo& learnable(const orch::DatasetInfo& data) {
   return data;
 }
 
-class MlpModel : public orch::models::Classifier {
+class MlpModel : public orch::Classifier {
  public:
   MlpModel(const orch::Params& params, const orch::DatasetInfo& data)
       : net_(orch::models::flat_size(learnable(data).input_shape), params.Int("hidden"),

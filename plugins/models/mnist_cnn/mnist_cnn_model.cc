@@ -3,7 +3,6 @@
 // flatten 256 x 7 x 7 = 12544 features into the first Linear.
 #include <orch/orch.h>
 
-#include "classifier.h"
 #include "model_support.h"
 
 namespace {
@@ -70,7 +69,7 @@ const std::vector<std::int64_t>& image_shape(const orch::DatasetInfo& data) {
   return shape;
 }
 
-class MnistCnnModel : public orch::models::Classifier {
+class MnistCnnModel : public orch::Classifier {
  public:
   MnistCnnModel(const orch::Params& params, const orch::DatasetInfo& data)
       : net_(image_shape(data), params.Int("conv1"), params.Int("conv2"), params.Int("hidden1"),

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "orch/backend.h"
+#include "orch/classifier.h"
 #include "orch/dataset.h"
 #include "orch/model.h"
 #include "orch/params.h"

@@ -3,15 +3,14 @@
 
 #include <torch/version.h>
 
-#include <boost/dll/alias.hpp>
-
 #include "orch/registry.h"
 
 namespace orch {
 
 // Bump on any change that breaks plugins built against an older SDK.
 // 2: Batch::extra_inputs, DatasetInfo::task, Backend::supports, backend availability.
-inline constexpr int kAbiVersion = 2;
+// 3: the entry points are plain extern "C" functions (no Boost for plugin authors).
+inline constexpr int kAbiVersion = 3;
 
 // Read by the host before anything else in the library is touched, so its layout must
 // never change: new fields go at the end, and only with an ABI bump.
@@ -26,8 +25,11 @@ struct PluginInfo {
 using PluginInfoFn = const PluginInfo*();
 using PluginRegisterFn = void(Registry&);
 
-inline constexpr const char* kPluginInfoSymbol = "orch_plugin_info";
-inline constexpr const char* kPluginRegisterSymbol = "orch_plugin_register";
+inline constexpr const char* kPluginInfoSymbol = "orch_plugin_entry_info";
+inline constexpr const char* kPluginRegisterSymbol = "orch_plugin_entry_register";
+// What plugins built against an SDK before ABI 3 export (Boost.DLL aliases, data symbols
+// that hold the functions' addresses): the host recognises it only to ask for a rebuild.
+inline constexpr const char* kAliasPluginInfoSymbol = "orch_plugin_info";
 
 }  // namespace orch
 
@@ -43,15 +45,23 @@ inline constexpr const char* kPluginRegisterSymbol = "orch_plugin_register";
 #define ORCH_COMPILER_ID "unknown"
 #endif
 
-// Defines the plugin's two exported aliases (info and register) and opens the body of
-// its register function, which receives `orch::Registry& registry`.
-#define ORCH_PLUGIN(NAME, VERSION)                                                          \
-  static void orch_plugin_register_impl(::orch::Registry& registry);                        \
-  static const ::orch::PluginInfo* orch_plugin_info_impl() {                                \
-    static const ::orch::PluginInfo info{::orch::kAbiVersion, NAME, VERSION, TORCH_VERSION, \
-                                         ORCH_COMPILER_ID};                                 \
-    return &info;                                                                           \
-  }                                                                                         \
-  BOOST_DLL_ALIAS(orch_plugin_info_impl, orch_plugin_info)                                  \
-  BOOST_DLL_ALIAS(orch_plugin_register_impl, orch_plugin_register)                          \
+#if defined(_WIN32)
+#define ORCH_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define ORCH_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+// Defines the plugin's two exported entry points (info and register) as plain C symbols,
+// which the host finds by name, and opens the body of its register function, which
+// receives `orch::Registry& registry`.
+#define ORCH_PLUGIN(NAME, VERSION)                                                            \
+  static void orch_plugin_register_impl(::orch::Registry& registry);                          \
+  extern "C" ORCH_PLUGIN_EXPORT const ::orch::PluginInfo* orch_plugin_entry_info() {          \
+    static const ::orch::PluginInfo info{::orch::kAbiVersion, NAME, VERSION, TORCH_VERSION,   \
+                                         ORCH_COMPILER_ID};                                   \
+    return &info;                                                                             \
+  }                                                                                           \
+  extern "C" ORCH_PLUGIN_EXPORT void orch_plugin_entry_register(::orch::Registry& registry) { \
+    orch_plugin_register_impl(registry);                                                      \
+  }                                                                                           \
   static void orch_plugin_register_impl(::orch::Registry& registry)
