@@ -85,6 +85,11 @@ std::string grouping_key(const storage::RunSummary& run, bool pool_epochs) {
   auto params = nlohmann::json::parse(run.params_json, nullptr, false);
   if (!params.is_object()) return key;
   for (const char* name : kNotPerEpoch) params.erase(name);
+  // Each repeat trains with its own seed (the configuration's plus the repeat number):
+  // the repeats of one configuration share the configuration's seed.
+  if (auto seed = params.find("experiment.seed"); seed != params.end() && seed->is_number()) {
+    *seed = seed->get<std::int64_t>() - run.repeat;
+  }
   // The swept values too, without the pooled words: whatever tells two configurations
   // apart outside their parameters (a swept seed) keeps them apart.
   return params.dump() + "\n" + split_label(config_label(run.swept)).first;

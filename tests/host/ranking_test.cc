@@ -40,6 +40,29 @@ TEST(RankingTest, TheLowestEpochTimeWinsByDefaultAndFailuresCannotWin) {
   EXPECT_TRUE(ranking.tied_with_winner.empty());
 }
 
+TEST(RankingTest, RepeatsArePooledUnderAPerEpochMetricThoughEachTrainedWithItsOwnSeed) {
+  // As the scheduler records them: repeat r of a configuration seeded 7 trains with seed
+  // 7 + r, and the recorded parameters say so.
+  std::vector<storage::RunSummary> runs;
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    for (const char* batch : {"2", "4"}) {
+      storage::RunSummary r =
+          run(static_cast<std::int64_t>(runs.size()) + 1, std::string("train.batch_size=") + batch,
+              batch, batch == std::string("2") ? 0.30 + 0.01 * repeat : 0.20);
+      r.repeat = repeat;
+      r.params_json = std::string(R"({"train.batch_size": )") + batch +
+                      R"(, "train.epochs": 1, "experiment.seed": )" + std::to_string(7 + repeat) +
+                      "}";
+      runs.push_back(r);
+    }
+  }
+  Ranking ranking = rank_configurations(runs, Objective{});  // epoch_s: per epoch
+  ASSERT_EQ(ranking.configs.size(), 2u) << "a repeat is not a configuration of its own";
+  EXPECT_EQ(ranking.winner()->ok, 3);
+  EXPECT_EQ(ranking.winner()->label, "train.batch_size=4");
+  EXPECT_EQ(ranking.runner_up()->label, "train.batch_size=2");
+}
+
 TEST(RankingTest, RepeatsOfAConfigurationAreOneEntryWithAMeanAndInterval) {
   std::vector<storage::RunSummary> runs = {run(1, "b=2", "a", 0.30), run(2, "b=2", "a", 0.32),
                                            run(3, "b=2", "a", 0.31), run(4, "b=4", "b", 0.20),
