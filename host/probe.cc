@@ -517,8 +517,8 @@ std::string render_probe(const ProbeResult& result) {
       const std::int64_t fast = below_the_trimming_mark(result);
       if (fast > 0 && fast < answer.max_batch_size) {
         out += "  batch size " + std::to_string(fast) +
-               " holds less than 90% of the budget alive and hands nothing back: the "
-               "largest that fits at full speed\n";
+               " is the largest predicted to stay under 90% of the budget, where runs never "
+               "hand memory back\n";
       }
     }
   } else if (answer.per_sample_bytes > 0 && answer.note.empty()) {

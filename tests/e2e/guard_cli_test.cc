@@ -646,6 +646,11 @@ TEST_F(GuardTest, AProbeAnswersByTheMemoryARunHoldsAliveNotByWhatItsHeapKept) {
   EXPECT_GT(count(db_, "SELECT MIN(memory_trims) FROM probe_trials WHERE kind = 'trial'"), 0)
       << "every trial should have handed freed memory back\n"
       << probe.out;
+  // Its epoch ran near the budget, handing memory back, and the probe says so, with the
+  // largest size whose runs never do.
+  EXPECT_TRUE(contains(probe.out, "handed freed memory back")) << probe.out;
+  EXPECT_TRUE(contains(probe.out, "is the largest predicted to stay under 90% of the budget"))
+      << probe.out;
 
   // What the user does next: the whole run at the answer fits ...
   file.train = "epochs = 2\nwarmup_steps = 1\nmemory_limit = \"200MiB\"\nbatch_size = " +
