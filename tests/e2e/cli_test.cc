@@ -557,7 +557,7 @@ TEST_F(CliTest, PluginsExplainsEachRefusedLibraryInOneLine) {
   auto at = result.out.find("\nrefused:\n");
   ASSERT_NE(at, std::string::npos) << result.out;
   auto refused = lines_of(result.out.substr(at + std::string("\nrefused:\n").size()));
-  ASSERT_EQ(refused.size(), 4u) << result.out;
+  ASSERT_EQ(refused.size(), 5u) << result.out;
   auto line_for = [&](const std::string& file) {
     std::string found;
     for (const auto& line : refused) {
@@ -570,6 +570,7 @@ TEST_F(CliTest, PluginsExplainsEachRefusedLibraryInOneLine) {
   EXPECT_TRUE(contains(line_for("orch_fixture_no_entry.so"), "without the orch entry point"))
       << result.out;
   EXPECT_TRUE(contains(line_for("orch_fixture_wrong_abi.so"), "ABI")) << result.out;
+  EXPECT_TRUE(contains(line_for("orch_fixture_old_sdk.so"), "rebuild the plugin")) << result.out;
   EXPECT_TRUE(contains(line_for("orch_fixture_duplicate.so"), "'mlp'")) << result.out;
   EXPECT_TRUE(contains(line_for("orch_fixture_duplicate.so"), "already taken")) << result.out;
   // The refusals cost nothing else: built-ins and the duplicate's own model are there.
