@@ -70,20 +70,19 @@ int report_command(const Options& options) {
   std::string name = experiment_or_latest(store, options.experiment);
   auto runs = runs_of(store, name);
   Objective objective = objective_of(store, name, options);
-  auto groups = group_by_task(runs);
+  const auto groups = rank_by_task(runs, objective);
   // Written first: a path that cannot be written fails before anything is printed. The
   // page ranks the first group (training, when the sweep has any).
   if (!options.html_path.empty()) {
-    Ranking first = rank_configurations(groups.front().runs, objective);
-    write_html_report(options.html_path, store, name, runs, first);
+    write_html_report(options.html_path, store, name, runs, groups.front()->ranking);
   }
   std::cout << "experiment '" << name << "'\n\n" << render_run_table(runs);
-  for (const auto& group : groups) {
-    Ranking ranking = rank_configurations(group.runs, objective);
-    if (groups.size() > 1) std::cout << "\n" << task_heading(group);
+  for (const auto& ranked : groups) {
+    if (groups.size() > 1) std::cout << "\n" << task_heading(ranked->group);
     std::cout << "\n"
-              << render_config_table(ranking) << "\n"
-              << render_dimension_tables(group.runs, ranking) << render_best(ranking);
+              << render_config_table(ranked->ranking) << "\n"
+              << render_dimension_tables(ranked->group.runs, ranked->ranking)
+              << render_best(ranked->ranking);
   }
   if (!options.html_path.empty()) std::cout << "\nHTML report: " << options.html_path << "\n";
   return 0;
@@ -94,18 +93,18 @@ int best_command(const Options& options) {
   std::string name = experiment_or_latest(store, options.experiment);
   auto runs = runs_of(store, name);
   Objective objective = objective_of(store, name, options);
-  auto groups = group_by_task(runs);
+  const auto groups = rank_by_task(runs, objective);
   if (options.best_toml) {
     // One experiment file trains or infers; training is the one to paste when both ran.
-    Ranking ranking = rank_configurations(groups.front().runs, objective);
+    const Ranking& ranking = groups.front()->ranking;
     if (ranking.winner() == nullptr) throw UserError(render_best(ranking));
     std::cout << render_toml_snippet(ranking);
     return 0;
   }
-  for (const auto& group : groups) {
+  for (const auto& ranked : groups) {
     if (groups.size() > 1)
-      std::cout << (&group == &groups.front() ? "" : "\n") << task_heading(group);
-    std::cout << render_best(rank_configurations(group.runs, objective));
+      std::cout << (ranked == groups.front() ? "" : "\n") << task_heading(ranked->group);
+    std::cout << render_best(ranked->ranking);
   }
   return 0;
 }

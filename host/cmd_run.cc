@@ -52,13 +52,12 @@ int run_command(const Options& options) {
 
   auto summaries = store.latest_runs(experiment.name);
   std::cout << "\n" << render_run_table(summaries);
-  auto groups = group_by_task(summaries);
-  for (const auto& group : groups) {
-    Ranking ranking = rank_configurations(group.runs, experiment.objective);
+  const auto groups = rank_by_task(summaries, experiment.objective);
+  for (const auto& ranked : groups) {
     std::cout << "\n";
-    if (groups.size() > 1) std::cout << task_heading(group);
-    if (experiment.repeats > 1) std::cout << render_config_table(ranking) << "\n";
-    std::cout << render_best(ranking);
+    if (groups.size() > 1) std::cout << task_heading(ranked->group);
+    if (experiment.repeats > 1) std::cout << render_config_table(ranked->ranking) << "\n";
+    std::cout << render_best(ranked->ranking);
   }
   if (tally.interrupted) {
     std::cout << "interrupted: the unfinished runs run again the next time this file runs\n";

@@ -234,4 +234,16 @@ Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
   return ranking;
 }
 
+std::vector<std::unique_ptr<RankedGroup>> rank_by_task(const std::vector<storage::RunSummary>& runs,
+                                                       const Objective& objective) {
+  std::vector<std::unique_ptr<RankedGroup>> ranked;
+  for (TaskGroup& group : group_by_task(runs)) {
+    auto entry = std::make_unique<RankedGroup>();
+    entry->group = std::move(group);
+    entry->ranking = rank_configurations(entry->group.runs, objective);
+    ranked.push_back(std::move(entry));
+  }
+  return ranked;
+}
+
 }  // namespace orch

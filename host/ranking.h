@@ -3,11 +3,13 @@
 // is inside the measurement noise.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "host/objective.h"
 #include "host/stats.h"
+#include "host/task_groups.h"
 #include "storage/store.h"
 
 namespace orch {
@@ -57,5 +59,17 @@ bool per_epoch_metric(const std::string& metric);
 // `runs` must outlive the ranking.
 Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
                             const Objective& objective);
+
+// One task's runs (host/task_groups.h) and their ranking, which points into them.
+struct RankedGroup {
+  TaskGroup group;
+  Ranking ranking;
+};
+
+// The runs split by task, training first, each group ranked by the objective: what
+// `orch run`, `orch report`, `orch best` and the HTML page all print from. Held behind
+// pointers, since each ranking points into its own group's runs.
+std::vector<std::unique_ptr<RankedGroup>> rank_by_task(const std::vector<storage::RunSummary>& runs,
+                                                       const Objective& objective);
 
 }  // namespace orch
