@@ -17,7 +17,8 @@ MemoryVerdict memory_verdict(const MemoryForecast& forecast, std::int64_t batch_
   const double peak = forecast.model.peak_at(batch_size);
   const double budget = static_cast<double>(forecast.budget_bytes);
   if (peak > budget) return MemoryVerdict::kDoesNotFit;
-  if (peak + margin_at(forecast.model, batch_size, forecast.growth_bytes) > budget) {
+  if (peak + margin_at(forecast.model, batch_size, forecast.growth_bytes, forecast.budget_bytes) >
+      budget) {
     return MemoryVerdict::kRisky;
   }
   return MemoryVerdict::kFits;
@@ -38,7 +39,7 @@ std::string render_memory_forecast(const MemoryForecast& forecast) {
   for (std::int64_t batch : forecast.batch_sizes) {
     const double peak = model.peak_at(batch);
     const double spread = kNoiseSigmas * model.prediction_noise_at(batch);
-    const double margin = margin_at(model, batch, forecast.growth_bytes);
+    const double margin = margin_at(model, batch, forecast.growth_bytes, forecast.budget_bytes);
     std::string verdict;
     switch (memory_verdict(forecast, batch)) {
       case MemoryVerdict::kFits:

@@ -50,15 +50,17 @@ MemoryModel fit_memory_model(const std::vector<MemoryPoint>& points) {
   return model;
 }
 
-double margin_at(const MemoryModel& model, std::int64_t batch_size, double growth_bytes) {
-  return kNoiseSigmas * model.prediction_noise_at(batch_size) + std::max(0.0, growth_bytes);
+double margin_at(const MemoryModel& model, std::int64_t batch_size, double growth_bytes,
+                 std::int64_t budget_bytes) {
+  return std::max(kNoiseSigmas * model.prediction_noise_at(batch_size) + std::max(0.0, growth_bytes),
+                  kMinMarginShare * static_cast<double>(budget_bytes));
 }
 
 std::int64_t largest_fitting_batch(const MemoryModel& model, std::int64_t budget_bytes,
                                    double growth_bytes, std::int64_t limit) {
   if (!model.usable() || limit < 1) return 0;
   auto fits = [&](std::int64_t batch) {
-    return model.peak_at(batch) + margin_at(model, batch, growth_bytes) <=
+    return model.peak_at(batch) + margin_at(model, batch, growth_bytes, budget_bytes) <=
            static_cast<double>(budget_bytes);
   };
   if (!fits(1)) return 0;

@@ -89,11 +89,12 @@ const storage::ProbeTrial* rehearsal_at(const std::vector<storage::ProbeTrial>& 
 
 // The stored answer for a batch size chosen from `model`, with what it rests on.
 storage::ProbeAnswer answer_for(const MemoryModel& model, std::int64_t batch_size,
-                                double growth_bytes) {
+                                double growth_bytes, std::int64_t budget_bytes) {
   storage::ProbeAnswer answer;
   answer.max_batch_size = batch_size;
   answer.predicted_peak_bytes = static_cast<std::int64_t>(model.peak_at(batch_size));
-  answer.margin_bytes = static_cast<std::int64_t>(margin_at(model, batch_size, growth_bytes));
+  answer.margin_bytes =
+      static_cast<std::int64_t>(margin_at(model, batch_size, growth_bytes, budget_bytes));
   answer.fixed_bytes = static_cast<std::int64_t>(model.fixed_bytes);
   answer.per_sample_bytes = static_cast<std::int64_t>(model.per_sample_bytes);
   answer.noise_bytes = static_cast<std::int64_t>(model.noise_bytes);
@@ -136,7 +137,7 @@ class Prober {
     result.trials = trials_;
     result.model = fit_memory_model(fitting_points(trials_));
     std::int64_t answer = final_answer(result.model);
-    result.answer = answer_for(result.model, answer, growth(answer));
+    result.answer = answer_for(result.model, answer, growth(answer), budget_);
     if (options_.rehearse && answer > 0) {
       result.answer = rehearse(result.model, answer);
       answer = result.answer.max_batch_size;
@@ -216,9 +217,9 @@ class Prober {
       const bool fitted = seen.status == "ok";
       // Finished, under the budget or above it in the room: its peak is the epoch's own.
       const bool finished = fitted || seen.stop_layer == kOverTheBudget;
-      const double margin = margin_at(model, answer, growth(answer));
+      const double margin = margin_at(model, answer, growth(answer), budget_);
       if (fitted && peak + margin <= static_cast<double>(budget_)) {
-        storage::ProbeAnswer confirmed = answer_for(model, answer, growth(answer));
+        storage::ProbeAnswer confirmed = answer_for(model, answer, growth(answer), budget_);
         confirmed.rehearsed_peak_bytes = seen.peak_rss_bytes;
         confirmed.epoch_excess_bytes = static_cast<std::int64_t>(std::max(0.0, peak - predicted));
         confirmed.margin_bytes += confirmed.epoch_excess_bytes;
@@ -234,10 +235,10 @@ class Prober {
       answer = model.usable()
                    ? largest_fitting_batch(scaled(model, factor), budget_, growth(below), below)
                    : below;
-      if (answer < 1) return answer_for(model, 0, 0);
+      if (answer < 1) return answer_for(model, 0, 0, budget_);
     }
     // Rehearsals enough: the scaled model's answer, from what the epochs held.
-    storage::ProbeAnswer lowered = answer_for(scaled(model, factor), answer, growth(answer));
+    storage::ProbeAnswer lowered = answer_for(scaled(model, factor), answer, growth(answer), budget_);
     lowered.note = "not rehearsed itself: one epoch at batch size " + rehearsed +
                    " did not fit with the margin; this answer is the model's scaled by what " +
                    "those epochs held over it";
@@ -436,7 +437,7 @@ std::string correct_probe_answer(storage::Store& store, const std::string& memor
         std::max(0.0, static_cast<double>(budget_bytes) - model.peak_at(batch_size));
     const double growth = static_cast<double>(stored->growth_bytes) + shortfall;
     lowered = std::min(lowered, largest_fitting_batch(model, budget_bytes, growth, lowered));
-    corrected = answer_for(model, lowered, growth);
+    corrected = answer_for(model, lowered, growth, budget_bytes);
   } else {
     corrected.max_batch_size = lowered;
   }
@@ -533,6 +534,11 @@ std::string render_probe(const ProbeResult& result) {
             static_cast<double>(std::max(answer.predicted_peak_bytes, answer.rehearsed_peak_bytes)),
             result.budget_bytes) +
         "; margin kept " + describe_bytes(answer.margin_bytes) + " (" +
+        (answer.margin_bytes - answer.epoch_excess_bytes <=
+                 static_cast<std::int64_t>(kMinMarginShare * result.budget_bytes)
+             ? "the least kept, " + format_fixed(kMinMarginShare * 100, 0) +
+                   "% of the budget, for a busy machine; measured: "
+             : "") +
         format_fixed(kNoiseSigmas, 0) + " x " + describe_bytes(answer.noise_bytes) +
         " scatter of single peaks" +
         (answer.growth_bytes > 0

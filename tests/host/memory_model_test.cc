@@ -78,7 +78,8 @@ TEST(MemoryModelTest, LargestFittingBatchKeepsTheMarginAndIsTheLargestThatDoes) 
   ASSERT_GT(answer, 0);
   // The same question asked of every batch size: the answer fits, the next one does not.
   auto fits = [&](std::int64_t batch) {
-    return model.peak_at(batch) + margin_at(model, batch, growth) <= static_cast<double>(budget);
+    return model.peak_at(batch) + margin_at(model, batch, growth, budget) <=
+           static_cast<double>(budget);
   };
   EXPECT_TRUE(fits(answer));
   EXPECT_FALSE(fits(answer + 1));
@@ -86,8 +87,19 @@ TEST(MemoryModelTest, LargestFittingBatchKeepsTheMarginAndIsTheLargestThatDoes) 
   EXPECT_GE(answer, 22);
   EXPECT_LE(answer, 25);
   // The margin is what was measured: three sigmas of scatter plus the growth.
-  EXPECT_NEAR(margin_at(model, answer, growth),
+  EXPECT_NEAR(margin_at(model, answer, growth, budget),
               kNoiseSigmas * model.prediction_noise_at(answer) + growth, 1);
+}
+
+TEST(MemoryModelTest, TheMarginIsNeverLessThanTheShareABusyMachineAddsToAPeak) {
+  // Trials that never scatter and never grow still leave 2% of the budget free.
+  MemoryModel model = fit_memory_model({{1, mib(98)}, {2, mib(106)}, {4, mib(122)}});
+  ASSERT_EQ(model.noise_bytes, 0);
+  const std::int64_t budget = mib(200);
+  EXPECT_DOUBLE_EQ(margin_at(model, 8, 0, budget), kMinMarginShare * budget);
+  // 90 MiB + 8 MiB per sample: 13 would peak at 194 MiB, 2 MiB short of the 196 MiB the
+  // floor leaves.
+  EXPECT_EQ(largest_fitting_batch(model, budget, 0, 1000), 13);
 }
 
 TEST(MemoryModelTest, LargestFittingBatchIsCappedAndZeroWhenNothingFits) {
