@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "host/guard/memory_budget.h"
+#include "host/base/memory_budget.h"
 
 namespace orch {
 namespace {

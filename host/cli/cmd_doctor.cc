@@ -7,12 +7,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "host/base/memory_budget.h"
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
-#include "host/guard/memory_budget.h"
+#include "host/machine/admission.h"
 #include "host/machine/doctor.h"
 #include "host/machine/machine.h"
-#include "host/schedule/admission.h"
 #include "host/training/training_library.h"
 
 namespace orch {

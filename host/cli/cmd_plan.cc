@@ -7,10 +7,10 @@
 #include <optional>
 #include <set>
 
+#include "host/base/memory_budget.h"
 #include "host/base/table.h"
 #include "host/cli/commands.h"
 #include "host/cli/prepared_sweep.h"
-#include "host/guard/memory_budget.h"
 #include "host/schedule/memory_forecast.h"
 #include "host/schedule/scheduler.h"
 #include "host/sweep/experiment.h"

@@ -5,10 +5,10 @@
 #include <iostream>
 #include <set>
 
+#include "host/base/memory_budget.h"
 #include "host/cli/commands.h"
 #include "host/cli/prepared_sweep.h"
 #include "host/guard/interrupt.h"
-#include "host/guard/memory_budget.h"
 #include "host/schedule/probe.h"
 #include "host/schedule/scheduler.h"
 #include "host/sweep/experiment.h"

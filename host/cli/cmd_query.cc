@@ -6,10 +6,10 @@
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
 #include "host/report/html_report.h"
-#include "host/report/objective.h"
 #include "host/report/ranking.h"
 #include "host/report/report.h"
-#include "host/sweep/task_groups.h"
+#include "host/report/task_groups.h"
+#include "host/sweep/objective.h"
 #include "storage/store.h"
 
 namespace orch {

@@ -9,11 +9,11 @@
 #include "host/guard/interrupt.h"
 #include "host/report/ranking.h"
 #include "host/report/report.h"
+#include "host/report/task_groups.h"
 #include "host/schedule/progress.h"
 #include "host/schedule/scheduler.h"
 #include "host/sweep/experiment.h"
 #include "host/sweep/sweep.h"
-#include "host/sweep/task_groups.h"
 #include "host/training/training_library.h"
 #include "storage/store.h"
 

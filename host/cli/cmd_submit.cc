@@ -15,6 +15,7 @@
 #include <iostream>
 #include <set>
 
+#include "host/base/memory_budget.h"
 #include "host/base/text.h"
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
@@ -22,7 +23,6 @@
 #include "host/cluster/shard.h"
 #include "host/cluster/shard_manifest.h"
 #include "host/cluster/subprocess.h"
-#include "host/guard/memory_budget.h"
 #include "host/schedule/scheduler.h"
 
 namespace orch {

@@ -4,8 +4,8 @@
 
 #include <set>
 
+#include "host/base/memory_budget.h"
 #include "host/catalog/catalog_loading.h"
-#include "host/guard/memory_budget.h"
 #include "host/schedule/scheduler.h"
 #include "host/sweep/overrides.h"
 #include "host/training/train_options.h"

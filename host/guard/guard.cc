@@ -24,8 +24,8 @@
 #include <string>
 #include <thread>
 
+#include "host/base/memory_budget.h"
 #include "host/guard/interrupt.h"
-#include "host/guard/memory_budget.h"
 #include "host/guard/memory_cgroup.h"
 
 namespace orch {

@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "host/guard/memory_budget.h"
-#include "host/schedule/admission.h"
+#include "host/base/memory_budget.h"
+#include "host/machine/admission.h"
 
 namespace orch {
 namespace {

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "host/machine/admission.h"
 #include "host/machine/blas_library.h"
 #include "host/machine/machine_facts.h"
-#include "host/schedule/admission.h"
 
 namespace orch {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "host/guard/cgroup_membership.h"
 #include "host/guard/memory_cgroup.h"
-#include "host/schedule/admission.h"
+#include "host/machine/admission.h"
 
 namespace orch {
 namespace {

@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "host/base/memory_budget.h"
 #include "host/base/stats.h"
 #include "host/base/table.h"
 #include "host/base/user_error.h"
-#include "host/guard/memory_budget.h"
 #include "host/machine/machine_busy.h"
 #include "host/report/report.h"
 

@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "host/base/memory_budget.h"
 #include "host/base/table.h"
-#include "host/guard/memory_budget.h"
 #include "host/report/report.h"
 
 namespace orch {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "host/base/stats.h"
-#include "host/report/objective.h"
+#include "host/sweep/objective.h"
 #include "storage/store.h"
 
 namespace orch {

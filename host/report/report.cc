@@ -8,9 +8,9 @@
 #include <set>
 #include <sstream>
 
+#include "host/base/memory_budget.h"
 #include "host/base/stats.h"
 #include "host/base/table.h"
-#include "host/guard/memory_budget.h"
 #include "host/machine/machine_busy.h"
 #include "host/report/projection.h"
 #include "orch/params.h"

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "host/base/memory_budget.h"
 #include "host/base/table.h"
-#include "host/guard/memory_budget.h"
 #include "host/schedule/probe.h"
 
 namespace orch {

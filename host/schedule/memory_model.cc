@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "host/guard/memory_budget.h"
+#include "host/base/memory_budget.h"
 
 namespace orch {
 

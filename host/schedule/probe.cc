@@ -6,10 +6,10 @@
 #include <limits>
 #include <map>
 
+#include "host/base/memory_budget.h"
 #include "host/base/table.h"
 #include "host/base/user_error.h"
 #include "host/guard/guard.h"
-#include "host/guard/memory_budget.h"
 #include "host/sweep/run_key.h"
 #include "host/training/training_library.h"
 

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "host/base/memory_budget.h"
 #include "host/base/table.h"
-#include "host/guard/memory_budget.h"
 #include "host/machine/machine_busy.h"
 
 namespace orch {

@@ -15,17 +15,17 @@
 #include <set>
 #include <thread>
 
+#include "host/base/memory_budget.h"
 #include "host/base/table.h"
 #include "host/base/user_error.h"
 #include "host/guard/guard.h"
 #include "host/guard/interrupt.h"
-#include "host/guard/memory_budget.h"
 #include "host/guard/memory_cgroup.h"
+#include "host/machine/admission.h"
 #include "host/machine/contention.h"
 #include "host/machine/machine.h"
 #include "host/machine/machine_busy.h"
 #include "host/report/projection.h"
-#include "host/schedule/admission.h"
 #include "host/schedule/probe.h"
 #include "host/schedule/progress.h"
 #include "host/schedule/worker_launcher.h"

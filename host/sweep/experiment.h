@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
-#include "host/report/objective.h"
+#include "host/sweep/objective.h"
 #include "orch/params.h"
 
 namespace orch {

@@ -5,8 +5,8 @@
 #include <optional>
 #include <tuple>
 
+#include "host/base/memory_budget.h"
 #include "host/base/user_error.h"
-#include "host/guard/memory_budget.h"
 #include "host/sweep/param_check.h"
 #include "host/sweep/sweep_ranges.h"
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "host/base/user_error.h"
-#include "host/report/objective.h"
 #include "host/report/report.h"
+#include "host/sweep/objective.h"
 #include "storage/store.h"
 #include "tests/host/test_paths.h"
 

@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "host/guard/interrupt.h"
+#include "host/machine/admission.h"
 #include "host/machine/machine.h"
-#include "host/schedule/admission.h"
 #include "host/schedule/worker_launcher.h"
 #include "storage/store.h"
 #include "tests/host/experiment_fixture.h"

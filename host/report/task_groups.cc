@@ -1,4 +1,4 @@
-#include "host/sweep/task_groups.h"
+#include "host/report/task_groups.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
-#include "host/report/objective.h"
+#include "host/sweep/objective.h"
 
+#include "host/base/memory_budget.h"
 #include "host/base/user_error.h"
-#include "host/guard/memory_budget.h"
 #include "host/sweep/param_check.h"
 
 namespace orch {

@@ -1,4 +1,4 @@
-#include "host/guard/memory_budget.h"
+#include "host/base/memory_budget.h"
 
 #include <gtest/gtest.h>
 

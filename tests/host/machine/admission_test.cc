@@ -1,4 +1,4 @@
-#include "host/schedule/admission.h"
+#include "host/machine/admission.h"
 
 #include <gtest/gtest.h>
 
