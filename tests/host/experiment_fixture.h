@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "host/experiment.h"
-#include "host/overrides.h"
-#include "host/sweep.h"
-#include "host/user_error.h"
+#include "host/base/user_error.h"
+#include "host/sweep/experiment.h"
+#include "host/sweep/overrides.h"
+#include "host/sweep/sweep.h"
 #include "test_paths.h"
 
 namespace orch::testing {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "host/plugin_catalog.h"
+#include "host/catalog/plugin_catalog.h"
 #include "orch/orch.h"
 #include "tests/host/test_paths.h"
 

@@ -8,8 +8,8 @@
 
 #include <stdexcept>
 
-#include "host/autocast_guard.h"
-#include "host/plugin_catalog.h"
+#include "host/catalog/plugin_catalog.h"
+#include "host/training/autocast_guard.h"
 #include "orch/backend.h"
 #include "test_paths.h"
 

@@ -1,4 +1,4 @@
-#include "host/lr_schedule.h"
+#include "host/training/lr_schedule.h"
 
 #include <gtest/gtest.h>
 

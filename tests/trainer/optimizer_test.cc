@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "host/optimizer_factory.h"
+#include "host/training/optimizer_factory.h"
 
 namespace orch {
 namespace {

@@ -2,9 +2,9 @@
 // run of the sweep would read is refused in words before anything runs.
 #include <gtest/gtest.h>
 
-#include "host/sweep.h"
-#include "host/train_options.h"
-#include "host/user_error.h"
+#include "host/base/user_error.h"
+#include "host/sweep/sweep.h"
+#include "host/training/train_options.h"
 #include "test_paths.h"
 
 namespace orch {

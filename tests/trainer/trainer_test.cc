@@ -1,7 +1,7 @@
 // orch::train() with the real cpu backend, synthetic dataset and mlp, each loaded from
 // its shared library through the real loader: schedules, clipping, accumulation,
 // precision and inference as a user would observe them in the weights and the records.
-#include "host/trainer.h"
+#include "host/training/trainer.h"
 
 #include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "host/plugin_catalog.h"
+#include "host/catalog/plugin_catalog.h"
 #include "test_paths.h"
 
 namespace orch {

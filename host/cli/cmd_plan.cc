@@ -1,0 +1,260 @@
+// orch plan FILE: the runs a sweep expands to, and which of them are already done.
+// Executes nothing and writes nothing.
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "host/base/memory_budget.h"
+#include "host/base/table.h"
+#include "host/cli/commands.h"
+#include "host/cli/prepared_sweep.h"
+#include "host/schedule/memory_forecast.h"
+#include "host/schedule/scheduler.h"
+#include "host/sweep/experiment.h"
+#include "host/sweep/run_key.h"
+#include "host/sweep/sweep.h"
+#include "storage/store.h"
+
+namespace orch {
+namespace {
+
+std::set<std::string> finished_keys(const std::string& db_path, const std::string& name) {
+  auto store = storage::Store::OpenForReading(db_path);
+  if (!store) return {};
+  const auto keys = store->run_keys(name, storage::Store::KeysThat::kFinishedOk);
+  return {keys.begin(), keys.end()};
+}
+
+// "12 combinations (from 2 model.plugin x 6 train.batch_size), 3 excluded by rules (rule
+// at line 20: 3) -> 9 configurations x 2 repeats"
+std::string describe_product(const Experiment& experiment, const SweepCounts& counts) {
+  std::string out = std::to_string(counts.combinations) +
+                    (counts.combinations == 1 ? " combination" : " combinations");
+  if (experiment.sweep.empty()) {
+    out += " (no [sweep])";
+  } else {
+    std::string factors;
+    for (const auto& axis : experiment.sweep) {
+      factors += (factors.empty() ? "" : " x ") + std::to_string(axis.size()) + " " + axis.label();
+    }
+    out += " (from " + factors + ")";
+  }
+  if (!experiment.exclusions.empty()) {
+    std::string rules;
+    for (size_t r = 0; r < experiment.exclusions.size(); ++r) {
+      rules += (rules.empty() ? "" : ", ") + std::string("rule at line ") +
+               std::to_string(experiment.exclusions[r].line) + ": " +
+               std::to_string(counts.excluded_by_rule[r]);
+    }
+    out += ", " + std::to_string(counts.excluded) + " excluded by rules (" + rules + ")";
+  }
+  if (counts.duplicates > 0) {
+    out += ", " + std::to_string(counts.duplicates) +
+           " dropped as duplicates (the same parameters as an earlier combination)";
+  }
+  if (counts.configurations() != counts.combinations || experiment.repeats > 1) {
+    out += " -> " + std::to_string(counts.configurations()) + " configurations";
+    if (experiment.repeats > 1) out += " x " + std::to_string(experiment.repeats) + " repeats";
+  }
+  return out;
+}
+
+// "backend cpu, dataset synthetic, model mlp | memory_hog"
+std::string describe_plugins(const Experiment& experiment) {
+  std::string out;
+  for (const auto& [section, kind] : plugin_sections()) {
+    std::string names;
+    for (const auto& plugin : experiment.sections.at(section).choices) {
+      names += (names.empty() ? "" : " | ") + plugin;
+    }
+    out += (out.empty() ? "" : ", ") + section + " " + names;
+  }
+  return out;
+}
+
+// "100000": the decimal digits of `number`, into `buffer`.
+std::string_view decimal(size_t number, char (&buffer)[24]) {
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, number).ptr;
+  return {buffer, static_cast<size_t>(end - buffer)};
+}
+
+// "k=v k=\"a b\" ...": the key=value words of a swept text, quotes kept together.
+std::vector<std::string> swept_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    if (c == ' ' && !quoted) {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
+// Runs that share a memory key and budget, and the batch sizes they ask for.
+struct MemoryGroup {
+  size_t first_run = 0;
+  std::string label;
+  std::set<std::int64_t> batch_sizes;
+};
+
+// Groups the runs by what their memory depends on (their swept values that change memory,
+// and the budget) without building a RunSpec per run: a 100,000-point grid over learning
+// rates and batch sizes has one group.
+std::vector<MemoryGroup> memory_groups(const SweepRuns& runs) {
+  std::map<std::string, size_t> index;
+  std::vector<MemoryGroup> groups;
+  std::string swept;
+  for (size_t run = 0; run < runs.size(); ++run) {
+    swept.clear();
+    runs.append_swept_text(run, swept);
+    std::string id = std::to_string(runs.plugin_choice(run));
+    std::string label;
+    std::optional<std::int64_t> batch;
+    for (const auto& word : swept_words(swept)) {
+      const auto equals = word.find('=');
+      if (equals == std::string::npos) continue;
+      const std::string key = word.substr(0, equals);
+      if (key == "train.batch_size") {
+        std::int64_t value = 0;
+        const std::string text = word.substr(equals + 1);
+        if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc()) {
+          batch = value;
+        }
+        continue;
+      }
+      if (key == "train.memory_limit" || changes_memory(key)) {
+        id += " " + word;
+        label += (label.empty() ? "" : " ") + word;
+      }
+    }
+    auto [it, added] = index.emplace(id, groups.size());
+    if (added) groups.push_back({run, label.empty() ? "every run" : label, {}});
+    MemoryGroup& group = groups[it->second];
+    if (!batch) {
+      const auto& value = runs.spec(group.first_run).sections.at("train").values.at("batch_size");
+      if (const auto* fixed = std::get_if<std::int64_t>(&value)) batch = *fixed;
+    }
+    if (batch) group.batch_sizes.insert(*batch);
+  }
+  return groups;
+}
+
+// The memory table of every group, from the peaks this database has measured.
+std::string memory_forecasts(const SweepRuns& runs, const std::string& db_path) {
+  auto store = storage::Store::OpenForReading(db_path);
+  if (!store) {
+    return "memory: no measured peaks in " + db_path +
+           " yet; `orch probe FILE` measures them and predicts every batch size\n";
+  }
+  std::string out;
+  for (const auto& group : memory_groups(runs)) {
+    const RunSpec spec = runs.spec(group.first_run);
+    const std::string key = memory_key(spec);
+    MemoryForecast forecast;
+    forecast.label = group.label;
+    forecast.budget_bytes = run_budget(spec);
+    forecast.batch_sizes.assign(group.batch_sizes.begin(), group.batch_sizes.end());
+    std::vector<MemoryPoint> points;
+    for (const auto& seen : store->memory_observations(key)) {
+      points.push_back({seen.batch_size, seen.peak_rss_bytes});
+      forecast.measured_full_runs += seen.full_run ? 1 : 0;
+      forecast.largest_measured_batch = std::max(forecast.largest_measured_batch, seen.batch_size);
+    }
+    forecast.model = fit_memory_model(points);
+    if (auto answer = store->probe_answer(key, forecast.budget_bytes)) {
+      forecast.probe_answer = answer->max_batch_size;
+      // What a rehearsed epoch held over the trials joins every size's margin.
+      forecast.growth_bytes =
+          static_cast<double>(answer->growth_bytes + answer->epoch_excess_bytes);
+    }
+    out += render_memory_forecast(forecast);
+  }
+  return out;
+}
+
+}  // namespace
+
+int plan_command(const Options& options) {
+  PreparedPlan prepared = prepare_plan(options);
+  const Experiment& experiment = *prepared.experiment;
+  const SweepRuns& runs = *prepared.runs;
+  const std::set<std::string> done = finished_keys(options.db_path, experiment.name);
+
+  // The state of every run, and the widths of the table. A run's backend is the same for
+  // every run of its plugin choice.
+  static const std::string kDone = "done (skipped)";
+  static const std::string kWouldRun = "would run";
+  std::map<size_t, std::string> skip_of_choice;  // "" when its backend is available
+  std::vector<const std::string*> states(runs.size());
+  size_t pending = 0;
+  size_t swept_width = 0;
+  size_t state_width = 0;
+  for (size_t run = 0; run < runs.size(); ++run) {
+    const bool finished = !done.empty() && done.count(runs.key(run)) > 0;
+    auto choice = skip_of_choice.find(runs.plugin_choice(run));
+    if (choice == skip_of_choice.end()) {
+      std::string unavailable = backend_unavailable(runs.spec(run), *prepared.catalog);
+      choice = skip_of_choice
+                   .emplace(runs.plugin_choice(run),
+                            unavailable.empty() ? "" : "would skip: " + unavailable)
+                   .first;
+    }
+    const std::string& state = finished                 ? kDone
+                               : choice->second.empty() ? kWouldRun
+                                                        : choice->second;
+    pending += &state == &kWouldRun ? 1 : 0;
+    states[run] = &state;
+    state_width = std::max(state_width, state.size());
+    swept_width = std::max(swept_width, runs.swept_text_size(run));
+  }
+
+  std::string out = "experiment '" + experiment.name + "': " + std::to_string(runs.size()) +
+                    " runs (" + std::to_string(pending) + " would run)\n" +
+                    describe_product(experiment, runs.counts()) + "\n" +
+                    describe_plugins(experiment) + "\n";
+  if (!experiment.overrides.empty()) {
+    out += "overrides:";
+    for (const auto& shown : experiment.overrides) out += " " + shown;
+    out += "\n";
+  }
+  out += "memory budget per run: " + describe_bytes(run_budget(runs.spec(0))) + "\n" +
+         (experiment.auto_batch_size
+              ? "batch_size = \"auto\": probed when the sweep runs; run keys follow it\n"
+              : "") +
+         "\n";
+
+  const std::vector<std::string> header = {"#", "run key", "configuration", "repeat", "state"};
+  char buffer[24];
+  const size_t last_repeat = static_cast<size_t>(runs.repeat(runs.size() - 1));
+  TableWriter table({std::max(header[0].size(), decimal(runs.size(), buffer).size()),
+                     std::max<size_t>(header[1].size(), 16),
+                     std::max(header[2].size(), swept_width),
+                     std::max(header[3].size(), decimal(last_repeat, buffer).size()),
+                     std::max(header[4].size(), state_width)});
+  // About 100 bytes a row: one buffer, one write.
+  out.reserve(out.size() + runs.size() * (swept_width + state_width + 48));
+  table.header(header, out);
+  std::string swept;
+  char repeat[24];
+  for (size_t run = 0; run < runs.size(); ++run) {
+    swept.clear();
+    runs.append_swept_text(run, swept);
+    table.row({decimal(run + 1, buffer), runs.key(run), swept,
+               decimal(static_cast<size_t>(runs.repeat(run)), repeat), *states[run]},
+              out);
+  }
+  if (!experiment.auto_batch_size) out += "\n" + memory_forecasts(runs, options.db_path);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace orch

@@ -1,0 +1,73 @@
+// orch run FILE: validate, expand, run what is not done yet, record, report.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "host/cli/commands.h"
+#include "host/cli/prepared_sweep.h"
+#include "host/cluster/shard.h"
+#include "host/guard/interrupt.h"
+#include "host/report/ranking.h"
+#include "host/report/report.h"
+#include "host/report/task_groups.h"
+#include "host/schedule/progress.h"
+#include "host/schedule/scheduler.h"
+#include "host/sweep/experiment.h"
+#include "host/sweep/sweep.h"
+#include "host/training/training_library.h"
+#include "storage/store.h"
+
+namespace orch {
+
+int run_command(const Options& options) {
+  PreparedSweep prepared = prepare_sweep(options);
+  load_worker_body();  // a missing training library is found before a database is opened
+  const Experiment& experiment = prepared.experiment;
+  std::vector<RunSpec>& runs = prepared.runs;
+  if (!options.shard.empty()) {
+    const ShardSpec shard = parse_shard(options.shard);
+    const size_t all = runs.size();
+    runs = runs_of_shard(runs, shard);
+    std::cout << "shard " << shard.index << " of " << shard.count << " (0-based): " << runs.size()
+              << " of the sweep's " << all << " runs\n";
+    if (runs.empty()) {
+      std::cout << "nothing to run in this shard: the sweep has fewer runs than shards\n";
+      return 0;
+    }
+  }
+  const PluginCatalog& catalog = *prepared.catalog;
+  storage::Store store = storage::Store::Open(options.db_path);
+
+  std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs, database "
+            << options.db_path << "\n";
+  install_interrupt_handlers();
+  SweepOptions sweep_options;
+  sweep_options.run_infeasible = options.run_infeasible;
+  sweep_options.cgroup_prefix = "orch-" + std::to_string(::getpid());
+  sweep_options.live_progress = stdout_is_terminal();
+  sweep_options.jobs = options.jobs;
+  sweep_options.claim_grace_s = options.claim_grace_s;
+  sweep_options.shard = options.shard;
+  SweepTally tally = run_sweep(experiment, runs, catalog, store, sweep_options, std::cout);
+
+  auto summaries = store.latest_runs(experiment.name);
+  std::cout << "\n" << render_run_table(summaries);
+  const auto groups = rank_by_task(summaries, experiment.objective);
+  for (const auto& ranked : groups) {
+    std::cout << "\n";
+    if (groups.size() > 1) std::cout << task_heading(ranked->group);
+    if (experiment.repeats > 1) std::cout << render_config_table(ranked->ranking) << "\n";
+    std::cout << render_best(ranked->ranking);
+  }
+  if (tally.interrupted) {
+    std::cout << "interrupted: the unfinished runs run again the next time this file runs\n";
+    return kExitInterrupted;
+  }
+  if (tally.not_ok > 0) {
+    std::cout << tally.not_ok << " run(s) did not finish ok; they run again the next time "
+              << "this file runs\n";
+  }
+  return 0;
+}
+
+}  // namespace orch

@@ -1,0 +1,33 @@
+// One run of a sweep: every parameter resolved, and the key that identifies it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "host/sweep/experiment.h"
+#include "orch/params.h"
+
+namespace orch {
+
+struct RunSpec {
+  int index = 0;   // position in the sweep, 0-based
+  int repeat = 0;  // 0 .. repeats-1
+  std::int64_t seed = 0;
+  std::map<std::string, Section> sections;           // backend, dataset, model, train
+  std::vector<std::pair<std::string, Value>> swept;  // "train.batch_size" -> 4
+  std::string key;         // stable hash of the resolved parameters, seed and repeat
+  std::string config_key;  // the same without the repeat: shared by a configuration's repeats
+
+  Params params(const std::string& section) const { return Params(sections.at(section).values); }
+  const std::string& plugin(const std::string& section) const {
+    return sections.at(section).plugin;
+  }
+  // Every resolved parameter as "section.name" -> value, including "model.plugin".
+  std::vector<std::pair<std::string, Value>> flat_params() const;
+  // "train.batch_size=4 train.epochs=2" (or "-" for a sweep of one).
+  std::string swept_text() const;
+};
+
+}  // namespace orch

@@ -1,0 +1,106 @@
+#include "host/training/worker.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "host/guard/worker_events.h"
+#include "host/training/train_options.h"
+#include "host/training/trainer.h"
+#include "orch/backend.h"
+#include "orch/dataset.h"
+#include "orch/model.h"
+
+namespace orch {
+namespace {
+
+template <class T>
+T* require(T* made, const char* kind, const std::string& name) {
+  if (made == nullptr) {
+    throw std::runtime_error(std::string(kind) + " plugin '" + name + "' made no object");
+  }
+  return made;
+}
+
+int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
+               std::int64_t max_steps) {
+  EventWriter events(event_fd);
+  std::unique_ptr<Backend> backend;
+  try {
+    const auto& backend_name = run.plugin("backend");
+    backend = catalog.find(PluginKind::kBackend, backend_name)->make_backend(run.params("backend"));
+    require(backend.get(), "backend", backend_name);
+
+    const auto& dataset_name = run.plugin("dataset");
+    auto dataset =
+        catalog.find(PluginKind::kDataset, dataset_name)->make_dataset(run.params("dataset"));
+    require(dataset.get(), "dataset", dataset_name);
+
+    TrainOptions options = train_options(run);
+    WorkerEvent started{WorkerEvent::Kind::kStarted};
+    started.pid = static_cast<int>(::getpid());
+    // The precision is the run's, not the backend's, but it belongs to how it computed.
+    started.backend =
+        backend->describe() + (options.precision == Precision::kBf16 ? ", bf16 autocast" : "");
+    started.train_size = dataset->info().train_size;
+    events.send(started);
+    std::fprintf(stderr, "orch worker %d: %s; %s\n", started.pid, run.swept_text().c_str(),
+                 started.backend.c_str());
+    const auto& model_name = run.plugin("model");
+    auto model = catalog.find(PluginKind::kModel, model_name)
+                     ->make_model(run.params("model"), dataset->info());
+    require(model.get(), "model", model_name);
+
+    auto on_epoch = [&](const storage::EpochRecord& e) {
+      WorkerEvent epoch{WorkerEvent::Kind::kEpoch};
+      epoch.epoch = e;
+      events.send(epoch);
+    };
+    auto on_progress = [&](const TrainProgress& p) {
+      WorkerEvent progress{WorkerEvent::Kind::kProgress};
+      progress.epoch.epoch = static_cast<int>(p.epoch);
+      progress.epochs = p.epochs;
+      progress.epoch.steps = p.step;
+      progress.steps_per_epoch = p.steps_per_epoch;
+      progress.epoch.samples_per_s = p.samples_per_s;
+      events.send(progress);
+    };
+    events.send(WorkerEvent{WorkerEvent::Kind::kReady});  // the start cost ends here
+    if (max_steps > 0) {
+      TrialReport report = memory_trial(*backend, *dataset, *model, options, max_steps);
+      WorkerEvent trial{WorkerEvent::Kind::kTrial};
+      trial.trial_steps = report.steps;
+      trial.plateau_step = report.plateau_step;
+      trial.growth_bytes = report.growth_bytes;
+      trial.peak_rss_bytes = report.peak_bytes;
+      events.send(trial);
+    } else {
+      train(*backend, *dataset, *model, options, on_epoch, on_progress);
+    }
+
+    WorkerEvent finished{WorkerEvent::Kind::kFinished};
+    finished.peak_rss_bytes = backend->memory().host_peak_bytes;
+    events.send(finished);
+    std::fprintf(stderr, "orch worker %d: finished\n", static_cast<int>(::getpid()));
+    return 0;
+  } catch (const std::exception& e) {
+    WorkerEvent error{WorkerEvent::Kind::kError};
+    // LibTorch's own errors carry a C++ backtrace in what(); people need the sentence.
+    const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+    error.message = torch_error ? torch_error->what_without_backtrace() : e.what();
+    error.out_of_memory = backend && backend->is_out_of_memory(e);
+    if (backend) error.peak_rss_bytes = backend->memory().host_peak_bytes;
+    events.send(error);
+    std::fprintf(stderr, "orch worker: run failed: %s\n", error.message.c_str());
+    return 1;
+  }
+}
+
+}  // namespace
+}  // namespace orch
+
+extern "C" int orch_worker_body(const orch::RunSpec& run, const orch::PluginCatalog& catalog,
+                                int event_fd, std::int64_t max_steps) {
+  return orch::run_worker(run, catalog, event_fd, max_steps);
+}

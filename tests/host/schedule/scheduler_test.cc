@@ -1,0 +1,296 @@
+// The scheduler's policy without a fork: claims, halving after an out-of-memory,
+// on_oom = "stop", known-infeasible batch sizes, interrupts and resume, and admission of
+// parallel runs. Workers are scripted (a WorkerLauncher that reports what each test
+// decides); the experiment file, the plugin catalog and the SQLite database are real.
+// tests/e2e/ runs the same policies with real worker processes.
+#include "host/schedule/scheduler.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <functional>
+#include <sstream>
+
+#include "host/guard/interrupt.h"
+#include "host/machine/admission.h"
+#include "host/machine/machine.h"
+#include "host/schedule/worker_launcher.h"
+#include "storage/store.h"
+#include "tests/host/experiment_fixture.h"
+
+namespace orch {
+namespace {
+
+std::int64_t train_int(const RunSpec& run, const char* name) {
+  return std::get<std::int64_t>(run.sections.at("train").values.at(name));
+}
+
+// What a scripted worker reports: ok, or the status it ends with.
+using Script = std::function<std::string(const RunSpec&)>;
+
+// A worker that reports started, ready, one epoch and finished, one event per watch, and
+// then ends as its script says. Ended early by an interrupt, as a guarded worker is.
+class ScriptedWorker : public LaunchedWorker {
+ public:
+  ScriptedWorker(std::string status, EventHandler on_event, int* running)
+      : status_(std::move(status)), on_event_(std::move(on_event)), running_(running) {
+    ++*running_;
+  }
+
+  int pid() const override { return ::getpid(); }
+  bool done() const override { return done_; }
+  std::int64_t resident_bytes() const override { return 100 << 20; }
+  double seconds_since_start() const override { return 0.01 * ticks_; }
+  GuardResult finish() override {
+    GuardResult result;
+    result.status = status_;
+    result.wall_s = seconds_since_start();
+    result.peak_rss_bytes = 100 << 20;
+    if (status_ == "oom") {
+      result.stop_layer = kLayerWatchdog;
+      result.error = "out of memory (scripted)";
+    } else if (status_ == "interrupted") {
+      result.stop_layer = kLayerInterrupt;
+      result.error = "interrupted (scripted)";
+    }
+    return result;
+  }
+
+  // One tick: the next event, or the end.
+  void tick() {
+    if (done_) return;
+    ++ticks_;
+    if (interrupt_requested()) status_ = "interrupted";
+    WorkerEvent event;
+    switch (ticks_) {
+      case 1:
+        event.kind = WorkerEvent::Kind::kStarted;
+        event.pid = pid();
+        event.backend = "scripted";
+        break;
+      case 2:
+        event.kind = WorkerEvent::Kind::kReady;
+        break;
+      case 3:
+        if (status_ != "ok") return end();
+        event.kind = WorkerEvent::Kind::kEpoch;
+        event.epoch.epoch = 1;
+        event.epoch.seconds = 0.02;
+        event.epoch.steps = 4;
+        event.epoch.timed_samples = 64;
+        event.epoch.samples_per_s = 3200;
+        break;
+      case 4:
+        event.kind = WorkerEvent::Kind::kFinished;
+        event.peak_rss_bytes = 100 << 20;
+        break;
+      default:
+        return end();
+    }
+    if (status_ == "interrupted") return end();
+    on_event_(event);
+  }
+
+ private:
+  void end() {
+    done_ = true;
+    --*running_;
+  }
+
+  std::string status_;
+  EventHandler on_event_;
+  int* running_;
+  int ticks_ = 0;
+  bool done_ = false;
+};
+
+// Starts scripted workers and keeps what a test asserts: every start, and the most
+// workers that were running at once.
+class ScriptedLauncher : public WorkerLauncher {
+ public:
+  explicit ScriptedLauncher(Script script) : script_(std::move(script)) {}
+
+  std::unique_ptr<LaunchedWorker> start(const RunSpec& run, const GuardLimits& limits,
+                                        EventHandler on_event) override {
+    started.push_back({train_int(run, "batch_size"), train_int(run, "accumulation_steps"),
+                       limits.budget_bytes, limits.cpus});
+    if (on_start) on_start(run);
+    auto worker = std::make_unique<ScriptedWorker>(script_(run), std::move(on_event), &running_);
+    most_at_once = std::max(most_at_once, running_);
+    return worker;
+  }
+
+  void watch(const std::vector<LaunchedWorker*>& workers) override {
+    for (LaunchedWorker* worker : workers) static_cast<ScriptedWorker*>(worker)->tick();
+  }
+
+  struct Start {
+    std::int64_t batch_size;
+    std::int64_t accumulation_steps;
+    std::int64_t budget_bytes;
+    std::vector<int> cpus;
+  };
+  std::vector<Start> started;
+  int most_at_once = 0;
+  std::function<void(const RunSpec&)> on_start;  // before the worker exists
+
+ private:
+  Script script_;
+  int running_ = 0;
+};
+
+// Runs out of memory from `limit` samples per batch on.
+Script oom_from(std::int64_t limit) {
+  return [limit](const RunSpec& run) {
+    return train_int(run, "batch_size") >= limit ? std::string("oom") : std::string("ok");
+  };
+}
+
+class SchedulerTest : public testing::ExperimentFixture {
+ protected:
+  void TearDown() override {
+    clear_interrupt();
+    ExperimentFixture::TearDown();
+  }
+
+  SweepTally sweep(const std::string& train, const std::string& sweep_text,
+                   ScriptedLauncher& launcher, int jobs = 1, std::int64_t memory_for_runs = 0) {
+    const std::string text =
+        testing::experiment_text("plugin = \"mlp\"\nhidden = 4\n",
+                                 "epochs = 1\nmemory_limit = \"1GiB\"\n" + train, sweep_text);
+    Experiment experiment = load(text);
+    SweepPlan plan = plan_sweep(experiment);
+    storage::Store store = storage::Store::Open(db());
+    SweepOptions options;
+    options.launcher = &launcher;
+    options.jobs = jobs;
+    options.memory_for_runs_bytes = memory_for_runs;
+    return run_sweep(experiment, plan.runs, *catalog_, store, options, progress_);
+  }
+
+  std::string db() const { return dir_ + "/" + db_name_; }
+
+  // "64:oom 32:oom 16:ok": each row's batch size and status, in order.
+  std::string rows() {
+    std::string text;
+    for (const auto& row :
+         storage::query_read_only(db(), "SELECT batch_size || ':' || status FROM runs ORDER BY id")
+             .rows) {
+      text += (text.empty() ? "" : " ") + row.at(0);
+    }
+    return text;
+  }
+
+  std::string one(const std::string& sql) {
+    const auto result = storage::query_read_only(db(), sql);
+    return result.rows.empty() ? "" : result.rows.at(0).at(0);
+  }
+
+  std::string db_name_ = "history.db";
+  std::ostringstream progress_;
+};
+
+TEST_F(SchedulerTest, HalvingAfterAnOutOfMemoryKeepsTheEffectiveBatchAndRecordsEachAttempt) {
+  ScriptedLauncher launcher(oom_from(20));
+  SweepTally tally = sweep("batch_size = 64\non_oom = \"halve\"\n", "", launcher);
+  EXPECT_EQ(rows(), "64:oom 32:oom 16:ok");
+  ASSERT_EQ(launcher.started.size(), 3u);
+  // Half the batch, twice the accumulation: 64 samples per optimizer step each time.
+  for (const auto& start : launcher.started) {
+    EXPECT_EQ(start.batch_size * start.accumulation_steps, 64);
+  }
+  EXPECT_EQ(one("SELECT GROUP_CONCAT(attempt, ',') FROM runs"), "1,2,3");
+  EXPECT_EQ(one("SELECT COUNT(*) FROM runs WHERE parent_run_id = 1"), "2");
+  EXPECT_EQ(one("SELECT COUNT(DISTINCT run_key) FROM runs"), "1");
+  EXPECT_EQ(tally.ok, 1);
+  EXPECT_EQ(tally.not_ok, 0) << "the point finished ok after halving";
+}
+
+TEST_F(SchedulerTest, StopEndsTheSweepAtTheFirstOutOfMemoryAndSaysWhyTheRestDidNotStart) {
+  ScriptedLauncher launcher(oom_from(20));
+  SweepTally tally = sweep("batch_size = 8\non_oom = \"stop\"\n",
+                           "\"train.batch_size\" = [8, 64, 4, 2]\n", launcher);
+  EXPECT_EQ(rows(), "8:ok 64:oom 4:skipped 2:skipped");
+  EXPECT_EQ(launcher.started.size(), 2u) << "no worker after the stop";
+  EXPECT_EQ(one("SELECT COUNT(*) FROM runs WHERE error LIKE 'not started: the sweep stopped%'"),
+            "2");
+  EXPECT_EQ(tally.ok, 1);
+  EXPECT_EQ(tally.not_ok, 3);
+}
+
+TEST_F(SchedulerTest, ABatchAtLeastAsLargeAsOneThatRanOutOfMemoryIsSkippedWithoutAWorker) {
+  ScriptedLauncher launcher(oom_from(20));
+  sweep("batch_size = 8\n", "\"train.batch_size\" = [32, 64, 8]\n", launcher);
+  EXPECT_EQ(rows(), "32:oom 64:skipped 8:ok");
+  EXPECT_EQ(launcher.started.size(), 2u);
+  EXPECT_NE(one("SELECT error FROM runs WHERE batch_size = 64").find("infeasible"),
+            std::string::npos);
+}
+
+TEST_F(SchedulerTest, AnInterruptStopsTheSweepAndTheNextSweepRunsOnlyWhatDidNotFinish) {
+  ScriptedLauncher launcher(oom_from(1000));
+  // Ctrl-C while the second point runs.
+  launcher.on_start = [](const RunSpec& run) {
+    if (train_int(run, "batch_size") == 4) request_interrupt();
+  };
+  SweepTally first = sweep("batch_size = 8\n", "\"train.batch_size\" = [2, 4, 8]\n", launcher);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_EQ(rows(), "2:ok 4:interrupted 8:interrupted");
+  EXPECT_EQ(launcher.started.size(), 2u);
+
+  clear_interrupt();
+  launcher.on_start = nullptr;
+  SweepTally second = sweep("batch_size = 8\n", "\"train.batch_size\" = [2, 4, 8]\n", launcher);
+  EXPECT_FALSE(second.interrupted);
+  EXPECT_EQ(second.skipped, 1) << "the point that finished ok is not run again";
+  EXPECT_EQ(second.ok, 2);
+  EXPECT_EQ(launcher.started.size(), 4u);
+}
+
+TEST_F(SchedulerTest, APointAnotherLiveOrchHasClaimedIsLeftToIt) {
+  ScriptedLauncher launcher(oom_from(1000));
+  const std::string train = "batch_size = 8\n";
+  const std::string grid = "\"train.batch_size\" = [2, 4]\n";
+  // Another orch on this machine (alive: this process's pid) holds the point at 4.
+  Experiment experiment = load(testing::experiment_text(
+      "plugin = \"mlp\"\nhidden = 4\n", "epochs = 1\nmemory_limit = \"1GiB\"\n" + train, grid));
+  const SweepPlan plan = plan_sweep(experiment);
+  {
+    storage::Store store = storage::Store::Open(db());
+    const std::int64_t other = store.begin_experiment(
+        {experiment.name, "", "", "", "{}", static_cast<int>(::getpid()), this_hostname(), ""});
+    ASSERT_EQ(store.claim_run(other, plan.runs.at(1).key, 60).outcome,
+              storage::ClaimOutcome::kClaimed);
+  }
+  SweepTally tally = sweep(train, grid, launcher);
+  EXPECT_EQ(tally.held_elsewhere, 1);
+  EXPECT_EQ(tally.ok, 1);
+  ASSERT_EQ(launcher.started.size(), 1u);
+  EXPECT_EQ(launcher.started[0].batch_size, 2);
+}
+
+TEST_F(SchedulerTest, ParallelRunsStartOnlyWhenTheirBudgetsFitBesideEachOther) {
+  const std::int64_t budget = std::int64_t{1} << 30;
+  const std::string grid = "\"train.batch_size\" = [2, 4, 8, 16]\n";
+  // Room for one budget and a half: two runs never hold their budgets at once.
+  ScriptedLauncher tight(oom_from(1000));
+  SweepTally one_at_a_time = sweep("batch_size = 8\n", grid, tight, 2, budget + budget / 2);
+  EXPECT_EQ(one_at_a_time.ok, 4);
+  EXPECT_EQ(tight.most_at_once, 1);
+
+  // Room for two: two at a time, each on cores of its own.
+  db_name_ = "roomy.db";
+  ScriptedLauncher roomy(oom_from(1000));
+  SweepTally two_at_a_time = sweep("batch_size = 8\n", grid, roomy, 2, 2 * budget + budget / 2);
+  EXPECT_EQ(two_at_a_time.ok, 4);
+  EXPECT_EQ(roomy.most_at_once, 2);
+  for (const auto& start : roomy.started) EXPECT_EQ(start.budget_bytes, budget);
+  if (usable_cpus().size() >= 2) {
+    ASSERT_EQ(roomy.started.size(), 4u);
+    EXPECT_FALSE(roomy.started[0].cpus.empty()) << "a -j 2 worker is pinned";
+    EXPECT_NE(roomy.started[0].cpus, roomy.started[1].cpus);
+  }
+}
+
+}  // namespace
+}  // namespace orch
