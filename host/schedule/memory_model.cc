@@ -52,8 +52,9 @@ MemoryModel fit_memory_model(const std::vector<MemoryPoint>& points) {
 
 double margin_at(const MemoryModel& model, std::int64_t batch_size, double growth_bytes,
                  std::int64_t budget_bytes) {
-  return std::max(kNoiseSigmas * model.prediction_noise_at(batch_size) + std::max(0.0, growth_bytes),
-                  kMinMarginShare * static_cast<double>(budget_bytes));
+  return std::max(
+      kNoiseSigmas * model.prediction_noise_at(batch_size) + std::max(0.0, growth_bytes),
+      kMinMarginShare * static_cast<double>(budget_bytes));
 }
 
 std::int64_t largest_fitting_batch(const MemoryModel& model, std::int64_t budget_bytes,

@@ -238,7 +238,8 @@ class Prober {
       if (answer < 1) return answer_for(model, 0, 0, budget_);
     }
     // Rehearsals enough: the scaled model's answer, from what the epochs held.
-    storage::ProbeAnswer lowered = answer_for(scaled(model, factor), answer, growth(answer), budget_);
+    storage::ProbeAnswer lowered =
+        answer_for(scaled(model, factor), answer, growth(answer), budget_);
     lowered.note = "not rehearsed itself: one epoch at batch size " + rehearsed +
                    " did not fit with the margin; this answer is the model's scaled by what " +
                    "those epochs held over it";
