@@ -60,7 +60,7 @@ bool per_epoch_metric(const std::string& metric);
 Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
                             const Objective& objective);
 
-// One task's runs (host/task_groups.h) and their ranking, which points into them.
+// One task's runs (host/report/task_groups.h) and their ranking, which points into them.
 struct RankedGroup {
   TaskGroup group;
   Ranking ranking;
