@@ -91,9 +91,10 @@ namespace {
 // next: mnist_cnn at batch 58 peaked at 339 MiB in one epoch and 387 MiB in the next try,
 // over its 384 MiB budget. Near the budget the worker hands that memory back
 // (malloc_trim releases free pages anywhere in the heap), so that a run is stopped for
-// what it uses, and its peak is what its tensors need, alike from try to try. What it
-// still holds right after each trim goes to `held` for the host.
-void return_free_memory_above(std::int64_t near, std::int64_t budget_bytes, HeldMemory* held) {
+// what it uses, and its peak is what its tensors need, alike from try to try. Starts a
+// thread that trims once resident memory passes `near`; what the worker still holds right
+// after each trim goes to `held` for the host.
+void start_returning_free_memory(std::int64_t near, std::int64_t budget_bytes, HeldMemory* held) {
   if (budget_bytes <= 0) return;
   std::thread([near, budget_bytes, held] {
     const pid_t self = ::getpid();
@@ -141,7 +142,7 @@ void return_free_memory_above(std::int64_t near, std::int64_t budget_bytes, Held
   keep_large_buffers_in_the_heap();
   const std::int64_t budget =
       limits.run_budget_bytes > 0 ? limits.run_budget_bytes : limits.budget_bytes;
-  return_free_memory_above(
+  start_returning_free_memory(
       limits.trim_above_bytes >= 0 ? limits.trim_above_bytes : returns_free_memory_above(budget),
       budget, held);
   // Wait until the host has put this process into its memory cgroup.

@@ -399,22 +399,8 @@ std::string config_table(const Ranking& ranking) {
 
 std::string run_table(const std::vector<storage::RunSummary>& runs) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& run : runs) {
-    bool ok = run.status == "ok";
-    rows.push_back({std::to_string(run.run_id), run.swept, std::to_string(run.repeat), run.status,
-                    std::to_string(run.epochs), ok ? format_fixed(run.epoch_s, 3) : "-",
-                    ok ? format_fixed(run.samples_per_s, 0) : "-",
-                    ok ? format_fixed(run.step_median_s * 1000, 3) : "-",
-                    ok ? format_fixed(run.step_p95_s * 1000, 3) : "-",
-                    ok ? format_fixed(run.data_fraction * 100, 1) : "-",
-                    ok ? format_fixed(run.train_loss, 4) : "-",
-                    ok ? format_fixed(run.val_accuracy, 3) : "-", format_bytes(run.peak_rss_bytes),
-                    format_fixed(run.wall_s, 2), other_cores_cell(run), run.error});
-  }
-  return html_table({"run", "configuration", "repeat", "status", "epochs", "epoch s", "samples/s",
-                     "step p50 ms", "step p95 ms", "data %", "train loss", "val acc", "peak RSS",
-                     "wall s", "other cores", "note"},
-                    rows);
+  for (const auto& run : runs) rows.push_back(run_table_cells(run));
+  return html_table(run_table_columns(), rows);
 }
 
 std::string machine_table(const std::string& host_json) {

@@ -123,23 +123,41 @@ std::string format_metric(const std::string& metric, double value) {
   return format_fixed(value, 4);
 }
 
+const std::vector<std::string>& run_table_columns() {
+  static const std::vector<std::string> columns = {
+      "run",       "configuration", "repeat",      "status", "epochs",     "epoch s",
+      "samples/s", "step p50 ms",   "step p95 ms", "data %", "train loss", "val acc",
+      "peak RSS",  "wall s",        "other cores", "note"};
+  return columns;
+}
+
+std::vector<std::string> run_table_cells(const storage::RunSummary& run) {
+  const bool ok = run.status == "ok";
+  return {std::to_string(run.run_id),
+          run.swept,
+          std::to_string(run.repeat),
+          run.status,
+          std::to_string(run.epochs),
+          ok ? format_fixed(run.epoch_s, 3) : "-",
+          ok ? format_fixed(run.samples_per_s, 0) : "-",
+          ok ? format_fixed(run.step_median_s * 1000, 3) : "-",
+          ok ? format_fixed(run.step_p95_s * 1000, 3) : "-",
+          ok ? format_fixed(run.data_fraction * 100, 1) : "-",
+          ok ? format_fixed(run.train_loss, 4) : "-",
+          ok ? format_fixed(run.val_accuracy, 3) : "-",
+          format_bytes(run.peak_rss_bytes),
+          format_fixed(run.wall_s, 2),
+          other_cores_cell(run),
+          run.error};
+}
+
 std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
-  TextTable table({"run", "configuration", "repeat", "status", "epochs", "epoch s", "samples/s",
-                   "step p50 ms", "step p95 ms", "data %", "train loss", "val acc", "peak RSS",
-                   "wall s", "other cores", "note"});
+  TextTable table(run_table_columns());
   for (const auto& run : runs) {
-    bool ok = run.status == "ok";
-    std::string note = run.error;
+    std::vector<std::string> cells = run_table_cells(run);
+    std::string& note = cells.back();  // a terminal shows the start of a long error
     if (note.size() > 60) note = note.substr(0, 57) + "...";
-    table.add_row({std::to_string(run.run_id), run.swept, std::to_string(run.repeat), run.status,
-                   std::to_string(run.epochs), ok ? format_fixed(run.epoch_s, 3) : "-",
-                   ok ? format_fixed(run.samples_per_s, 0) : "-",
-                   ok ? format_fixed(run.step_median_s * 1000, 3) : "-",
-                   ok ? format_fixed(run.step_p95_s * 1000, 3) : "-",
-                   ok ? format_fixed(run.data_fraction * 100, 1) : "-",
-                   ok ? format_fixed(run.train_loss, 4) : "-",
-                   ok ? format_fixed(run.val_accuracy, 3) : "-", format_bytes(run.peak_rss_bytes),
-                   format_fixed(run.wall_s, 2), other_cores_cell(run), note});
+    table.add_row(cells);
   }
   return table.render() + busy_notes(runs);
 }

@@ -12,6 +12,11 @@ namespace orch {
 
 std::string render_run_table(const std::vector<storage::RunSummary>& runs);
 
+// The columns of the run table and one run's cells under them (the error in full, last),
+// shared by the text and HTML reports.
+const std::vector<std::string>& run_table_columns();
+std::vector<std::string> run_table_cells(const storage::RunSummary& run);
+
 // One row per configuration: repeats ok, the metric's mean and 95% interval, peak
 // memory, accuracy, and a verdict (best, tied, fits, out of memory, failed, excluded).
 std::string render_config_table(const Ranking& ranking);
