@@ -201,7 +201,11 @@ Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
     }
     config.metric = stats::summarize(values);
     if (config.ok > 1) {
-      config.low = config.metric.low();
+      // With two or three repeats the t interval is wide; a time, rate or accuracy never
+      // measured below zero has no interval below it ("-0.505 s - 4.104 s" says nothing).
+      const bool never_negative =
+          std::all_of(values.begin(), values.end(), [](double v) { return v >= 0; });
+      config.low = never_negative ? std::max(0.0, config.metric.low()) : config.metric.low();
       config.high = config.metric.high();
     } else if (config.ok == 1) {
       for (const auto* run : config.runs) {

@@ -85,6 +85,23 @@ TEST(RankingTest, OverlappingIntervalsAreReportedAsATieNotARanking) {
   EXPECT_NE(text.find("tied: 1 configuration(s) cannot be told apart"), std::string::npos) << text;
 }
 
+TEST(RankingTest, TwoScatteredRepeatsGiveAnIntervalThatStaysAboveZero) {
+  // Two repeats 1 s and 3 s apart: the t interval of the mean (t = 12.7 for one degree of
+  // freedom) reaches far below zero, which no epoch time can be.
+  std::vector<storage::RunSummary> runs = {run(1, "b=2", "a", 1.0), run(2, "b=2", "a", 3.0),
+                                           run(3, "b=4", "b", 1.1), run(4, "b=4", "b", 2.9)};
+  Ranking ranking = rank_configurations(runs, Objective{});
+  ASSERT_EQ(ranking.configs.size(), 2u);
+  for (const auto& config : ranking.configs) {
+    EXPECT_GE(config.low, 0) << config.label;
+    EXPECT_GT(config.high, 3.0) << config.label;
+  }
+  ASSERT_EQ(ranking.tied_with_winner.size(), 1u);
+  const std::string text = render_best(ranking);
+  EXPECT_EQ(text.find(" -"), text.find(" - ")) << "no negative bound is printed:\n" << text;
+  EXPECT_EQ(text.find("-0."), std::string::npos) << text;
+}
+
 TEST(RankingTest, SingleRunsUnderTwoPercentApartAreTied) {
   std::vector<storage::RunSummary> runs = {run(1, "b=2", "a", 1.000), run(2, "b=4", "b", 1.015),
                                            run(3, "b=8", "c", 1.100)};
