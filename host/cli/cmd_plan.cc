@@ -12,7 +12,7 @@
 #include "host/cli/commands.h"
 #include "host/cli/prepared_sweep.h"
 #include "host/schedule/memory_forecast.h"
-#include "host/schedule/scheduler.h"
+#include "host/schedule/run_setup.h"
 #include "host/sweep/experiment.h"
 #include "host/sweep/run_key.h"
 #include "host/sweep/sweep.h"

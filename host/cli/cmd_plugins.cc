@@ -5,6 +5,7 @@
 #include "host/base/table.h"
 #include "host/catalog/catalog_loading.h"
 #include "host/cli/commands.h"
+#include "host/sweep/value_text.h"
 
 namespace orch {
 
@@ -28,7 +29,7 @@ int plugins_command(const Options& options) {
       TextTable params({"  parameter", "type", "default", "range", "help"});
       for (const auto& spec : entry->params) {
         params.add_row({"  " + spec.name, type_name(spec.type), to_toml(spec.fallback),
-                        spec.describe_range(), spec.help});
+                        describe_range(spec), spec.help});
       }
       std::cout << params.render();
     }

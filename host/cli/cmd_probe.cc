@@ -10,7 +10,7 @@
 #include "host/cli/prepared_sweep.h"
 #include "host/guard/interrupt.h"
 #include "host/schedule/probe.h"
-#include "host/schedule/scheduler.h"
+#include "host/schedule/run_setup.h"
 #include "host/sweep/experiment.h"
 #include "host/sweep/run_key.h"
 #include "host/sweep/sweep.h"

@@ -23,7 +23,7 @@
 #include "host/cluster/shard.h"
 #include "host/cluster/shard_manifest.h"
 #include "host/cluster/subprocess.h"
-#include "host/schedule/scheduler.h"
+#include "host/schedule/run_setup.h"
 
 namespace orch {
 namespace {

@@ -6,9 +6,9 @@
 
 #include "host/base/memory_budget.h"
 #include "host/catalog/catalog_loading.h"
-#include "host/schedule/scheduler.h"
+#include "host/schedule/run_setup.h"
 #include "host/sweep/overrides.h"
-#include "host/training/train_options.h"
+#include "host/sweep/train_keys.h"
 
 namespace orch {
 

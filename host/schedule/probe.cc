@@ -25,13 +25,9 @@ constexpr int kMaxRehearsals = 4;
 // How a rehearsal that finished in the room above the budget is recorded.
 constexpr const char* kOverTheBudget = "over the budget";
 
-std::int64_t train_int(const RunSpec& run, const char* name) {
-  return std::get<std::int64_t>(run.sections.at("train").values.at(name));
-}
-
 RunSpec with_batch(const RunSpec& run, std::int64_t batch_size) {
   RunSpec trial = run;
-  trial.sections["train"].values["batch_size"] = batch_size;
+  trial.set_train("batch_size", batch_size);
   // The worker's log names the batch size it trains at.
   bool swept = false;
   for (auto& [key, value] : trial.swept) {
@@ -44,13 +40,11 @@ RunSpec with_batch(const RunSpec& run, std::int64_t batch_size) {
 // Optimizer steps of the whole run at `batch_size`: what the growth of a trial's peak is
 // extrapolated to.
 std::int64_t run_steps(const RunSpec& run, std::int64_t batch_size, std::int64_t train_size) {
-  const auto& train = run.sections.at("train").values;
-  if (std::get<std::string>(train.at("mode")) == "benchmark") {
-    return train_int(run, "warmup_steps") + train_int(run, "max_steps");
-  }
-  const std::int64_t accumulation = std::max<std::int64_t>(1, train_int(run, "accumulation_steps"));
+  const TrainOptions& train = run.train;
+  if (train.benchmark) return train.warmup_steps + train.bench_max_steps;
+  const std::int64_t accumulation = std::max<std::int64_t>(1, run.train.accumulation_steps);
   const std::int64_t batches = (train_size + batch_size - 1) / batch_size;
-  return train_int(run, "epochs") * ((batches + accumulation - 1) / accumulation);
+  return run.train.epochs * ((batches + accumulation - 1) / accumulation);
 }
 
 // A trial's peak, not a rehearsal's: the memory model is fitted to one kind of measurement.
@@ -75,16 +69,6 @@ const storage::ProbeTrial* largest_fitting_trial(const std::vector<storage::Prob
     }
   }
   return largest;
-}
-
-// The last epoch rehearsed at `batch_size`; null when none was.
-const storage::ProbeTrial* rehearsal_at(const std::vector<storage::ProbeTrial>& trials,
-                                        std::int64_t batch_size) {
-  const storage::ProbeTrial* found = nullptr;
-  for (const auto& trial : trials) {
-    if (trial.kind == "rehearsal" && trial.batch_size == batch_size) found = &trial;
-  }
-  return found;
 }
 
 // The stored answer for a batch size chosen from `model`, with what it rests on.
@@ -112,7 +96,7 @@ MemoryModel scaled(MemoryModel model, double factor) {
 
 RunSpec one_epoch_of(const RunSpec& run, std::int64_t batch_size) {
   RunSpec epoch = with_batch(run, batch_size);
-  epoch.sections["train"].values["epochs"] = std::int64_t{1};
+  epoch.set_train("epochs", std::int64_t{1});
   return epoch;
 }
 
@@ -335,7 +319,7 @@ class Prober {
             report.trial_steps,
             report.plateau_step,
             report.growth_bytes,
-            std::max<std::int64_t>(1, train_int(run_, "accumulation_steps")),
+            std::max<std::int64_t>(1, run_.train.accumulation_steps),
             "trial",
             0,
             outcome.memory_trims,
@@ -450,110 +434,13 @@ std::string correct_probe_answer(storage::Store& store, const std::string& memor
   return "the stored probe answer for this model, data and budget was " + corrected.note;
 }
 
-std::string describe_headroom(double predicted_peak_bytes, std::int64_t budget_bytes) {
-  const double headroom = 1.0 - predicted_peak_bytes / static_cast<double>(budget_bytes);
-  return "fits with " + format_fixed(std::max(0.0, headroom) * 100, 0) + "% headroom";
-}
-
-namespace {
-
-// The largest batch size whose predicted peak plus the answer's margin stays under the
-// mark where a worker starts handing freed memory back; 0 when the model cannot say.
-std::int64_t below_the_trimming_mark(const ProbeResult& result) {
-  const MemoryModel& model = result.model;
-  if (!model.usable()) return 0;
-  const double mark = static_cast<double>(returns_free_memory_above(result.budget_bytes));
-  std::int64_t fast = 0;
-  for (std::int64_t b = 1; b <= result.answer.max_batch_size; ++b) {
-    if (model.peak_at(b) + static_cast<double>(result.answer.margin_bytes) > mark) break;
-    fast = b;
+const storage::ProbeTrial* rehearsal_at(const std::vector<storage::ProbeTrial>& trials,
+                                        std::int64_t batch_size) {
+  const storage::ProbeTrial* found = nullptr;
+  for (const auto& trial : trials) {
+    if (trial.kind == "rehearsal" && trial.batch_size == batch_size) found = &trial;
   }
-  return fast;
-}
-
-}  // namespace
-
-std::string render_probe(const ProbeResult& result) {
-  TextTable table(
-      {"batch size", "result", "peak RSS", "steps", "peak stopped growing", "stopped by"});
-  for (const auto& trial : result.trials) {
-    const bool fitted = trial.status == "ok";
-    if (trial.kind == "rehearsal") {
-      table.add_row({std::to_string(trial.batch_size),
-                     std::string(fitted ? "one epoch fits" : "one epoch: " + trial.status),
-                     describe_bytes(trial.peak_rss_bytes), "epoch", "-",
-                     trial.stop_layer.empty() ? "-" : trial.stop_layer});
-      continue;
-    }
-    table.add_row({std::to_string(trial.batch_size), fitted ? "fits" : trial.status,
-                   describe_bytes(trial.peak_rss_bytes), fitted ? std::to_string(trial.steps) : "-",
-                   !fitted                  ? "-"
-                   : trial.plateau_step > 0 ? "at step " + std::to_string(trial.plateau_step)
-                                            : "no",
-                   trial.stop_layer.empty() ? "-" : trial.stop_layer});
-  }
-  std::string out = table.render();
-  const storage::ProbeAnswer& answer = result.answer;
-  const std::string budget = describe_bytes(result.budget_bytes);
-  if (answer.max_batch_size == 0) {
-    return out + "not even the smallest batch size tried fits in " + budget + "\n";
-  }
-  out += "largest batch size whose whole run fits in " + budget + ": " +
-         std::to_string(answer.max_batch_size) +
-         (result.fits_whole_dataset ? " (the whole training split)" : "") +
-         (result.reused ? " (from an earlier probe; --again to probe anew)" : "") + "\n";
-  if (answer.rehearsed_peak_bytes > 0) {
-    out +=
-        "  rehearsed: one epoch at " + std::to_string(answer.max_batch_size) +
-        ", validation included, peaked at " + describe_bytes(answer.rehearsed_peak_bytes) + ", " +
-        describe_headroom(static_cast<double>(answer.rehearsed_peak_bytes), result.budget_bytes) +
-        "\n";
-    const storage::ProbeTrial* epoch = rehearsal_at(result.trials, answer.max_batch_size);
-    if (epoch != nullptr && epoch->memory_trims > 0) {
-      out +=
-          "  the epoch reached 90% of the budget, where a worker starts handing freed memory "
-          "back to the kernel" +
-          describe_memory_trims(epoch->memory_trims, epoch->held_peak_bytes) + "; it took " +
-          format_fixed(epoch->seconds, 0) +
-          " s (runs this close to the budget may be slower for it)\n";
-      const std::int64_t fast = below_the_trimming_mark(result);
-      if (fast > 0 && fast < answer.max_batch_size) {
-        out += "  batch size " + std::to_string(fast) +
-               " is the largest predicted to stay under 90% of the budget, where runs never "
-               "hand memory back\n";
-      }
-    }
-  } else if (answer.per_sample_bytes > 0 && answer.note.empty()) {
-    out +=
-        "  not rehearsed (--no-rehearsal, or probed before rehearsals): no whole epoch ran "
-        "at this size\n";
-  }
-  if (answer.per_sample_bytes > 0) {
-    out +=
-        "  predicted peak " + describe_bytes(answer.predicted_peak_bytes) + ", " +
-        describe_headroom(
-            static_cast<double>(std::max(answer.predicted_peak_bytes, answer.rehearsed_peak_bytes)),
-            result.budget_bytes) +
-        "; margin kept " + describe_bytes(answer.margin_bytes) + " (" +
-        (answer.margin_bytes - answer.epoch_excess_bytes <=
-                 static_cast<std::int64_t>(kMinMarginShare * result.budget_bytes)
-             ? "the least kept, " + format_fixed(kMinMarginShare * 100, 0) +
-                   "% of the budget, for a busy machine; measured: "
-             : "") +
-        format_fixed(kNoiseSigmas, 0) + " x " + describe_bytes(answer.noise_bytes) +
-        " scatter of single peaks" +
-        (answer.growth_bytes > 0
-             ? " + " + describe_bytes(answer.growth_bytes) + " a whole run may still grow"
-             : "") +
-        (answer.epoch_excess_bytes > 0 ? " + " + describe_bytes(answer.epoch_excess_bytes) +
-                                             " a whole epoch held over the trials"
-                                       : "") +
-        ")\n";
-    out += "  memory model: fixed " + describe_bytes(answer.fixed_bytes) + " + " +
-           describe_bytes(answer.per_sample_bytes) + " per sample\n";
-  }
-  if (!answer.note.empty()) out += "  " + answer.note + "\n";
-  return out;
+  return found;
 }
 
 }  // namespace orch

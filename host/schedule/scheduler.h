@@ -32,10 +32,6 @@ struct SweepOptions {
   std::int64_t memory_for_runs_bytes = 0;
 };
 
-// Where the workers' own output goes: "<db dir>/<db name>-logs", created on demand;
-// empty when it cannot be created (the runs then write to orch's own stderr).
-std::string logs_directory(const std::string& db_path);
-
 struct SweepTally {
   int planned = 0;
   int skipped = 0;         // finished ok before: resumed past
@@ -53,28 +49,5 @@ struct SweepTally {
 SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                      const PluginCatalog& catalog, storage::Store& store,
                      const SweepOptions& options, std::ostream& progress);
-
-// Empty when the run's backend can run on this machine; otherwise why the run is skipped:
-// "backend 'cuda' is not available on this machine: <the backend's reason>".
-std::string backend_unavailable(const RunSpec& run, const PluginCatalog& catalog);
-
-// The budget of a run in bytes: its train.memory_limit, or the default share of memory
-// (split between `parallel_runs` runs at once).
-std::int64_t run_budget(const RunSpec& run, int parallel_runs = 1);
-
-// Throws UserError when a budget leaves a worker no room to train. Call it before
-// anything is written.
-void check_budgets(const std::vector<RunSpec>& runs, int parallel_runs = 1);
-
-// The thread count a run's file fixes (backend.threads > 0), or 0 when it leaves it to
-// the machine (then a parallel sweep gives the run its share of the cores).
-std::int64_t fixed_threads(const RunSpec& run);
-
-// Which layers enforce budgets here: "a memory cgroup (v1), the watchdog ..." or why not.
-std::string describe_enforcement();
-
-// The database record of a run's plan: its key, swept values and resolved parameters.
-storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
-                                 const std::string& note = "");
 
 }  // namespace orch

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "host/base/user_error.h"
+#include "host/sweep/value_text.h"
 
 namespace orch {
 namespace {
@@ -105,7 +106,7 @@ Value check_value(const ParamSpec& spec, const Value& given, const std::string& 
     bool below = spec.min && number < *spec.min;
     bool above = spec.max && number > *spec.max;
     if (below || above) {
-      throw fail("= " + to_toml(given) + " is out of range: expected " + spec.describe_range());
+      throw fail("= " + to_toml(given) + " is out of range: expected " + describe_range(spec));
     }
   }
   if (spec.type == ParamType::kStr && !spec.choices.empty()) {
@@ -113,7 +114,7 @@ Value check_value(const ParamSpec& spec, const Value& given, const std::string& 
     bool allowed = false;
     for (const auto& choice : spec.choices) allowed = allowed || choice == text;
     if (!allowed) {
-      throw fail("= " + to_toml(given) + " is not allowed: expected " + spec.describe_range());
+      throw fail("= " + to_toml(given) + " is not allowed: expected " + describe_range(spec));
     }
   }
   if (spec.type == ParamType::kStr && spec.is_path) {

@@ -1,5 +1,7 @@
 #include "host/sweep/run_key.h"
 
+#include "host/sweep/value_text.h"
+
 namespace orch {
 // FNV-1a continued over `text` from `hash`: the hash of a text is the hash of its pieces in
 // turn, so a key is hashed from precomputed lines without joining them.
@@ -77,6 +79,13 @@ std::string memory_key(const RunSpec& run) {
     if (changes_memory(key)) canonical += key + "=" + to_toml(value) + "\n";
   }
   return stable_hash(canonical);
+}
+
+void settle_auto_batch_size(RunSpec& run, std::int64_t batch_size) {
+  run.set_train("batch_size", batch_size);
+  run.swept.insert(run.swept.begin(), {"train.batch_size", batch_size});
+  run.key = run_key(run.flat_params(), run.seed, run.repeat);
+  run.config_key = run_key(run.flat_params(), run.seed - run.repeat, 0);
 }
 
 }  // namespace orch

@@ -26,6 +26,11 @@ std::string stable_hash(const std::string& text);
 std::string run_key(const std::vector<std::pair<std::string, Value>>& flat_params,
                     std::int64_t seed, int repeat);
 
+// batch_size = "auto": gives `run` the probe's answer. The batch size becomes one of the
+// run's swept values, and its keys are those of its parameters with it, as if the file
+// had said that batch size.
+void settle_auto_batch_size(RunSpec& run, std::int64_t batch_size);
+
 // The pieces run_key is made of, for SweepRuns, which hashes precomputed lines in turn
 // instead of joining them: run_key(p, s, r) is
 // hex16(fnv1a(fnv1a(kFnvOffset, canonical lines of p), key_suffix(s, r))).

@@ -2,7 +2,21 @@
 
 #include <algorithm>
 
+#include "host/sweep/value_text.h"
+
 namespace orch {
+
+void RunSpec::set_train(const std::string& name, Value value) {
+  auto& values = sections.at("train").values;
+  auto it = values.find(name);
+  if (it == values.end() || it->second.index() != value.index()) {
+    throw ParamError("train." + name + " is not a declared key of that type");
+  }
+  it->second = std::move(value);
+  read_train();
+}
+
+void RunSpec::read_train() { train = read_train_options(params("train"), seed); }
 
 std::vector<std::pair<std::string, Value>> RunSpec::flat_params() const {
   std::vector<std::pair<std::string, Value>> out;

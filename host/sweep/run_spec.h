@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host/sweep/experiment.h"
+#include "host/sweep/train_options.h"
 #include "orch/params.h"
 
 namespace orch {
@@ -15,7 +16,10 @@ struct RunSpec {
   int index = 0;   // position in the sweep, 0-based
   int repeat = 0;  // 0 .. repeats-1
   std::int64_t seed = 0;
-  std::map<std::string, Section> sections;           // backend, dataset, model, train
+  std::map<std::string, Section> sections;  // backend, dataset, model, train
+  // sections["train"] typed, read once when the run is resolved: what the scheduler, the
+  // probe and the worker act on. Change a [train] value with set_train, which keeps both.
+  TrainOptions train;
   std::vector<std::pair<std::string, Value>> swept;  // "train.batch_size" -> 4
   std::string key;         // stable hash of the resolved parameters, seed and repeat
   std::string config_key;  // the same without the repeat: shared by a configuration's repeats
@@ -24,6 +28,11 @@ struct RunSpec {
   const std::string& plugin(const std::string& section) const {
     return sections.at(section).plugin;
   }
+  // Sets [train] `name` (a declared key, of its declared type) and the typed view. The
+  // keys stay as they were: a retry or a probe trial is the same point of the sweep.
+  void set_train(const std::string& name, Value value);
+  // Reads `train` from sections["train"] and the seed (the sweep does, once per run).
+  void read_train();
   // Every resolved parameter as "section.name" -> value, including "model.plugin".
   std::vector<std::pair<std::string, Value>> flat_params() const;
   // "train.batch_size=4 train.epochs=2" (or "-" for a sweep of one).

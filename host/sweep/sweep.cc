@@ -12,6 +12,7 @@
 #include "host/sweep/run_key.h"
 #include "host/sweep/sweep_resolve.h"
 #include "host/sweep/sweep_rules.h"
+#include "host/sweep/value_text.h"
 
 namespace orch {
 
@@ -352,6 +353,7 @@ struct SweepRuns::Layout {
     spec.seed = experiment.seed + spec.repeat;
     spec.key = hex16(fnv1a(config.canonical, suffixes[spec.repeat]));
     spec.config_key = hex16(fnv1a(config.canonical, suffixes.front()));
+    spec.read_train();  // with the repeat's seed
   }
 };
 

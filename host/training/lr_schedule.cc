@@ -32,15 +32,6 @@ double one_cycle(const LrSchedule& s, double max_lr, std::int64_t step, std::int
 
 }  // namespace
 
-LrScheduleKind lr_schedule_kind(const std::string& name) {
-  if (name == "constant") return LrScheduleKind::kConstant;
-  if (name == "step") return LrScheduleKind::kStep;
-  if (name == "cosine") return LrScheduleKind::kCosine;
-  if (name == "onecycle") return LrScheduleKind::kOneCycle;
-  throw std::invalid_argument("unknown lr_schedule '" + name +
-                              "'; known: constant, step, cosine, onecycle");
-}
-
 double scheduled_lr(const LrSchedule& schedule, double lr, std::int64_t step,
                     std::int64_t steps_per_epoch, std::int64_t total_steps) {
   total_steps = std::max<std::int64_t>(1, total_steps);

@@ -3,24 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
+
+#include "host/sweep/train_options.h"  // LrSchedule
 
 namespace orch {
-
-enum class LrScheduleKind { kConstant, kStep, kCosine, kOneCycle };
-
-// "constant" -> kConstant; throws std::invalid_argument for an unknown name.
-LrScheduleKind lr_schedule_kind(const std::string& name);
-
-struct LrSchedule {
-  LrScheduleKind kind = LrScheduleKind::kConstant;
-  double gamma = 0.1;  // step: factor applied every `step_epochs` epochs
-  std::int64_t step_epochs = 1;
-  double min_lr = 0;              // cosine: the lr reached after the last step
-  double pct_start = 0.3;         // onecycle: share of the steps spent rising
-  double div_factor = 25;         // onecycle: the first lr is lr / div_factor
-  double final_div_factor = 1e4;  // onecycle: the last lr is lr / div_factor / this
-};
 
 // The learning rate of optimizer step `step` (0-based) of a run of `total_steps`
 // optimizer steps, `steps_per_epoch` of them in each epoch; `lr` is the configured one

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "host/training/train_options.h"
+#include "host/sweep/train_options.h"
 
 namespace orch {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "host/guard/worker_events.h"
-#include "host/training/train_options.h"
+#include "host/sweep/train_options.h"
 #include "host/training/trainer.h"
 #include "orch/backend.h"
 #include "orch/dataset.h"
@@ -37,7 +37,7 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
         catalog.find(PluginKind::kDataset, dataset_name)->make_dataset(run.params("dataset"));
     require(dataset.get(), "dataset", dataset_name);
 
-    TrainOptions options = train_options(run);
+    const TrainOptions& options = run.train;
     WorkerEvent started{WorkerEvent::Kind::kStarted};
     started.pid = static_cast<int>(::getpid());
     // The precision is the run's, not the backend's, but it belongs to how it computed.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <ostream>
 
+#include "host/sweep/value_text.h"
 #include "tests/models/model_harness.h"
 
 namespace orch::testing {
@@ -126,7 +127,7 @@ TEST_P(ModelContract, DeclaresEverySizeWithARangeAndHelp) {
   ASSERT_FALSE(specs.empty());
   for (const auto& spec : specs) {
     EXPECT_FALSE(spec.help.empty()) << spec.name;
-    EXPECT_FALSE(spec.describe_range().empty()) << spec.name << " has no range";
+    EXPECT_FALSE(describe_range(spec).empty()) << spec.name << " has no range";
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
+#include "host/sweep/value_text.h"
 #include "orch/orch.h"
 #include "tests/host/test_paths.h"
 
@@ -54,7 +55,7 @@ inline Params model_params(const std::string& name,
                         : std::get<double>(it->second);
     if ((spec.min && number < *spec.min) || (spec.max && number > *spec.max)) {
       throw std::logic_error(name + "." + spec.name + " = " + to_toml(it->second) + " is outside " +
-                             spec.describe_range());
+                             describe_range(spec));
     }
     values[spec.name] = it->second;
   }

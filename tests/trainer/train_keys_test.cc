@@ -1,10 +1,11 @@
 // The [train] keys as a user writes them: each reaches TrainOptions, and a key that no
 // run of the sweep would read is refused in words before anything runs.
+#include "host/sweep/train_keys.h"
+
 #include <gtest/gtest.h>
 
 #include "host/base/user_error.h"
 #include "host/sweep/sweep.h"
-#include "host/training/train_options.h"
 #include "test_paths.h"
 
 namespace orch {
@@ -49,7 +50,7 @@ TEST_F(TrainKeysTest, EveryKeyReachesTheTrainOptions) {
            "lr_final_div_factor = 100\ngrad_clip = 2.5\nprecision = \"bf16\"\n"
            "task = \"inference\"\naccumulation_steps = 3\n"),
       *catalog_);
-  TrainOptions o = train_options(expand_sweep(experiment).front());
+  TrainOptions o = expand_sweep(experiment).front().train;
   EXPECT_EQ(o.optimizer, "sgd");
   EXPECT_EQ(o.lr, 0.5);
   EXPECT_EQ(o.weight_decay, 0.01);
@@ -70,7 +71,7 @@ TEST_F(TrainKeysTest, EveryKeyReachesTheTrainOptions) {
 }
 
 TEST_F(TrainKeysTest, TheDefaultsAreTheDocumentedOnes) {
-  TrainOptions o = train_options(expand_sweep(load_experiment(file(""), *catalog_)).front());
+  TrainOptions o = expand_sweep(load_experiment(file(""), *catalog_)).front().train;
   EXPECT_EQ(o.optimizer, "adam");
   EXPECT_EQ(o.weight_decay, 0);  // not AdamW's 0.01: what the file says
   EXPECT_EQ(o.momentum, 0);
@@ -87,6 +88,38 @@ TEST_F(TrainKeysTest, TheDefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(o.precision, Precision::kFp32);
   EXPECT_FALSE(o.inference);
   EXPECT_EQ(check(""), "");
+}
+
+TEST_F(TrainKeysTest, WhatTheSchedulerReadsIsTypedOnceForEveryRun) {
+  Experiment experiment = load_experiment(
+      file("memory_limit = \"512MiB\"\ntimeout = 90\nmode = \"benchmark\"\nmax_steps = 40\n",
+           "\"train.on_oom\" = [\"skip\", \"halve\", \"stop\"]\n"),
+      *catalog_);
+  const auto runs = expand_sweep(experiment);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].train.on_oom, OnOom::kSkip);
+  EXPECT_EQ(runs[1].train.on_oom, OnOom::kHalve);
+  EXPECT_EQ(runs[2].train.on_oom, OnOom::kStop);
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.train.memory_limit, "512MiB");
+    EXPECT_EQ(run.train.timeout_s, 90);
+    EXPECT_TRUE(run.train.benchmark);
+    EXPECT_EQ(run.train.bench_max_steps, 40);
+    EXPECT_EQ(run.train.seed, run.seed);
+  }
+}
+
+TEST_F(TrainKeysTest, ChangingATrainValueChangesTheTypedViewAndNotTheKey) {
+  RunSpec run = expand_sweep(load_experiment(file("batch_size = 16\n"), *catalog_)).front();
+  const std::string key = run.key;
+  run.set_train("batch_size", std::int64_t{8});
+  run.set_train("accumulation_steps", std::int64_t{2});
+  EXPECT_EQ(run.train.batch_size, 8);
+  EXPECT_EQ(run.train.accumulation_steps, 2);
+  EXPECT_EQ(run.params("train").Int("batch_size"), 8) << "what the plugins' view and the key see";
+  EXPECT_EQ(run.key, key) << "a retry at half the batch is the same point of the sweep";
+  EXPECT_THROW(run.set_train("batch_size", 8.0), ParamError) << "of the declared type only";
+  EXPECT_THROW(run.set_train("no_such_key", std::int64_t{1}), ParamError);
 }
 
 TEST_F(TrainKeysTest, MomentumWithoutSgdIsRefused) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
+#include "host/training/lr_schedule.h"
 #include "test_paths.h"
 
 namespace orch {

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/in_memory_dataset.h"
+#include "common/number_text.h"
 #include "csv/csv_reader.h"
 
 namespace orch_datasets {
@@ -182,7 +183,7 @@ class CsvDataset : public InMemoryDataset {
     if (table.rows - val < 1) {
       throw std::runtime_error(path + ": " + std::to_string(table.rows) +
                                " rows leave none for training with val_fraction = " +
-                               orch::to_toml(params.Real("val_fraction")) +
+                               number_text(params.Real("val_fraction")) +
                                "; add rows or lower dataset.val_fraction");
     }
     auto generator = at::detail::createCPUGenerator(static_cast<std::uint64_t>(params.Int("seed")));

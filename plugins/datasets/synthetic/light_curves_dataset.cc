@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/in_memory_dataset.h"
+#include "common/number_text.h"
 #include "synthetic/synthetic.h"
 
 namespace orch_datasets::synthetic {
@@ -78,8 +79,8 @@ class LightCurvesDataset : public InMemoryDataset {
                params.Real("max_depth"),    params.Real("variability")} {
     if (shape_.min_depth > shape_.max_depth) {
       throw std::invalid_argument("synthetic_light_curves: min_depth (" +
-                                  orch::to_toml(shape_.min_depth) + ") is larger than max_depth (" +
-                                  orch::to_toml(shape_.max_depth) +
+                                  number_text(shape_.min_depth) + ") is larger than max_depth (" +
+                                  number_text(shape_.max_depth) +
                                   "); set dataset.min_depth <= dataset.max_depth");
     }
     auto generator = make_generator(params.Int("seed"));

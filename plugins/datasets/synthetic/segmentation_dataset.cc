@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/in_memory_dataset.h"
+#include "common/number_text.h"
 #include "synthetic/synthetic.h"
 
 namespace orch_datasets::synthetic {
@@ -28,8 +29,8 @@ class SegmentationDataset : public InMemoryDataset {
                  params.Real("contrast"), params.Real("noise")} {
     if (options_.min_size > options_.max_size) {
       throw std::invalid_argument("synthetic_segmentation: min_size (" +
-                                  orch::to_toml(options_.min_size) + ") is larger than max_size (" +
-                                  orch::to_toml(options_.max_size) +
+                                  number_text(options_.min_size) + ") is larger than max_size (" +
+                                  number_text(options_.max_size) +
                                   "); set dataset.min_size <= dataset.max_size");
     }
     auto generator = make_generator(params.Int("seed"));

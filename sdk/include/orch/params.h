@@ -2,8 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -32,9 +30,6 @@ inline const char* type_name(ParamType type) {
   }
   return "?";
 }
-
-// Prints a value the way it would be written in TOML (strings quoted).
-std::string to_toml(const Value& value);
 
 // Thrown by Params when a plugin asks for a parameter it did not declare or with the
 // wrong type: a plugin bug, reported with the parameter's name.
@@ -93,9 +88,6 @@ struct ParamSpec {
     return s;
   }
 
-  // "integer >= 1", "real in [0, 1]", "one of sgd, adam"; empty when unconstrained.
-  std::string describe_range() const;
-
  private:
   ParamSpec(std::string name_, ParamType type_, Value fallback_, std::string help_)
       : name(std::move(name_)),
@@ -132,69 +124,5 @@ class Params {
   }
   std::map<std::string, Value> values_;
 };
-
-inline std::string to_toml(const Value& value) {
-  struct Printer {
-    std::string operator()(std::int64_t v) const { return std::to_string(v); }
-    std::string operator()(bool v) const { return v ? "true" : "false"; }
-    std::string operator()(const std::string& v) const {
-      std::string out = "\"";
-      for (char c : v) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-      }
-      return out + "\"";
-    }
-    std::string operator()(double v) const {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.17g", v);
-      std::string out = buffer;
-      // Shortest form that reads back to the same double.
-      for (int precision = 1; precision < 17; ++precision) {
-        std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
-        if (std::strtod(buffer, nullptr) == v) {
-          out = buffer;
-          break;
-        }
-      }
-      // %g writes 20 as "2e+01"; people write numbers of ordinary size without exponent.
-      double magnitude = v < 0 ? -v : v;
-      if (out.find('e') != std::string::npos && magnitude >= 1e-4 && magnitude < 1e15) {
-        for (int decimals = 0; decimals < 17; ++decimals) {
-          std::snprintf(buffer, sizeof buffer, "%.*f", decimals, v);
-          if (std::strtod(buffer, nullptr) == v) {
-            out = buffer;
-            break;
-          }
-        }
-      }
-      if (out.find_first_of(".eEn") == std::string::npos) out += ".0";
-      return out;
-    }
-  };
-  return std::visit(Printer{}, value);
-}
-
-inline std::string ParamSpec::describe_range() const {
-  auto number = [this](double v) {
-    if (type == ParamType::kInt) return std::to_string(static_cast<long long>(v));
-    std::string text = to_toml(Value(v));
-    if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) {
-      text.resize(text.size() - 2);
-    }
-    return text;
-  };
-  std::string out;
-  if (!choices.empty()) {
-    out = "one of";
-    for (size_t i = 0; i < choices.size(); ++i) out += (i ? ", " : " ") + choices[i];
-    return out;
-  }
-  if (min && max)
-    return std::string(type_name(type)) + " in [" + number(*min) + ", " + number(*max) + "]";
-  if (min) return std::string(type_name(type)) + " >= " + number(*min);
-  if (max) return std::string(type_name(type)) + " <= " + number(*max);
-  return "";
-}
 
 }  // namespace orch

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "host/sweep/run_key.h"
-#include "host/training/train_options.h"
+#include "host/sweep/train_keys.h"
 #include "tests/host/experiment_fixture.h"
 
 namespace orch {

@@ -1,4 +1,4 @@
-#include "host/training/train_options.h"
+#include "host/sweep/train_keys.h"
 
 #include <algorithm>
 #include <set>
@@ -6,6 +6,7 @@
 #include "host/base/user_error.h"
 #include "host/sweep/builtin_params.h"
 #include "host/sweep/param_check.h"
+#include "host/sweep/value_text.h"
 
 namespace orch {
 namespace {
@@ -41,37 +42,6 @@ std::string quoted_list(const std::vector<std::string>& names) {
 }
 
 }  // namespace
-
-TrainOptions train_options(const RunSpec& run) {
-  Params p = run.params("train");
-  TrainOptions o;
-  o.epochs = p.Int("epochs");
-  o.batch_size = p.Int("batch_size");
-  o.optimizer = p.Str("optimizer");
-  o.lr = p.Real("lr");
-  o.weight_decay = p.Real("weight_decay");
-  o.momentum = p.Real("momentum");
-  o.beta1 = p.Real("beta1");
-  o.beta2 = p.Real("beta2");
-  o.schedule.kind = lr_schedule_kind(p.Str("lr_schedule"));
-  o.schedule.gamma = p.Real("lr_gamma");
-  o.schedule.step_epochs = p.Int("lr_step_epochs");
-  o.schedule.min_lr = p.Real("lr_min");
-  o.schedule.pct_start = p.Real("lr_pct_start");
-  o.schedule.div_factor = p.Real("lr_div_factor");
-  o.schedule.final_div_factor = p.Real("lr_final_div_factor");
-  o.grad_clip = p.Real("grad_clip");
-  o.precision = p.Str("precision") == "bf16" ? Precision::kBf16 : Precision::kFp32;
-  o.inference = p.Str("task") == "inference";
-  o.warmup_steps = p.Int("warmup_steps");
-  o.accumulation_steps = p.Int("accumulation_steps");
-  o.benchmark = p.Str("mode") == "benchmark";
-  o.min_steps = p.Int("min_steps");
-  o.bench_max_steps = p.Int("max_steps");
-  o.target_rel_ci = p.Real("target_rel_ci");
-  o.seed = run.seed;
-  return o;
-}
 
 const std::set<std::string>& keys_read_by_check_train_keys() {
   static const std::set<std::string> keys = [] {
@@ -113,10 +83,8 @@ void check_train_keys(const Experiment& experiment, const std::vector<RunSpec>& 
                     "; remove train." + dependent.key + " or change train." + dependent.selector);
   }
   for (const auto& run : runs) {
-    const auto& train = run.sections.at("train").values;
-    if (std::get<std::string>(train.at("lr_schedule")) != "cosine") continue;
-    double lr = std::get<double>(train.at("lr"));
-    double lr_min = std::get<double>(train.at("lr_min"));
+    if (run.train.schedule.kind != LrScheduleKind::kCosine) continue;
+    const double lr = run.train.lr, lr_min = run.train.schedule.min_lr;
     if (lr_min >= lr) {
       throw UserError(experiment.file + ": train.lr_min = " + to_toml(Value(lr_min)) +
                       " is not below train.lr = " + to_toml(Value(lr)) + " (run " +

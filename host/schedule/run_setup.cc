@@ -1,0 +1,122 @@
+#include "host/schedule/run_setup.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "host/base/memory_budget.h"
+#include "host/base/user_error.h"
+#include "host/guard/memory_cgroup.h"
+#include "host/sweep/run_key.h"
+#include "host/sweep/value_text.h"
+
+namespace orch {
+namespace {
+
+// About what a forked worker holds before it trains: the host's anonymous pages (which
+// fork shares with it) plus the LibTorch code pages that training touches.
+std::int64_t worker_baseline_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoll(line.substr(8)) * 1024 + (32ll << 20);
+  }
+  return 128ll << 20;
+}
+
+}  // namespace
+
+std::string logs_directory(const std::string& db_path) {
+  namespace fs = std::filesystem;
+  std::error_code ignored;
+  fs::path db = fs::absolute(db_path, ignored);
+  fs::path dir = db.parent_path() / (db.stem().string() + "-logs");
+  std::error_code error;
+  fs::create_directories(dir, error);
+  return error ? "" : dir.string();
+}
+
+std::string describe_enforcement() {
+  const MemoryCgroupCheck check =
+      check_memory_cgroup("orch-" + std::to_string(::getpid()) + "-check");
+  std::string layers = "the watchdog (20 ms) and the allocator";
+  if (check.can_create)
+    return "a memory cgroup (v" + std::to_string(check.version) + "), " + layers;
+  return layers + " (no memory cgroup: " + check.why_not + ")";
+}
+
+void check_budgets(const std::vector<RunSpec>& runs, int parallel_runs) {
+  // A budget that leaves a worker no room to train would fail every run.
+  const std::int64_t minimum = worker_baseline_bytes() + (64ll << 20);
+  for (const auto& run : runs) {
+    std::int64_t budget = run_budget(run, parallel_runs);
+    if (budget < minimum) {
+      throw UserError("the memory budget of " + describe_bytes(budget) +
+                      " leaves no room to train: a worker holds about " +
+                      describe_bytes(worker_baseline_bytes()) +
+                      " before training starts (LibTorch and the plugins); set "
+                      "train.memory_limit or --memory-limit to at least " +
+                      describe_bytes(minimum));
+    }
+  }
+}
+
+std::string backend_unavailable(const RunSpec& run, const PluginCatalog& catalog) {
+  const std::string& name = run.plugin("backend");
+  const PluginEntry* entry = catalog.find(PluginKind::kBackend, name);
+  if (entry == nullptr || entry->unavailable_reason.empty()) return "";
+  return "backend '" + name + "' is not available on this machine: " + entry->unavailable_reason;
+}
+
+std::int64_t run_budget(const RunSpec& run, int parallel_runs) {
+  const std::string& limit = run.train.memory_limit;
+  const MachineMemory& machine = machine_memory_at_start();
+  return limit.empty() ? default_budget(machine, parallel_runs)
+                       : parse_budget(limit, machine, "train.memory_limit");
+}
+
+std::int64_t fixed_threads(const RunSpec& run) {
+  const auto& backend = run.sections.at("backend").values;
+  auto threads = backend.find("threads");
+  if (threads == backend.end()) return 0;
+  const auto* value = std::get_if<std::int64_t>(&threads->second);
+  return value && *value > 0 ? *value : 0;
+}
+
+storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
+                                 const std::string& note) {
+  storage::RunRecord record;
+  record.run_key = run.key;
+  record.swept = run.swept_text() + (note.empty() ? "" : " (" + note + ")");
+  record.repeat = run.repeat;
+  record.memory_key = memory_key(run);
+  record.budget_bytes = budget_bytes;
+  record.batch_size = run.train.batch_size;
+  record.config_key = run.config_key;
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [key, value] : run.flat_params()) {
+    storage::ParamRecord param{key, "", std::nullopt};
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          params[key] = v;
+          if constexpr (std::is_same_v<T, std::string>) {
+            param.value_text = v;
+          } else {
+            param.value_text = to_toml(value);
+            param.value_num = static_cast<double>(v);
+          }
+        },
+        value);
+    record.params.push_back(std::move(param));
+  }
+  params["experiment.seed"] = run.seed;
+  record.params.push_back(
+      {"experiment.seed", std::to_string(run.seed), static_cast<double>(run.seed)});
+  record.params_json = params.dump();
+  return record;
+}
+
+}  // namespace orch
