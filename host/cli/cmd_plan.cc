@@ -181,42 +181,55 @@ std::string memory_forecasts(const SweepRuns& runs, const std::string& db_path) 
   return out;
 }
 
-}  // namespace
+const std::string kDone = "done (skipped)";
+const std::string kWouldRun = "would run";
 
-int plan_command(const Options& options) {
-  PreparedPlan prepared = prepare_plan(options);
-  const Experiment& experiment = *prepared.experiment;
-  const SweepRuns& runs = *prepared.runs;
-  const std::set<std::string> done = finished_keys(options.db_path, experiment.name);
+// The state of every run, and the widths of the table. Holds pointers into itself, so it
+// is filled in place and never copied.
+struct RunStates {
+  RunStates() = default;
+  RunStates(const RunStates&) = delete;
+  RunStates& operator=(const RunStates&) = delete;
 
-  // The state of every run, and the widths of the table. A run's backend is the same for
-  // every run of its plugin choice.
-  static const std::string kDone = "done (skipped)";
-  static const std::string kWouldRun = "would run";
   std::map<size_t, std::string> skip_of_choice;  // "" when its backend is available
-  std::vector<const std::string*> states(runs.size());
+  std::vector<const std::string*> states;        // kDone, kWouldRun or a skip_of_choice
   size_t pending = 0;
   size_t swept_width = 0;
   size_t state_width = 0;
+};
+
+// "" when the run's backend is available, else "would skip: why". A run's backend is the
+// same for every run of its plugin choice, so each choice is asked once.
+const std::string& skip_of(const SweepRuns& runs, size_t run, const PluginCatalog& catalog,
+                           std::map<size_t, std::string>& skip_of_choice) {
+  auto choice = skip_of_choice.find(runs.plugin_choice(run));
+  if (choice == skip_of_choice.end()) {
+    std::string unavailable = backend_unavailable(runs.spec(run), catalog);
+    choice = skip_of_choice
+                 .emplace(runs.plugin_choice(run),
+                          unavailable.empty() ? "" : "would skip: " + unavailable)
+                 .first;
+  }
+  return choice->second;
+}
+
+void judge_runs(const PreparedPlan& prepared, const std::set<std::string>& done, RunStates& out) {
+  const SweepRuns& runs = *prepared.runs;
+  out.states.resize(runs.size());
   for (size_t run = 0; run < runs.size(); ++run) {
     const bool finished = !done.empty() && done.count(runs.key(run)) > 0;
-    auto choice = skip_of_choice.find(runs.plugin_choice(run));
-    if (choice == skip_of_choice.end()) {
-      std::string unavailable = backend_unavailable(runs.spec(run), *prepared.catalog);
-      choice = skip_of_choice
-                   .emplace(runs.plugin_choice(run),
-                            unavailable.empty() ? "" : "would skip: " + unavailable)
-                   .first;
-    }
-    const std::string& state = finished                 ? kDone
-                               : choice->second.empty() ? kWouldRun
-                                                        : choice->second;
-    pending += &state == &kWouldRun ? 1 : 0;
-    states[run] = &state;
-    state_width = std::max(state_width, state.size());
-    swept_width = std::max(swept_width, runs.swept_text_size(run));
+    const std::string& skip = skip_of(runs, run, *prepared.catalog, out.skip_of_choice);
+    const std::string& state = finished ? kDone : skip.empty() ? kWouldRun : skip;
+    out.pending += &state == &kWouldRun ? 1 : 0;
+    out.states[run] = &state;
+    out.state_width = std::max(out.state_width, state.size());
+    out.swept_width = std::max(out.swept_width, runs.swept_text_size(run));
   }
+}
 
+// The lines above the table: counts, how the product came about, plugins, overrides and
+// the budget.
+std::string plan_heading(const Experiment& experiment, const SweepRuns& runs, size_t pending) {
   std::string out = "experiment '" + experiment.name + "': " + std::to_string(runs.size()) +
                     " runs (" + std::to_string(pending) + " would run)\n" +
                     describe_product(experiment, runs.counts()) + "\n" +
@@ -231,17 +244,20 @@ int plan_command(const Options& options) {
               ? "batch_size = \"auto\": probed when the sweep runs; run keys follow it\n"
               : "") +
          "\n";
+  return out;
+}
 
+void append_run_table(const SweepRuns& runs, const RunStates& states, std::string& out) {
   const std::vector<std::string> header = {"#", "run key", "configuration", "repeat", "state"};
   char buffer[24];
   const size_t last_repeat = static_cast<size_t>(runs.repeat(runs.size() - 1));
   TableWriter table({std::max(header[0].size(), decimal(runs.size(), buffer).size()),
                      std::max<size_t>(header[1].size(), 16),
-                     std::max(header[2].size(), swept_width),
+                     std::max(header[2].size(), states.swept_width),
                      std::max(header[3].size(), decimal(last_repeat, buffer).size()),
-                     std::max(header[4].size(), state_width)});
+                     std::max(header[4].size(), states.state_width)});
   // About 100 bytes a row: one buffer, one write.
-  out.reserve(out.size() + runs.size() * (swept_width + state_width + 48));
+  out.reserve(out.size() + runs.size() * (states.swept_width + states.state_width + 48));
   table.header(header, out);
   std::string swept;
   char repeat[24];
@@ -249,9 +265,22 @@ int plan_command(const Options& options) {
     swept.clear();
     runs.append_swept_text(run, swept);
     table.row({decimal(run + 1, buffer), runs.key(run), swept,
-               decimal(static_cast<size_t>(runs.repeat(run)), repeat), *states[run]},
+               decimal(static_cast<size_t>(runs.repeat(run)), repeat), *states.states[run]},
               out);
   }
+}
+
+}  // namespace
+
+int plan_command(const Options& options) {
+  PreparedPlan prepared = prepare_plan(options);
+  const Experiment& experiment = *prepared.experiment;
+  const SweepRuns& runs = *prepared.runs;
+  RunStates states;
+  judge_runs(prepared, finished_keys(options.db_path, experiment.name), states);
+
+  std::string out = plan_heading(experiment, runs, states.pending);
+  append_run_table(runs, states, out);
   if (!experiment.auto_batch_size) out += "\n" + memory_forecasts(runs, options.db_path);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;

@@ -6,8 +6,6 @@
 // batch_size = "auto": the runs get their keys after the probe answered, which this
 // command does not do, so their rows cannot be matched to the plan; they count as pending
 // (`orch report` shows what ran).
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -106,84 +104,100 @@ State state_of(const std::map<std::string, Evidence>& evidence, const std::strin
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-}  // namespace
-
-int status_command(const Options& options) {
-  PreparedSweep prepared = prepare_sweep(options);
-  const std::string directory = shard_directory(options.db_path, prepared.experiment.name);
+std::optional<ShardManifest> submission_in(const std::string& directory) {
   std::error_code error;
-  std::optional<ShardManifest> manifest;
-  if (fs::exists(manifest_path(directory), error)) {
-    manifest = read_manifest(manifest_path(directory));
+  if (!fs::exists(manifest_path(directory), error)) return std::nullopt;
+  return read_manifest(manifest_path(directory));
+}
+
+// The tasks of a submission run with its --memory-limit and --set, which are part of the
+// run keys: plan with them too, unless this command was given its own. Returns them as
+// " --memory-limit X --set K=V" when `prepared` was planned again with them, else "".
+std::string plan_as_submitted(const Options& options, const std::optional<ShardManifest>& manifest,
+                              PreparedSweep& prepared) {
+  if (!manifest || !options.memory_limit.empty() || !options.overrides.empty() ||
+      (manifest->memory_limit.empty() && manifest->overrides.empty())) {
+    return "";
   }
-  // The tasks of a submission run with its --memory-limit and --set, which are part of the
-  // run keys: plan with them too, unless this command was given its own.
+  Options submitted = options;
+  submitted.memory_limit = manifest->memory_limit;
+  submitted.overrides = manifest->overrides;
+  prepared = prepare_sweep_again(submitted);
   std::string as_submitted;
-  if (manifest && options.memory_limit.empty() && options.overrides.empty() &&
-      (!manifest->memory_limit.empty() || !manifest->overrides.empty())) {
-    Options submitted = options;
-    submitted.memory_limit = manifest->memory_limit;
-    submitted.overrides = manifest->overrides;
-    // Its warnings were shown by the first pass.
-    const auto level = spdlog::get_level();
-    spdlog::set_level(spdlog::level::err);
-    prepared = prepare_sweep(submitted);
-    spdlog::set_level(level);
-    if (!manifest->memory_limit.empty())
-      as_submitted += " --memory-limit " + manifest->memory_limit;
-    for (const auto& set : manifest->overrides) as_submitted += " --set " + set;
-  }
-  const std::string& name = prepared.experiment.name;
-  const std::vector<RunSpec>& runs = prepared.runs;
+  if (!manifest->memory_limit.empty()) as_submitted += " --memory-limit " + manifest->memory_limit;
+  for (const auto& set : manifest->overrides) as_submitted += " --set " + set;
+  return as_submitted;
+}
 
-  std::map<std::string, Evidence> evidence;
-  if (fs::exists(options.db_path, error)) {
-    gather(storage::read_runs(options.db_path, name), options.claim_grace_s, evidence);
-  }
+// Gathers what each shard database of the submission holds; returns which are missing.
+std::vector<bool> gather_submitted_shards(const ShardManifest& manifest,
+                                          const std::string& directory, const std::string& name,
+                                          double grace_s,
+                                          std::map<std::string, Evidence>& evidence) {
   std::vector<bool> shard_missing;
-  if (manifest) {
-    for (int i = 0; i < manifest->shards; ++i) {
-      const std::string path = shard_database(directory, i);
-      const bool missing = !fs::exists(path, error);
-      shard_missing.push_back(missing);
-      if (!missing) gather(storage::read_runs(path, name), options.claim_grace_s, evidence);
-    }
-  } else if (fs::is_directory(directory, error)) {
-    // Shard databases without a submission (`orch run --shard` by hand): read them all.
-    for (const auto& entry : fs::directory_iterator(directory, error)) {
-      const std::string file = entry.path().filename().string();
-      if (file.rfind("shard-", 0) == 0 && entry.path().extension() == ".db") {
-        gather(storage::read_runs(entry.path().string(), name), options.claim_grace_s, evidence);
-      }
+  std::error_code error;
+  for (int i = 0; i < manifest.shards; ++i) {
+    const std::string path = shard_database(directory, i);
+    const bool missing = !fs::exists(path, error);
+    shard_missing.push_back(missing);
+    if (!missing) gather(storage::read_runs(path, name), grace_s, evidence);
+  }
+  return shard_missing;
+}
+
+// Shard databases without a submission (`orch run --shard` by hand): read them all.
+void gather_unsubmitted_shards(const std::string& directory, const std::string& name,
+                               double grace_s, std::map<std::string, Evidence>& evidence) {
+  std::error_code error;
+  if (!fs::is_directory(directory, error)) return;
+  for (const auto& entry : fs::directory_iterator(directory, error)) {
+    const std::string file = entry.path().filename().string();
+    if (file.rfind("shard-", 0) == 0 && entry.path().extension() == ".db") {
+      gather(storage::read_runs(entry.path().string(), name), grace_s, evidence);
     }
   }
+}
 
+// The state of every planned run, in total and per shard of the submission, and a line
+// for each failed one.
+struct Tally {
   Counts total;
-  std::vector<Counts> per_shard(manifest ? manifest->shards : 0);
+  std::vector<Counts> per_shard;
   std::vector<std::string> failures;
+};
+
+Tally tally_runs(const std::vector<RunSpec>& runs, const std::map<std::string, Evidence>& evidence,
+                 int shards) {
+  Tally tally;
+  tally.per_shard.resize(shards);
   for (size_t i = 0; i < runs.size(); ++i) {
     const State state = state_of(evidence, runs[i].key);
-    total.add(state);
-    if (manifest) per_shard[i % manifest->shards].add(state);  // run i is in shard i mod N
+    tally.total.add(state);
+    if (shards > 0) tally.per_shard[i % shards].add(state);  // run i is in shard i mod N
     if (state == State::kFailed) {
       const Evidence& e = evidence.at(runs[i].key);
-      failures.push_back(runs[i].swept_text() + ": " + e.last_status +
-                         (e.last_error.empty() ? "" : ": " + first_line(e.last_error)));
+      tally.failures.push_back(runs[i].swept_text() + ": " + e.last_status +
+                               (e.last_error.empty() ? "" : ": " + first_line(e.last_error)));
     }
   }
+  return tally;
+}
 
-  std::cout << "experiment '" << name << "': " << total.text() << "\n";
-  if (manifest) {
-    std::cout << "submitted in " << manifest->shards << " shards"
-              << (manifest->job_id.empty() ? "" : " as Slurm job " + manifest->job_id)
-              << (as_submitted.empty() ? "" : ", with" + as_submitted) << "; databases in "
-              << directory << "\n";
-    for (int i = 0; i < manifest->shards; ++i) {
-      std::cout << "  shard " << i << ": " << per_shard[i].text()
-                << (shard_missing[i] ? " (shard database missing: not started yet)" : "") << "\n";
-    }
+void print_submission(const ShardManifest& manifest, const std::string& as_submitted,
+                      const std::string& directory, const Tally& tally,
+                      const std::vector<bool>& shard_missing) {
+  std::cout << "submitted in " << manifest.shards << " shards"
+            << (manifest.job_id.empty() ? "" : " as Slurm job " + manifest.job_id)
+            << (as_submitted.empty() ? "" : ", with" + as_submitted) << "; databases in "
+            << directory << "\n";
+  for (int i = 0; i < manifest.shards; ++i) {
+    std::cout << "  shard " << i << ": " << tally.per_shard[i].text()
+              << (shard_missing[i] ? " (shard database missing: not started yet)" : "") << "\n";
   }
-  if (prepared.experiment.auto_batch_size) {
+}
+
+void print_notes(bool auto_batch_size, const std::vector<std::string>& failures) {
+  if (auto_batch_size) {
     std::cout << "batch_size = \"auto\": run keys follow the probe's answer, so runs cannot "
                  "be matched to the plan and count as pending here; `orch report` shows what "
                  "ran\n";
@@ -192,6 +206,34 @@ int status_command(const Options& options) {
     std::cout << "failed:\n";
     for (const auto& line : failures) std::cout << "  " << line << "\n";
   }
+}
+
+}  // namespace
+
+int status_command(const Options& options) {
+  PreparedSweep prepared = prepare_sweep(options);
+  const std::string directory = shard_directory(options.db_path, prepared.experiment.name);
+  const std::optional<ShardManifest> manifest = submission_in(directory);
+  const std::string as_submitted = plan_as_submitted(options, manifest, prepared);
+  const std::string& name = prepared.experiment.name;
+
+  std::map<std::string, Evidence> evidence;
+  std::error_code error;
+  if (fs::exists(options.db_path, error)) {
+    gather(storage::read_runs(options.db_path, name), options.claim_grace_s, evidence);
+  }
+  std::vector<bool> shard_missing;
+  if (manifest) {
+    shard_missing =
+        gather_submitted_shards(*manifest, directory, name, options.claim_grace_s, evidence);
+  } else {
+    gather_unsubmitted_shards(directory, name, options.claim_grace_s, evidence);
+  }
+
+  const Tally counted = tally_runs(prepared.runs, evidence, manifest ? manifest->shards : 0);
+  std::cout << "experiment '" << name << "': " << counted.total.text() << "\n";
+  if (manifest) print_submission(*manifest, as_submitted, directory, counted, shard_missing);
+  print_notes(prepared.experiment.auto_batch_size, counted.failures);
   return 0;
 }
 

@@ -108,10 +108,12 @@ int cpus_per_task(const Options& options, const std::vector<RunSpec>& runs) {
 
 struct Submission {
   std::string directory;
+  std::string file;  // the experiment file, absolute
   int shards = 1;
   std::int64_t budget_bytes = 0;  // the largest run budget
   std::int64_t mem_mib = 0;       // --mem
   int cpus = 1;
+  std::string memory_limit;          // each task's --memory-limit; empty: each run keeps its own
   std::vector<std::string> command;  // each task's orch command line, unquoted
 };
 
@@ -173,94 +175,110 @@ void check_earlier_submission(const std::string& directory, int shards) {
                   " to resume it, or merge it (`orch merge`) and remove that directory first");
 }
 
-}  // namespace
-
-int submit_command(const Options& options) {
+void require_slurm(const Options& options) {
   if (!options.slurm) {
     throw UserError(
         "orch submit needs --slurm: Slurm is the only scheduler orch submits to; "
         "add --slurm (with --dry-run to see the job script first)");
   }
-  // Everything about the input is checked before anything is written.
-  PreparedSweep prepared = prepare_sweep(options);
+}
 
-  // Budgets become --mem, so each task needs an absolute one: the default share and "80%"
-  // are of the memory of the machine that runs, which is not this one. A budget fixed here
-  // goes to the tasks as --memory-limit, and the plan is made again with it, because the
-  // budget is part of every run key.
-  Options task_options = options;
+// The default share and "80%" are of the memory of the machine that runs, not this one.
+bool relative_limit(const std::string& limit) {
+  return limit.empty() || limit.find('%') != std::string::npos;
+}
+
+std::int64_t largest_budget(const std::vector<RunSpec>& runs) {
+  std::int64_t budget = 0;
+  for (const auto& run : runs) budget = std::max(budget, run_budget(run));
+  return budget;
+}
+
+void warn_of_swept_relative_limits(const std::set<std::string>& limits, std::int64_t budget) {
+  for (const auto& limit : limits) {
+    if (relative_limit(limit)) {
+      spdlog::warn(
+          "train.memory_limit is swept and some values are relative to the memory "
+          "of the node that runs them; --mem asks for {} per task, which a larger "
+          "share could exceed",
+          describe_bytes(budget));
+      return;
+    }
+  }
+}
+
+// Budgets become --mem, so each task needs an absolute one (see relative_limit). A budget
+// fixed here goes to the tasks as --memory-limit, and the plan is made again with it,
+// because the budget is part of every run key. Sets the task's --memory-limit and the
+// largest run budget in `job`; may replace `prepared`.
+void fix_task_budget(const Options& options, PreparedSweep& prepared, Submission& job) {
   std::set<std::string> limits;
   for (const auto& run : prepared.runs) limits.insert(train_text(run, "memory_limit"));
-  std::int64_t budget = 0;
-  for (const auto& run : prepared.runs) budget = std::max(budget, run_budget(run));
-  if (limits.size() == 1) {
-    const std::string& limit = *limits.begin();
-    if (limit.empty() || limit.find('%') != std::string::npos) {
-      task_options.memory_limit = std::to_string(budget / kMiB) + "MiB";
-      // Its warnings were shown by the first pass.
-      const auto level = spdlog::get_level();
-      spdlog::set_level(spdlog::level::err);
-      prepared = prepare_sweep(task_options);
-      spdlog::set_level(level);
-      budget = run_budget(prepared.runs.front());
-    } else {
-      task_options.memory_limit = limit;  // the same text: the same run keys
-    }
-  } else {
-    task_options.memory_limit.clear();  // swept: each run keeps its own
-    for (const auto& limit : limits) {
-      if (limit.empty() || limit.find('%') != std::string::npos) {
-        spdlog::warn(
-            "train.memory_limit is swept and some values are relative to the memory "
-            "of the node that runs them; --mem asks for {} per task, which a larger "
-            "share could exceed",
-            describe_bytes(budget));
-        break;
-      }
-    }
+  job.budget_bytes = largest_budget(prepared.runs);
+  if (limits.size() != 1) {
+    job.memory_limit.clear();  // swept: each run keeps its own
+    warn_of_swept_relative_limits(limits, job.budget_bytes);
+    return;
   }
-  const Experiment& experiment = prepared.experiment;
-  const std::vector<RunSpec>& runs = prepared.runs;
+  const std::string& limit = *limits.begin();
+  if (!relative_limit(limit)) {
+    job.memory_limit = limit;  // the same text: the same run keys
+    return;
+  }
+  Options task_options = options;
+  task_options.memory_limit = std::to_string(job.budget_bytes / kMiB) + "MiB";
+  prepared = prepare_sweep_again(task_options);
+  job.memory_limit = task_options.memory_limit;
+  job.budget_bytes = run_budget(prepared.runs.front());
+}
 
-  Submission job;
-  const int run_count = static_cast<int>(runs.size());
-  job.shards = options.shards > 0 ? options.shards : run_count;
-  if (job.shards > run_count) {
-    spdlog::warn("--shards {} is more than the {} runs of '{}': using {} shards, one run each",
-                 job.shards, run_count, experiment.name, run_count);
-    job.shards = run_count;
-  }
-  job.directory = shard_directory(options.db_path, experiment.name);
-  job.budget_bytes = budget;
-  job.mem_mib = (budget + kHostHeadroomBytes + kMiB - 1) / kMiB;
-  job.cpus = cpus_per_task(options, runs);
-  const std::string file = absolute(options.file);
-  job.command = {this_executable(), "--db", job.directory + "/shard-" + kTaskId + ".db"};
+// --shards, else one per run; never more shards than runs.
+int shard_count(const Options& options, const std::string& name, int run_count) {
+  const int shards = options.shards > 0 ? options.shards : run_count;
+  if (shards <= run_count) return shards;
+  spdlog::warn("--shards {} is more than the {} runs of '{}': using {} shards, one run each",
+               shards, run_count, name, run_count);
+  return run_count;
+}
+
+// `orch run --shard ${SLURM_ARRAY_TASK_ID}/N` into the task's own database, with the
+// plugin directories, budget and --set of this command.
+std::vector<std::string> task_command(const Options& options, const Submission& job) {
+  std::vector<std::string> command = {this_executable(), "--db",
+                                      job.directory + "/shard-" + kTaskId + ".db"};
   for (const auto& dir : options.plugin_dirs) {
-    job.command.push_back("--plugin-dir");
-    job.command.push_back(absolute(dir));
+    command.push_back("--plugin-dir");
+    command.push_back(absolute(dir));
   }
   for (const auto& word :
-       {std::string("run"), file, std::string("--shard"),
+       {std::string("run"), job.file, std::string("--shard"),
         kTaskId + "/" + std::to_string(job.shards), std::string("-j"), std::string("1")}) {
-    job.command.push_back(word);
+    command.push_back(word);
   }
-  if (!task_options.memory_limit.empty()) {
-    job.command.push_back("--memory-limit");
-    job.command.push_back(task_options.memory_limit);
+  if (!job.memory_limit.empty()) {
+    command.push_back("--memory-limit");
+    command.push_back(job.memory_limit);
   }
   for (const auto& set : options.overrides) {
-    job.command.push_back("--set");
-    job.command.push_back(set);
+    command.push_back("--set");
+    command.push_back(set);
   }
-  check_earlier_submission(job.directory, job.shards);
+  return command;
+}
 
-  const std::string script = job_script(options, experiment.name, runs.size(), job);
-  if (options.dry_run) {
-    std::cout << script;
-    return 0;
-  }
+// The job: shards, --mem, --cpus-per-task and each task's command line. `job` comes with
+// its budget from fix_task_budget.
+void plan_job(const Options& options, const PreparedSweep& prepared, Submission& job) {
+  const std::string& name = prepared.experiment.name;
+  job.shards = shard_count(options, name, static_cast<int>(prepared.runs.size()));
+  job.directory = shard_directory(options.db_path, name);
+  job.mem_mib = (job.budget_bytes + kHostHeadroomBytes + kMiB - 1) / kMiB;
+  job.cpus = cpus_per_task(options, prepared.runs);
+  job.file = absolute(options.file);
+  job.command = task_command(options, job);
+}
 
+std::string find_sbatch() {
   const std::string sbatch = find_on_path("sbatch");
   if (sbatch.empty()) {
     throw UserError(
@@ -268,10 +286,15 @@ int submit_command(const Options& options) {
         "(sbatch) on this machine; `orch submit --slurm --dry-run` prints the job "
         "script without them");
   }
+  return sbatch;
+}
 
+ShardManifest manifest_of(const Options& options, const PreparedSweep& prepared,
+                          const Submission& job) {
+  const std::vector<RunSpec>& runs = prepared.runs;
   ShardManifest manifest;
-  manifest.experiment = experiment.name;
-  manifest.file = file;
+  manifest.experiment = prepared.experiment.name;
+  manifest.file = job.file;
   manifest.shards = job.shards;
   for (size_t i = 0; i < runs.size(); ++i) {
     // Run i of the plan is in shard i mod N (see in_shard), as the tasks will split it.
@@ -280,10 +303,15 @@ int submit_command(const Options& options) {
   }
   manifest.created_at = utc_now();
   manifest.command = command_line(job.command);
-  manifest.memory_limit = task_options.memory_limit;
+  manifest.memory_limit = job.memory_limit;
   manifest.overrides = options.overrides;
-  manifest.auto_batch_size = experiment.auto_batch_size;
+  manifest.auto_batch_size = prepared.experiment.auto_batch_size;
+  return manifest;
+}
 
+// The shard directory with the job script and the manifest in it; returns the script's path.
+std::string write_job_files(const Submission& job, const std::string& script,
+                            const ShardManifest& manifest) {
   std::error_code error;
   fs::create_directories(job.directory, error);
   if (error) {
@@ -293,9 +321,12 @@ int submit_command(const Options& options) {
   const std::string script_path = write_text(job.directory + "/job.sbatch", script);
   fs::permissions(script_path, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add,
                   error);
-  const std::string manifest_file = manifest_path(job.directory);
-  write_manifest(manifest_file, manifest);
+  write_manifest(manifest_path(job.directory), manifest);
+  return script_path;
+}
 
+// Returns the Slurm job id.
+std::string sbatch_job(const std::string& sbatch, const std::string& script_path) {
   Captured submitted = run_capturing(sbatch, {"--parsable", script_path});
   if (submitted.exit_code != 0) {
     throw UserError("sbatch refused the job (exit " + std::to_string(submitted.exit_code) +
@@ -309,12 +340,15 @@ int submit_command(const Options& options) {
     throw UserError("sbatch printed no job id (" + trim(submitted.err) + "); the job script is " +
                     script_path);
   }
-  manifest.job_id = job_id;
-  write_manifest(manifest_file, manifest);
+  return job_id;
+}
 
+void print_submitted(const Options& options, const std::string& name, size_t runs,
+                     const Submission& job, const std::string& script_path,
+                     const std::string& job_id) {
   const std::string db = shell_word(options.db_path);
-  std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs in "
-            << job.shards << " array tasks"
+  std::cout << "experiment '" << name << "': " << runs << " runs in " << job.shards
+            << " array tasks"
             << (options.array_parallelism > 0
                     ? ", at most " + std::to_string(options.array_parallelism) + " at once"
                     : "")
@@ -327,6 +361,31 @@ int submit_command(const Options& options) {
             << "next: `orch --db " << db << " status " << shell_word(options.file)
             << "` to follow it, then `orch --db " << db
             << " merge` to fold the shard databases into " << options.db_path << "\n";
+}
+
+}  // namespace
+
+int submit_command(const Options& options) {
+  require_slurm(options);
+  // Everything about the input is checked before anything is written.
+  PreparedSweep prepared = prepare_sweep(options);
+  Submission job;
+  fix_task_budget(options, prepared, job);
+  plan_job(options, prepared, job);
+  check_earlier_submission(job.directory, job.shards);
+
+  const std::string& name = prepared.experiment.name;
+  const std::string script = job_script(options, name, prepared.runs.size(), job);
+  if (options.dry_run) {
+    std::cout << script;
+    return 0;
+  }
+  const std::string sbatch = find_sbatch();
+  ShardManifest manifest = manifest_of(options, prepared, job);
+  const std::string script_path = write_job_files(job, script, manifest);
+  manifest.job_id = sbatch_job(sbatch, script_path);
+  write_manifest(manifest_path(job.directory), manifest);
+  print_submitted(options, name, prepared.runs.size(), job, script_path, manifest.job_id);
   return 0;
 }
 

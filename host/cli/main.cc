@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <utility>
+#include <vector>
 
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
@@ -45,161 +47,176 @@ int main(int argc, char** argv) {
 
 namespace {
 
-int run_command_line(int argc, char** argv) {
-  // Warnings are for people, not for pipes: stdout carries only the command's result.
+// The arguments several subcommands share, each added where that subcommand's help lists it.
+void add_file(CLI::App& cmd, orch::Options& o) {
+  cmd.add_option("file", o.file, "experiment file (TOML)")->required();
+}
+
+void add_budget(CLI::App& cmd, orch::Options& o) {
+  cmd.add_option("--memory-limit", o.memory_limit,
+                 "memory budget per run, e.g. 6GiB, 512MiB or 80% (overrides the file)");
+}
+
+void add_overrides(CLI::App& cmd, orch::Options& o) {
+  // One KEY=VALUE per --set, so that the experiment file after it stays positional.
+  cmd.add_option("--set", o.overrides,
+                 "KEY=VALUE: use this value instead of the file's value or sweep of KEY, "
+                 "e.g. --set train.epochs=1 (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+// The experiment file, as every command that reads one takes it: the file, its budget and
+// its --set overrides.
+void add_experiment_file(CLI::App& cmd, orch::Options& o) {
+  add_file(cmd, o);
+  add_budget(cmd, o);
+  add_overrides(cmd, o);
+}
+
+void add_recorded_experiment(CLI::App& cmd, orch::Options& o) {
+  cmd.add_option("-e,--experiment", o.experiment, "experiment name (default: the latest)");
+  cmd.add_option("--metric", o.objective_metric,
+                 "rank by this metric instead of the file's [objective] metric");
+  cmd.add_option("--goal", o.objective_goal, "minimize or maximize the metric")
+      ->check(CLI::IsMember({"minimize", "maximize"}));
+}
+
+void add_run_arguments(CLI::App& cmd, orch::Options& o) {
+  add_experiment_file(cmd, o);
+  cmd.add_flag("--run-infeasible", o.run_infeasible,
+               "also run batch sizes at least as large as one that ran out of memory");
+  cmd.add_option("-j,--jobs", o.jobs, "runs at once, each with its share of the cores and memory")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd.add_option("--shard", o.shard,
+                 "I/N: run only shard I of N of the sweep (0 <= I < N; run i of the "
+                 "plan is in shard i mod N)")
+      ->type_name("I/N");
+  cmd.add_option("--claim-grace", o.claim_grace_s,
+                 "seconds without a heartbeat after which another orch's claim on a "
+                 "run is taken back")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
+}
+
+void add_submit_arguments(CLI::App& cmd, orch::Options& o) {
+  add_experiment_file(cmd, o);
+  cmd.add_flag("--slurm", o.slurm, "submit with sbatch (required: the only scheduler)");
+  cmd.add_option("--shards", o.shards, "array tasks (default: one per run)")
+      ->check(CLI::Range(1, 100000));
+  cmd.add_option("--array-parallelism", o.array_parallelism,
+                 "at most K array tasks at once (sbatch --array=...%K)")
+      ->check(CLI::Range(1, 100000));
+  cmd.add_option("--partition", o.partition, "sbatch --partition");
+  cmd.add_option("--time", o.time_limit, "sbatch --time, e.g. 30:00 or 1-00:00:00");
+  cmd.add_option("--cpus-per-task", o.cpus_per_task,
+                 "sbatch --cpus-per-task (default: the file's threads, else 1)")
+      ->check(CLI::Range(1, 4096));
+  cmd.add_flag("--dry-run", o.dry_run, "print the job script; submit nothing");
+}
+
+void add_merge_arguments(CLI::App& cmd, orch::Options& o) {
+  cmd.add_option("shards", o.merge_inputs,
+                 "shard databases (default: every submitted experiment's shards)");
+}
+
+void add_probe_arguments(CLI::App& cmd, orch::Options& o) {
+  add_experiment_file(cmd, o);
+  cmd.add_option("--start", o.probe_start, "first batch size tried")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  cmd.add_option("--max-steps,--steps", o.probe_steps,
+                 "optimizer steps per trial at most (a trial stops when its peak "
+                 "memory stops growing)")
+      ->check(CLI::Range(std::int64_t{8}, std::int64_t{10000}))
+      ->capture_default_str();
+  cmd.add_flag("--again", o.probe_again, "probe even when an answer is stored");
+  cmd.add_flag("--no-rehearsal", o.probe_no_rehearsal,
+               "answer from the trials alone: skip the epoch that rehearses the answer "
+               "(quicker, but a whole run may peak above the trials)");
+}
+
+void add_doctor_arguments(CLI::App& cmd, orch::Options& o) {
+  cmd.add_flag("--json", o.json, "print the findings and machine facts as JSON");
+}
+
+void add_no_arguments(CLI::App&, orch::Options&) {}
+
+void add_report_arguments(CLI::App& cmd, orch::Options& o) {
+  add_recorded_experiment(cmd, o);
+  cmd.add_option("--html", o.html_path,
+                 "also write the report with charts as one self-contained HTML file");
+}
+
+void add_best_arguments(CLI::App& cmd, orch::Options& o) {
+  add_recorded_experiment(cmd, o);
+  cmd.add_flag("--toml", o.best_toml, "print the winner as experiment-file sections");
+}
+
+void add_sql_arguments(CLI::App& cmd, orch::Options& o) {
+  cmd.add_option("query", o.sql, "one SELECT statement")->required();
+}
+
+// In the order `orch --help` lists them.
+const std::vector<Subcommand>& subcommands() {
+  static const std::vector<Subcommand> table = {
+      {"run", "run an experiment file's sweep (skips runs that already finished ok)",
+       orch::run_command, add_run_arguments},
+      {"submit", "submit a sweep to Slurm as a job array, one shard database per task",
+       orch::submit_command, add_submit_arguments},
+      {"merge", "fold shard databases into the main database (merging twice adds nothing)",
+       orch::merge_command, add_merge_arguments},
+      {"status", "how many runs of an experiment file are done, running, failed, pending",
+       orch::status_command, add_experiment_file},
+      {"plan", "show the runs a sweep expands to; runs nothing", orch::plan_command,
+       add_experiment_file},
+      {"probe", "find the largest batch size that fits the memory budget", orch::probe_command,
+       add_probe_arguments},
+      {"doctor",
+       "say whether this machine is ready to measure: BLAS, threads, cores, "
+       "memory cgroup, swap, load, CPU governor",
+       orch::doctor_command, add_doctor_arguments},
+      {"plugins", "list the plugins found and their parameters", orch::plugins_command,
+       add_no_arguments},
+      {"report", "table of an experiment's runs and the best one", orch::report_command,
+       add_report_arguments},
+      {"best", "the best configuration of an experiment", orch::best_command, add_best_arguments},
+      {"sql", "run a read-only SQL query on the database", orch::sql_command, add_sql_arguments},
+  };
+  return table;
+}
+
+// Warnings are for people, not for pipes: stdout carries only the command's result.
+void log_to_stderr() {
   spdlog::set_default_logger(spdlog::stderr_color_st("orch"));
   spdlog::set_pattern("orch: %l: %v");
-  orch::Options options;
-  CLI::App app{
-      "orch: run training sweeps in isolated workers, record them in SQLite, "
-      "and find the best configuration"};
+}
+
+void add_global_options(CLI::App& app, orch::Options& options) {
   app.require_subcommand(1);
   app.add_option("--db", options.db_path, "SQLite database of run history")->capture_default_str();
   app.add_option("--plugin-dir", options.plugin_dirs,
                  "extra directory with plugin libraries (repeatable; also ORCH_PLUGIN_PATH)");
+}
 
-  auto add_file = [](CLI::App& cmd, orch::Options& o) {
-    cmd.add_option("file", o.file, "experiment file (TOML)")->required();
-  };
-  auto add_budget = [](CLI::App& cmd, orch::Options& o) {
-    cmd.add_option("--memory-limit", o.memory_limit,
-                   "memory budget per run, e.g. 6GiB, 512MiB or 80% (overrides the file)");
-  };
-  auto add_overrides = [](CLI::App& cmd, orch::Options& o) {
-    // One KEY=VALUE per --set, so that the experiment file after it stays positional.
-    cmd.add_option("--set", o.overrides,
-                   "KEY=VALUE: use this value instead of the file's value or sweep of KEY, "
-                   "e.g. --set train.epochs=1 (repeatable)")
-        ->type_name("KEY=VALUE")
-        ->expected(1)
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  };
-  auto add_experiment = [](CLI::App& cmd, orch::Options& o) {
-    cmd.add_option("-e,--experiment", o.experiment, "experiment name (default: the latest)");
-    cmd.add_option("--metric", o.objective_metric,
-                   "rank by this metric instead of the file's [objective] metric");
-    cmd.add_option("--goal", o.objective_goal, "minimize or maximize the metric")
-        ->check(CLI::IsMember({"minimize", "maximize"}));
-  };
-  const std::vector<Subcommand> subcommands = {
-      {"run", "run an experiment file's sweep (skips runs that already finished ok)",
-       orch::run_command,
-       [&](CLI::App& cmd, orch::Options& o) {
-         add_file(cmd, o);
-         add_budget(cmd, o);
-         add_overrides(cmd, o);
-         cmd.add_flag("--run-infeasible", o.run_infeasible,
-                      "also run batch sizes at least as large as one that ran out of memory");
-         cmd.add_option("-j,--jobs", o.jobs,
-                        "runs at once, each with its share of the cores and memory")
-             ->check(CLI::Range(1, 1024))
-             ->capture_default_str();
-         cmd.add_option("--shard", o.shard,
-                        "I/N: run only shard I of N of the sweep (0 <= I < N; run i of the "
-                        "plan is in shard i mod N)")
-             ->type_name("I/N");
-         cmd.add_option("--claim-grace", o.claim_grace_s,
-                        "seconds without a heartbeat after which another orch's claim on a "
-                        "run is taken back")
-             ->check(CLI::Range(1.0, 86400.0))
-             ->capture_default_str();
-       }},
-      {"submit", "submit a sweep to Slurm as a job array, one shard database per task",
-       orch::submit_command,
-       [&](CLI::App& cmd, orch::Options& o) {
-         add_file(cmd, o);
-         add_budget(cmd, o);
-         add_overrides(cmd, o);
-         cmd.add_flag("--slurm", o.slurm, "submit with sbatch (required: the only scheduler)");
-         cmd.add_option("--shards", o.shards, "array tasks (default: one per run)")
-             ->check(CLI::Range(1, 100000));
-         cmd.add_option("--array-parallelism", o.array_parallelism,
-                        "at most K array tasks at once (sbatch --array=...%K)")
-             ->check(CLI::Range(1, 100000));
-         cmd.add_option("--partition", o.partition, "sbatch --partition");
-         cmd.add_option("--time", o.time_limit, "sbatch --time, e.g. 30:00 or 1-00:00:00");
-         cmd.add_option("--cpus-per-task", o.cpus_per_task,
-                        "sbatch --cpus-per-task (default: the file's threads, else 1)")
-             ->check(CLI::Range(1, 4096));
-         cmd.add_flag("--dry-run", o.dry_run, "print the job script; submit nothing");
-       }},
-      {"merge", "fold shard databases into the main database (merging twice adds nothing)",
-       orch::merge_command,
-       [&](CLI::App& cmd, orch::Options& o) {
-         cmd.add_option("shards", o.merge_inputs,
-                        "shard databases (default: every submitted experiment's shards)");
-       }},
-      {"status", "how many runs of an experiment file are done, running, failed, pending",
-       orch::status_command,
-       [&](CLI::App& cmd, orch::Options& o) {
-         add_file(cmd, o);
-         add_budget(cmd, o);
-         add_overrides(cmd, o);
-       }},
-      {"plan", "show the runs a sweep expands to; runs nothing", orch::plan_command,
-       [&](CLI::App& cmd, orch::Options& o) {
-         add_file(cmd, o);
-         add_budget(cmd, o);
-         add_overrides(cmd, o);
-       }},
-      {"probe", "find the largest batch size that fits the memory budget", orch::probe_command,
-       [&](CLI::App& cmd, orch::Options& o) {
-         add_file(cmd, o);
-         add_budget(cmd, o);
-         add_overrides(cmd, o);
-         cmd.add_option("--start", o.probe_start, "first batch size tried")
-             ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
-             ->capture_default_str();
-         cmd.add_option("--max-steps,--steps", o.probe_steps,
-                        "optimizer steps per trial at most (a trial stops when its peak "
-                        "memory stops growing)")
-             ->check(CLI::Range(std::int64_t{8}, std::int64_t{10000}))
-             ->capture_default_str();
-         cmd.add_flag("--again", o.probe_again, "probe even when an answer is stored");
-         cmd.add_flag("--no-rehearsal", o.probe_no_rehearsal,
-                      "answer from the trials alone: skip the epoch that rehearses the answer "
-                      "(quicker, but a whole run may peak above the trials)");
-       }},
-      {"doctor",
-       "say whether this machine is ready to measure: BLAS, threads, cores, "
-       "memory cgroup, swap, load, CPU governor",
-       orch::doctor_command,
-       [](CLI::App& cmd, orch::Options& o) {
-         cmd.add_flag("--json", o.json, "print the findings and machine facts as JSON");
-       }},
-      {"plugins", "list the plugins found and their parameters", orch::plugins_command,
-       [](CLI::App&, orch::Options&) {}},
-      {"report", "table of an experiment's runs and the best one", orch::report_command,
-       [&](CLI::App& cmd, orch::Options& o) {
-         add_experiment(cmd, o);
-         cmd.add_option("--html", o.html_path,
-                        "also write the report with charts as one self-contained HTML file");
-       }},
-      {"best", "the best configuration of an experiment", orch::best_command,
-       [&](CLI::App& cmd, orch::Options& o) {
-         add_experiment(cmd, o);
-         cmd.add_flag("--toml", o.best_toml, "print the winner as experiment-file sections");
-       }},
-      {"sql", "run a read-only SQL query on the database", orch::sql_command,
-       [](CLI::App& cmd, orch::Options& o) {
-         cmd.add_option("query", o.sql, "one SELECT statement")->required();
-       }},
-  };
-  std::vector<std::pair<CLI::App*, const Subcommand*>> parsers;
-  for (const auto& sub : subcommands) {
+using Parsers = std::vector<std::pair<CLI::App*, const Subcommand*>>;
+
+Parsers add_subcommands(CLI::App& app, orch::Options& options) {
+  Parsers parsers;
+  for (const auto& sub : subcommands()) {
     CLI::App* cmd = app.add_subcommand(sub.name, sub.help);
     cmd->fallthrough();  // --db and --plugin-dir may also follow the subcommand
     sub.add_arguments(*cmd, options);
     parsers.emplace_back(cmd, &sub);
   }
+  return parsers;
+}
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : kExitBadInput;
-  }
-
+// Input the user can fix (the file, a flag, the database) exits 2; any other failure exits 1.
+int run_parsed_subcommand(const Parsers& parsers, const orch::Options& options) {
   try {
     for (const auto& [cmd, sub] : parsers) {
       if (cmd->parsed()) return sub->run(options);
@@ -215,6 +232,22 @@ int run_command_line(int argc, char** argv) {
     return kExitError;
   }
   return kExitError;
+}
+
+int run_command_line(int argc, char** argv) {
+  log_to_stderr();
+  orch::Options options;
+  CLI::App app{
+      "orch: run training sweeps in isolated workers, record them in SQLite, "
+      "and find the best configuration"};
+  add_global_options(app, options);
+  const Parsers parsers = add_subcommands(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitBadInput;
+  }
+  return run_parsed_subcommand(parsers, options);
 }
 
 }  // namespace

@@ -42,6 +42,14 @@ PreparedSweep prepare_sweep(const Options& options) {
   return prepared;
 }
 
+PreparedSweep prepare_sweep_again(const Options& options) {
+  const auto level = spdlog::get_level();
+  spdlog::set_level(spdlog::level::err);
+  PreparedSweep prepared = prepare_sweep(options);
+  spdlog::set_level(level);
+  return prepared;
+}
+
 PreparedPlan prepare_plan(const Options& options) {
   PreparedPlan prepared;
   prepared.catalog = load_catalog(options.plugin_dirs, /*warn_refusals=*/true);

@@ -26,6 +26,11 @@ struct PreparedSweep {
 // log, which is stderr.
 PreparedSweep prepare_sweep(const Options& options);
 
+// prepare_sweep once more, with options that differ from a first pass's in what that pass
+// decided (a budget, a submission's --set): its warnings were shown by the first pass, so
+// only errors are logged.
+PreparedSweep prepare_sweep_again(const Options& options);
+
 // The same for `orch plan`, with the same checks and errors, but the runs stay SweepRuns:
 // a RunSpec each would cost 100,000 runs most of a gigabyte and several seconds.
 struct PreparedPlan {
