@@ -12,6 +12,7 @@
 
 #include "storage/schema.h"
 #include "storage/store.h"
+#include "storage/store_sql.h"
 
 namespace orch::storage {
 namespace {
@@ -20,13 +21,6 @@ namespace fs = std::filesystem;
 
 // Statuses of runs whose outcome will not change any more; only these are merged.
 constexpr const char* kUnfinished = "('pending', 'running')";
-
-// Unix seconds now, for heartbeat ages (as Store writes heartbeat_at).
-constexpr const char* kUnixNow = "((julianday('now') - 2440587.5) * 86400.0)";
-
-std::string text_of(const SQLite::Column& column) {
-  return column.isNull() ? std::string() : column.getString();
-}
 
 std::string run_label(const std::string& run_key, const std::string& swept,
                       const std::string& experiment) {
@@ -207,6 +201,54 @@ std::string origin_of(const std::string& shard, const std::string& hostname) {
   return "shard " + shard + (host.empty() ? "" : " on " + host);
 }
 
+// Copies the shard's finished runs that the main database lacks, with their experiments,
+// and counts the rest in `report`: runs already there, unfinished ones, and conflicts with
+// a run of the same key that already finished ok in the main database.
+void merge_runs(SQLite::Database& db, MergeReport& report) {
+  std::map<std::int64_t, std::int64_t> experiments;  // shard id -> main id
+  SQLite::Statement runs(
+      db,
+      "SELECT r.id, r.experiment_id, e.name, r.run_key, r.swept, r.status, "
+      "r.status IN " +
+          std::string(kUnfinished) +
+          ", "
+          "EXISTS(SELECT 1 FROM main.runs m WHERE m.uid = r.uid) "
+          "FROM shard.runs r JOIN shard.experiments e ON e.id = r.experiment_id ORDER BY r.id");
+  SQLite::Statement finished_ok(
+      db,
+      "SELECT r.id, e.shard, e.hostname FROM main.runs r JOIN main.experiments e "
+      "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? AND r.status = 'ok' "
+      "ORDER BY r.id LIMIT 1");
+  while (runs.executeStep()) {
+    const std::int64_t shard_run_id = runs.getColumn(0).getInt64();
+    const std::string experiment = text_of(runs.getColumn(2));
+    const std::string run_key = text_of(runs.getColumn(3));
+    const std::string swept = text_of(runs.getColumn(4));
+    const std::string status = text_of(runs.getColumn(5));
+    if (runs.getColumn(6).getInt() != 0) {
+      report.unfinished.push_back({experiment, run_key, swept, status});
+      continue;
+    }
+    if (runs.getColumn(7).getInt() != 0) {
+      ++report.runs_already_present;
+      continue;
+    }
+    finished_ok.reset();
+    finished_ok.bind(1, experiment);
+    finished_ok.bind(2, run_key);
+    if (finished_ok.executeStep()) {
+      report.conflicts.push_back(
+          {experiment, run_key, swept, status, finished_ok.getColumn(0).getInt64(),
+           origin_of(text_of(finished_ok.getColumn(1)), text_of(finished_ok.getColumn(2)))});
+      continue;
+    }
+    const std::int64_t experiment_id =
+        main_experiment_id(db, runs.getColumn(1).getInt64(), experiments, report);
+    copy_run(db, shard_run_id, experiment_id, experiment, run_key);
+    ++report.runs_merged;
+  }
+}
+
 }  // namespace
 
 std::string describe(const MergeConflict& conflict) {
@@ -260,48 +302,7 @@ MergeReport merge_shard(const std::string& main_path, const std::string& shard_p
 
     // IMMEDIATE: nobody writes the main database between our reads and our writes.
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
-    std::map<std::int64_t, std::int64_t> experiments;  // shard id -> main id
-    SQLite::Statement runs(
-        db,
-        "SELECT r.id, r.experiment_id, e.name, r.run_key, r.swept, r.status, "
-        "r.status IN " +
-            std::string(kUnfinished) +
-            ", "
-            "EXISTS(SELECT 1 FROM main.runs m WHERE m.uid = r.uid) "
-            "FROM shard.runs r JOIN shard.experiments e ON e.id = r.experiment_id ORDER BY r.id");
-    SQLite::Statement finished_ok(
-        db,
-        "SELECT r.id, e.shard, e.hostname FROM main.runs r JOIN main.experiments e "
-        "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? AND r.status = 'ok' "
-        "ORDER BY r.id LIMIT 1");
-    while (runs.executeStep()) {
-      const std::int64_t shard_run_id = runs.getColumn(0).getInt64();
-      const std::string experiment = text_of(runs.getColumn(2));
-      const std::string run_key = text_of(runs.getColumn(3));
-      const std::string swept = text_of(runs.getColumn(4));
-      const std::string status = text_of(runs.getColumn(5));
-      if (runs.getColumn(6).getInt() != 0) {
-        report.unfinished.push_back({experiment, run_key, swept, status});
-        continue;
-      }
-      if (runs.getColumn(7).getInt() != 0) {
-        ++report.runs_already_present;
-        continue;
-      }
-      finished_ok.reset();
-      finished_ok.bind(1, experiment);
-      finished_ok.bind(2, run_key);
-      if (finished_ok.executeStep()) {
-        report.conflicts.push_back(
-            {experiment, run_key, swept, status, finished_ok.getColumn(0).getInt64(),
-             origin_of(text_of(finished_ok.getColumn(1)), text_of(finished_ok.getColumn(2)))});
-        continue;
-      }
-      const std::int64_t experiment_id =
-          main_experiment_id(db, runs.getColumn(1).getInt64(), experiments, report);
-      copy_run(db, shard_run_id, experiment_id, experiment, run_key);
-      ++report.runs_merged;
-    }
+    merge_runs(db, report);
     merge_probes(db);
     transaction.commit();
   } catch (const SQLite::Exception& e) {

@@ -129,6 +129,100 @@ std::string tie_reason(const ConfigResult& best, const ConfigResult& other, doub
   return "";
 }
 
+// The runs grouped into configurations in the order they first appear, each labelled by
+// its swept values. With `pool`, runs that differ only in keys a per-epoch metric does not
+// depend on are one configuration, whose label or `pooled` says which values it holds.
+std::vector<ConfigResult> group_configurations(const std::vector<storage::RunSummary>& runs,
+                                               bool pool) {
+  std::vector<ConfigResult> configs;
+  std::map<std::string, size_t> index;  // grouping key -> position in configs
+  std::vector<std::set<std::string>> pooled_words;
+  for (const auto& run : runs) {
+    auto [it, added] = index.emplace(grouping_key(run, pool), configs.size());
+    auto [label, pooled] = split_label(config_label(run.swept));
+    if (added) {
+      ConfigResult config;
+      config.label = pool ? label : config_label(run.swept);
+      config.config_key = run.config_key.empty() ? run.run_key : run.config_key;
+      configs.push_back(config);
+      pooled_words.emplace_back();
+    }
+    configs[it->second].runs.push_back(&run);
+    if (pool) pooled_words[it->second].insert(pooled.begin(), pooled.end());
+  }
+  // A configuration that pooled runs of several epoch counts says which.
+  for (size_t i = 0; i < configs.size(); ++i) {
+    if (pooled_words[i].size() < 2) {
+      if (pool && pooled_words[i].size() == 1) {
+        configs[i].label += (configs[i].label.empty() ? "" : " ") + *pooled_words[i].begin();
+      }
+      continue;
+    }
+    std::string pooled;
+    for (const auto& word : pooled_words[i]) pooled += (pooled.empty() ? "" : ", ") + word;
+    configs[i].pooled = pooled;
+  }
+  return configs;
+}
+
+// The configuration's numbers over its ok runs: the metric and the interval it is known
+// to, the peak memory, the mean validation accuracy, and why it cannot win, if it cannot.
+void summarize_configuration(ConfigResult& config, const Objective& objective) {
+  std::vector<double> values;
+  double accuracy = 0;
+  int measured = 0;
+  for (const auto* run : config.runs) {
+    if (run->status != "ok") continue;
+    ++config.ok;
+    values.push_back(metric_value(*run, objective.metric));
+    config.peak_rss_bytes = std::max(config.peak_rss_bytes, run->peak_rss_bytes);
+    if (!std::isnan(run->val_accuracy)) {
+      accuracy += run->val_accuracy;
+      ++measured;
+    }
+  }
+  config.metric = stats::summarize(values);
+  if (config.ok > 1) {
+    // With two or three repeats the t interval is wide; a time, rate or accuracy never
+    // measured below zero has no interval below it ("-0.505 s - 4.104 s" says nothing).
+    const bool never_negative =
+        std::all_of(values.begin(), values.end(), [](double v) { return v >= 0; });
+    config.low = never_negative ? std::max(0.0, config.metric.low()) : config.metric.low();
+    config.high = config.metric.high();
+  } else if (config.ok == 1) {
+    for (const auto* run : config.runs) {
+      if (run->status == "ok")
+        std::tie(config.low, config.high) = run_interval(*run, objective.metric);
+    }
+  }
+  config.val_accuracy = measured ? accuracy / measured : std::nan("");
+  config.excluded = constraint_violation(config, objective);
+}
+
+// Eligible configurations first, best first by the objective; the excluded after them in
+// the order they came. Counts the eligible ones.
+void order_by_objective(Ranking& ranking) {
+  const bool maximize = ranking.objective.maximize;
+  std::stable_sort(ranking.configs.begin(), ranking.configs.end(),
+                   [maximize](const ConfigResult& a, const ConfigResult& b) {
+                     if (a.excluded.empty() != b.excluded.empty()) return a.excluded.empty();
+                     if (!a.excluded.empty()) return false;
+                     return maximize ? a.metric.mean > b.metric.mean
+                                     : a.metric.mean < b.metric.mean;
+                   });
+  for (const auto& config : ranking.configs) ranking.eligible += config.excluded.empty() ? 1 : 0;
+}
+
+// Marks the eligible configurations after the winner that cannot be told apart from it.
+void call_ties(Ranking& ranking) {
+  for (int i = 1; i < ranking.eligible; ++i) {
+    ConfigResult& other = ranking.configs[i];
+    other.tie_reason =
+        tie_reason(ranking.configs[0], other, ranking.min_relative_gap, ranking.objective.metric);
+    if (!other.tie_reason.empty()) ranking.tied_with_winner.push_back(&other);
+  }
+}
+
 }  // namespace
 
 double metric_value(const storage::RunSummary& run, const std::string& metric) {
@@ -154,87 +248,15 @@ Ranking rank_configurations(const std::vector<storage::RunSummary>& runs,
                             const Objective& objective) {
   Ranking ranking;
   ranking.objective = objective;
-  const bool pool = per_epoch_metric(objective.metric);
-  std::map<std::string, size_t> index;  // grouping key -> position in configs
-  std::vector<std::set<std::string>> pooled_words;
-  for (const auto& run : runs) {
-    auto [it, added] = index.emplace(grouping_key(run, pool), ranking.configs.size());
-    auto [label, pooled] = split_label(config_label(run.swept));
-    if (added) {
-      ConfigResult config;
-      config.label = pool ? label : config_label(run.swept);
-      config.config_key = run.config_key.empty() ? run.run_key : run.config_key;
-      ranking.configs.push_back(config);
-      pooled_words.emplace_back();
-    }
-    ranking.configs[it->second].runs.push_back(&run);
-    if (pool) pooled_words[it->second].insert(pooled.begin(), pooled.end());
-  }
-  // A configuration that pooled runs of several epoch counts says which.
-  for (size_t i = 0; i < ranking.configs.size(); ++i) {
-    if (pooled_words[i].size() < 2) {
-      if (pool && pooled_words[i].size() == 1) {
-        ranking.configs[i].label +=
-            (ranking.configs[i].label.empty() ? "" : " ") + *pooled_words[i].begin();
-      }
-      continue;
-    }
-    std::string pooled;
-    for (const auto& word : pooled_words[i]) pooled += (pooled.empty() ? "" : ", ") + word;
-    ranking.configs[i].pooled = pooled;
-  }
-
+  ranking.configs = group_configurations(runs, per_epoch_metric(objective.metric));
   bool any_repeats = false;
   for (auto& config : ranking.configs) {
-    std::vector<double> values;
-    double accuracy = 0;
-    int measured = 0;
-    for (const auto* run : config.runs) {
-      if (run->status != "ok") continue;
-      ++config.ok;
-      values.push_back(metric_value(*run, objective.metric));
-      config.peak_rss_bytes = std::max(config.peak_rss_bytes, run->peak_rss_bytes);
-      if (!std::isnan(run->val_accuracy)) {
-        accuracy += run->val_accuracy;
-        ++measured;
-      }
-    }
-    config.metric = stats::summarize(values);
-    if (config.ok > 1) {
-      // With two or three repeats the t interval is wide; a time, rate or accuracy never
-      // measured below zero has no interval below it ("-0.505 s - 4.104 s" says nothing).
-      const bool never_negative =
-          std::all_of(values.begin(), values.end(), [](double v) { return v >= 0; });
-      config.low = never_negative ? std::max(0.0, config.metric.low()) : config.metric.low();
-      config.high = config.metric.high();
-    } else if (config.ok == 1) {
-      for (const auto* run : config.runs) {
-        if (run->status == "ok")
-          std::tie(config.low, config.high) = run_interval(*run, objective.metric);
-      }
-    }
-    config.val_accuracy = measured ? accuracy / measured : std::nan("");
-    config.excluded = constraint_violation(config, objective);
+    summarize_configuration(config, objective);
     any_repeats = any_repeats || config.ok > 1 || config.has_interval();
   }
-
-  const bool maximize = objective.maximize;
-  std::stable_sort(ranking.configs.begin(), ranking.configs.end(),
-                   [maximize](const ConfigResult& a, const ConfigResult& b) {
-                     if (a.excluded.empty() != b.excluded.empty()) return a.excluded.empty();
-                     if (!a.excluded.empty()) return false;
-                     return maximize ? a.metric.mean > b.metric.mean
-                                     : a.metric.mean < b.metric.mean;
-                   });
-  for (const auto& config : ranking.configs) ranking.eligible += config.excluded.empty() ? 1 : 0;
-
+  order_by_objective(ranking);
   ranking.min_relative_gap = any_repeats ? kRepeatedGap : kSingleRunGap;
-  for (int i = 1; i < ranking.eligible; ++i) {
-    ConfigResult& other = ranking.configs[i];
-    other.tie_reason =
-        tie_reason(ranking.configs[0], other, ranking.min_relative_gap, objective.metric);
-    if (!other.tie_reason.empty()) ranking.tied_with_winner.push_back(&other);
-  }
+  call_ties(ranking);
   return ranking;
 }
 

@@ -41,6 +41,93 @@ std::string param_text(const storage::RunSummary& run, const std::string& key) {
   return params[key].is_string() ? params[key].get<std::string>() : params[key].dump();
 }
 
+// The best configuration's label, what it pooled, and its measurement with the interval
+// it is known to.
+std::string best_measurement_lines(const Ranking& ranking, const ConfigResult& best) {
+  const std::string& metric = ranking.objective.metric;
+  std::string out = "best (" + ranking.objective.describe() + "): " + best.label + "\n";
+  if (!best.pooled.empty()) {
+    out += "  one configuration: " + best.pooled + " measured the same " + metric +
+           " (it is per epoch), so their runs count as repeats\n";
+  }
+  out += "  " + metric + " " + format_metric(metric, best.metric.mean);
+  if (best.ok > 1) {
+    out += " +/- " + format_metric(metric, best.metric.half_width) + " (95% CI, " +
+           std::to_string(best.ok) + " repeats)";
+  } else if (best.has_interval()) {
+    out += " (95% interval of the median step: " + format_metric(metric, best.low) + " - " +
+           format_metric(metric, best.high) + ")";
+  }
+  out += ", peak " + describe_bytes(best.peak_rss_bytes) + ", val acc " +
+         format_fixed(best.val_accuracy, 3) + "\n";
+  return out;
+}
+
+// What the whole training would take at the best configuration, and what that rests on;
+// empty when it cannot be projected.
+std::string whole_training_line(const ConfigResult& best) {
+  const std::string projection = training_projection(best);
+  if (projection.empty()) return "";
+  const storage::RunSummary* run = best.runs.front();
+  for (const auto* candidate : best.runs) {
+    if (candidate->status == "ok") run = candidate;
+  }
+  const bool benchmark = param_text(*run, "train.mode") == "benchmark";
+  return "  whole training: " + param_text(*run, "train.batch_size").insert(0, "batch ") + ", " +
+         projection + ", peak " + describe_bytes(best.peak_rss_bytes) +
+         (benchmark ? " (projected from the benchmark's steps; the peak is theirs, `orch plan` "
+                      "forecasts a whole run's)"
+                    : " (projected from the median step; the run took " +
+                          describe_duration(run->wall_s) + ")") +
+         "\n";
+}
+
+// "run 3 (key ab12), run 7 (key cd34)": the configuration's runs that finished ok.
+std::string ok_run_ids(const ConfigResult& config) {
+  std::string ids;
+  for (const auto* run : config.runs) {
+    if (run->status != "ok") continue;
+    ids += (ids.empty() ? "" : ", ") + std::string("run ") + std::to_string(run->run_id) +
+           " (key " + run->run_key + ")";
+  }
+  return ids;
+}
+
+std::string why_best_line(const Ranking& ranking) {
+  std::string out = "  why: the " + ranking.objective.describe() + " of " +
+                    std::to_string(ranking.eligible) + " configuration(s) that finished ok";
+  int excluded = static_cast<int>(ranking.configs.size()) - ranking.eligible;
+  if (excluded > 0) out += " (" + std::to_string(excluded) + " excluded: failed or constrained)";
+  return out + "\n";
+}
+
+std::string runner_up_lines(const Ranking& ranking, const ConfigResult& second) {
+  const ConfigResult& best = *ranking.winner();
+  double gap = best.metric.mean != 0
+                   ? std::abs(second.metric.mean - best.metric.mean) / std::abs(best.metric.mean)
+                   : 0;
+  std::string out = "runner-up: " + second.label + "  " +
+                    format_metric(ranking.objective.metric, second.metric.mean) + " (" +
+                    format_fixed(gap * 100, 1) + "% " +
+                    (ranking.objective.maximize ? "lower" : "higher") +
+                    (second.tie_reason.empty() ? "" : ", tied") + ")\n";
+  return out + busy_lines(second.runs);
+}
+
+std::string tied_lines(const Ranking& ranking) {
+  const ConfigResult& best = *ranking.winner();
+  std::string out = "tied: " + std::to_string(ranking.tied_with_winner.size()) +
+                    " configuration(s) cannot be told apart from the best";
+  const bool measured_noise = best.ok > 1 || best.has_interval();
+  out += measured_noise ? ":"
+                        : " (single runs without a measured interval; set [experiment] "
+                          "repeats = 3 or more to measure the noise):";
+  for (const auto* tied : ranking.tied_with_winner) {
+    out += "\n  " + tied->label + ": " + tied->tie_reason;
+  }
+  return out + "\n";
+}
+
 }  // namespace
 
 std::string training_projection(const ConfigResult& config) {
@@ -236,72 +323,13 @@ std::string render_best(const Ranking& ranking) {
                ? "best: no run finished ok\n"
                : "best: no configuration met the objective's constraints\n";
   }
-  const std::string& metric = ranking.objective.metric;
-  std::string out = "best (" + ranking.objective.describe() + "): " + best->label + "\n";
-  if (!best->pooled.empty()) {
-    out += "  one configuration: " + best->pooled + " measured the same " + metric +
-           " (it is per epoch), so their runs count as repeats\n";
-  }
-  out += "  " + metric + " " + format_metric(metric, best->metric.mean);
-  if (best->ok > 1) {
-    out += " +/- " + format_metric(metric, best->metric.half_width) + " (95% CI, " +
-           std::to_string(best->ok) + " repeats)";
-  } else if (best->has_interval()) {
-    out += " (95% interval of the median step: " + format_metric(metric, best->low) + " - " +
-           format_metric(metric, best->high) + ")";
-  }
-  out += ", peak " + describe_bytes(best->peak_rss_bytes) + ", val acc " +
-         format_fixed(best->val_accuracy, 3) + "\n";
-  const std::string projection = training_projection(*best);
-  if (!projection.empty()) {
-    const storage::RunSummary* run = best->runs.front();
-    for (const auto* candidate : best->runs) {
-      if (candidate->status == "ok") run = candidate;
-    }
-    const bool benchmark = param_text(*run, "train.mode") == "benchmark";
-    out += "  whole training: " + param_text(*run, "train.batch_size").insert(0, "batch ") + ", " +
-           projection + ", peak " + describe_bytes(best->peak_rss_bytes) +
-           (benchmark ? " (projected from the benchmark's steps; the peak is theirs, `orch plan` "
-                        "forecasts a whole run's)"
-                      : " (projected from the median step; the run took " +
-                            describe_duration(run->wall_s) + ")") +
-           "\n";
-  }
-  std::string ids;
-  for (const auto* run : best->runs) {
-    if (run->status != "ok") continue;
-    ids += (ids.empty() ? "" : ", ") + std::string("run ") + std::to_string(run->run_id) +
-           " (key " + run->run_key + ")";
-  }
-  out += "  " + ids + "\n";
+  std::string out = best_measurement_lines(ranking, *best);
+  out += whole_training_line(*best);
+  out += "  " + ok_run_ids(*best) + "\n";
   out += busy_lines(best->runs);
-  out += "  why: the " + ranking.objective.describe() + " of " + std::to_string(ranking.eligible) +
-         " configuration(s) that finished ok";
-  int excluded = static_cast<int>(ranking.configs.size()) - ranking.eligible;
-  if (excluded > 0) out += " (" + std::to_string(excluded) + " excluded: failed or constrained)";
-  out += "\n";
-  if (const ConfigResult* second = ranking.runner_up()) {
-    double gap = best->metric.mean != 0 ? std::abs(second->metric.mean - best->metric.mean) /
-                                              std::abs(best->metric.mean)
-                                        : 0;
-    out += "runner-up: " + second->label + "  " + format_metric(metric, second->metric.mean) +
-           " (" + format_fixed(gap * 100, 1) + "% " +
-           (ranking.objective.maximize ? "lower" : "higher") +
-           (second->tie_reason.empty() ? "" : ", tied") + ")\n";
-    out += busy_lines(second->runs);
-  }
-  if (!ranking.tied_with_winner.empty()) {
-    out += "tied: " + std::to_string(ranking.tied_with_winner.size()) +
-           " configuration(s) cannot be told apart from the best";
-    const bool measured_noise = best->ok > 1 || best->has_interval();
-    out += measured_noise ? ":"
-                          : " (single runs without a measured interval; set [experiment] "
-                            "repeats = 3 or more to measure the noise):";
-    for (const auto* tied : ranking.tied_with_winner) {
-      out += "\n  " + tied->label + ": " + tied->tie_reason;
-    }
-    out += "\n";
-  }
+  out += why_best_line(ranking);
+  if (const ConfigResult* second = ranking.runner_up()) out += runner_up_lines(ranking, *second);
+  if (!ranking.tied_with_winner.empty()) out += tied_lines(ranking);
   return out;
 }
 

@@ -23,6 +23,50 @@ T* require(T* made, const char* kind, const std::string& name) {
   return made;
 }
 
+// Trains the run, or with max_steps > 0 runs its memory trial, sending what it measures.
+void train_or_trial(EventWriter& events, Backend& backend, Dataset& dataset, Model& model,
+                    const TrainOptions& options, std::int64_t max_steps) {
+  if (max_steps > 0) {
+    TrialReport report = memory_trial(backend, dataset, model, options, max_steps);
+    WorkerEvent trial{WorkerEvent::Kind::kTrial};
+    trial.trial_steps = report.steps;
+    trial.plateau_step = report.plateau_step;
+    trial.growth_bytes = report.growth_bytes;
+    trial.peak_rss_bytes = report.peak_bytes;
+    events.send(trial);
+    return;
+  }
+  auto on_epoch = [&](const storage::EpochRecord& e) {
+    WorkerEvent epoch{WorkerEvent::Kind::kEpoch};
+    epoch.epoch = e;
+    events.send(epoch);
+  };
+  auto on_progress = [&](const TrainProgress& p) {
+    WorkerEvent progress{WorkerEvent::Kind::kProgress};
+    progress.epoch.epoch = static_cast<int>(p.epoch);
+    progress.epochs = p.epochs;
+    progress.epoch.steps = p.step;
+    progress.steps_per_epoch = p.steps_per_epoch;
+    progress.epoch.samples_per_s = p.samples_per_s;
+    events.send(progress);
+  };
+  train(backend, dataset, model, options, on_epoch, on_progress);
+}
+
+// The one catch of a run: `e` as an error event (out of memory or not, with the peak
+// when the backend was made), and the exit code of a failed run.
+int report_failure(EventWriter& events, Backend* backend, const std::exception& e) {
+  WorkerEvent error{WorkerEvent::Kind::kError};
+  // LibTorch's own errors carry a C++ backtrace in what(); people need the sentence.
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+  error.message = torch_error ? torch_error->what_without_backtrace() : e.what();
+  error.out_of_memory = backend && backend->is_out_of_memory(e);
+  if (backend) error.peak_rss_bytes = backend->memory().host_peak_bytes;
+  events.send(error);
+  std::fprintf(stderr, "orch worker: run failed: %s\n", error.message.c_str());
+  return 1;
+}
+
 int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
                std::int64_t max_steps) {
   EventWriter events(event_fd);
@@ -52,32 +96,8 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
                      ->make_model(run.params("model"), dataset->info());
     require(model.get(), "model", model_name);
 
-    auto on_epoch = [&](const storage::EpochRecord& e) {
-      WorkerEvent epoch{WorkerEvent::Kind::kEpoch};
-      epoch.epoch = e;
-      events.send(epoch);
-    };
-    auto on_progress = [&](const TrainProgress& p) {
-      WorkerEvent progress{WorkerEvent::Kind::kProgress};
-      progress.epoch.epoch = static_cast<int>(p.epoch);
-      progress.epochs = p.epochs;
-      progress.epoch.steps = p.step;
-      progress.steps_per_epoch = p.steps_per_epoch;
-      progress.epoch.samples_per_s = p.samples_per_s;
-      events.send(progress);
-    };
     events.send(WorkerEvent{WorkerEvent::Kind::kReady});  // the start cost ends here
-    if (max_steps > 0) {
-      TrialReport report = memory_trial(*backend, *dataset, *model, options, max_steps);
-      WorkerEvent trial{WorkerEvent::Kind::kTrial};
-      trial.trial_steps = report.steps;
-      trial.plateau_step = report.plateau_step;
-      trial.growth_bytes = report.growth_bytes;
-      trial.peak_rss_bytes = report.peak_bytes;
-      events.send(trial);
-    } else {
-      train(*backend, *dataset, *model, options, on_epoch, on_progress);
-    }
+    train_or_trial(events, *backend, *dataset, *model, options, max_steps);
 
     WorkerEvent finished{WorkerEvent::Kind::kFinished};
     finished.peak_rss_bytes = backend->memory().host_peak_bytes;
@@ -85,15 +105,7 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
     std::fprintf(stderr, "orch worker %d: finished\n", static_cast<int>(::getpid()));
     return 0;
   } catch (const std::exception& e) {
-    WorkerEvent error{WorkerEvent::Kind::kError};
-    // LibTorch's own errors carry a C++ backtrace in what(); people need the sentence.
-    const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
-    error.message = torch_error ? torch_error->what_without_backtrace() : e.what();
-    error.out_of_memory = backend && backend->is_out_of_memory(e);
-    if (backend) error.peak_rss_bytes = backend->memory().host_peak_bytes;
-    events.send(error);
-    std::fprintf(stderr, "orch worker: run failed: %s\n", error.message.c_str());
-    return 1;
+    return report_failure(events, backend.get(), e);
   }
 }
 

@@ -1,0 +1,69 @@
+#include "storage/store_sql.h"
+
+#include <cmath>
+#include <limits>
+
+namespace orch::storage {
+
+void bind_text_or_null(SQLite::Statement& statement, int index, const std::string& text) {
+  if (text.empty()) {
+    statement.bind(index);
+  } else {
+    statement.bind(index, text);
+  }
+}
+
+void bind_positive_or_null(SQLite::Statement& statement, int index, std::int64_t value) {
+  if (value > 0) {
+    statement.bind(index, value);
+  } else {
+    statement.bind(index);
+  }
+}
+
+void bind_measured(SQLite::Statement& statement, int index, double value) {
+  if (std::isnan(value)) {
+    statement.bind(index);
+  } else {
+    statement.bind(index, value);
+  }
+}
+
+double measured_of(const SQLite::Column& column) {
+  return column.isNull() ? std::numeric_limits<double>::quiet_NaN() : column.getDouble();
+}
+
+std::string text_of(const SQLite::Column& column) {
+  return column.isNull() ? std::string() : column.getString();
+}
+
+void expect_one_change(SQLite::Statement& statement, std::int64_t run_id, const std::string& path) {
+  if (statement.getChanges() == 0) {
+    throw StoreError("run " + std::to_string(run_id) + " not found in database '" + path + "'");
+  }
+}
+
+bool has_ok_run(SQLite::Database& db, const std::string& experiment_name,
+                const std::string& run_key) {
+  SQLite::Statement query(db,
+                          "SELECT EXISTS(SELECT 1 FROM runs r JOIN experiments e "
+                          "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? "
+                          "AND r.status = 'ok')");
+  query.bind(1, experiment_name);
+  query.bind(2, run_key);
+  query.executeStep();
+  return query.getColumn(0).getInt() != 0;
+}
+
+std::string experiment_name_of(SQLite::Database& db, std::int64_t experiment_id,
+                               const std::string& path) {
+  SQLite::Statement query(db, "SELECT name FROM experiments WHERE id = ?");
+  query.bind(1, experiment_id);
+  if (!query.executeStep()) {
+    throw StoreError("experiment " + std::to_string(experiment_id) + " not found in database '" +
+                     path + "'");
+  }
+  return query.getColumn(0).getString();
+}
+
+}  // namespace orch::storage
