@@ -139,11 +139,8 @@ std::vector<MemoryGroup> memory_groups(const SweepRuns& runs) {
     auto [it, added] = index.emplace(id, groups.size());
     if (added) groups.push_back({run, label.empty() ? "every run" : label, {}});
     MemoryGroup& group = groups[it->second];
-    if (!batch) {
-      const auto& value = runs.spec(group.first_run).sections.at("train").values.at("batch_size");
-      if (const auto* fixed = std::get_if<std::int64_t>(&value)) batch = *fixed;
-    }
-    if (batch) group.batch_sizes.insert(*batch);
+    if (!batch) batch = runs.spec(group.first_run).train.batch_size;
+    group.batch_sizes.insert(*batch);
   }
   return groups;
 }

@@ -94,10 +94,6 @@ std::string utc_now() {
   return text;
 }
 
-std::string train_text(const RunSpec& run, const char* name) {
-  return std::get<std::string>(run.sections.at("train").values.at(name));
-}
-
 // --cpus-per-task, else the largest thread count the file fixes, else 1.
 int cpus_per_task(const Options& options, const std::vector<RunSpec>& runs) {
   if (options.cpus_per_task > 0) return options.cpus_per_task;
@@ -213,7 +209,7 @@ void warn_of_swept_relative_limits(const std::set<std::string>& limits, std::int
 // largest run budget in `job`; may replace `prepared`.
 void fix_task_budget(const Options& options, PreparedSweep& prepared, Submission& job) {
   std::set<std::string> limits;
-  for (const auto& run : prepared.runs) limits.insert(train_text(run, "memory_limit"));
+  for (const auto& run : prepared.runs) limits.insert(run.train.memory_limit);
   job.budget_bytes = largest_budget(prepared.runs);
   if (limits.size() != 1) {
     job.memory_limit.clear();  // swept: each run keeps its own
