@@ -224,7 +224,7 @@ void merge_runs(SQLite::Database& db, MergeReport& report) {
     const std::string experiment = text_of(runs.getColumn(2));
     const std::string run_key = text_of(runs.getColumn(3));
     const std::string swept = text_of(runs.getColumn(4));
-    const std::string status = text_of(runs.getColumn(5));
+    const RunStatus status = status_of(runs.getColumn(5), report.shard_path);
     if (runs.getColumn(6).getInt() != 0) {
       report.unfinished.push_back({experiment, run_key, swept, status});
       continue;
@@ -253,14 +253,14 @@ void merge_runs(SQLite::Database& db, MergeReport& report) {
 
 std::string describe(const MergeConflict& conflict) {
   return run_label(conflict.run_key, conflict.swept, conflict.experiment) + ": the shard's " +
-         conflict.status + " row is not merged; run " + std::to_string(conflict.main_run_id) +
-         " in the main database" +
+         status_word(conflict.status) + " row is not merged; run " +
+         std::to_string(conflict.main_run_id) + " in the main database" +
          (conflict.main_origin.empty() ? "" : " (" + conflict.main_origin + ")") +
          " already finished ok";
 }
 
 std::string describe(const ShardRunInProgress& run) {
-  return run_label(run.run_key, run.swept, run.experiment) + ": still " + run.status +
+  return run_label(run.run_key, run.swept, run.experiment) + ": still " + status_word(run.status) +
          " in the shard";
 }
 
@@ -330,7 +330,7 @@ DatabaseRuns read_runs(const std::string& path, const std::string& experiment_na
       run.id = runs.getColumn(0).getInt64();
       run.run_key = text_of(runs.getColumn(1));
       run.swept = text_of(runs.getColumn(2));
-      run.status = text_of(runs.getColumn(3));
+      run.status = status_of(runs.getColumn(3), path);
       run.error = text_of(runs.getColumn(4));
       run.finished_at = text_of(runs.getColumn(5));
       run.heartbeat_age_s = runs.getColumn(6).isNull() ? -1 : runs.getColumn(6).getDouble();

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/run_status.h"
+
 namespace orch::storage {
 
 // A run of the shard that was not merged because its (experiment, run key) already has
@@ -19,9 +21,9 @@ struct MergeConflict {
   std::string experiment;
   std::string run_key;
   std::string swept;
-  std::string status;            // of the shard's row
-  std::int64_t main_run_id = 0;  // the ok row already in the main database
-  std::string main_origin;       // where that row came from: "shard 2/4 on host h" or "host h"
+  RunStatus status = RunStatus::kOk;  // of the shard's row
+  std::int64_t main_run_id = 0;       // the ok row already in the main database
+  std::string main_origin;            // where that row came from: "shard 2/4 on host h" or "host h"
 };
 
 // A run still pending or running in the shard: left for a later merge.
@@ -29,7 +31,7 @@ struct ShardRunInProgress {
   std::string experiment;
   std::string run_key;
   std::string swept;
-  std::string status;  // pending | running
+  RunStatus status = RunStatus::kPending;  // pending or running
 };
 
 struct MergeReport {
@@ -64,7 +66,7 @@ struct RunState {
   std::int64_t id = 0;
   std::string run_key;
   std::string swept;
-  std::string status;
+  RunStatus status = RunStatus::kPending;
   std::string error;
   std::string finished_at;  // ISO 8601 text; empty while unfinished
   // Seconds since the orch that owns the row last sent a heartbeat; negative when unknown

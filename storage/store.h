@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/run_status.h"
+
 namespace SQLite {
 class Database;
 }
@@ -102,7 +104,7 @@ struct EpochRecord {
 };
 
 struct RunOutcome {
-  std::string status;  // ok | oom | timeout | crashed | failed | interrupted | skipped
+  RunStatus status = RunStatus::kOk;  // final: neither pending nor running
   double wall_s = 0;
   std::int64_t peak_rss_bytes = 0;
   std::optional<int> exit_signal;
@@ -126,7 +128,7 @@ struct RunOutcome {
 // A run that was planned or started by an orch that did not finish it.
 struct UnfinishedRun {
   std::int64_t run_id = 0;
-  std::string status;  // pending | running
+  RunStatus status = RunStatus::kPending;  // pending or running
   int host_pid = 0;
   std::string hostname;
   std::int64_t experiment_id = 0;
@@ -159,7 +161,7 @@ struct ProbeTrial {
   std::string memory_key;
   std::int64_t budget_bytes = 0;
   std::int64_t batch_size = 0;
-  std::string status;  // ok | oom | failed | ...
+  RunStatus status = RunStatus::kOk;  // ok, oom, or why a trial failed
   std::int64_t peak_rss_bytes = 0;
   std::string stop_layer;
   std::string error;
@@ -208,7 +210,7 @@ struct RunSummary {
   std::string swept;
   int repeat = 0;
   int attempt = 0;
-  std::string status;
+  RunStatus status = RunStatus::kPending;
   std::int64_t batch_size = 0;
   std::string stop_layer;
   double step_median_s = 0;  // mean over epochs of each epoch's median step

@@ -36,7 +36,7 @@ void Store::record_probe_trial(const ProbeTrial& trial) {
     insert.bind(1, trial.memory_key);
     insert.bind(2, trial.budget_bytes);
     insert.bind(3, trial.batch_size);
-    insert.bind(4, trial.status);
+    insert.bind(4, status_word(trial.status));
     insert.bind(5, trial.peak_rss_bytes);
     bind_text_or_null(insert, 6, trial.stop_layer);
     bind_text_or_null(insert, 7, trial.error);
@@ -194,7 +194,7 @@ std::vector<ProbeTrial> Store::probe_trials(const std::string& memory_key,
       trial.memory_key = text_of(query.getColumn(0));
       trial.budget_bytes = query.getColumn(1).getInt64();
       trial.batch_size = query.getColumn(2).getInt64();
-      trial.status = text_of(query.getColumn(3));
+      trial.status = status_of(query.getColumn(3), path_);
       trial.peak_rss_bytes = query.getColumn(4).getInt64();
       trial.stop_layer = text_of(query.getColumn(5));
       trial.error = text_of(query.getColumn(6));

@@ -30,7 +30,7 @@ std::vector<UnfinishedRun> Store::unfinished_runs(const std::string& experiment_
     while (query.executeStep()) {
       UnfinishedRun run;
       run.run_id = query.getColumn(0).getInt64();
-      run.status = text_of(query.getColumn(1));
+      run.status = status_of(query.getColumn(1), path_);
       run.host_pid = query.getColumn(2).getInt();
       run.hostname = text_of(query.getColumn(3));
       run.experiment_id = query.getColumn(4).getInt64();
@@ -63,7 +63,7 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.swept = text_of(query.getColumn(2));
       s.repeat = query.getColumn(3).getInt();
       s.attempt = query.getColumn(4).getInt();
-      s.status = text_of(query.getColumn(5));
+      s.status = status_of(query.getColumn(5), path_);
       s.epochs = query.getColumn(6).getInt();
       s.wall_s = query.getColumn(7).getDouble();
       s.epoch_s = query.getColumn(8).getDouble();

@@ -223,7 +223,7 @@ void Store::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
             ", wall_s = ?, peak_rss_bytes = ?, exit_signal = ?, error = ?, stop_layer = ?, "
             "other_cpu_cores = ?, run_queue = ?, busy = ?, projected_s = ?, memory_trims = ?, "
             "held_peak_bytes = ? WHERE id = ?");
-    update.bind(1, outcome.status);
+    update.bind(1, status_word(outcome.status));
     update.bind(2, outcome.wall_s);
     update.bind(3, outcome.peak_rss_bytes);
     if (outcome.exit_signal) {

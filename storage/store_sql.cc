@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace orch::storage {
 
@@ -35,6 +36,14 @@ double measured_of(const SQLite::Column& column) {
 
 std::string text_of(const SQLite::Column& column) {
   return column.isNull() ? std::string() : column.getString();
+}
+
+RunStatus status_of(const SQLite::Column& column, const std::string& path) {
+  try {
+    return run_status_named(text_of(column));
+  } catch (const std::invalid_argument& e) {
+    throw StoreError("database '" + path + "': " + e.what());
+  }
 }
 
 void expect_one_change(SQLite::Statement& statement, std::int64_t run_id, const std::string& path) {

@@ -39,6 +39,8 @@ void bind_measured(SQLite::Statement& statement, int index, double value);
 // NULL read back as NaN ("not measured") and as empty text.
 double measured_of(const SQLite::Column& column);
 std::string text_of(const SQLite::Column& column);
+// runs.status read back; throws StoreError naming `path` for a word orch never writes.
+RunStatus status_of(const SQLite::Column& column, const std::string& path);
 
 // Throws StoreError naming the run when `statement` changed no row.
 void expect_one_change(SQLite::Statement& statement, std::int64_t run_id, const std::string& path);

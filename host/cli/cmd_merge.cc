@@ -107,7 +107,7 @@ int unfinished_by_key(const std::string& db_path, const Target& target,
                       const storage::MergeReport& report, std::vector<std::string>& lines) {
   const auto done = final_keys(db_path, target.manifest->experiment);
   std::map<std::string, std::string> in_progress;
-  for (const auto& run : report.unfinished) in_progress[run.run_key] = run.status;
+  for (const auto& run : report.unfinished) in_progress[run.run_key] = status_word(run.status);
   int open = 0;
   for (const auto& run : target.manifest->runs_of(target.shard)) {
     if (done.count(run.key)) continue;
@@ -129,7 +129,7 @@ int unfinished_by_count(const Target& target, const storage::MergeReport& report
   if (!target.manifest) return open;
   std::set<std::string> finished;
   for (const auto& run : storage::read_runs(target.path, target.manifest->experiment).runs) {
-    if (run.status != "pending" && run.status != "running") finished.insert(run.run_key);
+    if (is_final(run.status)) finished.insert(run.run_key);
   }
   const int planned = static_cast<int>(target.manifest->runs_of(target.shard).size());
   const int not_started = planned - static_cast<int>(finished.size()) - open;

@@ -54,15 +54,16 @@ struct Counts {
 // What all databases together say about one run key.
 struct Evidence {
   bool ok = false;
-  bool active = false;      // a row or claim of an orch that is alive
-  std::string last_status;  // of the latest final row that is not ok
+  bool active = false;                   // a row or claim of an orch that is alive
+  std::optional<RunStatus> last_status;  // of the latest final row that is not ok
   std::string last_error;
   std::string last_finished_at;
 };
 
-bool is_failure(const std::string& status) {
-  return status == "oom" || status == "timeout" || status == "crashed" || status == "failed" ||
-         status == "skipped";
+// Interrupted runs are not failures: they run again, like runs never started.
+bool is_failure(std::optional<RunStatus> status) {
+  return status && *status != RunStatus::kInterrupted && is_final(*status) &&
+         *status != RunStatus::kOk;
 }
 
 // An orch whose heartbeat is unknown (a database from before heartbeats) counts as alive:
@@ -75,9 +76,9 @@ void gather(const storage::DatabaseRuns& database, double grace_s,
             std::map<std::string, Evidence>& evidence) {
   for (const auto& run : database.runs) {
     Evidence& e = evidence[run.run_key];
-    if (run.status == "ok") {
+    if (run.status == RunStatus::kOk) {
       e.ok = true;
-    } else if (run.status == "pending" || run.status == "running") {
+    } else if (!is_final(run.status)) {
       e.active = e.active || alive(run.heartbeat_age_s, grace_s);
     } else if (run.finished_at >= e.last_finished_at) {
       e.last_status = run.status;
@@ -176,7 +177,7 @@ Tally tally_runs(const std::vector<RunSpec>& runs, const std::map<std::string, E
     if (shards > 0) tally.per_shard[i % shards].add(state);  // run i is in shard i mod N
     if (state == State::kFailed) {
       const Evidence& e = evidence.at(runs[i].key);
-      tally.failures.push_back(runs[i].swept_text() + ": " + e.last_status +
+      tally.failures.push_back(runs[i].swept_text() + ": " + status_word(*e.last_status) +
                                (e.last_error.empty() ? "" : ": " + first_line(e.last_error)));
     }
   }

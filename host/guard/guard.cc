@@ -249,8 +249,8 @@ double GuardedWorker::seconds_since_fork() const {
   return std::chrono::duration<double>(Clock::now() - start_).count();
 }
 
-void GuardedWorker::stop(const char* status, const char* layer, std::string reason) {
-  if (!stop_status_.empty()) return;
+void GuardedWorker::stop(RunStatus status, const char* layer, std::string reason) {
+  if (stop_status_) return;
   stop_status_ = status;
   stop_layer_ = layer;
   stop_reason_ = std::move(reason);
@@ -293,7 +293,7 @@ void GuardedWorker::check() {
   std::int64_t rss = resident_bytes_of(pid_);
   peak_ = std::max(peak_, rss);
   if (limits_.budget_bytes > 0 && rss > limits_.budget_bytes) {
-    stop("oom", kLayerWatchdog,
+    stop(RunStatus::kOom, kLayerWatchdog,
          "out of memory: the worker's resident memory reached " + describe_bytes(rss) +
              ", over the budget of " + describe_bytes(limits_.budget_bytes));
   }
@@ -301,11 +301,12 @@ void GuardedWorker::check() {
   if (limits_.timeout_s > 0 && elapsed > limits_.timeout_s) {
     char text[64];
     std::snprintf(text, sizeof text, "%g", limits_.timeout_s);
-    stop("timeout", kLayerTimeout,
+    stop(RunStatus::kTimeout, kLayerTimeout,
          std::string("timed out: still running after the timeout of ") + text + " s");
   }
   if (interrupt_requested()) {
-    stop("interrupted", kLayerInterrupt, "interrupted (Ctrl-C or SIGTERM); runs again next time");
+    stop(RunStatus::kInterrupted, kLayerInterrupt,
+         "interrupted (Ctrl-C or SIGTERM); runs again next time");
   }
 }
 
@@ -333,36 +334,36 @@ GuardResult GuardedWorker::finish() {
   // seen the memory climb in the same tick.
   bool kernel_oom = cgroup_ && cgroup_->oom_kills() > oom_kills_before_;
   if (kernel_oom) {
-    result.status = "oom";
+    result.status = RunStatus::kOom;
     result.stop_layer = kLayerCgroup;
     result.error = "out of memory: the kernel stopped the worker at its cgroup limit (budget " +
                    describe_bytes(limits_.budget_bytes) + ", peak " +
                    describe_bytes(result.peak_rss_bytes) + ")";
-  } else if (!stop_status_.empty()) {
-    result.status = stop_status_;
+  } else if (stop_status_) {
+    result.status = *stop_status_;
     result.stop_layer = stop_layer_;
     result.error = stop_reason_;
   } else if (reported_oom_) {
-    result.status = "oom";
+    result.status = RunStatus::kOom;
     result.stop_layer = kLayerAllocator;
     result.error = "out of memory: " + reported_error_;
   } else if (WIFSIGNALED(status)) {
-    result.status = "crashed";
+    result.status = RunStatus::kCrashed;
     result.error = describe_signal(WTERMSIG(status));
     if (!reported_error_.empty()) result.error += " after: " + reported_error_;
   } else if (WEXITSTATUS(status) == 0 && reported_finished_ && limits_.budget_bytes > 0 &&
              result.peak_rss_bytes > limits_.budget_bytes) {
     // The kernel's own peak (ru_maxrss) shows a crossing that fell between two samples:
     // the run did not fit its budget, even though nothing stopped it in time.
-    result.status = "oom";
+    result.status = RunStatus::kOom;
     result.stop_layer = kLayerWatchdog;
     result.error = "out of memory: the worker's peak resident memory was " +
                    describe_bytes(result.peak_rss_bytes) + ", over the budget of " +
                    describe_bytes(limits_.budget_bytes) + " (between two watchdog samples)";
   } else if (WEXITSTATUS(status) == 0 && reported_finished_) {
-    result.status = "ok";
+    result.status = RunStatus::kOk;
   } else {
-    result.status = "failed";
+    result.status = RunStatus::kFailed;
     result.error = !reported_error_.empty()
                        ? reported_error_
                        : "worker exited with code " + std::to_string(WEXITSTATUS(status)) +

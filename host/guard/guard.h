@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "host/guard/worker_events.h"
+#include "storage/run_status.h"
 
 namespace orch {
 
@@ -61,14 +62,14 @@ inline constexpr const char* kLayerTimeout = "timeout";
 inline constexpr const char* kLayerInterrupt = "interrupt";
 
 struct GuardResult {
-  std::string status;               // ok | oom | timeout | crashed | failed | interrupted
-  std::string stop_layer;           // set for oom, timeout and interrupted
-  double wall_s = 0;                // fork to exit
-  std::int64_t peak_rss_bytes = 0;  // the worker's peak resident memory
-  std::optional<int> exit_signal;   // the signal that ended the worker
-  std::string error;                // why it did not end ok, for people
-  bool cgroup_used = false;         // whether the kernel layer was in place
-  std::string cgroup_unavailable;   // why not, when it was wanted
+  RunStatus status = RunStatus::kFailed;  // ok | oom | timeout | crashed | failed | interrupted
+  std::string stop_layer;                 // set for oom, timeout and interrupted
+  double wall_s = 0;                      // fork to exit
+  std::int64_t peak_rss_bytes = 0;        // the worker's peak resident memory
+  std::optional<int> exit_signal;         // the signal that ended the worker
+  std::string error;                      // why it did not end ok, for people
+  bool cgroup_used = false;               // whether the kernel layer was in place
+  std::string cgroup_unavailable;         // why not, when it was wanted
   // The worker's handing back of freed heap memory: how often it did, and the most it
   // still held right after doing so (what its tensors and the allocator's unreturnable
   // pages needed then; 0 when it never trimmed).
@@ -105,7 +106,7 @@ class GuardedWorker {
   GuardResult finish();
 
  private:
-  void stop(const char* status, const char* layer, std::string reason);
+  void stop(RunStatus status, const char* layer, std::string reason);
   void release_held();
   void deliver_lines();
 
@@ -124,7 +125,8 @@ class GuardedWorker {
   bool reported_oom_ = false;
   std::string reported_error_;
   std::int64_t peak_ = 0;
-  std::string stop_status_, stop_layer_, stop_reason_;
+  std::optional<RunStatus> stop_status_;  // set when the host stopped the worker
+  std::string stop_layer_, stop_reason_;
 };
 
 // Forks, runs `worker` in the child, delivers each event to `on_event` in the parent as

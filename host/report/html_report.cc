@@ -169,7 +169,8 @@ std::string render_html_report(const HtmlReportInput& input) {
   int curves = 0;
   for (const auto& run : runs) {
     auto epochs = input.epochs.find(run.run_id);
-    if (run.status != "ok" || epochs == input.epochs.end() || epochs->second.empty()) continue;
+    if (run.status != RunStatus::kOk || epochs == input.epochs.end() || epochs->second.empty())
+      continue;
     page += "<h3>run " + std::to_string(run.run_id) + ": " + html::escape(run.swept) +
             "</h3>\n<div class=\"charts\">\n" + html::curve_charts(run, epochs->second) +
             "</div>\n";
@@ -193,7 +194,7 @@ void write_html_report(const std::string& path, storage::Store& store, const std
   input.ranking = &ranking;
   input.host_json = store.latest_host_json(name);
   for (const auto& run : runs) {
-    if (run.status == "ok") input.epochs[run.run_id] = store.epochs_of(run.run_id);
+    if (run.status == RunStatus::kOk) input.epochs[run.run_id] = store.epochs_of(run.run_id);
   }
   write_atomically(path, render_html_report(input));
 }

@@ -95,7 +95,7 @@ std::string dimension_charts(const std::vector<storage::RunSummary>& runs, const
     bool ran_oom = false, skipped_oom = false;
     for (const auto& run : runs) {
       if (grid_value(run, key) != place.values[i]) continue;
-      if (run.status == "ok") {
+      if (run.status == RunStatus::kOk) {
         epoch_s.push_back(run.epoch_s);
         ok_peak = std::max(ok_peak, run.peak_rss_bytes);
       } else if (skipped_as_infeasible(run)) {

@@ -35,7 +35,7 @@ std::string constraint_violation(const ConfigResult& config, const Objective& ob
   if (objective.max_epoch_s) {
     double epoch_s = 0;
     for (const auto* run : config.runs) {
-      if (run->status == "ok") epoch_s = std::max(epoch_s, metric_value(*run, "epoch_s"));
+      if (run->status == RunStatus::kOk) epoch_s = std::max(epoch_s, metric_value(*run, "epoch_s"));
     }
     if (epoch_s > *objective.max_epoch_s) {
       return "epoch_s " + format_fixed(epoch_s, 3) + " > max_epoch_s " +
@@ -172,7 +172,7 @@ void summarize_configuration(ConfigResult& config, const Objective& objective) {
   double accuracy = 0;
   int measured = 0;
   for (const auto* run : config.runs) {
-    if (run->status != "ok") continue;
+    if (run->status != RunStatus::kOk) continue;
     ++config.ok;
     values.push_back(metric_value(*run, objective.metric));
     config.peak_rss_bytes = std::max(config.peak_rss_bytes, run->peak_rss_bytes);
@@ -191,7 +191,7 @@ void summarize_configuration(ConfigResult& config, const Objective& objective) {
     config.high = config.metric.high();
   } else if (config.ok == 1) {
     for (const auto* run : config.runs) {
-      if (run->status == "ok")
+      if (run->status == RunStatus::kOk)
         std::tie(config.low, config.high) = run_interval(*run, objective.metric);
     }
   }

@@ -70,7 +70,7 @@ std::string whole_training_line(const ConfigResult& best) {
   if (projection.empty()) return "";
   const storage::RunSummary* run = best.runs.front();
   for (const auto* candidate : best.runs) {
-    if (candidate->status == "ok") run = candidate;
+    if (candidate->status == RunStatus::kOk) run = candidate;
   }
   const bool benchmark = param_text(*run, "train.mode") == "benchmark";
   return "  whole training: " + param_text(*run, "train.batch_size").insert(0, "batch ") + ", " +
@@ -86,7 +86,7 @@ std::string whole_training_line(const ConfigResult& best) {
 std::string ok_run_ids(const ConfigResult& config) {
   std::string ids;
   for (const auto* run : config.runs) {
-    if (run->status != "ok") continue;
+    if (run->status != RunStatus::kOk) continue;
     ids += (ids.empty() ? "" : ", ") + std::string("run ") + std::to_string(run->run_id) +
            " (key " + run->run_key + ")";
   }
@@ -134,14 +134,14 @@ std::string training_projection(const ConfigResult& config) {
   // Pooled runs of several epoch counts: the longest training is the one users run.
   int epochs = 0;
   for (const auto* run : config.runs) {
-    if (run->status == "ok" && std::isfinite(run->projected_s)) {
+    if (run->status == RunStatus::kOk && std::isfinite(run->projected_s)) {
       epochs = std::max(epochs, std::atoi(param_text(*run, "train.epochs").c_str()));
     }
   }
   double seconds = 0, samples = 0;
   int n = 0;
   for (const auto* run : config.runs) {
-    if (run->status != "ok" || !std::isfinite(run->projected_s) ||
+    if (run->status != RunStatus::kOk || !std::isfinite(run->projected_s) ||
         std::atoi(param_text(*run, "train.epochs").c_str()) != epochs) {
       continue;
     }
@@ -154,11 +154,11 @@ std::string training_projection(const ConfigResult& config) {
 }
 
 bool skipped_as_infeasible(const storage::RunSummary& run) {
-  return run.status == "skipped" && run.error.rfind("infeasible", 0) == 0;
+  return run.status == RunStatus::kSkipped && run.error.rfind("infeasible", 0) == 0;
 }
 
 bool ran_out_of_memory(const storage::RunSummary& run) {
-  return run.status == "oom" || run.stop_layer == "cgroup" || skipped_as_infeasible(run);
+  return run.status == RunStatus::kOom || run.stop_layer == "cgroup" || skipped_as_infeasible(run);
 }
 
 std::string config_verdict(const Ranking& ranking, const ConfigResult& config) {
@@ -167,7 +167,9 @@ std::string config_verdict(const Ranking& ranking, const ConfigResult& config) {
   int oom = 0, other = 0;
   for (const auto* run : config.runs) {
     if (ran_out_of_memory(*run)) ++oom;
-    if (run->status != "ok" && run->status != "oom" && run->status != "skipped") ++other;
+    if (run->status != RunStatus::kOk && run->status != RunStatus::kOom &&
+        run->status != RunStatus::kSkipped)
+      ++other;
   }
   if (config.ok == 0) return oom ? "out of memory" : (other ? "failed" : "not run");
   if (!config.excluded.empty()) return "excluded: " + config.excluded;
@@ -220,11 +222,11 @@ const std::vector<std::string>& run_table_columns() {
 }
 
 std::vector<std::string> run_table_cells(const storage::RunSummary& run) {
-  const bool ok = run.status == "ok";
+  const bool ok = run.status == RunStatus::kOk;
   return {std::to_string(run.run_id),
           run.swept,
           std::to_string(run.repeat),
-          run.status,
+          status_word(run.status),
           std::to_string(run.epochs),
           ok ? format_fixed(run.epoch_s, 3) : "-",
           ok ? format_fixed(run.samples_per_s, 0) : "-",
@@ -289,14 +291,14 @@ std::string render_dimension_tables(const std::vector<storage::RunSummary>& runs
       int ok = 0, oom = 0, failed = 0;
       for (const auto* run : by_value[value]) {
         peak = std::max(peak, run->peak_rss_bytes);
-        if (run->status == "ok") {
+        if (run->status == RunStatus::kOk) {
           ++ok;
           epoch_s.push_back(run->epoch_s);
           rate.push_back(run->samples_per_s);
           accuracy += run->val_accuracy;
         } else if (ran_out_of_memory(*run)) {
           ++oom;
-        } else if (run->status != "skipped") {
+        } else if (run->status != RunStatus::kSkipped) {
           ++failed;
         }
       }
@@ -338,7 +340,7 @@ std::string render_toml_snippet(const Ranking& ranking) {
   if (best == nullptr) return "";
   const storage::RunSummary* run = nullptr;
   for (const auto* candidate : best->runs) {
-    if (candidate->status == "ok") run = candidate;
+    if (candidate->status == RunStatus::kOk) run = candidate;
   }
   auto params = nlohmann::json::parse(run ? run->params_json : "", nullptr, false);
   if (!params.is_object()) return "";

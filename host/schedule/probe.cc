@@ -49,7 +49,7 @@ std::int64_t run_steps(const RunSpec& run, std::int64_t batch_size, std::int64_t
 
 // A trial's peak, not a rehearsal's: the memory model is fitted to one kind of measurement.
 bool fitting_trial(const storage::ProbeTrial& trial) {
-  return trial.status == "ok" && trial.kind == "trial";
+  return trial.status == RunStatus::kOk && trial.kind == "trial";
 }
 
 std::vector<MemoryPoint> fitting_points(const std::vector<storage::ProbeTrial>& trials) {
@@ -198,7 +198,7 @@ class Prober {
       const storage::ProbeTrial seen = rehearsal(answer);
       const double predicted = model.peak_at(answer);
       const double peak = static_cast<double>(epoch_need(seen));
-      const bool fitted = seen.status == "ok";
+      const bool fitted = seen.status == RunStatus::kOk;
       // Finished, under the budget or above it in the room: its peak is the epoch's own.
       const bool finished = fitted || seen.stop_layer == kOverTheBudget;
       const double margin = margin_at(model, answer, growth(answer), budget_);
@@ -269,13 +269,13 @@ class Prober {
     record.kind = "rehearsal";
     record.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (outcome.status == "ok" && outcome.peak_rss_bytes > budget_) {
-      record.status = "oom";
+    if (outcome.status == RunStatus::kOk && outcome.peak_rss_bytes > budget_) {
+      record.status = RunStatus::kOom;
       record.stop_layer = kOverTheBudget;
     }
     store_.record_probe_trial(record);
     trials_.push_back(record);
-    progress_ << " " << (record.status == "ok" ? "fits" : "out of memory") << ", peak "
+    progress_ << " " << (record.status == RunStatus::kOk ? "fits" : "out of memory") << ", peak "
               << describe_bytes(outcome.peak_rss_bytes) << " in " << format_fixed(record.seconds, 0)
               << " s\n";
     fail_unless_memory(outcome, batch_size, limits);
@@ -330,10 +330,11 @@ class Prober {
   // would fail the same way.
   static void fail_unless_memory(const GuardResult& outcome, std::int64_t batch_size,
                                  const GuardLimits& limits) {
-    if (outcome.status == "interrupted") throw UserError("probe interrupted");
-    if (outcome.status != "ok" && outcome.status != "oom") {
+    if (outcome.status == RunStatus::kInterrupted) throw UserError("probe interrupted");
+    if (outcome.status != RunStatus::kOk && outcome.status != RunStatus::kOom) {
       throw UserError("probe trial at batch_size=" + std::to_string(batch_size) + " " +
-                      outcome.status + " for a reason other than memory: " + outcome.error +
+                      status_word(outcome.status) +
+                      " for a reason other than memory: " + outcome.error +
                       (limits.log_path.empty() ? "" : " (its log: " + limits.log_path + ")"));
     }
   }
@@ -359,14 +360,15 @@ class Prober {
     storage::ProbeTrial record = record_of(batch_size, outcome, report);
     store_.record_probe_trial(record);
     trials_.push_back(record);
-    progress_ << " " << outcome.status << ", peak " << describe_bytes(outcome.peak_rss_bytes);
-    if (outcome.status == "ok") {
+    progress_ << " " << status_word(outcome.status) << ", peak "
+              << describe_bytes(outcome.peak_rss_bytes);
+    if (outcome.status == RunStatus::kOk) {
       progress_ << " after " << report.trial_steps << " steps"
                 << (report.plateau_step > 0 ? "" : " (still growing)");
     }
     progress_ << "\n";
     fail_unless_memory(outcome, batch_size, limits);
-    const bool fitted = outcome.status == "ok";
+    const bool fitted = outcome.status == RunStatus::kOk;
     tried_[batch_size] = fitted;
     if (!fitted) first_oom_ = std::min(first_oom_, batch_size);
     return fitted;

@@ -27,15 +27,16 @@ std::string trials_table(const std::vector<storage::ProbeTrial>& trials) {
   TextTable table(
       {"batch size", "result", "peak RSS", "steps", "peak stopped growing", "stopped by"});
   for (const auto& trial : trials) {
-    const bool fitted = trial.status == "ok";
+    const bool fitted = trial.status == RunStatus::kOk;
     const std::string stopped_by = trial.stop_layer.empty() ? "-" : trial.stop_layer;
     if (trial.kind == "rehearsal") {
       table.add_row({std::to_string(trial.batch_size),
-                     std::string(fitted ? "one epoch fits" : "one epoch: " + trial.status),
+                     std::string(fitted ? "one epoch fits"
+                                        : std::string("one epoch: ") + status_word(trial.status)),
                      describe_bytes(trial.peak_rss_bytes), "epoch", "-", stopped_by});
       continue;
     }
-    table.add_row({std::to_string(trial.batch_size), fitted ? "fits" : trial.status,
+    table.add_row({std::to_string(trial.batch_size), fitted ? "fits" : status_word(trial.status),
                    describe_bytes(trial.peak_rss_bytes), fitted ? std::to_string(trial.steps) : "-",
                    !fitted                  ? "-"
                    : trial.plateau_step > 0 ? "at step " + std::to_string(trial.plateau_step)

@@ -30,7 +30,7 @@ void recover_abandoned_runs(storage::Store& store, const std::string& name,
   int recovered = 0;
   for (const auto& run : store.unfinished_runs(name)) {
     if (run.hostname != here || process_alive(run.host_pid)) continue;
-    store.finish_run(run.run_id, {"interrupted", 0, 0, std::nullopt,
+    store.finish_run(run.run_id, {RunStatus::kInterrupted, 0, 0, std::nullopt,
                                   "the orch process (pid " + std::to_string(run.host_pid) +
                                       ") running it stopped before it finished",
                                   kLayerInterrupt});

@@ -175,7 +175,7 @@ class SweepRunner {
   bool prepare(QueuedRun& queued, std::int64_t budget) {
     RunSpec& run = queued.run;
     if (std::string why = backend_unavailable(run, catalog_); !why.empty()) {
-      record_not_run(queued, "skipped", why);
+      record_not_run(queued, RunStatus::kSkipped, why);
       ++tally_.not_ok;
       return false;
     }
@@ -185,7 +185,7 @@ class SweepRunner {
     if (!known_oom || run.train.batch_size < *known_oom || options_.run_infeasible) {
       return true;
     }
-    record_not_run(queued, "skipped",
+    record_not_run(queued, RunStatus::kSkipped,
                    "infeasible: train.batch_size=" + std::to_string(run.train.batch_size) +
                        " >= " + std::to_string(*known_oom) +
                        ", which ran out of memory with the same model, data, backend and "
@@ -202,12 +202,12 @@ class SweepRunner {
   }
 
   // A row for a point that gets no worker, with its final status.
-  void record_not_run(const QueuedRun& queued, const std::string& status, const std::string& why) {
+  void record_not_run(const QueuedRun& queued, RunStatus status, const std::string& why) {
     announce(queued, store_.add_runs(experiment_id_,
                                      {to_run_record(queued.run, queued.budget, queued.note)})[0]);
     const std::int64_t run_id = last_announced_;
     store_.finish_run(run_id, {status, 0, 0, std::nullopt, why, ""});
-    printer_.run_finished(run_id, status + ": " + why, 0);
+    printer_.run_finished(run_id, std::string(status_word(status)) + ": " + why, 0);
   }
 
   // The progress line of a point's first row, or of a retry of it.
@@ -314,7 +314,7 @@ class SweepRunner {
     outcome.memory_trims = result.memory_trims;
     outcome.held_peak_bytes = result.held_peak_bytes;
     store_.finish_run(a->run_id, outcome);
-    if (result.status == "ok") {
+    if (result.status == RunStatus::kOk) {
       const storage::EpochRecord last =
           a->epochs.empty() ? storage::EpochRecord{} : a->epochs.back();
       printer_.run_finished(a->run_id,
@@ -326,17 +326,18 @@ class SweepRunner {
                                 (outcome.busy.empty() ? "" : "; " + outcome.busy),
                             result.wall_s);
     } else {
-      printer_.run_finished(a->run_id, result.status + ": " + result.error, result.wall_s);
+      printer_.run_finished(
+          a->run_id, std::string(status_word(result.status)) + ": " + result.error, result.wall_s);
     }
     RunSpec& run = a->queued.run;
-    if (result.status == "oom") {
+    if (result.status == RunStatus::kOom) {
       // One truth per memory key: a probe answer this run disproves is lowered now.
       std::string corrected =
           correct_probe_answer(store_, memory_key(run), a->budget, run.train.batch_size, a->run_id);
       if (!corrected.empty()) printer_.note(corrected);
     }
     const OnOom on_oom = run.train.on_oom;
-    if (result.status == "oom" && on_oom == OnOom::kHalve && run.train.batch_size > 1 &&
+    if (result.status == RunStatus::kOom && on_oom == OnOom::kHalve && run.train.batch_size > 1 &&
         !stopping()) {
       RunSpec smaller = halved(run);
       std::string note = halving_note(smaller);
@@ -344,15 +345,15 @@ class SweepRunner {
       return;
     }
     store_.release_claim(experiment_id_, run.key);
-    if (result.status == "ok") {
+    if (result.status == RunStatus::kOk) {
       ++tally_.ok;
     } else {
       ++tally_.not_ok;
     }
-    if (result.status == "interrupted") {
+    if (result.status == RunStatus::kInterrupted) {
       tally_.interrupted = true;
       stop_reason_ = StopReason::kInterrupted;
-    } else if (result.status == "oom" && on_oom == OnOom::kStop &&
+    } else if (result.status == RunStatus::kOom && on_oom == OnOom::kStop &&
                stop_reason_ == StopReason::kNone) {
       stop_reason_ = StopReason::kOutOfMemory;
       printer_.note("on_oom = \"stop\": the sweep stops here" +
@@ -375,11 +376,12 @@ class SweepRunner {
       }
       const std::int64_t run_id = store_.add_runs(
           experiment_id_, {to_run_record(queued.run, queued.budget, queued.note)})[0];
-      store_.finish_run(run_id, {interrupted ? "interrupted" : "skipped", 0, 0, std::nullopt,
-                                 interrupted ? "not started: the sweep was interrupted"
-                                             : "not started: the sweep stopped after an "
-                                               "out-of-memory run (on_oom = \"stop\")",
-                                 ""});
+      store_.finish_run(
+          run_id, {interrupted ? RunStatus::kInterrupted : RunStatus::kSkipped, 0, 0, std::nullopt,
+                   interrupted ? "not started: the sweep was interrupted"
+                               : "not started: the sweep stopped after an "
+                                 "out-of-memory run (on_oom = \"stop\")",
+                   ""});
       store_.release_claim(experiment_id_, queued.run.key);
       ++tally_.not_ok;
     }

@@ -55,7 +55,7 @@ class MergeTest : public orch::testing::FreshDirectoryTest {
 
   // A run that went through a worker: started, two epochs with step times, finished.
   static std::int64_t run_to_end(Store& store, std::int64_t experiment_id, const std::string& key,
-                                 const std::string& status, std::int64_t batch_size = 4) {
+                                 RunStatus status, std::int64_t batch_size = 4) {
     const std::int64_t id = store.add_runs(experiment_id, {run(key, batch_size)}).at(0);
     store.mark_running(id, 999, "cpu, 1 intra-op thread", "0");
     for (int e = 1; e <= 2; ++e) {
@@ -70,7 +70,7 @@ class MergeTest : public orch::testing::FreshDirectoryTest {
       store.record_epoch(id, epoch);
     }
     store.finish_run(id, {status, 1.5, 100 << 20, std::nullopt,
-                          status == "ok" ? "" : "out of memory\nat step 3", ""});
+                          status == RunStatus::kOk ? "" : "out of memory\nat step 3", ""});
     return id;
   }
 
@@ -103,9 +103,9 @@ TEST_F(MergeTest, CopiesFinishedRunsWithTheirParamsEpochsMetricsAndExperiment) {
   {
     Store shard = Store::Open(shard_path);
     const std::int64_t experiment_id = shard.begin_experiment(experiment("0/2"));
-    run_to_end(shard, experiment_id, "k4", "ok", 4);
-    run_to_end(shard, experiment_id, "k8", "oom", 8);
-    shard.record_probe_trial({"mem", 1ll << 30, 16, "oom", 1 << 30, "cgroup", "too big"});
+    run_to_end(shard, experiment_id, "k4", RunStatus::kOk, 4);
+    run_to_end(shard, experiment_id, "k8", RunStatus::kOom, 8);
+    shard.record_probe_trial({"mem", 1ll << 30, 16, RunStatus::kOom, 1 << 30, "cgroup", "too big"});
     shard.record_probe_answer("mem", 1ll << 30, {8});
     ASSERT_EQ(shard.claim_run(experiment_id, "k16", 60).outcome, ClaimOutcome::kClaimed);
   }
@@ -161,14 +161,14 @@ TEST_F(MergeTest, MergingTwiceAddsNothing) {
   {
     Store shard = Store::Open(a);
     const std::int64_t id = shard.begin_experiment(experiment("0/2"));
-    run_to_end(shard, id, "k1", "ok");
-    run_to_end(shard, id, "k2", "failed");
-    shard.record_probe_trial({"mem", 1ll << 30, 16, "ok", 1 << 20, "", ""});
+    run_to_end(shard, id, "k1", RunStatus::kOk);
+    run_to_end(shard, id, "k2", RunStatus::kFailed);
+    shard.record_probe_trial({"mem", 1ll << 30, 16, RunStatus::kOk, 1 << 20, "", ""});
     shard.record_probe_answer("mem", 1ll << 30, {16});
   }
   {
     Store shard = Store::Open(b);
-    run_to_end(shard, shard.begin_experiment(experiment("1/2")), "k3", "ok");
+    run_to_end(shard, shard.begin_experiment(experiment("1/2")), "k3", RunStatus::kOk);
   }
   merge_shard(main_, a);
   merge_shard(main_, b);
@@ -187,14 +187,14 @@ TEST_F(MergeTest, RunAlreadyOkInMainIsAConflictAndNotMerged) {
   std::int64_t main_ok = 0;
   {
     Store main = Store::Open(main_);
-    main_ok = run_to_end(main, main.begin_experiment(experiment()), "k1", "ok");
+    main_ok = run_to_end(main, main.begin_experiment(experiment()), "k1", RunStatus::kOk);
   }
   const std::string shard_path = path("shard-1.db");
   {
     Store shard = Store::Open(shard_path);
     const std::int64_t id = shard.begin_experiment(experiment("1/3"));
-    run_to_end(shard, id, "k1", "ok");
-    run_to_end(shard, id, "k2", "ok");
+    run_to_end(shard, id, "k1", RunStatus::kOk);
+    run_to_end(shard, id, "k2", RunStatus::kOk);
   }
   MergeReport report = merge_shard(main_, shard_path);
 
@@ -220,14 +220,14 @@ TEST_F(MergeTest, AttemptsAreNumberedAfterMainsAndKeepTheirOrder) {
   std::int64_t first = 0;
   {
     Store main = Store::Open(main_);
-    first = run_to_end(main, main.begin_experiment(experiment()), "k1", "oom");
+    first = run_to_end(main, main.begin_experiment(experiment()), "k1", RunStatus::kOom);
   }
   const std::string shard_path = path("shard-0.db");
   {
     Store shard = Store::Open(shard_path);
     const std::int64_t id = shard.begin_experiment(experiment("0/1"));
-    run_to_end(shard, id, "k1", "crashed");
-    run_to_end(shard, id, "k1", "ok");
+    run_to_end(shard, id, "k1", RunStatus::kCrashed);
+    run_to_end(shard, id, "k1", RunStatus::kOk);
   }
   MergeReport report = merge_shard(main_, shard_path);
   EXPECT_EQ(report.runs_merged, 2);
@@ -249,7 +249,7 @@ TEST_F(MergeTest, UnfinishedRunsWaitForALaterMerge) {
   {
     Store shard = Store::Open(shard_path);
     const std::int64_t id = shard.begin_experiment(experiment("0/1"));
-    run_to_end(shard, id, "k1", "ok");
+    run_to_end(shard, id, "k1", RunStatus::kOk);
     running = shard.add_runs(id, {run("k2")}).at(0);
     shard.mark_running(running, 1234);
     shard.add_runs(id, {run("k3")});  // claimed, not started
@@ -258,14 +258,14 @@ TEST_F(MergeTest, UnfinishedRunsWaitForALaterMerge) {
   EXPECT_EQ(first.runs_merged, 1);
   ASSERT_EQ(first.unfinished.size(), 2u);
   EXPECT_EQ(first.unfinished[0].run_key, "k2");
-  EXPECT_EQ(first.unfinished[0].status, "running");
-  EXPECT_EQ(first.unfinished[1].status, "pending");
+  EXPECT_EQ(first.unfinished[0].status, RunStatus::kRunning);
+  EXPECT_EQ(first.unfinished[1].status, RunStatus::kPending);
   EXPECT_TRUE(contains(describe(first.unfinished[0]), "still running"));
   EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM runs WHERE run_key IN ('k2', 'k3')"), 0);
 
   {
     Store shard = Store::Open(shard_path);
-    shard.finish_run(running, {"ok", 2.0, 1 << 20, std::nullopt, "", ""});
+    shard.finish_run(running, {RunStatus::kOk, 2.0, 1 << 20, std::nullopt, "", ""});
   }
   MergeReport second = merge_shard(main_, shard_path);
   EXPECT_EQ(second.runs_merged, 1);
@@ -277,7 +277,7 @@ TEST_F(MergeTest, UnfinishedRunsWaitForALaterMerge) {
 TEST_F(MergeTest, FailureHalfwayLeavesMainAsItWas) {
   {
     Store main = Store::Open(main_);
-    run_to_end(main, main.begin_experiment(experiment()), "k0", "ok");
+    run_to_end(main, main.begin_experiment(experiment()), "k0", RunStatus::kOk);
     // Makes the merge fail after it copied runs and params, before it finishes.
     SQLite::Database db(main_, SQLite::OPEN_READWRITE);
     db.exec(
@@ -288,7 +288,7 @@ TEST_F(MergeTest, FailureHalfwayLeavesMainAsItWas) {
   {
     Store shard = Store::Open(shard_path);
     const std::int64_t id = shard.begin_experiment(experiment("0/1"));
-    run_to_end(shard, id, "k1", "ok");
+    run_to_end(shard, id, "k1", RunStatus::kOk);
     shard.record_probe_answer("mem", 1ll << 30, {8});
   }
   const auto before = counts(main_);
@@ -305,12 +305,12 @@ TEST_F(MergeTest, FailureHalfwayLeavesMainAsItWas) {
 TEST_F(MergeTest, NewerSchemaShardIsRefusedAndMainUntouched) {
   {
     Store main = Store::Open(main_);
-    run_to_end(main, main.begin_experiment(experiment()), "k0", "ok");
+    run_to_end(main, main.begin_experiment(experiment()), "k0", RunStatus::kOk);
   }
   const std::string shard_path = path("shard-0.db");
   {
     Store shard = Store::Open(shard_path);
-    run_to_end(shard, shard.begin_experiment(experiment("0/1")), "k1", "ok");
+    run_to_end(shard, shard.begin_experiment(experiment("0/1")), "k1", RunStatus::kOk);
   }
   {
     SQLite::Database db(shard_path, SQLite::OPEN_READWRITE);
@@ -376,7 +376,7 @@ TEST_F(MergeTest, MissingFileOrNotADatabaseIsRefusedBeforeMainIsCreated) {
 TEST_F(MergeTest, MergingADatabaseIntoItselfIsRefused) {
   {
     Store main = Store::Open(main_);
-    run_to_end(main, main.begin_experiment(experiment()), "k0", "ok");
+    run_to_end(main, main.begin_experiment(experiment()), "k0", RunStatus::kOk);
   }
   EXPECT_THROW(merge_shard(main_, main_), StoreError);
   EXPECT_EQ(count(main_, "SELECT COUNT(*) FROM runs"), 1);
@@ -386,7 +386,7 @@ TEST_F(MergeTest, ReadRunsSeesCommittedRowsWhileAWriterHoldsTheLock) {
   const std::string shard_path = path("shard-0.db");
   Store shard = Store::Open(shard_path);
   const std::int64_t id = shard.begin_experiment(experiment("0/1"));
-  run_to_end(shard, id, "k1", "ok");
+  run_to_end(shard, id, "k1", RunStatus::kOk);
   ASSERT_EQ(shard.claim_run(id, "k2", 60).outcome, ClaimOutcome::kClaimed);
   shard.heartbeat(id);
 
@@ -396,7 +396,7 @@ TEST_F(MergeTest, ReadRunsSeesCommittedRowsWhileAWriterHoldsTheLock) {
 
   DatabaseRuns seen = read_runs(shard_path, "sweep");
   ASSERT_EQ(seen.runs.size(), 1u);
-  EXPECT_EQ(seen.runs[0].status, "ok");
+  EXPECT_EQ(seen.runs[0].status, RunStatus::kOk);
   ASSERT_EQ(seen.claims.size(), 1u);
   EXPECT_EQ(seen.claims[0].run_key, "k2");
   EXPECT_GE(seen.claims[0].heartbeat_age_s, 0);

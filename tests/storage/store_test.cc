@@ -56,7 +56,7 @@ class StoreTest : public orch::testing::FreshDirectoryTest {
     return e;
   }
 
-  static RunOutcome ok() { return {"ok", 1.5, 1000, std::nullopt, "", ""}; }
+  static RunOutcome ok() { return {RunStatus::kOk, 1.5, 1000, std::nullopt, "", ""}; }
 
   static RunRecord sized_run(const std::string& key, const std::string& memory_key,
                              std::int64_t budget_bytes, std::int64_t batch_size) {
@@ -67,16 +67,15 @@ class StoreTest : public orch::testing::FreshDirectoryTest {
     return r;
   }
 
-  static RunOutcome outcome(const std::string& status, const std::string& stop_layer = "") {
+  static RunOutcome outcome(RunStatus status, const std::string& stop_layer = "") {
     RunOutcome o;
     o.status = status;
     o.stop_layer = stop_layer;
     return o;
   }
 
-  static ProbeTrial trial(std::int64_t batch_size, const std::string& status,
-                          std::int64_t peak_rss_bytes, const std::string& stop_layer = "",
-                          const std::string& error = "") {
+  static ProbeTrial trial(std::int64_t batch_size, RunStatus status, std::int64_t peak_rss_bytes,
+                          const std::string& stop_layer = "", const std::string& error = "") {
     return {"mlp/synthetic/cpu/adam", 1 << 30,    batch_size, status,
             peak_rss_bytes,           stop_layer, error};
   }
@@ -148,7 +147,7 @@ TEST_F(StoreTest, RunRoundTripShowsInLatestRuns) {
   EXPECT_EQ(first.run_key, "bs=4");
   EXPECT_EQ(first.swept, "train.batch_size=4");
   EXPECT_EQ(first.attempt, 1);
-  EXPECT_EQ(first.status, "ok");
+  EXPECT_EQ(first.status, RunStatus::kOk);
   EXPECT_EQ(first.epochs, 2);
   EXPECT_DOUBLE_EQ(first.wall_s, 1.5);
   EXPECT_DOUBLE_EQ(first.epoch_s, 3.0);
@@ -159,7 +158,7 @@ TEST_F(StoreTest, RunRoundTripShowsInLatestRuns) {
   EXPECT_EQ(first.error, "");
 
   EXPECT_EQ(runs[1].run_key, "bs=8");
-  EXPECT_EQ(runs[1].status, "pending");
+  EXPECT_EQ(runs[1].status, RunStatus::kPending);
   EXPECT_EQ(runs[1].epochs, 0);
 
   const auto row = query_read_only(
@@ -276,15 +275,15 @@ TEST_F(StoreTest, ProbeAnswerKeepsWhatItRestsOnAndItsCorrection) {
 
 TEST_F(StoreTest, MemoryObservationsAreFittingTrialsAndOkRunsOfTheKey) {
   Store store = Store::Open(db_path_);
-  ProbeTrial fitted = trial(8, "ok", 100 << 20);
+  ProbeTrial fitted = trial(8, RunStatus::kOk, 100 << 20);
   fitted.steps = 12;
   fitted.plateau_step = 6;
   fitted.growth_bytes = 1 << 20;
   fitted.accumulation_steps = 2;
   store.record_probe_trial(fitted);
-  store.record_probe_trial(trial(64, "oom", 1 << 30, "watchdog"));
+  store.record_probe_trial(trial(64, RunStatus::kOom, 1 << 30, "watchdog"));
   // A rehearsal is a whole epoch of the run: a full-run peak, not a trial's.
-  ProbeTrial rehearsal = trial(12, "ok", 150 << 20);
+  ProbeTrial rehearsal = trial(12, RunStatus::kOk, 150 << 20);
   rehearsal.kind = "rehearsal";
   rehearsal.seconds = 4.5;
   rehearsal.memory_trims = 26;
@@ -297,7 +296,7 @@ TEST_F(StoreTest, MemoryObservationsAreFittingTrialsAndOkRunsOfTheKey) {
   RunOutcome finished = ok();
   finished.peak_rss_bytes = 200 << 20;
   store.finish_run(ids[0], finished);
-  store.finish_run(ids[1], outcome("oom", "watchdog"));
+  store.finish_run(ids[1], outcome(RunStatus::kOom, "watchdog"));
   store.finish_run(ids[2], finished);
 
   const auto seen = store.memory_observations("mlp/synthetic/cpu/adam");
@@ -368,7 +367,7 @@ TEST_F(StoreTest, LatestHostJsonIsTheNewestExperimentsMachine) {
 TEST_F(StoreTest, RetriedRunKeyGetsNextAttemptAndPointsToFirst) {
   Store store = Store::Open(db_path_);
   const auto first = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
-  store.finish_run(first, {"failed", 0.1, 0, std::nullopt, "loss is NaN", ""});
+  store.finish_run(first, {RunStatus::kFailed, 0.1, 0, std::nullopt, "loss is NaN", ""});
   const auto second = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
   const auto third = store.add_runs(store.begin_experiment(experiment("exp")), {run("a")})[0];
   const auto fresh = store.add_runs(store.begin_experiment(experiment("other")), {run("a")})[0];
@@ -388,7 +387,7 @@ TEST_F(StoreTest, LatestRunsReturnsOnlyTheLatestAttemptPerKey) {
   const auto first =
       store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
   store.finish_run(first[0], ok());
-  store.finish_run(first[1], {"interrupted", 0.2, 0, 2, "", ""});
+  store.finish_run(first[1], {RunStatus::kInterrupted, 0.2, 0, 2, "", ""});
   const auto retry = store.add_runs(store.begin_experiment(experiment("exp")), {run("b")})[0];
   store.finish_run(retry, ok());
 
@@ -399,7 +398,7 @@ TEST_F(StoreTest, LatestRunsReturnsOnlyTheLatestAttemptPerKey) {
   EXPECT_EQ(runs[1].run_id, retry);
   EXPECT_EQ(runs[1].run_key, "b");
   EXPECT_EQ(runs[1].attempt, 2);
-  EXPECT_EQ(runs[1].status, "ok");
+  EXPECT_EQ(runs[1].status, RunStatus::kOk);
   EXPECT_TRUE(store.latest_runs("nothing").empty());
 }
 
@@ -629,7 +628,7 @@ TEST_F(StoreTest, VersionOneDatabaseMigratesKeepingItsRows) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].run_id, 7);
   EXPECT_EQ(runs[0].swept, "train.batch_size=4");
-  EXPECT_EQ(runs[0].status, "ok");
+  EXPECT_EQ(runs[0].status, RunStatus::kOk);
   EXPECT_EQ(runs[0].epochs, 1);
   EXPECT_DOUBLE_EQ(runs[0].train_loss, 0.5);
   EXPECT_EQ(runs[0].batch_size, 0);
@@ -662,7 +661,7 @@ TEST_F(StoreTest, VersionOneDatabaseMigratesKeepingItsRows) {
                 .rows,
             (std::vector<std::vector<std::string>>{
                 {"probe_answers"}, {"probe_trials"}, {"runs_memory_key_budget"}}));
-  store.record_probe_trial(trial(8, "ok", 100));
+  store.record_probe_trial(trial(8, RunStatus::kOk, 100));
   store.record_probe_answer("mlp/synthetic/cpu/adam", 1 << 30, {8});
   EXPECT_EQ(store.probe_trials("mlp/synthetic/cpu/adam", 1 << 30).size(), 1u);
   EXPECT_EQ(store.probe_answer("mlp/synthetic/cpu/adam", 1 << 30)->max_batch_size, 8);
@@ -707,13 +706,13 @@ TEST_F(StoreTest, MemoryKeyBudgetBatchAndStopLayerShowInLatestRunsAndRunSummary)
   const auto ids = store.add_runs(
       store.begin_experiment(experiment("exp")),
       {sized_run("bs=64", "mlp/cpu", 1 << 30, 64), sized_run("bs=8", "mlp/cpu", 1 << 30, 8)});
-  store.finish_run(ids[0], outcome("oom", "cgroup"));
+  store.finish_run(ids[0], outcome(RunStatus::kOom, "cgroup"));
   store.finish_run(ids[1], ok());
 
   const auto runs = store.latest_runs("exp");
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].batch_size, 64);
-  EXPECT_EQ(runs[0].status, "oom");
+  EXPECT_EQ(runs[0].status, RunStatus::kOom);
   EXPECT_EQ(runs[0].stop_layer, "cgroup");
   EXPECT_EQ(runs[1].batch_size, 8);
   EXPECT_EQ(runs[1].stop_layer, "");
@@ -744,8 +743,8 @@ TEST_F(StoreTest, UnfinishedRunsArePendingOrRunningOfThatNameOnly) {
   store.mark_running(ids[1], 100);
   store.mark_running(ids[2], 101);
   store.finish_run(ids[2], ok());
-  store.finish_run(ids[3], outcome("failed"));
-  store.finish_run(ids[4], outcome("interrupted"));
+  store.finish_run(ids[3], outcome(RunStatus::kFailed));
+  store.finish_run(ids[4], outcome(RunStatus::kInterrupted));
   const auto other = store.add_runs(store.begin_experiment(experiment("other")), {run("x")});
   // A later orch on the same experiment name left a run of its own.
   ExperimentRecord resumed = experiment("exp");
@@ -756,11 +755,11 @@ TEST_F(StoreTest, UnfinishedRunsArePendingOrRunningOfThatNameOnly) {
   const auto unfinished = store.unfinished_runs("exp");
   ASSERT_EQ(unfinished.size(), 3u);
   EXPECT_EQ(unfinished[0].run_id, ids[0]);
-  EXPECT_EQ(unfinished[0].status, "pending");
+  EXPECT_EQ(unfinished[0].status, RunStatus::kPending);
   EXPECT_EQ(unfinished[0].host_pid, 4242);
   EXPECT_EQ(unfinished[0].hostname, "box");
   EXPECT_EQ(unfinished[1].run_id, ids[1]);
-  EXPECT_EQ(unfinished[1].status, "running");
+  EXPECT_EQ(unfinished[1].status, RunStatus::kRunning);
   EXPECT_EQ(unfinished[2].run_id, later[0]);
   EXPECT_EQ(unfinished[2].host_pid, 5151);
   EXPECT_EQ(unfinished[2].hostname, "box2");
@@ -780,18 +779,18 @@ TEST_F(StoreTest, SmallestOomBatchIsTheMinimumOverOomRunsOfTheSameKeyAndBudget) 
                      {sized_run("a", "mlp", kBudget, 128), sized_run("b", "mlp", kBudget, 64),
                       sized_run("c", "mlp", kBudget, 16), sized_run("d", "cnn", kBudget, 8),
                       sized_run("e", "mlp", kBudget / 2, 4), sized_run("f", "mlp", kBudget, 0)});
-  store.finish_run(first[0], outcome("oom", "cgroup"));
-  store.finish_run(first[1], outcome("oom", "allocator"));
-  store.finish_run(first[2], ok());                      // not oom: ignored
-  store.finish_run(first[3], outcome("oom", "cgroup"));  // other key: ignored
-  store.finish_run(first[4], outcome("oom", "cgroup"));  // other budget: ignored
-  store.finish_run(first[5], outcome("oom", "cgroup"));  // batch size unknown: ignored
+  store.finish_run(first[0], outcome(RunStatus::kOom, "cgroup"));
+  store.finish_run(first[1], outcome(RunStatus::kOom, "allocator"));
+  store.finish_run(first[2], ok());                                // not oom: ignored
+  store.finish_run(first[3], outcome(RunStatus::kOom, "cgroup"));  // other key: ignored
+  store.finish_run(first[4], outcome(RunStatus::kOom, "cgroup"));  // other budget: ignored
+  store.finish_run(first[5], outcome(RunStatus::kOom, "cgroup"));  // batch size unknown: ignored
   // Another experiment counts too, and a timeout is not an oom.
   const auto second =
       store.add_runs(store.begin_experiment(experiment("other")),
                      {sized_run("g", "mlp", kBudget, 32), sized_run("h", "mlp", kBudget, 2)});
-  store.finish_run(second[0], outcome("oom", "watchdog"));
-  store.finish_run(second[1], outcome("timeout", "timeout"));
+  store.finish_run(second[0], outcome(RunStatus::kOom, "watchdog"));
+  store.finish_run(second[1], outcome(RunStatus::kTimeout, "timeout"));
 
   EXPECT_EQ(store.smallest_oom_batch("mlp", kBudget), 32);
   EXPECT_EQ(store.smallest_oom_batch("cnn", kBudget), 8);
@@ -802,10 +801,10 @@ TEST_F(StoreTest, SmallestOomBatchIsTheMinimumOverOomRunsOfTheSameKeyAndBudget) 
 
 TEST_F(StoreTest, ProbeTrialsRoundTripInTheOrderRecorded) {
   Store store = Store::Open(db_path_);
-  store.record_probe_trial(trial(64, "oom", 900, "cgroup", "killed by the cgroup"));
-  store.record_probe_trial(trial(8, "ok", 200));
-  store.record_probe_trial(trial(32, "ok", 600));
-  ProbeTrial elsewhere = trial(4, "ok", 50);
+  store.record_probe_trial(trial(64, RunStatus::kOom, 900, "cgroup", "killed by the cgroup"));
+  store.record_probe_trial(trial(8, RunStatus::kOk, 200));
+  store.record_probe_trial(trial(32, RunStatus::kOk, 600));
+  ProbeTrial elsewhere = trial(4, RunStatus::kOk, 50);
   elsewhere.budget_bytes = 1 << 20;
   store.record_probe_trial(elsewhere);
 
@@ -814,7 +813,7 @@ TEST_F(StoreTest, ProbeTrialsRoundTripInTheOrderRecorded) {
   EXPECT_EQ(trials[0].memory_key, "mlp/synthetic/cpu/adam");
   EXPECT_EQ(trials[0].budget_bytes, 1 << 30);
   EXPECT_EQ(trials[0].batch_size, 64);
-  EXPECT_EQ(trials[0].status, "oom");
+  EXPECT_EQ(trials[0].status, RunStatus::kOom);
   EXPECT_EQ(trials[0].peak_rss_bytes, 900);
   EXPECT_EQ(trials[0].stop_layer, "cgroup");
   EXPECT_EQ(trials[0].error, "killed by the cgroup");
@@ -868,7 +867,8 @@ TEST_F(StoreTest, ProbeAndSummaryErrorsNameTheFile) {
       EXPECT_TRUE(contains(e.what(), db_path_)) << what;
     }
   };
-  expect_store_error("record_probe_trial", [&] { store.record_probe_trial(trial(8, "ok", 1)); });
+  expect_store_error("record_probe_trial",
+                     [&] { store.record_probe_trial(trial(8, RunStatus::kOk, 1)); });
   expect_store_error("probe_trials", [&] { store.probe_trials("mlp", 1); });
   expect_store_error("record_probe_answer", [&] { store.record_probe_answer("mlp", 1, {8}); });
   expect_store_error("probe_answer", [&] { store.probe_answer("mlp", 1); });
@@ -910,7 +910,7 @@ class StoreV3Test : public orch::testing::FreshDirectoryTest {
       e.step_seconds = {0.01, 0.02, 0.03};
       store.record_epoch(id, e);
     }
-    store.finish_run(id, {"ok", 3.0, 1 << 20, std::nullopt, "", ""});
+    store.finish_run(id, {RunStatus::kOk, 3.0, 1 << 20, std::nullopt, "", ""});
     return id;
   }
 
@@ -997,7 +997,7 @@ TEST_F(StoreTest, APointClaimedByALiveOrchIsHeldForItAndFinishedPointsAreNotClai
   EXPECT_EQ(first.claim_run(a, "k1", 60).outcome, ClaimOutcome::kClaimed);
 
   const std::int64_t id = first.add_runs(a, {run("k1")})[0];
-  first.finish_run(id, {"ok", 1.0, 1, std::nullopt, "", ""});
+  first.finish_run(id, {RunStatus::kOk, 1.0, 1, std::nullopt, "", ""});
   first.release_claim(a, "k1");
   EXPECT_EQ(second.claim_run(b, "k1", 60).outcome, ClaimOutcome::kFinished);
   EXPECT_TRUE(second.claims("exp").empty());
@@ -1075,9 +1075,9 @@ TEST_F(StoreTest, LatestRunsShowsThePointsOkRunEvenWhenAnotherOrchRecordedALater
   Store store = Store::Open(db_path_);
   const std::int64_t a = store.begin_experiment(experiment("exp"));
   const std::int64_t ok = store.add_runs(a, {run("k1")})[0];
-  store.finish_run(ok, {"ok", 1.0, 1, std::nullopt, "", ""});
+  store.finish_run(ok, {RunStatus::kOk, 1.0, 1, std::nullopt, "", ""});
   const std::int64_t later = store.add_runs(a, {run("k1")})[0];
-  store.finish_run(later, {"interrupted", 0, 0, std::nullopt, "not started", ""});
+  store.finish_run(later, {RunStatus::kInterrupted, 0, 0, std::nullopt, "not started", ""});
   auto latest = store.latest_runs("exp");
   ASSERT_EQ(latest.size(), 1u);
   EXPECT_EQ(latest[0].run_id, ok);

@@ -31,7 +31,7 @@ TEST(GuardTest, AWorkerThatFinishesIsOkAndItsEventsArriveInOrder) {
         return 0;
       },
       [&](const WorkerEvent& event) { seen.push_back(event.kind); });
-  EXPECT_EQ(result.status, "ok");
+  EXPECT_EQ(result.status, RunStatus::kOk);
   EXPECT_EQ(seen,
             (std::vector<WorkerEvent::Kind>{WorkerEvent::Kind::kStarted, WorkerEvent::Kind::kEpoch,
                                             WorkerEvent::Kind::kFinished}));
@@ -46,7 +46,7 @@ TEST(GuardTest, ASegfaultIsACrashWithItsSignal) {
         return 0;
       },
       [](const WorkerEvent&) {});
-  EXPECT_EQ(result.status, "crashed");
+  EXPECT_EQ(result.status, RunStatus::kCrashed);
   ASSERT_TRUE(result.exit_signal);
   EXPECT_EQ(*result.exit_signal, SIGSEGV);
   EXPECT_NE(result.error.find("signal 11"), std::string::npos) << result.error;
@@ -61,14 +61,14 @@ TEST(GuardTest, AReportedErrorIsAFailureWithTheMessage) {
         return 1;
       },
       [](const WorkerEvent&) {});
-  EXPECT_EQ(result.status, "failed");
+  EXPECT_EQ(result.status, RunStatus::kFailed);
   EXPECT_EQ(result.error, "shapes do not match");
   EXPECT_FALSE(result.exit_signal);
 }
 
 TEST(GuardTest, ExitingWithoutAResultIsAFailureNotOk) {
   GuardResult result = run_guarded([](int) { return 0; }, [](const WorkerEvent&) {});
-  EXPECT_EQ(result.status, "failed");
+  EXPECT_EQ(result.status, RunStatus::kFailed);
   EXPECT_NE(result.error.find("without reporting a result"), std::string::npos);
 }
 
@@ -81,7 +81,7 @@ TEST(GuardTest, TheWorkerMemoryPeakIsMeasuredFromOutside) {
         return block[12345] == 1 ? 0 : 1;
       },
       [](const WorkerEvent&) {});
-  EXPECT_EQ(result.status, "ok");
+  EXPECT_EQ(result.status, RunStatus::kOk);
   EXPECT_GE(result.peak_rss_bytes, kBytes);
 }
 
@@ -109,7 +109,7 @@ TEST(GuardTest, TheWatchdogStopsAWorkerThatGrowsPastItsBudget) {
   // 8 MiB every 5 ms: the watchdog's 20 ms tick sees every 32 MiB of growth.
   GuardResult result =
       run_guarded([](int fd) { return grow(fd, 1024, 8, 5); }, [](const WorkerEvent&) {}, limits);
-  EXPECT_EQ(result.status, "oom");
+  EXPECT_EQ(result.status, RunStatus::kOom);
   EXPECT_EQ(result.stop_layer, kLayerWatchdog);
   EXPECT_GT(result.peak_rss_bytes, limits.budget_bytes);
   // Stopped within a few ticks of crossing (slack for a loaded machine that delays the
@@ -136,7 +136,7 @@ TEST(GuardTest, TheKernelStopsMemoryTheWatchdogCannotSee) {
       },
       [](const WorkerEvent&) {}, limits);
   if (!result.cgroup_used) GTEST_SKIP() << "no memory cgroup here: " << result.cgroup_unavailable;
-  EXPECT_EQ(result.status, "oom");
+  EXPECT_EQ(result.status, RunStatus::kOom);
   EXPECT_EQ(result.stop_layer, kLayerCgroup) << result.error;
   EXPECT_NE(result.error.find("cgroup limit"), std::string::npos) << result.error;
 }
@@ -147,7 +147,7 @@ TEST(GuardTest, AWorkerUnderItsBudgetIsUntouched) {
   limits.cgroup_name = "orch-guard-test-ok-" + std::to_string(::getpid());
   GuardResult result =
       run_guarded([](int fd) { return grow(fd, 64, 16, 1); }, [](const WorkerEvent&) {}, limits);
-  EXPECT_EQ(result.status, "ok") << result.error;
+  EXPECT_EQ(result.status, RunStatus::kOk) << result.error;
   EXPECT_TRUE(result.stop_layer.empty());
 }
 
@@ -162,7 +162,7 @@ TEST(GuardTest, AWorkerPastItsTimeoutIsStopped) {
       },
       [](const WorkerEvent&) {}, limits);
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_EQ(result.status, "timeout");
+  EXPECT_EQ(result.status, RunStatus::kTimeout);
   EXPECT_EQ(result.stop_layer, kLayerTimeout);
   EXPECT_GE(result.wall_s, 0.3);
   EXPECT_LT(took, 5.0);
@@ -181,7 +181,7 @@ TEST(GuardTest, AnInterruptStopsTheWorkerAndSaysSo) {
       [](const WorkerEvent&) {});
   interrupter.join();
   clear_interrupt();
-  EXPECT_EQ(result.status, "interrupted");
+  EXPECT_EQ(result.status, RunStatus::kInterrupted);
   EXPECT_EQ(result.stop_layer, kLayerInterrupt);
   EXPECT_LT(result.wall_s, 5.0);
 }
@@ -196,7 +196,7 @@ TEST(GuardTest, AnAllocatorFailureTheBackendRecognisesIsOutOfMemory) {
         return 1;
       },
       [](const WorkerEvent&) {});
-  EXPECT_EQ(result.status, "oom");
+  EXPECT_EQ(result.status, RunStatus::kOom);
   EXPECT_EQ(result.stop_layer, kLayerAllocator);
 }
 

@@ -12,7 +12,7 @@ namespace orch {
 namespace {
 
 storage::RunSummary run(std::int64_t id, const std::string& swept, const std::string& config,
-                        double epoch_s, const std::string& status = "ok") {
+                        double epoch_s, RunStatus status = RunStatus::kOk) {
   storage::RunSummary r;
   r.run_id = id;
   r.run_key = "key" + std::to_string(id);
@@ -28,9 +28,9 @@ storage::RunSummary run(std::int64_t id, const std::string& swept, const std::st
 }
 
 TEST(RankingTest, TheLowestEpochTimeWinsByDefaultAndFailuresCannotWin) {
-  std::vector<storage::RunSummary> runs = {run(1, "train.batch_size=2", "a", 0.30),
-                                           run(2, "train.batch_size=4", "b", 0.20),
-                                           run(3, "train.batch_size=8", "c", 0.05, "oom")};
+  std::vector<storage::RunSummary> runs = {
+      run(1, "train.batch_size=2", "a", 0.30), run(2, "train.batch_size=4", "b", 0.20),
+      run(3, "train.batch_size=8", "c", 0.05, RunStatus::kOom)};
   Ranking ranking = rank_configurations(runs, Objective{});
   ASSERT_NE(ranking.winner(), nullptr);
   EXPECT_EQ(ranking.winner()->label, "train.batch_size=4");
@@ -180,8 +180,8 @@ TEST(ReportTest, DimensionTablesSummarizeEachSweptValueWithAVerdict) {
       run(2, "train.batch_size=2 train.epochs=2", "b", 0.32),
       run(3, "train.batch_size=4 train.epochs=1", "c", 0.20),
       run(4, "train.batch_size=4 train.epochs=2", "d", 0.22),
-      run(5, "train.batch_size=8 train.epochs=1", "e", 0, "oom"),
-      run(6, "train.batch_size=8 train.epochs=2", "f", 0, "oom")};
+      run(5, "train.batch_size=8 train.epochs=1", "e", 0, RunStatus::kOom),
+      run(6, "train.batch_size=8 train.epochs=2", "f", 0, RunStatus::kOom)};
   Ranking ranking = rank_configurations(runs, Objective{});
   std::string text = render_dimension_tables(runs, ranking);
   EXPECT_NE(text.find("train.batch_size  runs ok  epoch s (median)"), std::string::npos) << text;
@@ -279,10 +279,11 @@ TEST_F(ReportFromDatabaseTest, TablesComeFromTheStoredRuns) {
   auto experiment_id = store.begin_experiment({"fixture", "", "", "", "{}", 1, "h"});
   struct Point {
     std::int64_t batch;
-    const char* status;
+    RunStatus status;
     double epoch_s;
   };
-  for (const Point& point : {Point{2, "ok", 0.9}, Point{4, "ok", 0.5}, Point{8, "oom", 0}}) {
+  for (const Point& point : {Point{2, RunStatus::kOk, 0.9}, Point{4, RunStatus::kOk, 0.5},
+                             Point{8, RunStatus::kOom, 0}}) {
     storage::RunRecord record;
     record.run_key = "k" + std::to_string(point.batch);
     record.config_key = record.run_key;

@@ -21,19 +21,15 @@
 namespace orch {
 namespace {
 
-std::int64_t train_int(const RunSpec& run, const char* name) {
-  return std::get<std::int64_t>(run.sections.at("train").values.at(name));
-}
-
 // What a scripted worker reports: ok, or the status it ends with.
-using Script = std::function<std::string(const RunSpec&)>;
+using Script = std::function<RunStatus(const RunSpec&)>;
 
 // A worker that reports started, ready, one epoch and finished, one event per watch, and
 // then ends as its script says. Ended early by an interrupt, as a guarded worker is.
 class ScriptedWorker : public LaunchedWorker {
  public:
-  ScriptedWorker(std::string status, EventHandler on_event, int* running)
-      : status_(std::move(status)), on_event_(std::move(on_event)), running_(running) {
+  ScriptedWorker(RunStatus status, EventHandler on_event, int* running)
+      : status_(status), on_event_(std::move(on_event)), running_(running) {
     ++*running_;
   }
 
@@ -46,10 +42,10 @@ class ScriptedWorker : public LaunchedWorker {
     result.status = status_;
     result.wall_s = seconds_since_start();
     result.peak_rss_bytes = 100 << 20;
-    if (status_ == "oom") {
+    if (status_ == RunStatus::kOom) {
       result.stop_layer = kLayerWatchdog;
       result.error = "out of memory (scripted)";
-    } else if (status_ == "interrupted") {
+    } else if (status_ == RunStatus::kInterrupted) {
       result.stop_layer = kLayerInterrupt;
       result.error = "interrupted (scripted)";
     }
@@ -60,7 +56,7 @@ class ScriptedWorker : public LaunchedWorker {
   void tick() {
     if (done_) return;
     ++ticks_;
-    if (interrupt_requested()) status_ = "interrupted";
+    if (interrupt_requested()) status_ = RunStatus::kInterrupted;
     WorkerEvent event;
     switch (ticks_) {
       case 1:
@@ -72,7 +68,7 @@ class ScriptedWorker : public LaunchedWorker {
         event.kind = WorkerEvent::Kind::kReady;
         break;
       case 3:
-        if (status_ != "ok") return end();
+        if (status_ != RunStatus::kOk) return end();
         event.kind = WorkerEvent::Kind::kEpoch;
         event.epoch.epoch = 1;
         event.epoch.seconds = 0.02;
@@ -87,7 +83,7 @@ class ScriptedWorker : public LaunchedWorker {
       default:
         return end();
     }
-    if (status_ == "interrupted") return end();
+    if (status_ == RunStatus::kInterrupted) return end();
     on_event_(event);
   }
 
@@ -97,7 +93,7 @@ class ScriptedWorker : public LaunchedWorker {
     --*running_;
   }
 
-  std::string status_;
+  RunStatus status_;
   EventHandler on_event_;
   int* running_;
   int ticks_ = 0;
@@ -112,8 +108,8 @@ class ScriptedLauncher : public WorkerLauncher {
 
   std::unique_ptr<LaunchedWorker> start(const RunSpec& run, const GuardLimits& limits,
                                         EventHandler on_event) override {
-    started.push_back({train_int(run, "batch_size"), train_int(run, "accumulation_steps"),
-                       limits.budget_bytes, limits.cpus});
+    started.push_back(
+        {run.train.batch_size, run.train.accumulation_steps, limits.budget_bytes, limits.cpus});
     if (on_start) on_start(run);
     auto worker = std::make_unique<ScriptedWorker>(script_(run), std::move(on_event), &running_);
     most_at_once = std::max(most_at_once, running_);
@@ -142,7 +138,7 @@ class ScriptedLauncher : public WorkerLauncher {
 // Runs out of memory from `limit` samples per batch on.
 Script oom_from(std::int64_t limit) {
   return [limit](const RunSpec& run) {
-    return train_int(run, "batch_size") >= limit ? std::string("oom") : std::string("ok");
+    return run.train.batch_size >= limit ? RunStatus::kOom : RunStatus::kOk;
   };
 }
 
@@ -231,7 +227,7 @@ TEST_F(SchedulerTest, AnInterruptStopsTheSweepAndTheNextSweepRunsOnlyWhatDidNotF
   ScriptedLauncher launcher(oom_from(1000));
   // Ctrl-C while the second point runs.
   launcher.on_start = [](const RunSpec& run) {
-    if (train_int(run, "batch_size") == 4) request_interrupt();
+    if (run.train.batch_size == 4) request_interrupt();
   };
   SweepTally first = sweep("batch_size = 8\n", "\"train.batch_size\" = [2, 4, 8]\n", launcher);
   EXPECT_TRUE(first.interrupted);
