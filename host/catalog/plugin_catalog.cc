@@ -57,6 +57,43 @@ void PluginCatalog::load_directory(const std::string& dir) {
   for (const auto& file : files) load_file(file.string());
 }
 
+namespace {
+
+// Why a loaded library is not a plugin this orch can use (no orch entry point, another
+// ABI, LibTorch or compiler); empty when it is one. Reading PluginInfo runs no plugin code
+// but the entry point that returns a static struct.
+std::string incompatibility(boost::dll::shared_library& library) {
+  if (!library.has(kPluginInfoSymbol) || !library.has(kPluginRegisterSymbol)) {
+    if (library.has(kAliasPluginInfoSymbol)) {
+      return "built against an orch SDK older than plugin ABI 3 (Boost.DLL entry points); this "
+             "orch uses ABI " +
+             std::to_string(kAbiVersion) + "; rebuild the plugin against this orch's SDK";
+    }
+    return "a shared library without the orch entry point (ORCH_PLUGIN); "
+           "it is not an orch plugin";
+  }
+
+  const PluginInfo* info = library.get<PluginInfoFn>(kPluginInfoSymbol)();
+  if (info == nullptr || info->abi_version != kAbiVersion) {
+    return "built for orch plugin ABI " + std::to_string(info ? info->abi_version : -1) +
+           ", but this orch uses ABI " + std::to_string(kAbiVersion) +
+           "; rebuild the plugin against this orch's SDK";
+  }
+  if (std::string(info->torch_version) != TORCH_VERSION) {
+    return std::string("built against LibTorch ") + info->torch_version +
+           ", but this orch uses LibTorch " TORCH_VERSION
+           "; rebuild the plugin against the same LibTorch";
+  }
+  if (std::string(info->compiler) != ORCH_COMPILER_ID) {
+    return std::string("built with ") + info->compiler +
+           ", but this orch was built with " ORCH_COMPILER_ID
+           "; rebuild the plugin with the same compiler";
+  }
+  return "";
+}
+
+}  // namespace
+
 bool PluginCatalog::load_file(const std::string& path) {
   auto refuse = [&](const std::string& why) {
     refusals_.push_back(path + ": " + why);
@@ -87,34 +124,8 @@ bool PluginCatalog::load_file(const std::string& path) {
     return refuse("not a loadable shared library (" + error.message() +
                   "); remove it from the plugin directory or rebuild it");
   }
-  if (!library->has(kPluginInfoSymbol) || !library->has(kPluginRegisterSymbol)) {
-    if (library->has(kAliasPluginInfoSymbol)) {
-      return refuse(
-          "built against an orch SDK older than plugin ABI 3 (Boost.DLL entry points); this "
-          "orch uses ABI " +
-          std::to_string(kAbiVersion) + "; rebuild the plugin against this orch's SDK");
-    }
-    return refuse(
-        "a shared library without the orch entry point (ORCH_PLUGIN); "
-        "it is not an orch plugin");
-  }
-
+  if (std::string why = incompatibility(*library); !why.empty()) return refuse(why);
   const PluginInfo* info = library->get<PluginInfoFn>(kPluginInfoSymbol)();
-  if (info == nullptr || info->abi_version != kAbiVersion) {
-    return refuse("built for orch plugin ABI " + std::to_string(info ? info->abi_version : -1) +
-                  ", but this orch uses ABI " + std::to_string(kAbiVersion) +
-                  "; rebuild the plugin against this orch's SDK");
-  }
-  if (std::string(info->torch_version) != TORCH_VERSION) {
-    return refuse(std::string("built against LibTorch ") + info->torch_version +
-                  ", but this orch uses LibTorch " TORCH_VERSION
-                  "; rebuild the plugin against the same LibTorch");
-  }
-  if (std::string(info->compiler) != ORCH_COMPILER_ID) {
-    return refuse(std::string("built with ") + info->compiler +
-                  ", but this orch was built with " ORCH_COMPILER_ID
-                  "; rebuild the plugin with the same compiler");
-  }
 
   loading_file_ = path;
   loading_library_ = std::string(info->name) + " " + info->version;

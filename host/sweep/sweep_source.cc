@@ -119,6 +119,39 @@ ParamType range_type(const SweepEntry& entry,
   return type;
 }
 
+// The plugins of the key's section that declare its parameter, with their specs: the one
+// a "section.plugin.parameter" key names, or every plugin of the section that declares it.
+// Throws UserError, naming the parameters there are, when none does.
+std::vector<std::pair<std::string, const ParamSpec*>> declaring_plugins(const SweepEntry& entry,
+                                                                        const SweptKey& key,
+                                                                        const SectionSource& source,
+                                                                        const std::string& at) {
+  const std::string& section = key.section;
+  std::optional<PluginKind> kind = kind_of_section(section);
+  std::vector<std::pair<std::string, const ParamSpec*>> declaring;
+  if (!key.only_plugin.empty()) {
+    const ParamSpecs& specs = source.specs.at(key.only_plugin);
+    const ParamSpec* spec = find_spec(specs, key.param);
+    if (spec == nullptr) {
+      throw UserError(at + ": sweep key \"" + entry.key + "\" matches no parameter of " +
+                      std::string(kind_name(*kind)) + " plugin '" + key.only_plugin +
+                      "'; known: " + spec_names(specs));
+    }
+    declaring.emplace_back(key.only_plugin, spec);
+  } else {
+    declaring = source.declaring(key.param);
+  }
+  if (declaring.empty()) {
+    if (source.choices.size() <= 1) {
+      throw UserError(at + ": sweep key \"" + entry.key + "\" matches no parameter of " +
+                      section_label(section, source) + "; known: " + known_parameters(source));
+    }
+    throw UserError(at + ": sweep key \"" + entry.key + "\" matches no parameter of any " +
+                    kind_name(*kind) + " plugin this file runs (" + known_parameters(source) + ")");
+  }
+  return declaring;
+}
+
 // Reads one entry into a swept key; nothing when it applies to a plugin no run uses.
 std::optional<SweptKey> swept_key(const SweepEntry& entry, Experiment& exp,
                                   const SourceFile& file) {
@@ -159,27 +192,7 @@ std::optional<SweptKey> swept_key(const SweepEntry& entry, Experiment& exp,
                     "also be swept (remove one of the two)");
   }
 
-  std::vector<std::pair<std::string, const ParamSpec*>> declaring;
-  if (!key.only_plugin.empty()) {
-    const ParamSpecs& specs = source.specs.at(key.only_plugin);
-    const ParamSpec* spec = find_spec(specs, key.param);
-    if (spec == nullptr) {
-      throw UserError(at + ": sweep key \"" + entry.key + "\" matches no parameter of " +
-                      std::string(kind_name(*kind)) + " plugin '" + key.only_plugin +
-                      "'; known: " + spec_names(specs));
-    }
-    declaring.emplace_back(key.only_plugin, spec);
-  } else {
-    declaring = source.declaring(key.param);
-  }
-  if (declaring.empty()) {
-    if (source.choices.size() <= 1) {
-      throw UserError(at + ": sweep key \"" + entry.key + "\" matches no parameter of " +
-                      section_label(section, source) + "; known: " + known_parameters(source));
-    }
-    throw UserError(at + ": sweep key \"" + entry.key + "\" matches no parameter of any " +
-                    kind_name(*kind) + " plugin this file runs (" + known_parameters(source) + ")");
-  }
+  const auto declaring = declaring_plugins(entry, key, source, at);
 
   key.values = entry_values(entry, range_type(entry, declaring, file), file);
   for (const auto& [plugin, spec] : declaring) {
