@@ -330,7 +330,7 @@ TEST_F(StoreTest, FinishedOkOnlyForStatusOkAcrossExperimentsOfTheSameName) {
   const auto first =
       store.add_runs(store.begin_experiment(experiment("exp")), {run("a"), run("b")});
   store.finish_run(first[0], ok());
-  store.finish_run(first[1], {"crashed", 0.1, 0, 11, "worker killed by SIGSEGV", ""});
+  store.finish_run(first[1], {RunStatus::kCrashed, 0.1, 0, 11, "worker killed by SIGSEGV", ""});
   // A resumed experiment is a new row with the same name.
   store.begin_experiment(experiment("exp"));
   const auto other = store.add_runs(store.begin_experiment(experiment("other")), {run("c")});
