@@ -10,64 +10,16 @@
 #include "host/base/user_error.h"
 #include "host/sweep/param_check.h"
 #include "host/sweep/run_key.h"
+#include "host/sweep/sweep_choice.h"
 #include "host/sweep/sweep_resolve.h"
 #include "host/sweep/sweep_rules.h"
 #include "host/sweep/value_text.h"
 
 namespace orch {
 
-namespace {
-
-// A swept key's values as one plugin choice resolves them, by digit of its axis.
-struct Slot {
-  size_t axis = 0;
-  std::vector<Value> values;       // checked against the plugin's spec
-  std::vector<std::string> lines;  // "section.param=value\n": its canonical line
-};
-
-// Where a resolved parameter of a plugin choice comes from: a fixed value or a slot.
-struct Source {
-  const Value* fixed = nullptr;
-  int slot = -1;
-};
-
-// A run of canonical lines: fixed text, or the line of one slot.
-struct Segment {
-  std::string fixed;
-  int slot = -1;
-};
-
-// One "path=value" of swept_text, by digit of its axis.
-struct SweptPiece {
-  size_t axis = 0;
-  std::vector<std::string> text;
-};
-
-// A [[sweep.exclude]] rule as the runs of one plugin choice meet it: never, when a fixed
-// condition fails; else when every varying condition holds for its axis' digit.
-struct RuleView {
-  bool possible = true;
-  std::vector<std::pair<size_t, std::vector<char>>> varying;  // axis, met by digit
-
-  bool matches(const std::vector<size_t>& digits) const {
-    if (!possible) return false;
-    for (const auto& [axis, met] : varying) {
-      if (!met[digits[axis]]) return false;
-    }
-    return true;
-  }
-};
-
-// Everything about the runs that use one plugin in each section.
-struct Choice {
-  std::vector<Slot> slots;
-  std::vector<Segment> canonical;  // the canonical lines, in key order
-  std::vector<SweptPiece> swept;   // in axis order
-  std::vector<RuleView> rules;     // in rule order
-  bool foreign = false;            // a value its plugins do not take: an error if it runs
-};
-
-}  // namespace
+using sweep_choice::build_choice;
+using sweep_choice::Choice;
+using sweep_choice::Slot;
 
 struct SweepRuns::Layout {
   // A configuration: a combination that is run, and the hash of its canonical lines.
@@ -103,116 +55,9 @@ struct SweepRuns::Layout {
     auto found = choice_of_code.find(code);
     if (found != choice_of_code.end()) return found->second;
     auto index = static_cast<std::uint32_t>(choices.size());
-    choices.push_back(build_choice(digits));
+    choices.push_back(build_choice(experiment, resolver, digits));
     choice_of_code.emplace(code, index);
     return index;
-  }
-
-  // The same resolution as resolve(), once for every value of every axis.
-  Choice build_choice(const std::vector<size_t>& digits) {
-    const auto& axes = experiment.sweep;
-    Choice choice;
-    std::map<std::string, std::string> plugin;
-    for (const auto& [section, source] : experiment.sections) {
-      plugin[section] = source.choices.front();
-    }
-    for (size_t i = 0; i < axes.size(); ++i) {
-      for (const auto& key : axes[i].keys) {
-        if (key.param == "plugin") {
-          plugin[key.section] = std::get<std::string>(key.values[digits[i]].value);
-        }
-      }
-    }
-    std::map<std::string, std::map<std::string, Source>> resolved;
-    for (const auto& [section, source] : experiment.sections) {
-      for (const auto& [name, value] : resolver.base(section, plugin[section]).values) {
-        resolved[section][name] = {&value, -1};
-      }
-      if (resolver.foreign(section, plugin[section]) != nullptr) choice.foreign = true;
-    }
-    for (size_t i = 0; i < axes.size(); ++i) {
-      for (const auto& key : axes[i].keys) {
-        SweptPiece piece{i, {}};
-        if (key.param == "plugin") {
-          for (const auto& raw : key.values) {
-            piece.text.push_back(key.path() + "=" + to_toml(raw.value));
-          }
-          choice.swept.push_back(std::move(piece));
-          continue;
-        }
-        const std::string& used = plugin[key.section];
-        if (!key.only_plugin.empty() && key.only_plugin != used) continue;
-        const std::string path = key.section + "." + key.param;
-        const ParamSpec* spec =
-            find_spec(experiment.sections.at(key.section).specs.at(used), key.param);
-        if (spec == nullptr) {
-          choice.foreign = true;
-          for (const auto& raw : key.values) piece.text.push_back(path + "=" + to_toml(raw.value));
-          choice.swept.push_back(std::move(piece));
-          continue;
-        }
-        Slot slot{i, {}, {}};
-        for (const auto& raw : key.values) {
-          Value value = check_value(*spec, raw.value, path, raw.at, raw.base_dir);
-          std::string text = path + "=" + to_toml(value);
-          slot.lines.push_back(text + "\n");
-          piece.text.push_back(std::move(text));
-          slot.values.push_back(std::move(value));
-        }
-        resolved[key.section][key.param] = {nullptr, static_cast<int>(choice.slots.size())};
-        choice.slots.push_back(std::move(slot));
-        choice.swept.push_back(std::move(piece));
-      }
-    }
-
-    // The canonical lines in the order flat_params() sorts them: by "section.name".
-    std::map<std::string, Segment> lines;
-    for (const auto& [section, params] : resolved) {
-      if (!plugin[section].empty()) {
-        const std::string name = section + ".plugin";
-        lines[name] = {name + "=" + to_toml(Value(plugin[section])) + "\n", -1};
-      }
-      for (const auto& [param, source] : params) {
-        const std::string name = section + "." + param;
-        lines[name] = source.slot < 0 ? Segment{name + "=" + to_toml(*source.fixed) + "\n", -1}
-                                      : Segment{"", source.slot};
-      }
-    }
-    for (auto& [name, line] : lines) {
-      if (line.slot >= 0) {
-        choice.canonical.push_back(std::move(line));
-      } else if (!choice.canonical.empty() && choice.canonical.back().slot < 0) {
-        choice.canonical.back().fixed += line.fixed;
-      } else {
-        choice.canonical.push_back(std::move(line));
-      }
-    }
-
-    // The rules as excludes() reads a run's sections.
-    for (const auto& rule : experiment.exclusions) {
-      RuleView view;
-      for (const auto& condition : rule.conditions) {
-        const std::string& used = plugin[condition.section];
-        if (condition.param == "plugin" && !used.empty()) {
-          view.possible = view.possible && meets(condition, Value(used));
-          continue;
-        }
-        const auto& params = resolved.at(condition.section);
-        auto found = params.find(condition.param);
-        if (found == params.end()) {
-          view.possible = false;
-        } else if (found->second.slot < 0) {
-          view.possible = view.possible && meets(condition, *found->second.fixed);
-        } else {
-          const Slot& slot = choice.slots[found->second.slot];
-          std::vector<char> met;
-          for (const auto& value : slot.values) met.push_back(meets(condition, value) ? 1 : 0);
-          view.varying.emplace_back(slot.axis, std::move(met));
-        }
-      }
-      choice.rules.push_back(std::move(view));
-    }
-    return choice;
   }
 
   // The canonical hashes of `count` combinations of one choice (digits[k] for each). FNV-1a
@@ -240,7 +85,8 @@ struct SweepRuns::Layout {
     for (size_t k = 0; k < count; ++k) out[k] = hash[k];
   }
 
-  void expand() {
+  // The size of each axis, which axes choose plugins, and each repeat's key suffix.
+  void lay_out_axes() {
     const auto& axes = experiment.sweep;
     counts.combinations = product_of(experiment);
     counts.excluded_by_rule.assign(experiment.exclusions.size(), 0);
@@ -256,7 +102,32 @@ struct SweepRuns::Layout {
     for (std::int64_t repeat = 0; repeat < experiment.repeats; ++repeat) {
       suffixes.push_back(key_suffix(experiment.seed + repeat, static_cast<int>(repeat)));
     }
+  }
 
+  // Nothing left to run is an error; a rule that removed nothing is a warning.
+  void check_the_rules() {
+    if (configs.empty()) {
+      std::string lines;
+      for (const auto& rule : experiment.exclusions) {
+        lines += (lines.empty() ? "" : ", ") + std::to_string(rule.line);
+      }
+      throw UserError(experiment.file + ": the [[sweep.exclude]] rules (at line " + lines +
+                      ") remove all " + std::to_string(counts.combinations) +
+                      " combinations, so nothing would run; loosen or remove a rule");
+    }
+    for (size_t r = 0; r < experiment.exclusions.size(); ++r) {
+      if (counts.excluded_by_rule[r] > 0) continue;
+      const auto& rule = experiment.exclusions[r];
+      warnings.push_back(rule.at + ": the [[sweep.exclude]] rule at line " +
+                         std::to_string(rule.line) +
+                         " removes no combination; check its keys and values against the "
+                         "sweep, or remove it");
+    }
+  }
+
+  void expand() {
+    lay_out_axes();
+    const auto& axes = experiment.sweep;
     std::unordered_set<std::uint64_t> seen;  // config keys, as numbers
     seen.reserve(counts.combinations);
     configs.reserve(counts.combinations);
@@ -315,24 +186,7 @@ struct SweepRuns::Layout {
       if (++batched == kLanes) flush();
     }
     if (batched > 0) flush();
-
-    if (configs.empty()) {
-      std::string lines;
-      for (const auto& rule : experiment.exclusions) {
-        lines += (lines.empty() ? "" : ", ") + std::to_string(rule.line);
-      }
-      throw UserError(experiment.file + ": the [[sweep.exclude]] rules (at line " + lines +
-                      ") remove all " + std::to_string(counts.combinations) +
-                      " combinations, so nothing would run; loosen or remove a rule");
-    }
-    for (size_t r = 0; r < experiment.exclusions.size(); ++r) {
-      if (counts.excluded_by_rule[r] > 0) continue;
-      const auto& rule = experiment.exclusions[r];
-      warnings.push_back(rule.at + ": the [[sweep.exclude]] rule at line " +
-                         std::to_string(rule.line) +
-                         " removes no combination; check its keys and values against the "
-                         "sweep, or remove it");
-    }
+    check_the_rules();
   }
 
   // Repeats are the outer loop so that a slow drift of the machine spreads over every
