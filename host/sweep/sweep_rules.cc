@@ -52,63 +52,78 @@ class RuleReader {
                       "one of backend, dataset, model, train (e.g. \"train.batch_size\"), or "
                       "section.plugin (e.g. \"model.plugin\")");
     }
-    const SectionSource& source = found->second;
     ExcludeCondition out;
     out.section = section;
     out.param = param;
-
-    ParamSpec plugin_spec = ParamSpec::Str("plugin", "", "");
-    const ParamSpec* spec = nullptr;
-    if (param == "plugin" && !source.choices.front().empty()) {  // a plugin section
-      spec = &plugin_spec;
-    } else {
-      auto declaring = source.declaring(param);
-      if (declaring.empty()) {
-        const std::string& only = source.choices.front();
-        throw UserError(
-            at + ": [[sweep.exclude]] key \"" + key + "\" matches no parameter of [" + section +
-            "]" + (source.choices.size() == 1 && !only.empty() ? " (plugin '" + only + "')" : "") +
-            "; known: " + known_parameters(source));
-      }
-      spec = declaring.front().second;
-    }
+    const ParamSpec spec = spec_of(key, found->second, out, at);
     if (experiment_.auto_batch_size && key == "train.batch_size") {
       throw UserError(at +
                       ": train.batch_size = \"auto\" is found when the sweep runs; a "
                       "[[sweep.exclude]] rule cannot test it");
     }
-
     if (const toml::table* bounds = node.as_table()) {
-      if (spec->type != ParamType::kInt && spec->type != ParamType::kReal) {
-        throw UserError(at + ": [[sweep.exclude]] \"" + key + "\" is a " + type_name(spec->type) +
-                        " parameter; bounds need a number parameter, so give a value or a "
-                        "list of values");
-      }
-      for (const auto& [raw_key, bound] : *bounds) {
-        std::string name(raw_key.str());
-        std::optional<double>* slot = name == "at_least"  ? &out.at_least
-                                      : name == "at_most" ? &out.at_most
-                                      : name == "above"   ? &out.above
-                                      : name == "below"   ? &out.below
-                                                          : nullptr;
-        if (slot == nullptr) {
-          throw UserError(where(file_.path, raw_key) + ": [[sweep.exclude]] \"" + key +
-                          "\" has an unknown bound '" + name +
-                          "'; bounds are at_least, at_most, above and below");
-        }
-        if (!bound.is_number()) {
-          throw UserError(where(file_.path, raw_key) + ": [[sweep.exclude]] \"" + key + "\" " +
-                          name + " must be a number, not " + kind_of(bound));
-        }
-        *slot = *bound.value<double>();
-      }
-      if (bounds->empty()) {
-        throw UserError(at + ": [[sweep.exclude]] \"" + key +
-                        "\" has no bound; give at_least, at_most, above or below");
-      }
-      return out;
+      read_bounds(key, *bounds, spec, at, out);
+    } else {
+      read_values(key, node, spec, at, out);
     }
+    return out;
+  }
 
+ private:
+  // The spec a condition's values are checked against: the parameter's (the first plugin
+  // of the section that declares it), or a string for "section.plugin".
+  ParamSpec spec_of(const std::string& key, const SectionSource& source,
+                    const ExcludeCondition& condition, const std::string& at) const {
+    if (condition.param == "plugin" && !source.choices.front().empty()) {  // a plugin section
+      return ParamSpec::Str("plugin", "", "");
+    }
+    auto declaring = source.declaring(condition.param);
+    if (declaring.empty()) {
+      const std::string& only = source.choices.front();
+      throw UserError(
+          at + ": [[sweep.exclude]] key \"" + key + "\" matches no parameter of [" +
+          condition.section + "]" +
+          (source.choices.size() == 1 && !only.empty() ? " (plugin '" + only + "')" : "") +
+          "; known: " + known_parameters(source));
+    }
+    return *declaring.front().second;
+  }
+
+  // { at_least = 8, below = 64 }: bounds on a number parameter.
+  void read_bounds(const std::string& key, const toml::table& bounds, const ParamSpec& spec,
+                   const std::string& at, ExcludeCondition& out) const {
+    if (spec.type != ParamType::kInt && spec.type != ParamType::kReal) {
+      throw UserError(at + ": [[sweep.exclude]] \"" + key + "\" is a " + type_name(spec.type) +
+                      " parameter; bounds need a number parameter, so give a value or a "
+                      "list of values");
+    }
+    for (const auto& [raw_key, bound] : bounds) {
+      std::string name(raw_key.str());
+      std::optional<double>* slot = name == "at_least"  ? &out.at_least
+                                    : name == "at_most" ? &out.at_most
+                                    : name == "above"   ? &out.above
+                                    : name == "below"   ? &out.below
+                                                        : nullptr;
+      if (slot == nullptr) {
+        throw UserError(where(file_.path, raw_key) + ": [[sweep.exclude]] \"" + key +
+                        "\" has an unknown bound '" + name +
+                        "'; bounds are at_least, at_most, above and below");
+      }
+      if (!bound.is_number()) {
+        throw UserError(where(file_.path, raw_key) + ": [[sweep.exclude]] \"" + key + "\" " + name +
+                        " must be a number, not " + kind_of(bound));
+      }
+      *slot = *bound.value<double>();
+    }
+    if (bounds.empty()) {
+      throw UserError(at + ": [[sweep.exclude]] \"" + key +
+                      "\" has no bound; give at_least, at_most, above or below");
+    }
+  }
+
+  // A value, or a list of values, any of which the parameter may equal.
+  void read_values(const std::string& key, const toml::node& node, const ParamSpec& spec,
+                   const std::string& at, ExcludeCondition& out) const {
     std::vector<const toml::node*> items;
     if (const toml::array* list = node.as_array()) {
       if (list->empty()) {
@@ -121,18 +136,16 @@ class RuleReader {
     }
     for (const toml::node* item : items) {
       std::optional<Value> value = scalar_of(*item);
-      if (!value || !comparable(*spec, *value)) {
+      if (!value || !comparable(spec, *value)) {
         throw UserError(at + ": [[sweep.exclude]] \"" + key + "\" is " +
-                        (spec->type == ParamType::kInt ? "an " : "a ") + type_name(spec->type) +
+                        (spec.type == ParamType::kInt ? "an " : "a ") + type_name(spec.type) +
                         " parameter; it cannot equal " + kind_of(*item));
       }
-      if (spec->is_path) value = resolve_path(std::get<std::string>(*value), file_.dir);
+      if (spec.is_path) value = resolve_path(std::get<std::string>(*value), file_.dir);
       out.any_of.push_back(*value);
     }
-    return out;
   }
 
- private:
   const Experiment& experiment_;
   const SourceFile& file_;
 };
