@@ -361,6 +361,8 @@ TEST_F(ExperimentTest, AnExclusionRuleWithAnUnknownKeyOrAnImpossibleConditionIsR
       {"\"train.batch_size\" = \"big\"", "is an integer parameter; it cannot equal a string"},
       {"\"train.optimizer\" = { at_least = 1 }", "bounds need a number parameter"},
       {"\"model.plugin\" = 3", "it cannot equal an integer"},
+      {"\"train.batch_size\" = {}", "has no bound; give at_least, at_most, above or below"},
+      {"train = 8", "rule keys are section.parameter"},
   };
   for (const auto& [condition, expected] : cases) {
     std::string message = error_of(experiment_text(kMlp, kTrain, sweep + condition + "\n"));
@@ -369,6 +371,12 @@ TEST_F(ExperimentTest, AnExclusionRuleWithAnUnknownKeyOrAnImpossibleConditionIsR
   }
   std::string message = error_of(experiment_text(kMlp, kTrain, sweep));
   EXPECT_NE(message.find("has no condition"), std::string::npos) << message;
+
+  // batch_size = "auto" is not known when the rules are read.
+  message = error_of(experiment_text(kMlp, "epochs = 1\nbatch_size = \"auto\"\n",
+                                     "\"train.lr\" = [0.1, 0.01]\n\n[[sweep.exclude]]\n"
+                                     "\"train.batch_size\" = 8\n"));
+  EXPECT_NE(message.find("a [[sweep.exclude]] rule cannot test it"), std::string::npos) << message;
 }
 
 TEST_F(ExperimentTest, PerPluginTablesMustNameAPluginAndItsParameters) {
