@@ -20,11 +20,13 @@ struct ConfigResult {
   std::vector<const storage::RunSummary*> runs;  // every repeat's latest attempt
   int ok = 0;
   stats::Summary metric;  // the objective's metric over the ok repeats
-  // The 95% interval the metric is known to: over repeats, the mean's; for a single run,
-  // the interval of its median step projected like the metric. Empty (low > high) when
-  // neither was measured.
+  // The 95% interval the metric is known to: over three or more repeats, the mean's; for
+  // a single run, the interval of its median step projected like the metric; for two
+  // runs, the span of their two intervals (spans_two_runs). Empty (low > high) when none
+  // was measured.
   double low = 1;
   double high = 0;
+  bool spans_two_runs = false;
   bool has_interval() const { return low <= high; }
   // Why it cannot be told apart from the winner; empty when it can (or is the winner).
   std::string tie_reason;

@@ -51,7 +51,10 @@ std::string best_measurement_lines(const Ranking& ranking, const ConfigResult& b
            " (it is per epoch), so their runs count as repeats\n";
   }
   out += "  " + metric + " " + format_metric(metric, best.metric.mean);
-  if (best.ok > 1) {
+  if (best.spans_two_runs) {
+    out += " (2 repeats; their 95% intervals of the median step span " +
+           format_metric(metric, best.low) + " - " + format_metric(metric, best.high) + ")";
+  } else if (best.ok > 1) {
     out += " +/- " + format_metric(metric, best.metric.half_width) + " (95% CI, " +
            std::to_string(best.ok) + " repeats)";
   } else if (best.has_interval()) {

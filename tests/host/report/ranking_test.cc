@@ -102,6 +102,34 @@ TEST(RankingTest, TwoScatteredRepeatsGiveAnIntervalThatStaysAboveZero) {
   EXPECT_EQ(text.find("-0."), std::string::npos) << text;
 }
 
+TEST(RankingTest, TwoRepeatsAreToldApartByTheirOwnIntervalsNotByATIntervalOfOneDegree) {
+  // The quick start's shape: batch 8 at 0.91 and 0.76 s per epoch, batch 2 at 2.90 and
+  // 2.60 s, each run's median known to within 5%. A t interval over two runs is
+  // 12.7 standard errors wide and called them tied; their own intervals do not overlap.
+  auto timed = [](std::int64_t id, const std::string& swept, double epoch_s) {
+    storage::RunSummary r = run(id, swept, swept, epoch_s);
+    r.median_epoch_s = epoch_s;
+    r.median_epoch_low_s = epoch_s * 0.95;
+    r.median_epoch_high_s = epoch_s * 1.05;
+    return r;
+  };
+  std::vector<storage::RunSummary> runs = {timed(1, "b=8", 0.91), timed(2, "b=8", 0.76),
+                                           timed(3, "b=2", 2.90), timed(4, "b=2", 2.60)};
+  Ranking ranking = rank_configurations(runs, Objective{});
+  ASSERT_EQ(ranking.winner()->label, "b=8");
+  EXPECT_TRUE(ranking.tied_with_winner.empty()) << ranking.runner_up()->tie_reason;
+  EXPECT_NEAR(ranking.winner()->low, 0.76 * 0.95, 1e-9);
+  EXPECT_NEAR(ranking.winner()->high, 0.91 * 1.05, 1e-9);
+  EXPECT_NE(render_best(ranking).find("2 repeats; their 95% intervals of the median step span"),
+            std::string::npos)
+      << render_best(ranking);
+
+  // Two runs whose intervals overlap the other configuration's are still tied.
+  runs = {timed(1, "b=8", 0.91), timed(2, "b=8", 0.76), timed(3, "b=4", 0.95),
+          timed(4, "b=4", 0.80)};
+  EXPECT_EQ(rank_configurations(runs, Objective{}).tied_with_winner.size(), 1u);
+}
+
 TEST(RankingTest, SingleRunsUnderTwoPercentApartAreTied) {
   std::vector<storage::RunSummary> runs = {run(1, "b=2", "a", 1.000), run(2, "b=4", "b", 1.015),
                                            run(3, "b=8", "c", 1.100)};
