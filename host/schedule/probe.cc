@@ -10,6 +10,7 @@
 #include "host/base/table.h"
 #include "host/base/user_error.h"
 #include "host/guard/guard.h"
+#include "host/schedule/probe_trials.h"
 #include "host/sweep/run_key.h"
 #include "host/training/training_library.h"
 
@@ -45,53 +46,6 @@ std::int64_t run_steps(const RunSpec& run, std::int64_t batch_size, std::int64_t
   const std::int64_t accumulation = std::max<std::int64_t>(1, run.train.accumulation_steps);
   const std::int64_t batches = (train_size + batch_size - 1) / batch_size;
   return run.train.epochs * ((batches + accumulation - 1) / accumulation);
-}
-
-// A trial's peak, not a rehearsal's: the memory model is fitted to one kind of measurement.
-bool fitting_trial(const storage::ProbeTrial& trial) {
-  return trial.status == RunStatus::kOk && trial.kind == "trial";
-}
-
-std::vector<MemoryPoint> fitting_points(const std::vector<storage::ProbeTrial>& trials) {
-  std::vector<MemoryPoint> points;
-  for (const auto& trial : trials) {
-    if (fitting_trial(trial)) points.push_back({trial.batch_size, trial.peak_rss_bytes});
-  }
-  return points;
-}
-
-// The trial nearest the answer tells how much a peak still grows with more steps there.
-const storage::ProbeTrial* largest_fitting_trial(const std::vector<storage::ProbeTrial>& trials) {
-  const storage::ProbeTrial* largest = nullptr;
-  for (const auto& trial : trials) {
-    if (fitting_trial(trial) && (!largest || trial.batch_size >= largest->batch_size)) {
-      largest = &trial;
-    }
-  }
-  return largest;
-}
-
-// The stored answer for a batch size chosen from `model`, with what it rests on.
-storage::ProbeAnswer answer_for(const MemoryModel& model, std::int64_t batch_size,
-                                double growth_bytes, std::int64_t budget_bytes) {
-  storage::ProbeAnswer answer;
-  answer.max_batch_size = batch_size;
-  answer.predicted_peak_bytes = static_cast<std::int64_t>(model.peak_at(batch_size));
-  answer.margin_bytes =
-      static_cast<std::int64_t>(margin_at(model, batch_size, growth_bytes, budget_bytes));
-  answer.fixed_bytes = static_cast<std::int64_t>(model.fixed_bytes);
-  answer.per_sample_bytes = static_cast<std::int64_t>(model.per_sample_bytes);
-  answer.noise_bytes = static_cast<std::int64_t>(model.noise_bytes);
-  answer.growth_bytes = static_cast<std::int64_t>(growth_bytes);
-  return answer;
-}
-
-// The model with every prediction scaled by `factor`: what whole epochs hold when one
-// held `factor` times what the trials predicted.
-MemoryModel scaled(MemoryModel model, double factor) {
-  model.fixed_bytes *= factor;
-  model.per_sample_bytes *= factor;
-  return model;
 }
 
 RunSpec one_epoch_of(const RunSpec& run, std::int64_t batch_size) {
@@ -216,14 +170,14 @@ class Prober {
       rehearsed += (rehearsed.empty() ? "" : ", ") + std::to_string(answer);
       const std::int64_t below =
           finished ? answer - 1 : answer - std::max<std::int64_t>(1, answer / 4);
-      answer = model.usable()
-                   ? largest_fitting_batch(scaled(model, factor), budget_, growth(below), below)
-                   : below;
+      answer = model.usable() ? largest_fitting_batch(scaled_memory_model(model, factor), budget_,
+                                                      growth(below), below)
+                              : below;
       if (answer < 1) return answer_for(model, 0, 0, budget_);
     }
     // Rehearsals enough: the scaled model's answer, from what the epochs held.
     storage::ProbeAnswer lowered =
-        answer_for(scaled(model, factor), answer, growth(answer), budget_);
+        answer_for(scaled_memory_model(model, factor), answer, growth(answer), budget_);
     lowered.note = "not rehearsed itself: one epoch at batch size " + rehearsed +
                    " did not fit with the margin; this answer is the model's scaled by what " +
                    "those epochs held over it";
@@ -434,15 +388,6 @@ std::string correct_probe_answer(storage::Store& store, const std::string& memor
                    " ran out of memory at batch size " + std::to_string(batch_size);
   store.record_probe_answer(memory_key, budget_bytes, corrected);
   return "the stored probe answer for this model, data and budget was " + corrected.note;
-}
-
-const storage::ProbeTrial* rehearsal_at(const std::vector<storage::ProbeTrial>& trials,
-                                        std::int64_t batch_size) {
-  const storage::ProbeTrial* found = nullptr;
-  for (const auto& trial : trials) {
-    if (trial.kind == "rehearsal" && trial.batch_size == batch_size) found = &trial;
-  }
-  return found;
 }
 
 }  // namespace orch

@@ -60,10 +60,6 @@ std::string correct_probe_answer(storage::Store& store, const std::string& memor
                                  std::int64_t budget_bytes, std::int64_t batch_size,
                                  std::int64_t run_id);
 
-// The last epoch rehearsed at `batch_size` among `trials`; null when none was.
-const storage::ProbeTrial* rehearsal_at(const std::vector<storage::ProbeTrial>& trials,
-                                        std::int64_t batch_size);
-
 // The trials as a table (batch size, result, peak, steps, whether the peak stopped
 // growing), then the answer with its headroom and what it rests on.
 std::string render_probe(const ProbeResult& result);

@@ -5,6 +5,7 @@
 #include "host/base/table.h"
 #include "host/guard/guard.h"
 #include "host/schedule/probe.h"
+#include "host/schedule/probe_trials.h"
 
 namespace orch {
 namespace {

@@ -15,6 +15,7 @@
 #include "host/machine/machine.h"
 #include "host/machine/machine_busy.h"
 #include "host/report/projection.h"
+#include "host/schedule/oom_retry.h"
 #include "host/schedule/probe.h"
 #include "host/schedule/progress.h"
 #include "host/schedule/run_setup.h"
@@ -24,16 +25,19 @@
 namespace orch {
 namespace {
 
-RunSpec halved(const RunSpec& run) {
-  RunSpec smaller = run;
-  smaller.set_train("batch_size", std::max<std::int64_t>(1, run.train.batch_size / 2));
-  smaller.set_train("accumulation_steps", run.train.accumulation_steps * 2);
-  return smaller;
-}
-
-std::string halving_note(const RunSpec& run) {
-  return "halved to train.batch_size=" + std::to_string(run.train.batch_size) + " x " +
-         std::to_string(run.train.accumulation_steps) + " accumulation steps";
+// What a run's last line says: "ok  1.05 s, 8970 samples/s, val acc 0.938, peak 97.1 MiB",
+// with its trims and the busy flag, or "oom: <why>".
+std::string finish_line(const GuardResult& result, const std::vector<storage::EpochRecord>& epochs,
+                        const std::string& busy) {
+  if (result.status != RunStatus::kOk) {
+    return std::string(status_word(result.status)) + ": " + result.error;
+  }
+  const storage::EpochRecord last = epochs.empty() ? storage::EpochRecord{} : epochs.back();
+  return "ok  " + format_fixed(result.wall_s, 2) + " s, " + format_fixed(last.samples_per_s, 0) +
+         " samples/s, val acc " + format_fixed(last.val_accuracy, 3) + ", peak " +
+         describe_bytes(result.peak_rss_bytes) +
+         describe_memory_trims(result.memory_trims, result.held_peak_bytes) +
+         (busy.empty() ? "" : "; " + busy);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -314,21 +318,7 @@ class SweepRunner {
     outcome.memory_trims = result.memory_trims;
     outcome.held_peak_bytes = result.held_peak_bytes;
     store_.finish_run(a->run_id, outcome);
-    if (result.status == RunStatus::kOk) {
-      const storage::EpochRecord last =
-          a->epochs.empty() ? storage::EpochRecord{} : a->epochs.back();
-      printer_.run_finished(a->run_id,
-                            "ok  " + format_fixed(result.wall_s, 2) + " s, " +
-                                format_fixed(last.samples_per_s, 0) + " samples/s, val acc " +
-                                format_fixed(last.val_accuracy, 3) + ", peak " +
-                                describe_bytes(result.peak_rss_bytes) +
-                                describe_memory_trims(result.memory_trims, result.held_peak_bytes) +
-                                (outcome.busy.empty() ? "" : "; " + outcome.busy),
-                            result.wall_s);
-    } else {
-      printer_.run_finished(
-          a->run_id, std::string(status_word(result.status)) + ": " + result.error, result.wall_s);
-    }
+    printer_.run_finished(a->run_id, finish_line(result, a->epochs, outcome.busy), result.wall_s);
     RunSpec& run = a->queued.run;
     if (result.status == RunStatus::kOom) {
       // One truth per memory key: a probe answer this run disproves is lowered now.
