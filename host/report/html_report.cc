@@ -43,20 +43,9 @@ std::string html_table(const std::vector<std::string>& header,
 }
 
 std::string config_table(const Ranking& ranking) {
-  const std::string& metric = ranking.objective.metric;
   std::vector<std::vector<std::string>> rows;
-  for (const auto& config : ranking.configs) {
-    bool has = config.ok > 0;
-    rows.push_back(
-        {config.label, std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
-         has ? format_metric(metric, config.metric.mean) : "-",
-         config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
-         format_bytes(config.peak_rss_bytes), has ? format_fixed(config.val_accuracy, 3) : "-",
-         config_verdict(ranking, config)});
-  }
-  return html_table({"configuration", "ok runs", metric + " (mean)", "95% CI +/-", "peak RSS",
-                     "val acc", "verdict"},
-                    rows);
+  for (const auto& config : ranking.configs) rows.push_back(config_table_cells(ranking, config));
+  return html_table(config_table_columns(ranking.objective.metric), rows);
 }
 
 std::string run_table(const std::vector<storage::RunSummary>& runs) {

@@ -255,18 +255,31 @@ std::string render_run_table(const std::vector<storage::RunSummary>& runs) {
   return table.render() + busy_notes(runs);
 }
 
-std::string render_config_table(const Ranking& ranking) {
+std::vector<std::string> config_table_columns(const std::string& metric) {
+  return {"configuration", "ok runs", metric + " (mean)", "95% CI +/-",
+          "peak RSS",      "val acc", "verdict"};
+}
+
+std::vector<std::string> config_table_cells(const Ranking& ranking, const ConfigResult& config) {
   const std::string& metric = ranking.objective.metric;
-  TextTable table({"configuration", "ok runs", metric + " (mean)", "95% CI +/-", "peak RSS",
-                   "val acc", "verdict", "whole training"});
+  const bool has = config.ok > 0;
+  return {config.label,
+          std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
+          has ? format_metric(metric, config.metric.mean) : "-",
+          config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
+          format_bytes(config.peak_rss_bytes),
+          has ? format_fixed(config.val_accuracy, 3) : "-",
+          config_verdict(ranking, config)};
+}
+
+std::string render_config_table(const Ranking& ranking) {
+  std::vector<std::string> columns = config_table_columns(ranking.objective.metric);
+  columns.push_back("whole training");
+  TextTable table(columns);
   for (const auto& config : ranking.configs) {
-    bool has = config.ok > 0;
-    table.add_row(
-        {config.label, std::to_string(config.ok) + "/" + std::to_string(config.runs.size()),
-         has ? format_metric(metric, config.metric.mean) : "-",
-         config.ok > 1 ? format_metric(metric, config.metric.half_width) : "-",
-         format_bytes(config.peak_rss_bytes), has ? format_fixed(config.val_accuracy, 3) : "-",
-         config_verdict(ranking, config), has ? training_projection(config) : "-"});
+    std::vector<std::string> cells = config_table_cells(ranking, config);
+    cells.push_back(config.ok > 0 ? training_projection(config) : "-");
+    table.add_row(cells);
   }
   return table.render();
 }

@@ -21,6 +21,11 @@ std::vector<std::string> run_table_cells(const storage::RunSummary& run);
 // memory, accuracy, and a verdict (best, tied, fits, out of memory, failed, excluded).
 std::string render_config_table(const Ranking& ranking);
 
+// The configuration table's columns and one configuration's cells under them, shared by
+// the text and HTML reports (the text adds the whole training's projection).
+std::vector<std::string> config_table_columns(const std::string& metric);
+std::vector<std::string> config_table_cells(const Ranking& ranking, const ConfigResult& config);
+
 // For each swept parameter, one row per value over all runs with that value: median
 // epoch time, median samples/s, highest peak memory, mean accuracy, verdict.
 std::string render_dimension_tables(const std::vector<storage::RunSummary>& runs,
