@@ -129,6 +129,24 @@ TEST_F(StoreTest, DatabaseFromNewerOrchIsRefused) {
   }
 }
 
+TEST_F(StoreTest, AStatusWordOrchNeverWritesIsRefusedNamingTheDatabase) {
+  // A database edited by hand: the report must say what is wrong, not guess a status.
+  Store store = Store::Open(db_path_);
+  const auto ids = store.add_runs(store.begin_experiment(experiment("exp")), {run("bs=4")});
+  store.finish_run(ids[0], ok());
+  {
+    SQLite::Database raw(db_path_, SQLite::OPEN_READWRITE);
+    raw.exec("UPDATE runs SET status = 'done' WHERE id = " + std::to_string(ids[0]));
+  }
+  try {
+    store.latest_runs("exp");
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(contains(e.what(), db_path_)) << e.what();
+    EXPECT_TRUE(contains(e.what(), "unknown run status 'done'")) << e.what();
+  }
+}
+
 TEST_F(StoreTest, RunRoundTripShowsInLatestRuns) {
   Store store = Store::Open(db_path_);
   const auto experiment_id = store.begin_experiment(experiment("exp"));
