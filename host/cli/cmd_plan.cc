@@ -11,10 +11,10 @@
 #include "host/base/table.h"
 #include "host/cli/commands.h"
 #include "host/cli/prepared_sweep.h"
+#include "host/run/run_key.h"
 #include "host/schedule/memory_forecast.h"
 #include "host/schedule/run_setup.h"
 #include "host/sweep/experiment.h"
-#include "host/sweep/run_key.h"
 #include "host/sweep/sweep.h"
 #include "storage/store.h"
 

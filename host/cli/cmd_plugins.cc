@@ -5,7 +5,7 @@
 #include "host/base/table.h"
 #include "host/catalog/catalog_loading.h"
 #include "host/cli/commands.h"
-#include "host/sweep/value_text.h"
+#include "host/run/value_text.h"
 
 namespace orch {
 

@@ -9,8 +9,8 @@
 
 #include "host/catalog/plugin_catalog.h"
 #include "host/cli/commands.h"
+#include "host/run/run_spec.h"
 #include "host/sweep/experiment.h"
-#include "host/sweep/run_spec.h"
 #include "host/sweep/sweep.h"
 
 namespace orch {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "host/sweep/run_spec.h"
+#include "host/run/run_spec.h"
 
 namespace orch {
 

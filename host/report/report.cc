@@ -13,7 +13,7 @@
 #include "host/base/table.h"
 #include "host/machine/machine_busy.h"
 #include "host/report/projection.h"
-#include "host/sweep/value_text.h"
+#include "host/run/value_text.h"
 #include "orch/params.h"
 
 namespace orch {

@@ -4,9 +4,9 @@
 
 #include "host/base/memory_budget.h"
 #include "host/base/user_error.h"
+#include "host/run/run_key.h"
 #include "host/schedule/probe.h"
 #include "host/schedule/run_setup.h"
-#include "host/sweep/run_key.h"
 
 namespace orch {
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
+#include "host/run/run_spec.h"
 #include "host/schedule/probe.h"
-#include "host/sweep/run_spec.h"
 #include "storage/store.h"
 
 namespace orch {

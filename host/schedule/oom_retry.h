@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "host/sweep/run_spec.h"
+#include "host/run/run_spec.h"
 
 namespace orch {
 

@@ -9,8 +9,8 @@
 #include "host/base/memory_budget.h"
 #include "host/base/user_error.h"
 #include "host/guard/memory_cgroup.h"
-#include "host/sweep/run_key.h"
-#include "host/sweep/value_text.h"
+#include "host/run/run_key.h"
+#include "host/run/value_text.h"
 
 namespace orch {
 namespace {

@@ -12,10 +12,10 @@
 #include "host/guard/guard.h"
 #include "host/machine/admission.h"
 #include "host/machine/machine.h"
+#include "host/run/run_key.h"
 #include "host/schedule/auto_batch.h"
 #include "host/schedule/run_setup.h"
 #include "host/schedule/sweep_runner.h"
-#include "host/sweep/run_key.h"
 
 namespace orch {
 namespace {

@@ -15,12 +15,12 @@
 #include "host/machine/machine.h"
 #include "host/machine/machine_busy.h"
 #include "host/report/projection.h"
+#include "host/run/run_key.h"
 #include "host/schedule/oom_retry.h"
 #include "host/schedule/probe.h"
 #include "host/schedule/progress.h"
 #include "host/schedule/run_setup.h"
 #include "host/schedule/worker_launcher.h"
-#include "host/sweep/run_key.h"
 
 namespace orch {
 namespace {

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
+#include "host/run/run_spec.h"
 #include "host/schedule/scheduler.h"
 #include "host/sweep/experiment.h"
-#include "host/sweep/run_spec.h"
 #include "storage/store.h"
 
 namespace orch {

@@ -10,7 +10,7 @@
 
 #include "host/catalog/plugin_catalog.h"
 #include "host/guard/guard.h"
-#include "host/sweep/run_spec.h"
+#include "host/run/run_spec.h"
 
 namespace orch {
 

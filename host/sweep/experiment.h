@@ -23,13 +23,6 @@ struct RawValue {
   std::string base_dir;  // where a relative path parameter is resolved from
 };
 
-// A section resolved for one run: the plugin, and every parameter it declares with the
-// defaults filled in. [train] has no plugin.
-struct Section {
-  std::string plugin;
-  std::map<std::string, Value> values;
-};
-
 // A section as written. Its values apply to whichever plugin a run uses; the values of a
 // [model.<plugin>] table only to runs of that plugin.
 struct SectionSource {

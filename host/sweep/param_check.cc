@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "host/base/user_error.h"
-#include "host/sweep/value_text.h"
+#include "host/run/value_text.h"
 
 namespace orch {
 namespace {

@@ -8,12 +8,12 @@
 #include <unordered_set>
 
 #include "host/base/user_error.h"
+#include "host/run/run_key.h"
+#include "host/run/value_text.h"
 #include "host/sweep/param_check.h"
-#include "host/sweep/run_key.h"
 #include "host/sweep/sweep_choice.h"
 #include "host/sweep/sweep_resolve.h"
 #include "host/sweep/sweep_rules.h"
-#include "host/sweep/value_text.h"
 
 namespace orch {
 

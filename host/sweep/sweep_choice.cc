@@ -2,9 +2,9 @@
 
 #include <map>
 
+#include "host/run/value_text.h"
 #include "host/sweep/param_check.h"
 #include "host/sweep/sweep_rules.h"
-#include "host/sweep/value_text.h"
 
 namespace orch::sweep_choice {
 namespace {

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "host/run/run_spec.h"
 #include "host/sweep/experiment.h"
-#include "host/sweep/run_spec.h"
 
 namespace orch {
 

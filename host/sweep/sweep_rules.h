@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "host/run/run_spec.h"
 #include "host/sweep/experiment.h"
 #include "host/sweep/sweep_source.h"
 

@@ -4,9 +4,9 @@
 #include <set>
 
 #include "host/base/user_error.h"
+#include "host/run/value_text.h"
 #include "host/sweep/builtin_params.h"
 #include "host/sweep/param_check.h"
-#include "host/sweep/value_text.h"
 
 namespace orch {
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "host/run/run_spec.h"
 #include "host/sweep/experiment.h"
-#include "host/sweep/run_spec.h"
 
 namespace orch {
 

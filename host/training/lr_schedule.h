@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "host/sweep/train_options.h"  // LrSchedule
+#include "host/run/train_options.h"  // LrSchedule
 
 namespace orch {
 

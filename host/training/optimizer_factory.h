@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "host/sweep/train_options.h"
+#include "host/run/train_options.h"
 
 namespace orch {
 

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "host/sweep/train_options.h"
+#include "host/run/train_options.h"
 #include "orch/backend.h"
 #include "orch/dataset.h"
 #include "orch/model.h"

@@ -10,7 +10,7 @@
 #include <limits>
 #include <memory>
 
-#include "host/sweep/train_options.h"
+#include "host/run/train_options.h"
 #include "host/training/trainer.h"
 #include "orch/backend.h"
 #include "orch/dataset.h"

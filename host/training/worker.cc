@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "host/guard/worker_events.h"
-#include "host/sweep/train_options.h"
+#include "host/run/train_options.h"
 #include "host/training/trainer.h"
 #include "orch/backend.h"
 #include "orch/dataset.h"

@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "host/catalog/plugin_catalog.h"
-#include "host/sweep/run_spec.h"
+#include "host/run/run_spec.h"
 
 namespace orch {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <ostream>
 
-#include "host/sweep/value_text.h"
+#include "host/run/value_text.h"
 #include "tests/models/model_harness.h"
 
 namespace orch::testing {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
-#include "host/sweep/value_text.h"
+#include "host/run/value_text.h"
 #include "orch/orch.h"
 #include "tests/host/test_paths.h"
 

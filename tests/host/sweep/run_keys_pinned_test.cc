@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "host/sweep/run_key.h"
+#include "host/run/run_key.h"
 #include "host/sweep/sweep.h"
 #include "tests/host/experiment_fixture.h"
 

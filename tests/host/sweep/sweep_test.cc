@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "host/sweep/run_key.h"
+#include "host/run/run_key.h"
 #include "host/sweep/train_keys.h"
 #include "tests/host/experiment_fixture.h"
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "host/sweep/run_spec.h"
+#include "host/run/run_spec.h"
 #include "orch/params.h"
 
 namespace orch {

@@ -6,11 +6,17 @@
 #include <utility>
 #include <vector>
 
-#include "host/sweep/experiment.h"
-#include "host/sweep/train_options.h"
+#include "host/run/train_options.h"
 #include "orch/params.h"
 
 namespace orch {
+
+// A section resolved for one run: the plugin, and every parameter it declares with the
+// defaults filled in. [train] has no plugin.
+struct Section {
+  std::string plugin;
+  std::map<std::string, Value> values;
+};
 
 struct RunSpec {
   int index = 0;   // position in the sweep, 0-based

@@ -1,4 +1,4 @@
-#include "host/sweep/train_options.h"
+#include "host/run/train_options.h"
 
 #include <stdexcept>
 

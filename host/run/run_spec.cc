@@ -1,8 +1,8 @@
-#include "host/sweep/run_spec.h"
+#include "host/run/run_spec.h"
 
 #include <algorithm>
 
-#include "host/sweep/value_text.h"
+#include "host/run/value_text.h"
 
 namespace orch {
 

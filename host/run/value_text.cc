@@ -1,4 +1,4 @@
-#include "host/sweep/value_text.h"
+#include "host/run/value_text.h"
 
 #include <cstdio>
 #include <cstdlib>

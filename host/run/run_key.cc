@@ -1,6 +1,6 @@
-#include "host/sweep/run_key.h"
+#include "host/run/run_key.h"
 
-#include "host/sweep/value_text.h"
+#include "host/run/value_text.h"
 
 namespace orch {
 // FNV-1a continued over `text` from `hash`: the hash of a text is the hash of its pieces in
