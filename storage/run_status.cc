@@ -7,7 +7,8 @@ namespace {
 
 constexpr RunStatus kEvery[] = {RunStatus::kPending, RunStatus::kRunning,     RunStatus::kOk,
                                 RunStatus::kOom,     RunStatus::kTimeout,     RunStatus::kCrashed,
-                                RunStatus::kFailed,  RunStatus::kInterrupted, RunStatus::kSkipped};
+                                RunStatus::kFailed,  RunStatus::kInterrupted, RunStatus::kSkipped,
+                                RunStatus::kPruned};
 
 }  // namespace
 
@@ -31,6 +32,8 @@ const char* status_word(RunStatus status) {
       return "interrupted";
     case RunStatus::kSkipped:
       return "skipped";
+    case RunStatus::kPruned:
+      return "pruned";
   }
   return "?";
 }

@@ -16,6 +16,7 @@ enum class RunStatus {
   kFailed,       // the plugin or trainer threw, or the worker exited with an error
   kInterrupted,  // Ctrl-C, SIGTERM, or its orch went away: runs again next time
   kSkipped,      // got no worker: backend unavailable, known infeasible, sweep stopped
+  kPruned,       // stopped early by the search's pruner: worse than its peers at a rung
 };
 
 // The word stored and printed: "ok", "oom", "timeout", ...

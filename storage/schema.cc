@@ -368,6 +368,22 @@ ALTER TABLE runs ADD COLUMN held_peak_bytes INTEGER;
 ALTER TABLE probe_trials ADD COLUMN memory_trims INTEGER;
 ALTER TABLE probe_trials ADD COLUMN held_peak_bytes INTEGER;
 )sql",
+    // 8 -> 9: a search ([search] strategy = random, sobol, bayes) keeps every point it
+    // suggested, so that a resumed search, or a second orch on the same database, goes on
+    // with the same search instead of starting another. Outcomes are the runs of the
+    // point's configuration (runs.config_key).
+    R"sql(
+CREATE TABLE search_points(
+  experiment TEXT NOT NULL,
+  point_index INTEGER NOT NULL,
+  strategy TEXT NOT NULL,
+  config_key TEXT NOT NULL,
+  swept TEXT NOT NULL,
+  coordinates TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY(experiment, point_index)
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

@@ -24,7 +24,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 struct ExperimentRecord {
   std::string name;
@@ -242,6 +242,15 @@ struct RunSummary {
   double median_samples_per_s = std::numeric_limits<double>::quiet_NaN();  // mean over epochs
 };
 
+// One point a search suggested (table search_points).
+struct SearchPointRecord {
+  int index = 0;                    // 0-based, in the order the search suggested its points
+  std::string strategy;             // "random", "sobol", "bayes"
+  std::string config_key;           // the configuration it became: its runs carry this key
+  std::string swept;                // "train.lr=0.003 model.hidden=96", as the runs show it
+  std::vector<double> coordinates;  // the point as the sampler holds it
+};
+
 // Result of a read-only query: column names and rows of printable cells.
 struct QueryResult {
   std::vector<std::string> columns;
@@ -282,9 +291,10 @@ class Store {
 
   // True when a run with this key finished ok in any experiment of this name.
   bool finished_ok(const std::string& experiment_name, const std::string& run_key);
-  // The run keys of the experiments with this name that finished ok (kFinishedOk), or
-  // that reached any final status, neither pending nor running (kFinal).
-  enum class KeysThat { kFinishedOk, kEnded };
+  // The run keys of the experiments with this name that finished ok (kFinishedOk), that
+  // finished ok or were pruned (kSettled: a resumed sweep runs neither again), or that
+  // reached any final status, neither pending nor running (kEnded).
+  enum class KeysThat { kFinishedOk, kSettled, kEnded };
   std::vector<std::string> run_keys(const std::string& experiment_name, KeysThat which);
   // The machine description (a JSON object) of the latest experiment with this name;
   // empty when there is none.
@@ -337,6 +347,12 @@ class Store {
   std::vector<RunSummary> latest_runs(const std::string& experiment_name);
   // The epochs of a run in order (step_seconds left empty: see metric_values).
   std::vector<EpochRecord> epochs_of(std::int64_t run_id);
+
+  // Records point `point.index` of the search of this experiment name; false (nothing
+  // written) when that index is taken already: another orch suggested it first.
+  bool add_search_point(const std::string& experiment_name, const SearchPointRecord& point);
+  // Every point the search of this experiment name suggested, by index.
+  std::vector<SearchPointRecord> search_points(const std::string& experiment_name);
 
   // The name of the experiment started last, empty when there is none.
   std::string latest_experiment_name();

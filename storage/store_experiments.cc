@@ -47,6 +47,7 @@ std::vector<std::string> Store::run_keys(const std::string& experiment_name, Key
         *db_, std::string("SELECT DISTINCT r.run_key FROM runs r JOIN "
                           "experiments e ON e.id = r.experiment_id WHERE ") +
                   (which == KeysThat::kFinishedOk ? "r.status = 'ok'"
+                   : which == KeysThat::kSettled  ? "r.status IN ('ok', 'pruned')"
                                                   : "r.status NOT IN ('pending', 'running')") +
                   " AND e.name = ? ORDER BY r.run_key");
     query.bind(1, experiment_name);
