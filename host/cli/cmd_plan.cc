@@ -12,8 +12,10 @@
 #include "host/cli/commands.h"
 #include "host/cli/prepared_sweep.h"
 #include "host/run/run_key.h"
+#include "host/run/value_text.h"
 #include "host/schedule/memory_forecast.h"
 #include "host/schedule/run_setup.h"
+#include "host/schedule/search_points.h"
 #include "host/sweep/experiment.h"
 #include "host/sweep/sweep.h"
 #include "storage/store.h"
@@ -267,11 +269,106 @@ void append_run_table(const SweepRuns& runs, const RunStates& states, std::strin
   }
 }
 
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+// "reals 1e-05 .. 0.1, log scale", "integers 16 .. 256, step 16", "one of 16, 32, 64"
+std::string describe_dimension(const Dimension& dimension, const SweepAxis& axis) {
+  if (dimension.kind == Dimension::Kind::kCategorical) {
+    std::string values;
+    for (size_t i = 0; i < axis.size(); ++i) {
+      std::string value;
+      for (const auto& key : axis.keys) {
+        value += (value.empty() ? "" : "/") + to_toml(key.values[i].value);
+      }
+      values += (i ? ", " : "") + value;
+    }
+    return "one of " + values;
+  }
+  std::string out = dimension.kind == Dimension::Kind::kInteger ? "integers " : "reals ";
+  out += number_text(dimension.low) + " .. " + number_text(dimension.high);
+  if (dimension.log) out += ", log scale";
+  if (dimension.step > 0) out += ", step " + number_text(dimension.step);
+  return out;
+}
+
+// "bayes search, up to 24 points, seed 1; prune asha: rungs at epochs 1, 3"
+std::string describe_search(const Experiment& experiment) {
+  const SearchSettings& search = experiment.search;
+  std::string out = std::string(strategy_word(search.strategy)) + " search, up to ";
+  if (search.max_runs > 0) out += std::to_string(search.max_runs) + " points";
+  if (search.max_runs > 0 && search.max_seconds > 0) out += " or ";
+  if (search.max_seconds > 0) out += number_text(search.max_seconds) + " s";
+  out += ", seed " + std::to_string(search.seed);
+  if (search.prune.rule == PruneRule::kNone) return out + "; no pruning";
+  out += "; prune " + std::string(prune_word(search.prune.rule)) + " on " +
+         experiment.objective.metric + ", at epochs";
+  std::int64_t epochs = 1;
+  auto given = experiment.sections.at("train").values.find("epochs");
+  if (given != experiment.sections.at("train").values.end()) {
+    if (auto* value = std::get_if<std::int64_t>(&given->second.value)) epochs = *value;
+  }
+  // The last epoch is never pruned: a run that reaches it has finished.
+  std::vector<int> at;
+  for (int rung : rungs(search.prune, static_cast<int>(epochs))) {
+    if (rung < epochs) at.push_back(rung);
+  }
+  for (size_t i = 0; i < at.size(); ++i) out += (i ? ", " : " ") + std::to_string(at[i]);
+  return at.empty() ? out + " (none: train.epochs leaves no epoch before the last)" : out;
+}
+
+// What `orch plan` says of a sampled search: the space, the strategy and its budget, and
+// the sampler's first points (before it has learned from any).
+std::string search_plan_text(const Experiment& experiment, const std::string& db_path) {
+  const SearchSpace space = search_space(experiment);
+  std::string out = "experiment '" + experiment.name + "': " + describe_search(experiment) + "\n" +
+                    describe_plugins(experiment) + "\nspace (" +
+                    std::to_string(space.dimensions.size()) + " swept axes):\n";
+  size_t name_width = 0;
+  for (const auto& dimension : space.dimensions) {
+    name_width = std::max(name_width, dimension.name.size());
+  }
+  for (size_t i = 0; i < space.dimensions.size(); ++i) {
+    const Dimension& dimension = space.dimensions[i];
+    out += "  " + dimension.name + std::string(name_width + 2 - dimension.name.size(), ' ') +
+           describe_dimension(dimension, experiment.sweep[i]) + "\n";
+  }
+  size_t tried = 0;
+  if (auto store = storage::Store::OpenForReading(db_path)) {
+    tried = store->search_points(experiment.name).size();
+  }
+  if (tried > 0) {
+    out += std::to_string(tried) + " point(s) of this search were tried already (orch run " +
+           "goes on from them; orch report shows them)\n";
+  }
+  const auto sampler = make_sampler(experiment.search.strategy, space, experiment.search.seed);
+  const size_t first = experiment.search.max_runs > 0
+                           ? std::min<size_t>(8, static_cast<size_t>(experiment.search.max_runs))
+                           : 8;
+  out += "\nfirst points, before the sampler has learned from any run:\n";
+  for (size_t index = 0; index < first; ++index) {
+    const auto runs = runs_of_point(experiment, space, sampler->suggest({}, index));
+    out += "  " + std::to_string(index + 1) + "  " +
+           (runs.empty() ? std::string("(excluded by a rule: the search samples again)")
+                         : runs.front().swept_text()) +
+           "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 int plan_command(const Options& options) {
   PreparedPlan prepared = prepare_plan(options);
   const Experiment& experiment = *prepared.experiment;
+  if (experiment.search.samples()) {
+    const std::string out = search_plan_text(experiment, options.db_path);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
   const SweepRuns& runs = *prepared.runs;
   RunStates states;
   judge_runs(prepared, finished_keys(options.db_path, experiment.name), states);

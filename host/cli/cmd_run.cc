@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "host/base/user_error.h"
 #include "host/cli/commands.h"
 #include "host/cli/prepared_sweep.h"
 #include "host/cluster/shard.h"
@@ -24,6 +25,12 @@ int run_command(const Options& options) {
   load_worker_body();  // a missing training library is found before a database is opened
   const Experiment& experiment = prepared.experiment;
   std::vector<RunSpec>& runs = prepared.runs;
+  const bool search = experiment.search.samples();
+  if (search && !options.shard.empty()) {
+    throw UserError("--shard splits the runs of a grid, and '" + options.file +
+                    "' has a sampled [search]; to share one search, start orch run on the same "
+                    "--db from several processes or machines (they claim its points)");
+  }
   if (!options.shard.empty()) {
     const ShardSpec shard = parse_shard(options.shard);
     const size_t all = runs.size();
@@ -38,8 +45,14 @@ int run_command(const Options& options) {
   const PluginCatalog& catalog = *prepared.catalog;
   storage::Store store = storage::Store::Open(options.db_path);
 
-  std::cout << "experiment '" << experiment.name << "': " << runs.size() << " runs, database "
-            << options.db_path << "\n";
+  std::cout << "experiment '" << experiment.name << "': ";
+  if (search) {
+    std::cout << "a " << strategy_word(experiment.search.strategy)
+              << " search of its [sweep] (orch plan FILE shows the space)";
+  } else {
+    std::cout << runs.size() << " runs";
+  }
+  std::cout << ", database " << options.db_path << "\n";
   install_interrupt_handlers();
   SweepOptions sweep_options;
   sweep_options.run_infeasible = options.run_infeasible;
@@ -63,8 +76,16 @@ int run_command(const Options& options) {
     std::cout << "interrupted: the unfinished runs run again the next time this file runs\n";
     return kExitInterrupted;
   }
-  if (tally.not_ok > 0) {
-    std::cout << tally.not_ok << " run(s) did not finish ok; they run again the next time "
+  if (tally.pruned > 0) {
+    std::cout << tally.pruned << " run(s) were pruned: they fell behind at a rung, and are "
+              << "not run again\n";
+  }
+  const int again = tally.not_ok - tally.pruned;
+  if (again > 0 && search) {
+    std::cout << again << " point(s) did not finish ok; the search keeps them as what it "
+              << "learned (out of memory: infeasible) and does not run them again\n";
+  } else if (again > 0) {
+    std::cout << again << " run(s) did not finish ok; they run again the next time "
               << "this file runs\n";
   }
   return 0;

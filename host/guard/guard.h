@@ -60,6 +60,7 @@ inline constexpr const char* kLayerWatchdog = "watchdog";    // the host's sampl
 inline constexpr const char* kLayerAllocator = "allocator";  // the backend, in the worker
 inline constexpr const char* kLayerTimeout = "timeout";
 inline constexpr const char* kLayerInterrupt = "interrupt";
+inline constexpr const char* kLayerPruner = "pruner";  // [search] prune stopped it
 
 struct GuardResult {
   RunStatus status = RunStatus::kFailed;  // ok | oom | timeout | crashed | failed | interrupted
@@ -102,6 +103,8 @@ class GuardedWorker {
   void read();
   // The watchdog: memory, time and Ctrl-C.
   void check();
+  // Stops the worker at the search's request ([search] prune): status pruned, `why`.
+  void prune(std::string why) { stop(RunStatus::kPruned, kLayerPruner, std::move(why)); }
   // Waits for the child and classifies its end. Call once, after done().
   GuardResult finish();
 

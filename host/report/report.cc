@@ -99,8 +99,22 @@ std::string ok_run_ids(const ConfigResult& config) {
 std::string why_best_line(const Ranking& ranking) {
   std::string out = "  why: the " + ranking.objective.describe() + " of " +
                     std::to_string(ranking.eligible) + " configuration(s) that finished ok";
-  int excluded = static_cast<int>(ranking.configs.size()) - ranking.eligible;
-  if (excluded > 0) out += " (" + std::to_string(excluded) + " excluded: failed or constrained)";
+  // A pruned configuration fell behind its peers: not a failure, and said apart.
+  int pruned = 0, excluded = 0;
+  for (const auto& config : ranking.configs) {
+    if (config.excluded.empty()) continue;
+    const bool was_pruned = std::any_of(config.runs.begin(), config.runs.end(), [](auto* run) {
+      return run->status == RunStatus::kPruned;
+    });
+    (was_pruned && config.ok == 0 ? pruned : excluded) += 1;
+  }
+  std::string left_out;
+  if (pruned > 0) left_out += std::to_string(pruned) + " pruned";
+  if (excluded > 0) {
+    left_out += (left_out.empty() ? "" : ", ") + std::to_string(excluded) +
+                " excluded: failed or constrained";
+  }
+  if (!left_out.empty()) out += " (" + left_out + ")";
   return out + "\n";
 }
 

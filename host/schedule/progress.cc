@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -53,14 +54,18 @@ std::string ProgressPrinter::eta(double fraction_of_run) const {
   double this_run_left = fraction_of_run > 0.01 ? elapsed / fraction_of_run - elapsed : 0;
   double per_run =
       finished_ ? finished_wall_s_ / finished_ : elapsed / std::max(fraction_of_run, 0.01);
-  return clock_text(this_run_left + per_run * (runs_ - index_));
+  // Without a count (a search bounded by time), only this run's rest is known.
+  return clock_text(this_run_left + per_run * std::max(0, runs_ - index_));
 }
 
 void ProgressPrinter::run_started(int index, std::int64_t run_id, const std::string& label) {
   clear_status();
   index_ = index;
   run_start_ = std::chrono::steady_clock::now();
-  out_ << "[" << index << "/" << runs_ << "] run " << run_id << "  " << label << "\n" << std::flush;
+  // A search bounded only by time does not know how many points it will run.
+  out_ << "[" << index;
+  if (runs_ > 0) out_ << "/" << runs_;
+  out_ << "] run " << run_id << "  " << label << "\n" << std::flush;
 }
 
 void ProgressPrinter::retry(std::int64_t run_id, const std::string& note) {

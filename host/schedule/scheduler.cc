@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <random>
 #include <set>
 
@@ -14,7 +15,9 @@
 #include "host/machine/machine.h"
 #include "host/run/run_key.h"
 #include "host/schedule/auto_batch.h"
+#include "host/schedule/epoch_pruning.h"
 #include "host/schedule/run_setup.h"
+#include "host/schedule/search_runner.h"
 #include "host/schedule/sweep_runner.h"
 
 namespace orch {
@@ -66,17 +69,21 @@ void announce_sweep(const RunSpec& first, const SweepOptions& options, std::ostr
 std::vector<const RunSpec*> pending_runs(const Experiment& experiment,
                                          const std::vector<RunSpec>& runs, storage::Store& store,
                                          SweepTally& tally, std::ostream& progress) {
+  // A pruned run is an answer too: it fell behind, and would again.
+  const auto settled_keys = store.run_keys(experiment.name, storage::Store::KeysThat::kSettled);
+  const std::set<std::string> settled(settled_keys.begin(), settled_keys.end());
   std::vector<const RunSpec*> pending;
   for (const auto& run : runs) {
-    if (store.finished_ok(experiment.name, run.key)) {
+    if (settled.count(run.key) > 0) {
       ++tally.skipped;
     } else {
       pending.push_back(&run);
     }
   }
   if (tally.skipped > 0) {
-    progress << tally.skipped << " of " << runs.size()
-             << " runs already finished ok in an earlier sweep of '" << experiment.name
+    const bool prunes = experiment.search.prune.rule != PruneRule::kNone;
+    progress << tally.skipped << " of " << runs.size() << " runs already finished "
+             << (prunes ? "(ok or pruned)" : "ok") << " in an earlier sweep of '" << experiment.name
              << "'; running the other " << pending.size() << "\n";
   }
   if (experiment.random_order) {
@@ -85,6 +92,14 @@ std::vector<const RunSpec*> pending_runs(const Experiment& experiment,
     std::shuffle(pending.begin(), pending.end(), shuffle);
   }
   return pending;
+}
+
+storage::ExperimentRecord experiment_header(const Experiment& experiment,
+                                            const SweepOptions& options) {
+  return {experiment.name,         experiment.file,
+          experiment.text,         stable_hash(experiment.text),
+          describe_machine_json(), static_cast<int>(::getpid()),
+          this_hostname(),         options.shard};
 }
 
 // What other orch processes on the same database did with points of this sweep.
@@ -106,9 +121,19 @@ void report_others(const SweepTally& tally, const std::set<std::string>& held_by
 
 SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
                      const PluginCatalog& catalog, storage::Store& store,
-                     const SweepOptions& options, std::ostream& progress) {
-  announce_sweep(runs.front(), options, progress);
+                     const SweepOptions& given_options, std::ostream& progress) {
+  announce_sweep(runs.front(), given_options, progress);
   recover_abandoned_runs(store, experiment.name, progress);
+  SweepOptions options = given_options;
+  std::unique_ptr<EpochPruning> pruning = EpochPruning::of(experiment, store);
+  options.pruning = pruning.get();
+  if (experiment.search.samples()) {
+    const std::int64_t experiment_id =
+        store.begin_experiment(experiment_header(experiment, options));
+    SweepTally tally = run_search(experiment, catalog, store, options, experiment_id, progress);
+    store.drop_claims(experiment_id);
+    return tally;
+  }
   if (experiment.auto_batch_size) {
     ProbeOptions probe_options;
     probe_options.cgroup_prefix = options.cgroup_prefix;
@@ -121,11 +146,7 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
       pending_runs(experiment, runs, store, tally, progress);
   if (pending.empty()) return tally;
 
-  storage::ExperimentRecord header{experiment.name,         experiment.file,
-                                   experiment.text,         stable_hash(experiment.text),
-                                   describe_machine_json(), static_cast<int>(::getpid()),
-                                   this_hostname(),         options.shard};
-  const std::int64_t experiment_id = store.begin_experiment(header);
+  const std::int64_t experiment_id = store.begin_experiment(experiment_header(experiment, options));
   std::set<std::string> held_by;
   tally = run_points(experiment, pending, tally, catalog, store, options, progress, experiment_id,
                      held_by);

@@ -16,6 +16,7 @@
 
 namespace orch {
 
+class EpochPruning;
 class WorkerLauncher;
 
 struct SweepOptions {
@@ -30,16 +31,24 @@ struct SweepOptions {
   // the machine had available when the sweep started).
   WorkerLauncher* launcher = nullptr;
   std::int64_t memory_for_runs_bytes = 0;
+  // [search] prune: asked after each epoch of each run; a reason stops the run as pruned.
+  EpochPruning* pruning = nullptr;
+  // How progress lines count points: a search runs a few at a time, and numbers them
+  // among all of its points ("[7/24]"). 0: the points given to this call.
+  int points_before = 0;
+  int points_total = 0;
 };
 
 struct SweepTally {
   int planned = 0;
+  int pruned = 0;          // of not_ok: stopped early by [search] prune
   int skipped = 0;         // finished ok before: resumed past
   int done_elsewhere = 0;  // finished ok meanwhile by another orch on this database
   int held_elsewhere = 0;  // being run by another orch that is alive
   int ok = 0;
   int not_ok = 0;
   bool interrupted = false;
+  bool stopped_by_oom = false;  // on_oom = "stop" ended it
 };
 
 // Runs that already finished ok under this experiment's name are skipped (resume); runs

@@ -16,6 +16,7 @@
 #include "host/machine/machine_busy.h"
 #include "host/report/projection.h"
 #include "host/run/run_key.h"
+#include "host/schedule/epoch_pruning.h"
 #include "host/schedule/oom_retry.h"
 #include "host/schedule/probe.h"
 #include "host/schedule/progress.h"
@@ -84,9 +85,14 @@ class SweepRunner {
                    options.memory_for_runs_bytes > 0 ? options.memory_for_runs_bytes
                                                      : machine_memory_at_start().available_bytes,
                    options.jobs),
-        printer_(progress, options.live_progress, points, options.jobs > 1),
+        printer_(
+            progress, options.live_progress,
+            options.points_before > 0 || options.points_total > 0 ? options.points_total : points,
+            options.jobs > 1),
         log_dir_(logs_directory(store.path())),
-        held_by_(held_by) {}
+        held_by_(held_by) {
+    started_points_ = options.points_before;
+  }
 
   SweepTally run(const std::vector<const RunSpec*>& pending, SweepTally tally) {
     tally_ = tally;
@@ -270,6 +276,11 @@ class SweepRunner {
       store_.record_epoch(a.run_id, event.epoch);
       a.epochs.push_back(event.epoch);
       a.epochs.back().step_seconds.clear();
+      if (options_.pruning != nullptr) {
+        if (auto why = options_.pruning->after_epoch(a.queued.run, a.run_id, event.epoch)) {
+          a.worker->prune(std::move(*why));
+        }
+      }
     }
     printer_.event(a.run_id, event, a.worker->resident_bytes(), a.budget);
   }
@@ -339,6 +350,7 @@ class SweepRunner {
       ++tally_.ok;
     } else {
       ++tally_.not_ok;
+      if (result.status == RunStatus::kPruned) ++tally_.pruned;
     }
     if (result.status == RunStatus::kInterrupted) {
       tally_.interrupted = true;
@@ -346,6 +358,7 @@ class SweepRunner {
     } else if (result.status == RunStatus::kOom && on_oom == OnOom::kStop &&
                stop_reason_ == StopReason::kNone) {
       stop_reason_ = StopReason::kOutOfMemory;
+      tally_.stopped_by_oom = true;
       printer_.note("on_oom = \"stop\": the sweep stops here" +
                     std::string(active_.empty() ? "" : "; the runs going on finish first"));
     }

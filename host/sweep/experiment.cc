@@ -11,6 +11,7 @@
 #include "host/base/user_error.h"
 #include "host/sweep/builtin_params.h"
 #include "host/sweep/param_check.h"
+#include "host/sweep/search_section.h"
 #include "host/sweep/sweep_rules.h"
 #include "host/sweep/sweep_source.h"
 
@@ -52,12 +53,13 @@ std::optional<PluginKind> kind_of_section(const std::string& section) {
 void check_top_level(const toml::table& root, const std::string& path) {
   for (const auto& [raw_key, node] : root) {
     std::string key(raw_key.str());
-    bool known = key == "sweep" || key == "objective";
+    bool known = key == "sweep" || key == "objective" || key == "search";
     for (const auto& section : required_sections()) known = known || key == section;
     if (!known) {
       throw UserError(
           where(path, raw_key) + ": unknown section [" + key +
-          "]; known sections: experiment, backend, dataset, model, train, sweep, objective");
+          "]; known sections: experiment, backend, dataset, model, train, sweep, objective, "
+          "search");
     }
     if (!node.is_table()) {
       throw UserError(where(path, node) + ": '" + key + "' must be a section [" + key + "]");
@@ -325,8 +327,7 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
   exp.file = path;
   exp.text = read_file(path);
   std::error_code ignored;
-  const SourceFile file{path, std::filesystem::absolute(path, ignored).parent_path().string(),
-                        catalog};
+  SourceFile file{path, std::filesystem::absolute(path, ignored).parent_path().string(), catalog};
   toml::table root = parse(exp.text, path);
   check_top_level(root, path);
 
@@ -349,6 +350,8 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
     }
   }
   read_header(header, exp);
+  exp.search = load_search(root["search"].as_table(), path, exp.seed);
+  file.sampled = exp.search.samples();
 
   auto& train = exp.sections["train"].values;
   auto batch_size = train.find("batch_size");
@@ -362,6 +365,7 @@ Experiment load_experiment(const std::string& path, const PluginCatalog& catalog
   for (const toml::table* rule : sweep.rules) {
     exp.exclusions.push_back(load_exclude_rule(*rule, exp, file));
   }
+  check_search(exp);
   return exp;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
+#include "host/search/search_settings.h"
 #include "host/sweep/objective.h"
 #include "orch/params.h"
 
@@ -39,6 +40,15 @@ struct SectionSource {
   std::vector<std::pair<std::string, const ParamSpec*>> declaring(const std::string& param) const;
 };
 
+// A swept range as written, which a sampled search samples continuously between its ends.
+struct SweptRange {
+  double from = 0;  // the lower end, whichever end was written first
+  double to = 0;
+  double step = 0;  // > 0: only from + k * step
+  bool log = false;
+  bool integer = false;
+};
+
 // One swept key: "train.batch_size" = [2, 4, 8] or a range. A key "model.plugin" sweeps
 // the plugin; "model.mlp.hidden" applies only to the runs whose model is mlp.
 struct SweptKey {
@@ -46,7 +56,8 @@ struct SweptKey {
   std::string param;
   std::string only_plugin;
   std::vector<RawValue> values;
-  std::string at;  // the entry, for messages
+  std::optional<SweptRange> range;  // when written as a range
+  std::string at;                   // the entry, for messages
   // As written: "train.batch_size", "model.mlp.hidden".
   std::string path() const;
 };
@@ -103,7 +114,8 @@ struct Experiment {
   std::vector<std::string> warnings;
   // [train] batch_size = "auto": the largest batch that fits the budget, found by a probe.
   bool auto_batch_size = false;
-  Objective objective;  // [objective], or the default: lowest epoch_s
+  Objective objective;    // [objective], or the default: lowest epoch_s
+  SearchSettings search;  // [search], or the default: every point of the grid
 };
 
 // The sections every experiment file must have, in the order they are documented.

@@ -1,5 +1,6 @@
 #include "host/sweep/sweep_ranges.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -39,8 +40,8 @@ struct RangeSpec {
 class RangeReader {
  public:
   RangeReader(const toml::table& range, ParamType type, const std::string& key,
-              const std::string& file)
-      : range_(range), type_(type), key_(key), file_(file) {}
+              const std::string& file, bool sampled)
+      : range_(range), type_(type), key_(key), file_(file), sampled_(sampled) {}
 
   std::vector<Value> values() {
     if (type_ == ParamType::kStr || type_ == ParamType::kBool) {
@@ -49,12 +50,8 @@ class RangeReader {
                                            "so give a list of values instead");
     }
     RangeSpec spec = read();
+    if (!spec.step && !spec.count) return {number(spec.from), number(spec.to)};
     return spec.step ? by_step(spec) : by_count(spec);
-  }
-
- private:
-  UserError fail(const std::string& at, const std::string& what) const {
-    return UserError(at + ": sweep \"" + key_ + "\" " + what);
   }
 
   RangeSpec read() {
@@ -101,8 +98,9 @@ class RangeReader {
     if (spec.step && spec.count) {
       throw fail(at, "range gives both step and count; give one of them");
     }
-    if (!spec.step && !spec.count) {
-      throw fail(at, "range needs step = S or count = N; " + std::string(kHowToWrite));
+    if (!spec.step && !spec.count && !sampled_) {
+      throw fail(at, "range needs step = S or count = N; " + std::string(kHowToWrite) +
+                         " (a sampled [search] takes { from = A, to = B } alone)");
     }
     if (spec.log && spec.step) {
       throw fail(at, "range: a log range takes count = N (points per range), not step");
@@ -115,6 +113,16 @@ class RangeReader {
                          number_text(spec.to) + "; use step = " + number_text(-*spec.step));
     }
     return spec;
+  }
+
+ private:
+  UserError fail(const std::string& at, const std::string& what) const {
+    return UserError(at + ": sweep \"" + key_ + "\" " + what);
+  }
+
+  Value number(double value) const {
+    if (type_ == ParamType::kInt) return Value(static_cast<std::int64_t>(value));
+    return Value(value);
   }
 
   void check_size(double points) const {
@@ -188,13 +196,26 @@ class RangeReader {
   ParamType type_;
   const std::string& key_;
   const std::string& file_;
+  bool sampled_;
 };
 
 }  // namespace
 
 std::vector<Value> range_values(const toml::table& range, ParamType type, const std::string& key,
-                                const std::string& file) {
-  return RangeReader(range, type, key, file).values();
+                                const std::string& file, bool sampled) {
+  return RangeReader(range, type, key, file, sampled).values();
+}
+
+SweptRange range_bounds(const toml::table& range, ParamType type) {
+  const std::string no_key, no_file;
+  RangeSpec spec = RangeReader(range, type, no_key, no_file, true).read();
+  SweptRange bounds;
+  bounds.from = std::min(spec.from, spec.to);
+  bounds.to = std::max(spec.from, spec.to);
+  bounds.step = spec.step ? std::abs(*spec.step) : 0;
+  bounds.log = spec.log;
+  bounds.integer = type == ParamType::kInt;
+  return bounds;
 }
 
 }  // namespace orch

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "host/sweep/experiment.h"
 #include "orch/params.h"
 
 namespace orch {
@@ -18,8 +19,14 @@ inline constexpr size_t kMaxRangeValues = 10000;
 
 // The values of `range` for a parameter of `type`: integers for an integer parameter
 // (count-based ranges round to the nearest integer), reals otherwise. Throws UserError
-// naming the entry's position in `file` and `key` for a malformed range.
+// naming the entry's position in `file` and `key` for a malformed range. Under a sampled
+// search (`sampled`) a range may leave out step and count: it is sampled continuously,
+// and its values here are its two ends.
 std::vector<Value> range_values(const toml::table& range, ParamType type, const std::string& key,
-                                const std::string& file);
+                                const std::string& file, bool sampled = false);
+
+// What a sampled search samples of a range that range_values accepted: its ends, its step
+// (0 for none), log scale, and whether it gives integers.
+SweptRange range_bounds(const toml::table& range, ParamType type);
 
 }  // namespace orch

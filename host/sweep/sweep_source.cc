@@ -75,7 +75,7 @@ std::vector<RawValue> entry_values(const SweepEntry& entry, ParamType type,
   const std::string at = where(file.path, node);
   std::vector<RawValue> out;
   if (const toml::table* range = node.as_table()) {
-    for (auto& value : range_values(*range, type, entry.key, file.path)) {
+    for (auto& value : range_values(*range, type, entry.key, file.path, file.sampled)) {
       out.push_back({std::move(value), at, file.dir});
     }
     return out;
@@ -194,7 +194,9 @@ std::optional<SweptKey> swept_key(const SweepEntry& entry, Experiment& exp,
 
   const auto declaring = declaring_plugins(entry, key, source, at);
 
-  key.values = entry_values(entry, range_type(entry, declaring, file), file);
+  const ParamType type = range_type(entry, declaring, file);
+  key.values = entry_values(entry, type, file);
+  if (const toml::table* range = entry.node->as_table()) key.range = range_bounds(*range, type);
   for (const auto& [plugin, spec] : declaring) {
     for (const auto& raw : key.values) {
       checked(*spec, raw, param_label(source, section, key.param, plugin));

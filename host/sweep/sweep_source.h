@@ -19,6 +19,7 @@ struct SourceFile {
   std::string path;
   std::string dir;
   const PluginCatalog& catalog;
+  bool sampled = false;  // a sampled [search]: ranges may be open (no step or count)
 };
 
 // One entry of [sweep] or of a [[sweep.zip]] group, before its values are read.

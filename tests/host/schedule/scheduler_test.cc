@@ -8,132 +8,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <functional>
 #include <sstream>
 
 #include "host/guard/interrupt.h"
 #include "host/machine/admission.h"
 #include "host/machine/machine.h"
-#include "host/schedule/worker_launcher.h"
 #include "storage/store.h"
 #include "tests/host/experiment_fixture.h"
+#include "tests/host/schedule/scripted_launcher.h"
 
 namespace orch {
 namespace {
-
-// What a scripted worker reports: ok, or the status it ends with.
-using Script = std::function<RunStatus(const RunSpec&)>;
-
-// A worker that reports started, ready, one epoch and finished, one event per watch, and
-// then ends as its script says. Ended early by an interrupt, as a guarded worker is.
-class ScriptedWorker : public LaunchedWorker {
- public:
-  ScriptedWorker(RunStatus status, EventHandler on_event, int* running)
-      : status_(status), on_event_(std::move(on_event)), running_(running) {
-    ++*running_;
-  }
-
-  int pid() const override { return ::getpid(); }
-  bool done() const override { return done_; }
-  std::int64_t resident_bytes() const override { return 100 << 20; }
-  double seconds_since_start() const override { return 0.01 * ticks_; }
-  GuardResult finish() override {
-    GuardResult result;
-    result.status = status_;
-    result.wall_s = seconds_since_start();
-    result.peak_rss_bytes = 100 << 20;
-    if (status_ == RunStatus::kOom) {
-      result.stop_layer = kLayerWatchdog;
-      result.error = "out of memory (scripted)";
-    } else if (status_ == RunStatus::kInterrupted) {
-      result.stop_layer = kLayerInterrupt;
-      result.error = "interrupted (scripted)";
-    }
-    return result;
-  }
-
-  // One tick: the next event, or the end.
-  void tick() {
-    if (done_) return;
-    ++ticks_;
-    if (interrupt_requested()) status_ = RunStatus::kInterrupted;
-    WorkerEvent event;
-    switch (ticks_) {
-      case 1:
-        event.kind = WorkerEvent::Kind::kStarted;
-        event.pid = pid();
-        event.backend = "scripted";
-        break;
-      case 2:
-        event.kind = WorkerEvent::Kind::kReady;
-        break;
-      case 3:
-        if (status_ != RunStatus::kOk) return end();
-        event.kind = WorkerEvent::Kind::kEpoch;
-        event.epoch.epoch = 1;
-        event.epoch.seconds = 0.02;
-        event.epoch.steps = 4;
-        event.epoch.timed_samples = 64;
-        event.epoch.samples_per_s = 3200;
-        break;
-      case 4:
-        event.kind = WorkerEvent::Kind::kFinished;
-        event.peak_rss_bytes = 100 << 20;
-        break;
-      default:
-        return end();
-    }
-    if (status_ == RunStatus::kInterrupted) return end();
-    on_event_(event);
-  }
-
- private:
-  void end() {
-    done_ = true;
-    --*running_;
-  }
-
-  RunStatus status_;
-  EventHandler on_event_;
-  int* running_;
-  int ticks_ = 0;
-  bool done_ = false;
-};
-
-// Starts scripted workers and keeps what a test asserts: every start, and the most
-// workers that were running at once.
-class ScriptedLauncher : public WorkerLauncher {
- public:
-  explicit ScriptedLauncher(Script script) : script_(std::move(script)) {}
-
-  std::unique_ptr<LaunchedWorker> start(const RunSpec& run, const GuardLimits& limits,
-                                        EventHandler on_event) override {
-    started.push_back(
-        {run.train.batch_size, run.train.accumulation_steps, limits.budget_bytes, limits.cpus});
-    if (on_start) on_start(run);
-    auto worker = std::make_unique<ScriptedWorker>(script_(run), std::move(on_event), &running_);
-    most_at_once = std::max(most_at_once, running_);
-    return worker;
-  }
-
-  void watch(const std::vector<LaunchedWorker*>& workers) override {
-    for (LaunchedWorker* worker : workers) static_cast<ScriptedWorker*>(worker)->tick();
-  }
-
-  struct Start {
-    std::int64_t batch_size;
-    std::int64_t accumulation_steps;
-    std::int64_t budget_bytes;
-    std::vector<int> cpus;
-  };
-  std::vector<Start> started;
-  int most_at_once = 0;
-  std::function<void(const RunSpec&)> on_start;  // before the worker exists
-
- private:
-  Script script_;
-  int running_ = 0;
-};
 
 // Runs out of memory from `limit` samples per batch on.
 Script oom_from(std::int64_t limit) {

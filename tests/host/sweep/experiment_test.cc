@@ -606,5 +606,61 @@ TEST_F(ExperimentTest, RelativePathParametersResolveAgainstTheirBaseDirectory) {
             std::filesystem::current_path().string());
 }
 
+// [search]: what a user gets wrong about a sampled search is refused with where and what.
+TEST_F(ExperimentTest, ASearchSectionIsReadWithItsDefaults) {
+  Experiment exp = load(std::string(kGood) +
+                        "\n[search]\nstrategy = \"bayes\"\nmax_runs = 12\nprune = \"asha\"\n");
+  EXPECT_EQ(exp.search.strategy, SearchStrategy::kBayes);
+  EXPECT_EQ(exp.search.max_runs, 12);
+  EXPECT_EQ(exp.search.seed, 3u) << "the experiment's seed";
+  EXPECT_EQ(exp.search.prune.rule, PruneRule::kAsha);
+  EXPECT_EQ(exp.search.prune.min_epochs, 1);
+  EXPECT_EQ(exp.search.prune.reduction, 3);
+  EXPECT_FALSE(load(kGood).search.samples()) << "no [search]: the grid";
+}
+
+TEST_F(ExperimentTest, SearchMistakesAreRefusedNamingTheKeyAndWhatToDo) {
+  const std::string good = kGood;
+  EXPECT_NE(error_of(good + "\n[search]\nstrategy = \"bayes\"\nmax_run = 4\n")
+                .find(":1: unknown key 'max_run' in [search]; known: strategy, max_runs"),
+            std::string::npos);
+  EXPECT_NE(error_of(good + "\n[search]\nstrategy = \"tpe\"\n").find("search.strategy = \"tpe\""),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(good + "\n[search]\nstrategy = \"random\"\n").find("needs a budget: max_runs = N"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(good + "\n[search]\nmax_runs = 4\n").find("strategy = \"grid\" runs every point"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(good + "\n[objective]\nmetric = \"peak_rss\"\n\n[search]\nprune = \"median\"\n")
+          .find("is measured once per run; prune on val_accuracy"),
+      std::string::npos);
+  EXPECT_NE(error_of(with("lr = 0.01", "lr = 0.01\non_oom = \"halve\"") +
+                     "\n[search]\nstrategy = \"random\"\nmax_runs = 3\n")
+                .find("train.on_oom = \"halve\" would run another point than the search chose"),
+            std::string::npos);
+  EXPECT_NE(error_of(good + "\n[search]\nprune = \"asha\"\nreduction = 1\n")
+                .find("search.reduction = 1 is out of range"),
+            std::string::npos);
+}
+
+TEST_F(ExperimentTest, AnOpenRangeIsSampledBetweenItsEndsAndNeedsASampledSearch) {
+  const std::string open = "\"train.lr\" = { from = 1e-4, to = 1e-1, scale = \"log\" }";
+  EXPECT_NE(error_of(with("model.hidden = [8, 16]", open))
+                .find("range needs step = S or count = N; a range is { from = A, to = B, step = "
+                      "S }"),
+            std::string::npos);
+  Experiment exp = load(with("model.hidden = [8, 16]", open) +
+                        "\n[search]\nstrategy = \"sobol\"\nmax_seconds = 60\n");
+  const SweptKey& lr = exp.sweep.back().keys.front();
+  ASSERT_TRUE(lr.range.has_value());
+  EXPECT_DOUBLE_EQ(lr.range->from, 1e-4);
+  EXPECT_DOUBLE_EQ(lr.range->to, 1e-1);
+  EXPECT_TRUE(lr.range->log);
+  EXPECT_FALSE(lr.range->integer);
+  EXPECT_FALSE(exp.sweep.front().keys.front().range.has_value()) << "a list is categorical";
+}
+
 }  // namespace
 }  // namespace orch

@@ -1,0 +1,67 @@
+#include "host/schedule/epoch_pruning.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace orch {
+namespace {
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", value);
+  return text;
+}
+
+}  // namespace
+
+double epoch_metric(const storage::EpochRecord& epoch, const std::string& metric) {
+  if (metric == "val_accuracy") return epoch.val_accuracy;
+  if (metric == "val_loss") return epoch.val_loss;
+  if (metric == "train_loss") return epoch.train_loss;
+  if (metric == "step_median_s") return epoch.step_median_s;
+  if (metric == "samples_per_s") {
+    return std::isfinite(epoch.median_samples_per_s) ? epoch.median_samples_per_s
+                                                     : epoch.samples_per_s;
+  }
+  // epoch_s: from the median step, as the ranking compares it.
+  return std::isfinite(epoch.median_epoch_s) ? epoch.median_epoch_s : epoch.seconds;
+}
+
+std::unique_ptr<EpochPruning> EpochPruning::of(const Experiment& experiment,
+                                               storage::Store& store) {
+  std::unique_ptr<Pruner> pruner = make_pruner(experiment.search.prune);
+  if (!pruner) return nullptr;
+  return std::unique_ptr<EpochPruning>(new EpochPruning(experiment, store, std::move(pruner)));
+}
+
+EpochPruning::EpochPruning(const Experiment& experiment, storage::Store& store,
+                           std::unique_ptr<Pruner> pruner)
+    : experiment_(experiment), store_(store), pruner_(std::move(pruner)) {}
+
+EpochValues EpochPruning::others(std::int64_t run_id) {
+  const Objective& objective = experiment_.objective;
+  EpochValues seen;
+  for (const storage::RunSummary& run : store_.latest_runs(experiment_.name)) {
+    if (run.run_id == run_id) continue;
+    for (const storage::EpochRecord& epoch : store_.epochs_of(run.run_id)) {
+      const double value = epoch_metric(epoch, objective.metric);
+      if (std::isfinite(value)) seen[epoch.epoch].push_back(objective.maximize ? -value : value);
+    }
+  }
+  return seen;
+}
+
+std::optional<std::string> EpochPruning::after_epoch(const RunSpec& run, std::int64_t run_id,
+                                                     const storage::EpochRecord& epoch) {
+  if (epoch.epoch >= run.train.epochs) return std::nullopt;
+  const Objective& objective = experiment_.objective;
+  const double value = epoch_metric(epoch, objective.metric);
+  if (!std::isfinite(value)) return std::nullopt;
+  auto why =
+      pruner_->should_prune(others(run_id), epoch.epoch, objective.maximize ? -value : value);
+  if (!why) return std::nullopt;
+  return "pruned by " + std::string(prune_word(experiment_.search.prune.rule)) + ": " +
+         objective.metric + " " + number(value) + " " + *why;
+}
+
+}  // namespace orch

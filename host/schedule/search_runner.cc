@@ -1,0 +1,293 @@
+#include "host/schedule/search_runner.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "host/base/user_error.h"
+#include "host/guard/interrupt.h"
+#include "host/report/ranking.h"
+#include "host/schedule/search_points.h"
+#include "host/schedule/sweep_runner.h"
+
+namespace orch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A sampler that keeps suggesting points the search has (an all-list space nearly
+// exhausted) gets this many more tries before the search says it has seen the space.
+constexpr int kTriesForANewPoint = 200;
+constexpr int kWaitForOthersMs = 200;
+
+// A run the sampler should steer away from: it did not fit, or it cannot win.
+bool infeasible(const storage::RunSummary& run, const Objective& objective) {
+  if (run.status == RunStatus::kOom) return true;
+  if (run.status == RunStatus::kSkipped) return run.error.rfind("infeasible", 0) == 0;
+  if (run.status != RunStatus::kOk) return false;
+  if (objective.max_peak_rss_bytes && run.peak_rss_bytes > *objective.max_peak_rss_bytes) {
+    return true;
+  }
+  if (objective.min_val_accuracy && run.val_accuracy < *objective.min_val_accuracy) return true;
+  return objective.max_epoch_s && metric_value(run, "epoch_s") > *objective.max_epoch_s;
+}
+
+// Neither pending, running nor interrupted: a resumed search does not run it again.
+bool ended(const storage::RunSummary& run) {
+  return is_final(run.status) && run.status != RunStatus::kInterrupted;
+}
+
+std::map<std::string, std::vector<const storage::RunSummary*>> by_configuration(
+    const std::vector<storage::RunSummary>& runs) {
+  std::map<std::string, std::vector<const storage::RunSummary*>> grouped;
+  for (const auto& run : runs) grouped[run.config_key].push_back(&run);
+  return grouped;
+}
+
+// The trial of one point whose `runs` (its repeats) have all ended.
+Trial trial_of(const storage::SearchPointRecord& point,
+               const std::vector<const storage::RunSummary*>& runs, const Objective& objective) {
+  Trial trial;
+  trial.point = point.coordinates;
+  double sum = 0;
+  int ok = 0;
+  for (const auto* run : runs) {
+    trial.infeasible = trial.infeasible || infeasible(*run, objective);
+    trial.pruned = trial.pruned || run->status == RunStatus::kPruned;
+    if (run->status == RunStatus::kOk) {
+      sum += metric_value(*run, objective.metric);
+      ++ok;
+    }
+  }
+  if (ok > 0 && !trial.infeasible && !trial.pruned) {
+    const double mean = sum / ok;
+    trial.value = objective.maximize ? -mean : mean;
+  }
+  return trial;
+}
+
+class SearchRunner {
+ public:
+  SearchRunner(const Experiment& experiment, const PluginCatalog& catalog, storage::Store& store,
+               const SweepOptions& options, std::int64_t experiment_id, std::ostream& progress)
+      : experiment_(experiment),
+        search_(experiment.search),
+        catalog_(catalog),
+        store_(store),
+        options_(options),
+        experiment_id_(experiment_id),
+        progress_(progress),
+        space_(search_space(experiment)),
+        sampler_(sampler_for(experiment, space_)),
+        started_(Clock::now()) {}
+
+  SweepTally run() {
+    announce();
+    while (!interrupt_requested() && !tally_.interrupted) {
+      std::vector<RunSpec> batch;
+      SweepOptions round = options_;
+      const bool others_running = next_batch(batch, round.points_before);
+      round.points_total = static_cast<int>(search_.max_runs);
+      if (batch.empty()) {
+        if (!others_running) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(kWaitForOthersMs));
+        continue;
+      }
+      std::vector<const RunSpec*> pending;
+      for (const auto& run : batch) pending.push_back(&run);
+      tally_.planned += static_cast<int>(batch.size());
+      std::set<std::string> held_by;
+      tally_ = run_points(experiment_, pending, tally_, catalog_, store_, round, progress_,
+                          experiment_id_, held_by);
+      if (tally_.stopped_by_oom) break;  // on_oom = "stop"
+    }
+    conclude();
+    return tally_;
+  }
+
+ private:
+  static std::unique_ptr<Sampler> sampler_for(const Experiment& experiment,
+                                              const SearchSpace& space) {
+    try {
+      return make_sampler(experiment.search.strategy, space, experiment.search.seed);
+    } catch (const std::invalid_argument& e) {
+      throw UserError(experiment.search.at + ": [search] " + e.what());
+    }
+  }
+
+  void announce() {
+    progress_ << "search: " << strategy_word(search_.strategy) << " over "
+              << space_.dimensions.size() << " swept axes, up to ";
+    if (search_.max_runs > 0) progress_ << search_.max_runs << " points";
+    if (search_.max_runs > 0 && search_.max_seconds > 0) progress_ << " or ";
+    if (search_.max_seconds > 0) progress_ << search_.max_seconds << " s";
+    if (search_.prune.rule != PruneRule::kNone) {
+      progress_ << ", prune = " << prune_word(search_.prune.rule);
+    }
+    progress_ << " (seed " << search_.seed << ")\n";
+  }
+
+  bool budget_left(size_t points) const {
+    if (search_.max_runs > 0 && static_cast<std::int64_t>(points) >= search_.max_runs) {
+      return false;
+    }
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+    return search_.max_seconds <= 0 || elapsed < search_.max_seconds;
+  }
+
+  // The runs to run now: the runs of points left unfinished (an earlier orch was stopped),
+  // then new points, up to -j of them; `ended` counts the points whose runs all ended. True
+  // when another orch is running points of this search, so that one may wait for them
+  // instead of ending.
+  bool next_batch(std::vector<RunSpec>& batch, int& ended_points) {
+    const std::vector<storage::SearchPointRecord> points = usable_points();
+    const std::vector<storage::RunSummary> runs = store_.latest_runs(experiment_.name);
+    const auto grouped = by_configuration(runs);
+    std::set<std::string> held;  // run keys another live orch holds
+    for (const auto& claim : store_.claims(experiment_.name)) {
+      if (claim.experiment_id != experiment_id_) held.insert(claim.run_key);
+    }
+    bool others_running = false;
+    std::vector<Trial> history;
+    for (const auto& point : points) {
+      auto it = grouped.find(point.config_key);
+      std::vector<const storage::RunSummary*> point_runs;
+      if (it != grouped.end()) point_runs = it->second;
+      size_t done = 0;
+      for (const auto* run : point_runs) done += ended(*run) ? 1 : 0;
+      if (done >= static_cast<size_t>(experiment_.repeats)) {
+        history.push_back(trial_of(point, point_runs, experiment_.objective));
+        continue;
+      }
+      for (RunSpec& run : runs_of_point(experiment_, space_, point.coordinates)) {
+        if (held.count(run.key) > 0) {
+          others_running = true;
+        } else if (!ended_key(point_runs, run.key) &&
+                   static_cast<int>(batch.size()) < options_.jobs) {
+          batch.push_back(std::move(run));
+        }
+      }
+    }
+    ended_points = static_cast<int>(history.size());
+    if (static_cast<int>(batch.size()) < options_.jobs) add_new_points(points, history, batch);
+    return others_running;
+  }
+
+  static bool ended_key(const std::vector<const storage::RunSummary*>& runs,
+                        const std::string& key) {
+    for (const auto* run : runs) {
+      if (run->run_key == key && ended(*run)) return true;
+    }
+    return false;
+  }
+
+  // The points of this search that fit this file's [sweep]; an earlier search of the same
+  // name over other axes is left out, once said.
+  std::vector<storage::SearchPointRecord> usable_points() {
+    std::vector<storage::SearchPointRecord> usable;
+    size_t foreign = 0;
+    for (auto& point : store_.search_points(experiment_.name)) {
+      next_index_ = std::max(next_index_, point.index + 1);
+      if (point.coordinates.size() != space_.dimensions.size()) {
+        ++foreign;
+        continue;
+      }
+      usable.push_back(std::move(point));
+    }
+    if (foreign > 0 && !said_foreign_) {
+      progress_ << foreign << " point(s) of an earlier search of '" << experiment_.name
+                << "' have other swept axes than this file; this search leaves them out\n";
+      said_foreign_ = true;
+    }
+    return usable;
+  }
+
+  void add_new_points(const std::vector<storage::SearchPointRecord>& points,
+                      const std::vector<Trial>& history, std::vector<RunSpec>& batch) {
+    std::set<std::string> known;
+    for (const auto& point : points) known.insert(point.config_key);
+    size_t counted = points.size();
+    while (static_cast<int>(batch.size()) < options_.jobs && budget_left(counted) && !exhausted_) {
+      std::vector<RunSpec> runs = new_point(known, history);
+      if (runs.empty()) return;
+      ++counted;
+      for (auto& run : runs) batch.push_back(std::move(run));
+    }
+  }
+
+  // The runs of one point no one suggested yet, recorded as the next point of the search;
+  // empty when the sampler finds none in kTriesForANewPoint tries.
+  std::vector<RunSpec> new_point(std::set<std::string>& known, const std::vector<Trial>& history) {
+    for (int tries = 0; tries < kTriesForANewPoint; ++tries) {
+      const int index = next_index_++;
+      Point point = sampler_->suggest(history, static_cast<size_t>(index));
+      std::vector<RunSpec> runs = runs_of_point(experiment_, space_, point);
+      if (runs.empty() || known.count(runs.front().config_key) > 0) continue;  // excluded, seen
+      storage::SearchPointRecord record{index, strategy_word(search_.strategy),
+                                        runs.front().config_key, runs.front().swept_text(), point};
+      if (!store_.add_search_point(experiment_.name, record)) continue;  // another orch's index
+      known.insert(record.config_key);
+      return runs;
+    }
+    progress_ << "search: no new point in " << kTriesForANewPoint
+              << " tries; every point the sampler finds was tried already\n";
+    exhausted_ = true;
+    return {};
+  }
+
+  void conclude() {
+    const auto points = usable_points();
+    const auto runs = store_.latest_runs(experiment_.name);
+    const auto history = search_history(experiment_, points, runs);
+    int infeasible_points = 0, pruned_points = 0;
+    for (const auto& trial : history) {
+      infeasible_points += trial.infeasible ? 1 : 0;
+      pruned_points += trial.pruned ? 1 : 0;
+    }
+    progress_ << "search: " << points.size() << " point(s) tried, " << infeasible_points
+              << " infeasible, " << pruned_points << " pruned\n";
+  }
+
+  const Experiment& experiment_;
+  const SearchSettings& search_;
+  const PluginCatalog& catalog_;
+  storage::Store& store_;
+  const SweepOptions& options_;
+  std::int64_t experiment_id_;
+  std::ostream& progress_;
+  SearchSpace space_;
+  std::unique_ptr<Sampler> sampler_;
+  Clock::time_point started_;
+  SweepTally tally_;
+  int next_index_ = 0;
+  bool exhausted_ = false;
+  bool said_foreign_ = false;
+};
+
+}  // namespace
+
+std::vector<Trial> search_history(const Experiment& experiment,
+                                  const std::vector<storage::SearchPointRecord>& points,
+                                  const std::vector<storage::RunSummary>& runs) {
+  const auto grouped = by_configuration(runs);
+  std::vector<Trial> history;
+  for (const auto& point : points) {
+    auto it = grouped.find(point.config_key);
+    if (it == grouped.end()) continue;
+    size_t done = 0;
+    for (const auto* run : it->second) done += ended(*run) ? 1 : 0;
+    if (done < static_cast<size_t>(experiment.repeats)) continue;
+    history.push_back(trial_of(point, it->second, experiment.objective));
+  }
+  return history;
+}
+
+SweepTally run_search(const Experiment& experiment, const PluginCatalog& catalog,
+                      storage::Store& store, const SweepOptions& options,
+                      std::int64_t experiment_id, std::ostream& progress) {
+  return SearchRunner(experiment, catalog, store, options, experiment_id, progress).run();
+}
+
+}  // namespace orch

@@ -1,0 +1,49 @@
+// Stopping runs early on the objective's per-epoch metric. A run reports its value after
+// each epoch; the pruner compares it with what the other runs of the search reported at
+// the same epoch and says whether it should stop. A pruned run is its own outcome,
+// "pruned" with the rung and the value that pruned it, never "failed".
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orch {
+
+enum class PruneRule { kNone, kMedian, kAsha };
+
+// "none", "median", "asha"
+const char* prune_word(PruneRule rule);
+
+struct PruneSettings {
+  PruneRule rule = PruneRule::kNone;
+  int min_epochs = 1;  // median: nothing is pruned before it; asha: the first rung
+  int reduction = 3;   // asha: rungs at min_epochs x reduction^k, 1/reduction go on
+};
+
+// Per epoch (1-based), the values every run of the search reported at that epoch, lower
+// is better: what a pruner compares against. Runs that were pruned keep the values they
+// reported.
+using EpochValues = std::map<int, std::vector<double>>;
+
+class Pruner {
+ public:
+  virtual ~Pruner() = default;
+  // Why a run that reported `value` at `epoch` should stop, or nothing when it goes on.
+  // `seen` holds what the other runs reported (not this one's `value`). The reason names
+  // the epoch, the rule and ranks or counts, never the value: the caller prefixes the
+  // metric's name and its real value, which is negated here when the metric is maximized.
+  virtual std::optional<std::string> should_prune(const EpochValues& seen, int epoch,
+                                                  double value) const = 0;
+};
+
+// The rungs of `settings` up to `epochs`: asha's min_epochs x reduction^k; every epoch
+// from min_epochs on for median.
+std::vector<int> rungs(const PruneSettings& settings, int epochs);
+
+// nullptr for PruneRule::kNone.
+std::unique_ptr<Pruner> make_pruner(const PruneSettings& settings);
+
+}  // namespace orch

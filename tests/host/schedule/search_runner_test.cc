@@ -1,0 +1,199 @@
+// A sampled search and the pruner without a fork: points suggested, run and recorded,
+// resumed after an interrupt without running a point twice, out-of-memory points kept as
+// infeasible, and runs that fall behind pruned at their rungs. Workers are scripted
+// (tests/host/schedule/scripted_launcher.h); the experiment file, the plugin catalog and
+// the SQLite database are real.
+#include "host/schedule/search_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "host/guard/interrupt.h"
+#include "host/schedule/scheduler.h"
+#include "storage/store.h"
+#include "tests/host/experiment_fixture.h"
+#include "tests/host/schedule/scripted_launcher.h"
+
+namespace orch {
+namespace {
+
+// Best near lr = 3e-3, and better every epoch, as a real training curve would be.
+double scripted_accuracy(const RunSpec& run, int epoch) {
+  const double lr = std::get<double>(run.sections.at("train").values.at("lr"));
+  const double best = 0.95 - 0.15 * std::abs(std::log10(lr) + 2.5);
+  return best * (1.0 - 0.5 / epoch);
+}
+
+Script ok_below(std::int64_t batch) {
+  return [batch](const RunSpec& run) {
+    return run.train.batch_size >= batch ? RunStatus::kOom : RunStatus::kOk;
+  };
+}
+
+class SearchRunnerTest : public testing::ExperimentFixture {
+ protected:
+  void TearDown() override {
+    clear_interrupt();
+    ExperimentFixture::TearDown();
+  }
+
+  std::string file(const std::string& search, int epochs = 1, const std::string& extra = "") {
+    return testing::experiment_text(
+               "plugin = \"mlp\"\nhidden = 4\n",
+               "epochs = " + std::to_string(epochs) + "\nmemory_limit = \"1GiB\"\n",
+               "\"train.lr\" = { from = 1e-4, to = 1e-1, scale = \"log\" }\n"
+               "\"train.batch_size\" = [8, 16, 32, 64]\n" +
+                   extra) +
+           "\n[objective]\nmetric = \"val_accuracy\"\n\n[search]\n" + search;
+  }
+
+  SweepTally run(const std::string& text, ScriptedLauncher& launcher, int jobs = 1) {
+    Experiment experiment = load(text);
+    SweepPlan plan = plan_sweep(experiment);
+    storage::Store store = storage::Store::Open(db());
+    SweepOptions options;
+    options.launcher = &launcher;
+    options.jobs = jobs;
+    options.memory_for_runs_bytes = std::int64_t{8} << 30;
+    return run_sweep(experiment, plan.runs, *catalog_, store, options, progress_);
+  }
+
+  std::string db() const { return dir_ + "/search.db"; }
+
+  std::vector<std::string> column(const std::string& sql) {
+    std::vector<std::string> out;
+    for (const auto& row : storage::query_read_only(db(), sql).rows) out.push_back(row.at(0));
+    return out;
+  }
+
+  std::ostringstream progress_;
+};
+
+TEST_F(SearchRunnerTest, ASearchRunsMaxRunsDistinctPointsAndRecordsEachOne) {
+  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  SweepTally tally = run(file("strategy = \"random\"\nmax_runs = 6\nseed = 5\n"), launcher);
+  EXPECT_EQ(tally.ok, 6);
+  EXPECT_EQ(launcher.started.size(), 6u);
+  const auto points = column("SELECT config_key FROM search_points ORDER BY point_index");
+  ASSERT_EQ(points.size(), 6u);
+  EXPECT_EQ(std::set<std::string>(points.begin(), points.end()).size(), 6u);
+  // Every point is the configuration of a run that finished ok.
+  EXPECT_EQ(column("SELECT COUNT(*) FROM search_points p WHERE EXISTS (SELECT 1 FROM runs r "
+                   "WHERE r.config_key = p.config_key AND r.status = 'ok')")[0],
+            "6");
+  // The lr is sampled between the range's ends, not from a grid of them.
+  std::set<std::string> lrs;
+  for (const auto& start : launcher.started) lrs.insert(start.swept);
+  EXPECT_EQ(lrs.size(), 6u);
+  EXPECT_NE(progress_.str().find("[6/6] run 6  train.lr="), std::string::npos) << progress_.str();
+}
+
+TEST_F(SearchRunnerTest, AnInterruptedSearchResumesWithoutRunningAFinishedPointAgain) {
+  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  int starts = 0;
+  launcher.on_start = [&starts](const RunSpec&) {
+    if (++starts == 3) request_interrupt();
+  };
+  const std::string text = file("strategy = \"bayes\"\nmax_runs = 8\nseed = 2\n");
+  SweepTally first = run(text, launcher);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_EQ(first.ok, 2);
+
+  clear_interrupt();
+  launcher.on_start = nullptr;
+  SweepTally second = run(text, launcher);
+  EXPECT_FALSE(second.interrupted);
+  EXPECT_EQ(second.ok, 6) << "the interrupted point and five new ones";
+  EXPECT_EQ(column("SELECT COUNT(*) FROM search_points")[0], "8");
+  EXPECT_EQ(column("SELECT COUNT(DISTINCT run_key) FROM runs WHERE status = 'ok'")[0], "8");
+  EXPECT_EQ(column("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM runs WHERE status = 'ok' "
+                   "GROUP BY run_key)")[0],
+            "1")
+      << "no point finished ok twice";
+}
+
+TEST_F(SearchRunnerTest, APointThatRunsOutOfMemoryIsKeptAsInfeasibleAndNotRunAgain) {
+  ScriptedLauncher launcher(ok_below(32), scripted_accuracy);
+  const std::string text = file("strategy = \"sobol\"\nmax_runs = 12\nseed = 4\n");
+  run(text, launcher);
+  const auto oom = column("SELECT run_key FROM runs WHERE status = 'oom'");
+  ASSERT_FALSE(oom.empty()) << "sobol's first 12 points reach batch 32 or 64";
+  // Once a batch size ran out of memory, larger ones are known not to fit: no worker.
+  EXPECT_LT(oom.size(), 6u);
+  storage::Store store = storage::Store::Open(db());
+  const Experiment experiment = load(text);
+  const auto history =
+      search_history(experiment, store.search_points("unit"), store.latest_runs("unit"));
+  ASSERT_EQ(history.size(), 12u);
+  size_t infeasible = 0;
+  for (const auto& trial : history) {
+    EXPECT_EQ(trial.infeasible, trial.point[1] >= 2) << "batch 32 and 64 (indices 2, 3)";
+    EXPECT_EQ(trial.value.has_value(), !trial.infeasible);
+    infeasible += trial.infeasible ? 1 : 0;
+  }
+  EXPECT_GT(infeasible, 0u);
+
+  // The search is done: running the file again starts nothing, and reruns no oom point.
+  const size_t before = launcher.started.size();
+  run(text, launcher);
+  EXPECT_EQ(launcher.started.size(), before);
+}
+
+TEST_F(SearchRunnerTest, AshaPrunesRunsBehindTheirPeersAtARungAndNeverAtTheLastEpoch) {
+  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  SweepTally tally = run(file("strategy = \"random\"\nmax_runs = 12\nseed = 8\n"
+                              "prune = \"asha\"\nmin_epochs = 1\nreduction = 3\n",
+                              9),
+                         launcher);
+  EXPECT_GT(tally.pruned, 0);
+  EXPECT_EQ(tally.ok + tally.pruned, 12);
+  // Pruned at a rung (epoch 1 or 3), with the rule, the metric and its value.
+  for (const auto& row :
+       storage::query_read_only(db(),
+                                "SELECT (SELECT MAX(epoch) FROM epochs e WHERE e.run_id = r.id), "
+                                "r.error, r.stop_layer FROM runs r WHERE r.status = 'pruned'")
+           .rows) {
+    EXPECT_TRUE(row.at(0) == "1" || row.at(0) == "3") << row.at(0);
+    EXPECT_EQ(row.at(1).rfind("pruned by asha: val_accuracy ", 0), 0u) << row.at(1);
+    EXPECT_EQ(row.at(2), "pruner");
+  }
+  // The best point ran to the end.
+  const auto best = column(
+      "SELECT r.status FROM runs r JOIN epochs e ON e.run_id = r.id GROUP BY r.id "
+      "ORDER BY MAX(e.val_accuracy) DESC LIMIT 1");
+  EXPECT_EQ(best.at(0), "ok");
+  // Runs that went on trained all 9 epochs; the pruned ones saved what they did not train.
+  EXPECT_LT(std::stoi(column("SELECT COUNT(*) FROM epochs")[0]), 12 * 9);
+}
+
+TEST_F(SearchRunnerTest, AGridWithPruningKeepsItsPrunedRunsWhenItResumes) {
+  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  const std::string text =
+      testing::experiment_text("plugin = \"mlp\"\nhidden = 4\n",
+                               "epochs = 4\nbatch_size = 8\nmemory_limit = \"1GiB\"\n",
+                               "\"train.lr\" = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]\n") +
+      "\n[objective]\nmetric = \"val_accuracy\"\n\n[search]\n"
+      "prune = \"median\"\nmin_epochs = 2\n";
+  SweepTally first = run(text, launcher);
+  EXPECT_GT(first.pruned, 0);
+  EXPECT_EQ(first.ok + first.pruned, 7);
+  const size_t started = launcher.started.size();
+  SweepTally second = run(text, launcher);
+  EXPECT_EQ(launcher.started.size(), started) << "pruned and ok runs are settled";
+  EXPECT_EQ(second.skipped, 7);
+}
+
+TEST_F(SearchRunnerTest, PointsAnExclusionRuleRemovesAreNeverRun) {
+  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  run(file("strategy = \"random\"\nmax_runs = 10\nseed = 3\n", 1,
+           "\n[[sweep.exclude]]\n\"train.batch_size\" = [8, 16]\n"),
+      launcher);
+  ASSERT_EQ(launcher.started.size(), 10u);
+  for (const auto& start : launcher.started) EXPECT_GE(start.batch_size, 32);
+}
+
+}  // namespace
+}  // namespace orch
