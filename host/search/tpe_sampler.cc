@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -89,7 +90,7 @@ Split split_history(const std::vector<Trial>& history) {
   return split;
 }
 
-// One dimension's distinct candidate values, best first by log l - log g.
+// One draw of one dimension from the good trials' model, with its log l - log g.
 struct Option {
   double value;
   double score;
@@ -116,11 +117,34 @@ class TpeSampler final : public Sampler {
     for (const Trial& trial : history) points.push_back(snap(space_, trial.point));
     const Split split = split_history(history);
     SeededRandom random(seed_, index, RandomUse::kParzenDraw);
-    std::vector<std::vector<Option>> options;
+    std::vector<std::vector<Option>> draws;  // per dimension, candidate c's value is draw c
     for (size_t d = 0; d < space_.dimensions.size(); ++d) {
-      options.push_back(dimension_options(d, points, split, random));
+      draws.push_back(dimension_options(d, points, split, random));
     }
-    return best_untried(options, std::set<Point>(points.begin(), points.end()));
+    const std::set<Point> tried(points.begin(), points.end());
+    // As Bergstra et al. and Optuna: kCandidates whole points drawn from the good trials'
+    // model, the one with the best l/g ratio. Taking each dimension's best draw instead
+    // would be far greedier (the best of 24^D combinations) and stop exploring.
+    std::optional<Point> best;
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (size_t c = 0; c < kCandidates; ++c) {
+      Point candidate;
+      double score = 0;
+      for (const auto& dimension_draws : draws) {
+        const Option& draw = dimension_draws[std::min(c, dimension_draws.size() - 1)];
+        candidate.push_back(draw.value);
+        score += draw.score;
+      }
+      candidate = snap(space_, candidate);
+      if (tried.count(candidate) == 0 && score > best_score) {
+        best = candidate;
+        best_score = score;
+      }
+    }
+    if (best) return *best;
+    // Every candidate was tried (a small space): the best untried combination of draws.
+    for (auto& dimension_draws : draws) dimension_draws = best_first(dimension_draws);
+    return best_untried(draws, tried);
   }
 
  private:
@@ -166,7 +190,11 @@ class TpeSampler final : public Sampler {
         options.push_back({value, score});
       }
     }
-    // Best first; a value drawn twice is one option.
+    return options;
+  }
+
+  // Best first; a value drawn twice is one option.
+  static std::vector<Option> best_first(std::vector<Option> options) {
     std::stable_sort(options.begin(), options.end(),
                      [](const Option& a, const Option& b) { return a.score > b.score; });
     std::vector<Option> distinct;

@@ -1,0 +1,242 @@
+// Every search strategy replayed against a grid recorded once (bench/search_replay.toml,
+// 48 configurations x 9 epochs, in bench/data/search_replay.db): for each strategy and
+// pruning rule, 100 seeds of the same sampler and pruner orch runs, where "running" a
+// point reads its recorded epochs instead of training. Deterministic and in seconds.
+//
+//   search_replay [DB] [--seeds N] [--smoke]
+//
+// Prints, per strategy: the share of seeds whose winner lies in the full grid's tie set
+// (the winner and every configuration orch's ranking cannot tell apart from it), and the
+// compute used (epochs trained) as a share of the grid's, median and worst over seeds.
+// The last line is RESULT lines for bench/run.sh.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "host/report/ranking.h"
+#include "host/search/pruner.h"
+#include "host/search/sampler.h"
+#include "storage/store.h"
+
+namespace {
+
+using namespace orch;
+
+// One configuration of the recorded grid.
+struct Config {
+  std::string config_key;
+  std::string label;
+  Point point;                   // the index of each of its values
+  std::vector<double> accuracy;  // val_accuracy after each epoch
+};
+
+struct Grid {
+  SearchSpace space;
+  std::vector<Config> configs;
+  std::map<Point, size_t> by_point;
+  std::set<std::string> tie_set;  // config keys
+  size_t epochs = 0;
+};
+
+// "train.lr=0.001 train.optimizer="adam"" -> its key=value pairs, in order.
+std::vector<std::pair<std::string, std::string>> swept_pairs(const std::string& swept) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::istringstream words(swept);
+  std::string word;
+  while (words >> word) {
+    const size_t eq = word.find('=');
+    if (eq != std::string::npos) pairs.emplace_back(word.substr(0, eq), word.substr(eq + 1));
+  }
+  return pairs;
+}
+
+Grid load_grid(const std::string& db_path) {
+  auto store = storage::Store::OpenForReading(db_path);
+  if (!store) throw std::runtime_error("no orch database at " + db_path);
+  const std::string name = store->latest_experiment_name();
+  const std::vector<storage::RunSummary> runs = store->latest_runs(name);
+  Grid grid;
+  std::vector<std::string> keys;
+  std::vector<std::vector<std::string>> values;  // per key, in order of appearance
+  for (const auto& run : runs) {
+    if (run.status != RunStatus::kOk) continue;
+    Config config{run.config_key, run.swept, {}, {}};
+    for (const auto& [key, value] : swept_pairs(run.swept)) {
+      auto k = std::find(keys.begin(), keys.end(), key) - keys.begin();
+      if (static_cast<size_t>(k) == keys.size()) {
+        keys.push_back(key);
+        values.emplace_back();
+      }
+      auto& seen = values[static_cast<size_t>(k)];
+      auto v = std::find(seen.begin(), seen.end(), value) - seen.begin();
+      if (static_cast<size_t>(v) == seen.size()) seen.push_back(value);
+      config.point.push_back(static_cast<double>(v));
+    }
+    for (const auto& epoch : store->epochs_of(run.run_id)) {
+      config.accuracy.push_back(epoch.val_accuracy);
+    }
+    grid.epochs = std::max(grid.epochs, config.accuracy.size());
+    grid.by_point[config.point] = grid.configs.size();
+    grid.configs.push_back(std::move(config));
+  }
+  for (size_t k = 0; k < keys.size(); ++k) {
+    Dimension dimension;
+    dimension.name = keys[k];
+    dimension.choices = values[k].size();
+    grid.space.dimensions.push_back(dimension);
+  }
+  Objective objective;
+  objective.metric = "val_accuracy";
+  objective.maximize = true;
+  const Ranking ranking = rank_configurations(runs, objective);
+  if (const ConfigResult* winner = ranking.winner()) grid.tie_set.insert(winner->config_key);
+  for (const ConfigResult* tied : ranking.tied_with_winner) grid.tie_set.insert(tied->config_key);
+  return grid;
+}
+
+struct Outcome {
+  bool in_tie_set = false;
+  double accuracy = 0;  // the winner's final val_accuracy
+  size_t epochs = 0;    // trained, over every point
+};
+
+// One search as orch runs it with -j 1: suggest, run (read the recorded epochs, asking
+// the pruner after each but the last), learn.
+Outcome replay(const Grid& grid, SearchStrategy strategy, const PruneSettings& prune, size_t points,
+               std::uint64_t seed) {
+  auto sampler = make_sampler(strategy, grid.space, seed);
+  auto pruner = make_pruner(prune);
+  std::vector<Trial> history;
+  EpochValues seen;
+  std::set<size_t> tried;
+  Outcome outcome;
+  std::optional<size_t> best;
+  size_t index = 0;
+  for (size_t n = 0; n < points && tried.size() < grid.configs.size(); ++n) {
+    size_t config = 0;
+    for (int tries = 0; tries < 200; ++tries) {
+      auto found = grid.by_point.find(sampler->suggest(history, index++));
+      if (found == grid.by_point.end() || tried.count(found->second)) continue;
+      config = found->second;
+      break;
+    }
+    if (!tried.insert(config).second) break;  // the sampler finds nothing new
+    const std::vector<double>& accuracy = grid.configs[config].accuracy;
+    size_t trained = accuracy.size();
+    for (size_t e = 1; pruner && e < accuracy.size(); ++e) {
+      if (pruner->should_prune(seen, static_cast<int>(e), -accuracy[e - 1])) {
+        trained = e;
+        break;
+      }
+    }
+    for (size_t e = 1; e <= trained; ++e) seen[static_cast<int>(e)].push_back(-accuracy[e - 1]);
+    outcome.epochs += trained;
+    Trial trial{grid.configs[config].point, std::nullopt, false, trained < accuracy.size()};
+    if (!trial.pruned) {
+      trial.value = -accuracy.back();
+      if (!best || accuracy.back() > grid.configs[*best].accuracy.back()) best = config;
+    }
+    history.push_back(std::move(trial));
+  }
+  outcome.in_tie_set = best && grid.tie_set.count(grid.configs[*best].config_key) > 0;
+  if (best) outcome.accuracy = grid.configs[*best].accuracy.back();
+  return outcome;
+}
+
+struct Row {
+  SearchStrategy strategy;
+  PruneRule rule;
+  size_t points;
+  int min_epochs;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string db = "bench/data/search_replay.db";
+  int seeds = 100;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--seeds" && i + 1 < argc) {
+      seeds = std::stoi(argv[++i]);
+    } else if (arg == "--smoke") {
+      seeds = 5;
+    } else {
+      db = arg;
+    }
+  }
+  try {
+    const Grid grid = load_grid(db);
+    const double grid_epochs = static_cast<double>(grid.configs.size() * grid.epochs);
+    std::printf("grid: %zu configurations x %zu epochs, tie set of %zu (%s), %d seeds each\n\n",
+                grid.configs.size(), grid.epochs, grid.tie_set.size(), db.c_str(), seeds);
+    double grid_best = 0;
+    for (const Config& config : grid.configs)
+      grid_best = std::max(grid_best, config.accuracy.back());
+    std::printf(
+        "| strategy | prune (min_epochs) | points | winner in tie set | winner below the best "
+        "(median, worst) | compute (median, worst) |\n|---|---|---|---|---|---|\n");
+    const std::vector<Row> rows = {
+        {SearchStrategy::kRandom, PruneRule::kNone, 12, 1},
+        {SearchStrategy::kSobol, PruneRule::kNone, 12, 1},
+        {SearchStrategy::kBayes, PruneRule::kNone, 12, 1},
+        {SearchStrategy::kRandom, PruneRule::kNone, 24, 1},
+        {SearchStrategy::kBayes, PruneRule::kNone, 24, 1},
+        {SearchStrategy::kRandom, PruneRule::kAsha, 24, 1},
+        {SearchStrategy::kBayes, PruneRule::kAsha, 24, 1},
+        {SearchStrategy::kRandom, PruneRule::kAsha, 24, 3},
+        {SearchStrategy::kBayes, PruneRule::kAsha, 24, 3},
+        {SearchStrategy::kBayes, PruneRule::kAsha, 32, 3},
+        {SearchStrategy::kRandom, PruneRule::kAsha, 32, 3},
+        {SearchStrategy::kBayes, PruneRule::kMedian, 24, 3},
+        {SearchStrategy::kRandom, PruneRule::kMedian, 24, 3},
+        {SearchStrategy::kBayes, PruneRule::kAsha, 48, 3},
+        {SearchStrategy::kSobol, PruneRule::kAsha, 48, 3},
+    };
+    std::string results;  // after the table, which they would break
+    for (const Row& row : rows) {
+      PruneSettings prune;
+      prune.rule = row.rule;
+      prune.min_epochs = row.min_epochs;
+      int hits = 0;
+      std::vector<double> shares, gaps;
+      for (int seed = 0; seed < seeds; ++seed) {
+        const Outcome outcome =
+            replay(grid, row.strategy, prune, row.points, static_cast<std::uint64_t>(seed));
+        hits += outcome.in_tie_set ? 1 : 0;
+        shares.push_back(static_cast<double>(outcome.epochs) / grid_epochs);
+        gaps.push_back(grid_best - outcome.accuracy);
+      }
+      std::sort(shares.begin(), shares.end());
+      std::sort(gaps.begin(), gaps.end());
+      const double hit_share = static_cast<double>(hits) / seeds;
+      std::printf("| %s | %s (%d) | %zu | %.0f%% | %.3f, %.3f | %.0f%%, %.0f%% |\n",
+                  strategy_word(row.strategy), prune_word(row.rule), row.min_epochs, row.points,
+                  100 * hit_share, gaps[gaps.size() / 2], gaps.back(),
+                  100 * shares[shares.size() / 2], 100 * shares.back());
+      // The target: bayes with asha at most a quarter of the grid's compute.
+      const bool target = row.strategy == SearchStrategy::kBayes && row.rule == PruneRule::kAsha &&
+                          row.points == 24 && row.min_epochs == 3;
+      char result[240];
+      std::snprintf(result, sizeof result,
+                    "RESULT search_replay_%s_%s%d_%zu_in_tie_set %.2f%s\n"
+                    "RESULT search_replay_%s_%s%d_%zu_compute %.2f%s\n",
+                    strategy_word(row.strategy), prune_word(row.rule), row.min_epochs, row.points,
+                    hit_share, target ? " target>=0.95" : "", strategy_word(row.strategy),
+                    prune_word(row.rule), row.min_epochs, row.points, shares[shares.size() / 2],
+                    target ? " target<=0.25" : "");
+      results += result;
+    }
+    std::printf("\n%s", results.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "search_replay: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
