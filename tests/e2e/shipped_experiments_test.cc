@@ -106,9 +106,27 @@ TEST_F(ShippedExperimentsTest, EveryShippedFilePassesPlanAsItIs) {
     ++files;
     RunResult result = orch({"plan", entry.path().string(), "--db", dir_ + "/plan.db"});
     EXPECT_EQ(result.exit_code, 0) << entry.path() << "\n" << result.out << result.err;
-    EXPECT_TRUE(contains(result.out, "would run")) << entry.path() << "\n" << result.out;
+    // A grid lists its runs; a sampled search its space and its first points.
+    EXPECT_TRUE(contains(result.out, "would run") || contains(result.out, "first points"))
+        << entry.path() << "\n"
+        << result.out;
   }
   EXPECT_GE(files, 6) << "quickstart plus one file per workload";
+}
+
+// A bayes search with ASHA: its 16 points run, each ok or pruned at a rung, none failed.
+TEST_F(ShippedExperimentsTest, SearchMlpReduced) {
+  const std::string db = dir_ + "/search.db";
+  RunResult result =
+      orch({"run", kExperiments + "/search_mlp.toml", "--db", db, "--set", "dataset.samples=512",
+            "--set", "dataset.val_samples=256", "--set", "train.epochs=3"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(count(db, "SELECT count(*) FROM search_points"), 16);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM runs"), 16) << result.out;
+  EXPECT_EQ(count(db, "SELECT count(*) FROM runs WHERE status NOT IN ('ok', 'pruned')"), 0)
+      << text_value(db, "SELECT group_concat(error, ' | ') FROM runs");
+  EXPECT_GT(count(db, "SELECT count(*) FROM runs WHERE status = 'pruned'"), 0) << result.out;
+  EXPECT_TRUE(contains(result.out, "best (highest val_accuracy)")) << result.out;
 }
 
 TEST_F(ShippedExperimentsTest, QuickstartReduced) {

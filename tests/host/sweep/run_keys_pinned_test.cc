@@ -39,7 +39,9 @@ TEST_F(RunKeysPinnedTest, EveryShippedExperimentKeepsItsRunKeys) {
       {"mnist_cnn.toml", {9, "d4350b34a2e5bfdd"}},
       {"transit_cnn1d.toml", {4, "f3b7b9e71b262f5f"}},
       {"multitask_transformer.toml", {3, "f5dd18d09935646d"}},
-      {"unet.toml", {12, "74ea0d7e56919953"}}};
+      {"unet.toml", {12, "74ea0d7e56919953"}},
+      // A sampled search: the grid of its lists and its ranges' ends.
+      {"search_mlp.toml", {32, "53313c7a29cdb409"}}};
   namespace fs = std::filesystem;
   // A path in a file ("../data/mnist") is resolved against the file's directory, and the
   // key hashes the resolved path: read the files from one fixed place, not the checkout.

@@ -1,0 +1,154 @@
+// A sampled search through the real binary, with real workers: what `orch plan` says it
+// will run first is what `orch run` runs; a search killed with kill -9 resumes without
+// running a point twice; two orch processes on one database share one search.
+#include <signal.h>
+
+#include <functional>
+#include <set>
+
+#include "e2e_support.h"
+
+namespace {
+
+using namespace orch::e2e;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const std::string kOrch = ORCH_BINARY;
+constexpr auto kOrchTimeout = std::chrono::seconds(180);
+
+// An MLP search over a log range of learning rates, a width range and two batch sizes;
+// `samples` sets how long each run takes (12000: about a second on one core).
+std::string search_file(const std::string& search, int samples = 512, int epochs = 3) {
+  return "[experiment]\nname = \"searching\"\nseed = 3\n\n[backend]\nplugin = \"cpu\"\n"
+         "threads = 1\n\n[dataset]\nplugin = \"synthetic\"\nsamples = " +
+         std::to_string(samples) +
+         "\nval_samples = 256\nfeatures = 16\n\n[model]\nplugin = \"mlp\"\nhidden = 32\n\n"
+         "[train]\nepochs = " +
+         std::to_string(epochs) +
+         "\nbatch_size = 16\nwarmup_steps = 1\n\n[sweep]\n"
+         "\"train.lr\" = { from = 1e-4, to = 1e-1, scale = \"log\" }\n"
+         "\"model.hidden\" = { from = 8, to = 64 }\n\"train.batch_size\" = [16, 32]\n\n"
+         "[objective]\nmetric = \"val_accuracy\"\n\n[search]\n" +
+         search;
+}
+
+class SearchCliTest : public FreshDirectoryTest {
+ protected:
+  SearchCliTest() : FreshDirectoryTest("search_cli_test") {}
+  void SetUp() override {
+    FreshDirectoryTest::SetUp();
+    db_ = path("history.db");
+  }
+  RunResult orch(const std::vector<std::string>& args) {
+    return run_in(dir_, kOrch, args, {}, kOrchTimeout);
+  }
+  std::int64_t runs(const std::string& where) {
+    return count(db_, "SELECT COUNT(*) FROM runs WHERE " + where);
+  }
+  std::string all_runs() {
+    return text_value(db_,
+                      "SELECT GROUP_CONCAT(id || ':' || status || ' ' || swept, '; ') "
+                      "FROM runs");
+  }
+  // Polls the database (being written by another process) until `ready` holds.
+  bool wait_until(const std::function<bool()>& ready) {
+    const auto deadline = Clock::now() + std::chrono::seconds(90);
+    while (Clock::now() < deadline) {
+      try {
+        if (fs::exists(db_) && ready()) return true;
+      } catch (const SQLite::Exception&) {
+        // the schema is being made, or a write holds the lock: ask again
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  std::string db_;
+};
+
+TEST_F(SearchCliTest, PlanShowsTheSpaceAndThePointsRunThenRunsExactlyThose) {
+  const std::string file =
+      write_file("s.toml", search_file("strategy = \"bayes\"\nmax_runs = 5\nseed = 11\n"));
+  RunResult plan = orch({"plan", file, "--db", db_});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_TRUE(contains(plan.out, "bayes search, up to 5 points, seed 11")) << plan.out;
+  EXPECT_TRUE(contains(plan.out, "train.lr          reals 0.0001 .. 0.1, log scale")) << plan.out;
+  EXPECT_TRUE(contains(plan.out, "model.hidden      integers 8 .. 64")) << plan.out;
+  EXPECT_TRUE(contains(plan.out, "train.batch_size  one of 16, 32")) << plan.out;
+
+  RunResult run = orch({"run", file, "--db", db_});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM search_points"), 5);
+  EXPECT_EQ(runs("status = 'ok'"), 5) << all_runs();
+  // Bayes starts from quasi-random points: the plan's first points are the runs' points.
+  for (int i = 1; i <= 5; ++i) {
+    const std::string swept =
+        text_value(db_, "SELECT swept FROM runs WHERE id = " + std::to_string(i));
+    EXPECT_TRUE(contains(plan.out, "  " + std::to_string(i) + "  " + swept + "\n"))
+        << swept << " is not point " << i << " of the plan:\n"
+        << plan.out;
+  }
+  EXPECT_TRUE(contains(run.out, "best (highest val_accuracy)")) << run.out;
+  // Running the file again finds the search done: no new run.
+  RunResult again = orch({"run", file, "--db", db_});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs"), 5);
+}
+
+TEST_F(SearchCliTest, ASearchKilledWithSigkillResumesWithoutRunningAPointTwice) {
+  const std::string file =
+      write_file("s.toml", search_file("strategy = \"sobol\"\nmax_runs = 5\n", 12000, 1));
+  Started victim = start_in(dir_, kOrch, {"run", file, "--db", db_});
+  ASSERT_TRUE(wait_until([&] { return runs("status = 'ok'") >= 2 && runs("status = 'running'"); }))
+      << "the third point never started";
+  ::kill(-victim.pid, SIGKILL);  // orch and its worker, as a crash or an OOM killer would
+  wait_for(victim, kOrchTimeout);
+  ASSERT_EQ(runs("status = 'running'"), 1) << all_runs();
+
+  RunResult resumed = orch({"run", file, "--db", db_});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM search_points"), 5);
+  EXPECT_EQ(runs("status = 'ok'"), 5) << all_runs();
+  EXPECT_EQ(runs("status = 'interrupted'"), 1) << "the killed run: " << all_runs();
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs WHERE status = 'ok'"), 5)
+      << "a point finished twice: " << all_runs();
+  // The killed point ran again and finished: every point has an ok run.
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM search_points p WHERE NOT EXISTS (SELECT 1 FROM "
+                  "runs r WHERE r.config_key = p.config_key AND r.status = 'ok')"),
+            0)
+      << all_runs();
+}
+
+TEST_F(SearchCliTest, TwoOrchProcessesOnOneDatabaseShareOneSearch) {
+  const std::string file =
+      write_file("s.toml", search_file("strategy = \"random\"\nmax_runs = 6\n", 6000, 1));
+  Started a = start_in(dir_, kOrch, {"run", file, "--db", db_});
+  Started b = start_in(dir_, kOrch, {"run", file, "--db", db_});
+  RunResult first = wait_for(a, kOrchTimeout);
+  RunResult second = wait_for(b, kOrchTimeout);
+  ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
+  ASSERT_EQ(second.exit_code, 0) << second.err << second.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM search_points"), 6) << "one search, not two";
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT config_key) FROM search_points"), 6);
+  EXPECT_EQ(runs("status = 'ok'"), 6) << all_runs();
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs"), 6) << all_runs();
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT experiment_id) FROM runs"), 2)
+      << "both processes ran points:\n"
+      << first.out << "\n----\n"
+      << second.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM claims"), 0);
+}
+
+TEST_F(SearchCliTest, ASearchCannotBeShardedAndSaysHowToShareIt) {
+  const std::string file =
+      write_file("s.toml", search_file("strategy = \"random\"\nmax_runs = 4\n"));
+  RunResult run = orch({"run", file, "--db", db_, "--shard", "0/2"});
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+  EXPECT_TRUE(contains(run.err, "start orch run on the same --db from several processes"))
+      << run.err;
+  EXPECT_FALSE(fs::exists(db_)) << "nothing written";
+}
+
+}  // namespace
