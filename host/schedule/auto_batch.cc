@@ -4,8 +4,8 @@
 
 #include "host/base/memory_budget.h"
 #include "host/base/user_error.h"
+#include "host/probe/probe.h"
 #include "host/run/run_key.h"
-#include "host/schedule/probe.h"
 #include "host/schedule/run_setup.h"
 
 namespace orch {

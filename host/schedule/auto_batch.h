@@ -1,13 +1,13 @@
 // batch_size = "auto": before a sweep runs, each memory key (model, data, backend) and
-// budget is probed once (host/schedule/probe.h), and every run of it gets the answer.
+// budget is probed once (host/probe/probe.h), and every run of it gets the answer.
 #pragma once
 
 #include <ostream>
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
+#include "host/probe/probe.h"
 #include "host/run/run_spec.h"
-#include "host/schedule/probe.h"
 #include "storage/store.h"
 
 namespace orch {

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "e2e_support.h"
-#include "host/schedule/memory_model.h"
+#include "host/probe/memory_model.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "host/schedule/probe.h"
+#include "host/probe/probe.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,8 +10,8 @@
 #include "host/base/table.h"
 #include "host/base/user_error.h"
 #include "host/guard/guard.h"
+#include "host/probe/probe_trials.h"
 #include "host/run/run_key.h"
-#include "host/schedule/probe_trials.h"
 #include "host/training/training_library.h"
 
 namespace orch {

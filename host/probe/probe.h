@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "host/catalog/plugin_catalog.h"
+#include "host/probe/memory_model.h"
 #include "host/run/run_spec.h"
-#include "host/schedule/memory_model.h"
 #include "storage/store.h"
 
 namespace orch {

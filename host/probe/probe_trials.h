@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "host/schedule/memory_model.h"
+#include "host/probe/memory_model.h"
 #include "storage/store.h"
 
 namespace orch {

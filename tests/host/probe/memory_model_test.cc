@@ -1,13 +1,13 @@
 // The memory model the probe and `orch plan` rest on: a line fitted through measured
 // peaks, the scatter around it, the margin it keeps, and the forecast table built on it.
-#include "host/schedule/memory_model.h"
+#include "host/probe/memory_model.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "host/schedule/memory_forecast.h"
+#include "host/probe/memory_forecast.h"
 
 namespace orch {
 namespace {

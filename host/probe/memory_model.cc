@@ -1,4 +1,4 @@
-#include "host/schedule/memory_model.h"
+#include "host/probe/memory_model.h"
 
 #include <algorithm>
 #include <cmath>

@@ -4,8 +4,8 @@
 #include "host/base/memory_budget.h"
 #include "host/base/table.h"
 #include "host/guard/guard.h"
-#include "host/schedule/probe.h"
-#include "host/schedule/probe_trials.h"
+#include "host/probe/probe.h"
+#include "host/probe/probe_trials.h"
 
 namespace orch {
 namespace {

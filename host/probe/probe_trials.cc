@@ -1,4 +1,4 @@
-#include "host/schedule/probe_trials.h"
+#include "host/probe/probe_trials.h"
 
 namespace orch {
 

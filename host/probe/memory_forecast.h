@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "host/schedule/memory_model.h"
+#include "host/probe/memory_model.h"
 
 namespace orch {
 

@@ -1,10 +1,10 @@
-#include "host/schedule/memory_forecast.h"
+#include "host/probe/memory_forecast.h"
 
 #include <algorithm>
 
 #include "host/base/memory_budget.h"
 #include "host/base/table.h"
-#include "host/schedule/probe.h"
+#include "host/probe/probe.h"
 
 namespace orch {
 namespace {
