@@ -6,6 +6,7 @@
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
 #include "host/report/html_report.h"
+#include "host/report/importance.h"
 #include "host/report/ranking.h"
 #include "host/report/report.h"
 #include "host/report/task_groups.h"
@@ -82,6 +83,7 @@ int report_command(const Options& options) {
     std::cout << "\n"
               << render_config_table(ranked->ranking) << "\n"
               << render_dimension_tables(ranked->group.runs, ranked->ranking)
+              << render_importance(knob_importance(ranked->group.runs, objective)) << "\n"
               << render_best(ranked->ranking);
   }
   if (!options.html_path.empty()) std::cout << "\nHTML report: " << options.html_path << "\n";

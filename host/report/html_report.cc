@@ -14,6 +14,7 @@
 #include "host/machine/machine_busy.h"
 #include "host/report/html_chart.h"
 #include "host/report/html_report_charts.h"
+#include "host/report/importance.h"
 #include "host/report/report.h"
 
 namespace orch {
@@ -124,6 +125,29 @@ void write_atomically(const std::string& path, const std::string& text) {
   throw failure(error);
 }
 
+// Each swept key's share of the objective's variance: a table with a bar per key.
+std::string importance_section(const Importance& importance) {
+  if (importance.knobs.empty()) {
+    return "<p>not known: " + html::escape(importance.why_none) + "</p>\n";
+  }
+  std::string out = "<p>over " + std::to_string(importance.runs) + " ok runs, the share of " +
+                    html::escape(importance.metric) +
+                    "'s variance each swept key explains on its own</p>\n"
+                    "<table data-chart=\"importance\">\n<tr><th>key</th><th>values</th>"
+                    "<th>share</th><th></th></tr>\n";
+  for (const auto& knob : importance.knobs) {
+    char share[16];
+    std::snprintf(share, sizeof share, "%.0f%%", 100 * knob.share);
+    char width[16];
+    std::snprintf(width, sizeof width, "%.1f", 200 * knob.share);
+    out += "<tr><td>" + html::escape(knob.key) + "</td><td>" + std::to_string(knob.levels) +
+           "</td><td>" + share +
+           "</td><td><svg class=\"bar\" width=\"200\" height=\"12\"><rect width=\"" + width +
+           "\" height=\"12\" fill=\"#4477aa\"/></svg></td></tr>\n";
+  }
+  return out + "</table>\n";
+}
+
 }  // namespace
 
 std::string render_html_report(const HtmlReportInput& input) {
@@ -153,6 +177,9 @@ std::string render_html_report(const HtmlReportInput& input) {
   if (!keys.empty()) {
     page += "<pre>" + html::escape(render_dimension_tables(runs, ranking)) + "</pre>\n";
   }
+
+  page += "<h2 id=\"importance\">What the objective depends on</h2>\n" +
+          importance_section(knob_importance(runs, ranking.objective));
 
   page += "<h2 id=\"curves\">Training curves</h2>\n";
   int curves = 0;
