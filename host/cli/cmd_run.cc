@@ -77,8 +77,8 @@ int run_command(const Options& options) {
     return kExitInterrupted;
   }
   if (tally.pruned > 0) {
-    std::cout << tally.pruned << " run(s) were pruned: they fell behind at a rung, and are "
-              << "not run again\n";
+    std::cout << tally.pruned << " run(s) were pruned: they fell behind their peers (each "
+              << "run's note says where), and are not run again\n";
   }
   const int again = tally.not_ok - tally.pruned;
   if (again > 0 && search) {

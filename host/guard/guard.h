@@ -61,6 +61,8 @@ inline constexpr const char* kLayerAllocator = "allocator";  // the backend, in 
 inline constexpr const char* kLayerTimeout = "timeout";
 inline constexpr const char* kLayerInterrupt = "interrupt";
 inline constexpr const char* kLayerPruner = "pruner";  // [search] prune stopped it
+inline constexpr const char* kLayerTarget = "target";  // it reached the objective's target
+inline constexpr const char* kLayerRace = "race";      // [search] race: not run, clearly slower
 
 struct GuardResult {
   RunStatus status = RunStatus::kFailed;  // ok | oom | timeout | crashed | failed | interrupted
@@ -103,8 +105,11 @@ class GuardedWorker {
   void read();
   // The watchdog: memory, time and Ctrl-C.
   void check();
-  // Stops the worker at the search's request ([search] prune): status pruned, `why`.
-  void prune(std::string why) { stop(RunStatus::kPruned, kLayerPruner, std::move(why)); }
+  // Stops the worker after an epoch, at the scheduler's request: kPruned ([search] prune)
+  // or kOk (it reached the objective's target), with `why`.
+  void stop_early(RunStatus status, std::string why) {
+    stop(status, status == RunStatus::kOk ? kLayerTarget : kLayerPruner, std::move(why));
+  }
   // Waits for the child and classifies its end. Call once, after done().
   GuardResult finish();
 

@@ -21,6 +21,9 @@ constexpr double kSingleRunGap = 0.02;
 constexpr double kRepeatedGap = 0.01;
 
 std::string constraint_violation(const ConfigResult& config, const Objective& objective) {
+  if (config.ok == 0 && config.missed_target > 0) {
+    return "did not reach " + objective.target->describe();
+  }
   if (config.ok == 0) return "no run finished ok";
   if (objective.max_peak_rss_bytes && config.peak_rss_bytes > *objective.max_peak_rss_bytes) {
     return "peak " + describe_bytes(config.peak_rss_bytes) + " > max_peak_memory " +
@@ -193,6 +196,11 @@ void summarize_configuration(ConfigResult& config, const Objective& objective) {
   int measured = 0;
   for (const auto* run : config.runs) {
     if (run->status != RunStatus::kOk) continue;
+    // A run that never reached the target has no time to it: it cannot count.
+    if (objective.target && !reached_target(*run, *objective.target)) {
+      ++config.missed_target;
+      continue;
+    }
     ++config.ok;
     values.push_back(metric_value(*run, objective.metric));
     config.peak_rss_bytes = std::max(config.peak_rss_bytes, run->peak_rss_bytes);
@@ -200,6 +208,11 @@ void summarize_configuration(ConfigResult& config, const Objective& objective) {
       accuracy += run->val_accuracy;
       ++measured;
     }
+  }
+  if (objective.metric == "time_to_target" && values.size() >= 5) {
+    // MLPerf's rule: over five or more runs the fastest and the slowest are dropped.
+    std::sort(values.begin(), values.end());
+    values = std::vector<double>(values.begin() + 1, values.end() - 1);
   }
   config.metric = stats::summarize(values);
   if (config.ok == 2 && span_of_two_runs(config, objective.metric)) {
@@ -259,7 +272,15 @@ double metric_value(const storage::RunSummary& run, const std::string& metric) {
   if (metric == "peak_rss") return static_cast<double>(run.peak_rss_bytes);
   if (metric == "wall_s") return run.wall_s;
   if (metric == "val_loss") return run.val_loss;
+  if (metric == "time_to_target") return run.wall_s;  // the run stopped at the target
   return 0;
+}
+
+bool reached_target(const storage::RunSummary& run, const Target& target) {
+  if (run.status != RunStatus::kOk) return false;
+  if (run.stop_layer == "target") return true;
+  // Reached at the last epoch, which is never stopped early.
+  return target.met_by(metric_value(run, target.metric));
 }
 
 bool per_epoch_metric(const std::string& metric) {

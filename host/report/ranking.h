@@ -18,7 +18,8 @@ struct ConfigResult {
   std::string label;  // its swept values
   std::string config_key;
   std::vector<const storage::RunSummary*> runs;  // every repeat's latest attempt
-  int ok = 0;
+  int ok = 0;             // ok repeats that count (time_to_target: that reached it)
+  int missed_target = 0;  // time_to_target: ok repeats that ended without reaching it
   stats::Summary metric;  // the objective's metric over the ok repeats
   // The 95% interval the metric is known to: over three or more repeats, the mean's; for
   // a single run, the interval of its median step projected like the metric; for two
@@ -53,6 +54,10 @@ struct Ranking {
 // come from the median step (median_epoch_s, median_samples_per_s) when it was recorded:
 // other processes' stalls move a mean a lot and a median hardly at all.
 double metric_value(const storage::RunSummary& run, const std::string& metric);
+
+// Whether a run reached `target`: stopped there (stop layer "target"), or met it at its
+// last epoch.
+bool reached_target(const storage::RunSummary& run, const Target& target);
 
 // Whether `metric` is measured per epoch, so that runs differing only in their number of
 // epochs measure the same thing.

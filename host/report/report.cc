@@ -99,17 +99,24 @@ std::string ok_run_ids(const ConfigResult& config) {
 std::string why_best_line(const Ranking& ranking) {
   std::string out = "  why: the " + ranking.objective.describe() + " of " +
                     std::to_string(ranking.eligible) + " configuration(s) that finished ok";
-  // A pruned configuration fell behind its peers: not a failure, and said apart.
-  int pruned = 0, excluded = 0;
+  // A pruned configuration fell behind its peers, and one that trained without reaching
+  // the target was slower than any that did: neither failed, and each is said apart.
+  int pruned = 0, missed = 0, excluded = 0;
   for (const auto& config : ranking.configs) {
     if (config.excluded.empty()) continue;
     const bool was_pruned = std::any_of(config.runs.begin(), config.runs.end(), [](auto* run) {
       return run->status == RunStatus::kPruned;
     });
-    (was_pruned && config.ok == 0 ? pruned : excluded) += 1;
+    (config.ok == 0 && config.missed_target > 0 ? missed
+     : was_pruned && config.ok == 0             ? pruned
+                                                : excluded) += 1;
   }
   std::string left_out;
   if (pruned > 0) left_out += std::to_string(pruned) + " pruned";
+  if (missed > 0) {
+    left_out += (left_out.empty() ? "" : ", ") + std::to_string(missed) + " did not reach " +
+                ranking.objective.target->describe();
+  }
   if (excluded > 0) {
     left_out += (left_out.empty() ? "" : ", ") + std::to_string(excluded) +
                 " excluded: failed or constrained";
@@ -223,7 +230,9 @@ std::string grid_value(const storage::RunSummary& run, const std::string& key) {
 }
 
 std::string format_metric(const std::string& metric, double value) {
-  if (metric == "epoch_s" || metric == "wall_s") return format_fixed(value, 3) + " s";
+  if (metric == "epoch_s" || metric == "wall_s" || metric == "time_to_target") {
+    return format_fixed(value, 3) + " s";
+  }
   if (metric == "step_median_s") return format_fixed(value * 1000, 3) + " ms";
   if (metric == "samples_per_s") return format_fixed(value, 0) + "/s";
   if (metric == "peak_rss") return describe_bytes(static_cast<std::int64_t>(value));
@@ -292,7 +301,9 @@ std::string render_config_table(const Ranking& ranking) {
   TextTable table(columns);
   for (const auto& config : ranking.configs) {
     std::vector<std::string> cells = config_table_cells(ranking, config);
-    cells.push_back(config.ok > 0 ? training_projection(config) : "-");
+    // Runs that stop at a target do not train every epoch: no whole training to project.
+    const bool projects = config.ok > 0 && !ranking.objective.target;
+    cells.push_back(projects ? training_projection(config) : "-");
     table.add_row(cells);
   }
   return table.render();
@@ -356,7 +367,7 @@ std::string render_best(const Ranking& ranking) {
                : "best: no configuration met the objective's constraints\n";
   }
   std::string out = best_measurement_lines(ranking, *best);
-  out += whole_training_line(*best);
+  if (!ranking.objective.target) out += whole_training_line(*best);
   out += "  " + ok_run_ids(*best) + "\n";
   out += busy_lines(best->runs);
   out += why_best_line(ranking);

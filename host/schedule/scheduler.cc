@@ -15,7 +15,8 @@
 #include "host/machine/machine.h"
 #include "host/run/run_key.h"
 #include "host/schedule/auto_batch.h"
-#include "host/schedule/epoch_pruning.h"
+#include "host/schedule/epoch_stops.h"
+#include "host/schedule/racing.h"
 #include "host/schedule/run_setup.h"
 #include "host/schedule/search_runner.h"
 #include "host/schedule/sweep_runner.h"
@@ -125,8 +126,10 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
   announce_sweep(runs.front(), given_options, progress);
   recover_abandoned_runs(store, experiment.name, progress);
   SweepOptions options = given_options;
-  std::unique_ptr<EpochPruning> pruning = EpochPruning::of(experiment, store);
-  options.pruning = pruning.get();
+  std::unique_ptr<EpochStops> epoch_stops = EpochStops::of(experiment, store);
+  options.epoch_stops = epoch_stops.get();
+  std::unique_ptr<Race> race = Race::of(experiment, store);
+  options.race = race.get();
   if (experiment.search.samples()) {
     const std::int64_t experiment_id =
         store.begin_experiment(experiment_header(experiment, options));

@@ -16,7 +16,8 @@
 
 namespace orch {
 
-class EpochPruning;
+class EpochStops;
+class Race;
 class WorkerLauncher;
 
 struct SweepOptions {
@@ -32,7 +33,9 @@ struct SweepOptions {
   WorkerLauncher* launcher = nullptr;
   std::int64_t memory_for_runs_bytes = 0;
   // [search] prune: asked after each epoch of each run; a reason stops the run as pruned.
-  EpochPruning* pruning = nullptr;
+  EpochStops* epoch_stops = nullptr;
+  // [search] race: asked before each repeat starts; a reason records it pruned unrun.
+  Race* race = nullptr;
   // How progress lines count points: a search runs a few at a time, and numbers them
   // among all of its points ("[7/24]"). 0: the points given to this call.
   int points_before = 0;

@@ -56,7 +56,10 @@ Trial trial_of(const storage::SearchPointRecord& point,
   for (const auto* run : runs) {
     trial.infeasible = trial.infeasible || infeasible(*run, objective);
     trial.pruned = trial.pruned || run->status == RunStatus::kPruned;
-    if (run->status == RunStatus::kOk) {
+    // time_to_target: a run that never reached the target has no time to compare.
+    const bool counts = run->status == RunStatus::kOk &&
+                        (!objective.target || reached_target(*run, *objective.target));
+    if (counts) {
       sum += metric_value(*run, objective.metric);
       ++ok;
     }

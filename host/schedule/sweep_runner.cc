@@ -17,9 +17,10 @@
 #include "host/probe/probe.h"
 #include "host/report/projection.h"
 #include "host/run/run_key.h"
-#include "host/schedule/epoch_pruning.h"
+#include "host/schedule/epoch_stops.h"
 #include "host/schedule/oom_retry.h"
 #include "host/schedule/progress.h"
+#include "host/schedule/racing.h"
 #include "host/schedule/run_setup.h"
 #include "host/schedule/worker_launcher.h"
 
@@ -184,6 +185,14 @@ class SweepRunner {
   // fit are recorded as skipped without one. False when nothing is left to start.
   bool prepare(QueuedRun& queued, std::int64_t budget) {
     RunSpec& run = queued.run;
+    if (options_.race != nullptr) {
+      if (auto why = options_.race->raced_out(run)) {
+        record_not_run(queued, RunStatus::kPruned, *why, kLayerRace);
+        ++tally_.not_ok;
+        ++tally_.pruned;
+        return false;
+      }
+    }
     if (std::string why = backend_unavailable(run, catalog_); !why.empty()) {
       record_not_run(queued, RunStatus::kSkipped, why);
       ++tally_.not_ok;
@@ -212,11 +221,12 @@ class SweepRunner {
   }
 
   // A row for a point that gets no worker, with its final status.
-  void record_not_run(const QueuedRun& queued, RunStatus status, const std::string& why) {
+  void record_not_run(const QueuedRun& queued, RunStatus status, const std::string& why,
+                      const char* layer = "") {
     announce(queued, store_.add_runs(experiment_id_,
                                      {to_run_record(queued.run, queued.budget, queued.note)})[0]);
     const std::int64_t run_id = last_announced_;
-    store_.finish_run(run_id, {status, 0, 0, std::nullopt, why, ""});
+    store_.finish_run(run_id, {status, 0, 0, std::nullopt, why, layer});
     printer_.run_finished(run_id, std::string(status_word(status)) + ": " + why, 0);
   }
 
@@ -276,9 +286,9 @@ class SweepRunner {
       store_.record_epoch(a.run_id, event.epoch);
       a.epochs.push_back(event.epoch);
       a.epochs.back().step_seconds.clear();
-      if (options_.pruning != nullptr) {
-        if (auto why = options_.pruning->after_epoch(a.queued.run, a.run_id, event.epoch)) {
-          a.worker->prune(std::move(*why));
+      if (options_.epoch_stops != nullptr) {
+        if (auto stop = options_.epoch_stops->after_epoch(a.queued.run, a.run_id, event.epoch)) {
+          a.worker->stop_early(stop->status, std::move(stop->why));
         }
       }
     }

@@ -16,7 +16,9 @@ class ForkedWorker : public LaunchedWorker {
   bool done() const override { return guarded_.done(); }
   std::int64_t resident_bytes() const override { return guarded_.resident_bytes(); }
   double seconds_since_start() const override { return guarded_.seconds_since_fork(); }
-  void prune(std::string why) override { guarded_.prune(std::move(why)); }
+  void stop_early(RunStatus status, std::string why) override {
+    guarded_.stop_early(status, std::move(why));
+  }
   GuardResult finish() override { return guarded_.finish(); }
 
   GuardedWorker& guarded() { return guarded_; }

@@ -23,8 +23,9 @@ class LaunchedWorker {
   virtual bool done() const = 0;  // it has exited, or its end is known
   virtual std::int64_t resident_bytes() const = 0;
   virtual double seconds_since_start() const = 0;
-  // Stops it as pruned ([search] prune): it ends with status pruned and `why`.
-  virtual void prune(std::string why) = 0;
+  // Stops it after an epoch: kPruned ([search] prune), or kOk (it reached the objective's
+  // target). It ends with that status and `why`.
+  virtual void stop_early(RunStatus status, std::string why) = 0;
   // How it ended. Call once, after done().
   virtual GuardResult finish() = 0;
 };

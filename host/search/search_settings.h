@@ -16,6 +16,9 @@ struct SearchSettings {
   double max_seconds = 0;     // wall time after which it suggests no new point; 0: no limit
   std::uint64_t seed = 0;     // [search] seed, else [experiment] seed
   PruneSettings prune;
+  // A grid of repeats stops repeating a configuration once it is clearly slower than the
+  // best (host/schedule/racing.h).
+  bool race = false;
   std::string at;  // the [search] section in its file, for messages; empty when absent
 
   // A strategy that samples points instead of running every point of the grid.

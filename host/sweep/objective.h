@@ -9,9 +9,21 @@
 
 namespace orch {
 
+// A value of a per-epoch metric a run stops at: `target = { val_accuracy = 0.97 }`.
+struct Target {
+  std::string metric;  // val_accuracy, val_loss or train_loss
+  double value = 0;
+  bool maximize = true;  // reached at or above `value` (accuracy), else at or below (loss)
+  bool met_by(double measured) const { return maximize ? measured >= value : measured <= value; }
+  std::string describe() const;  // "val_accuracy >= 0.97"
+};
+
 struct Objective {
   std::string metric = "epoch_s";  // one of the choices of [objective] metric
   bool maximize = false;
+  // metric = "time_to_target": the run stops once an epoch reaches this, and its wall time
+  // until then is what is compared (MLPerf's yardstick).
+  std::optional<Target> target;
   std::optional<std::int64_t> max_peak_rss_bytes;
   std::optional<double> min_val_accuracy;
   std::optional<double> max_epoch_s;

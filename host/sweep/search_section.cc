@@ -23,6 +23,7 @@ const ParamSpecs& search_specs() {
           .range(1, 100000),
       ParamSpec::Int("reduction", 3, "asha: 1/reduction of the runs go on at each rung")
           .range(2, 100),
+      ParamSpec::Bool("race", false, "stop repeating a configuration clearly slower than the best"),
   };
   return specs;
 }
@@ -45,6 +46,30 @@ bool measured_every_epoch(const std::string& metric) {
   static const std::set<std::string> metrics = {"epoch_s",      "samples_per_s", "step_median_s",
                                                 "val_accuracy", "val_loss",      "train_loss"};
   return metrics.count(metric) > 0;
+}
+
+// Racing compares repeats of speed measurements round by round.
+void check_race(const Experiment& experiment) {
+  const SearchSettings& search = experiment.search;
+  const std::string& metric = experiment.objective.metric;
+  if (search.samples()) {
+    throw UserError(search.at +
+                    ": [search] race = true races the repeats of a grid's "
+                    "configurations; leave out strategy, or race = false");
+  }
+  if (metric != "epoch_s" && metric != "samples_per_s" && metric != "step_median_s") {
+    throw UserError(search.at +
+                    ": [search] race = true compares speeds, and [objective] metric "
+                    "= \"" +
+                    metric + "\" is not one; race on epoch_s, samples_per_s or step_median_s");
+  }
+  if (experiment.repeats < 4) {
+    throw UserError(search.at +
+                    ": [search] race = true needs [experiment] repeats = 4 or more: "
+                    "a configuration is raced out after 3 paired rounds, and "
+                    "only later repeats are saved (repeats = " +
+                    std::to_string(experiment.repeats) + ")");
+  }
 }
 
 }  // namespace
@@ -73,6 +98,7 @@ SearchSettings load_search(const toml::table* table, const std::string& file,
       search.prune.min_epochs = static_cast<int>(std::get<std::int64_t>(value));
     if (key == "reduction")
       search.prune.reduction = static_cast<int>(std::get<std::int64_t>(value));
+    if (key == "race") search.race = std::get<bool>(value);
   }
   if (!search.samples() && search.max_runs > 0) {
     throw UserError(search.at +
@@ -96,6 +122,7 @@ void check_search(const Experiment& experiment) {
                     "\" is measured once per run; prune on val_accuracy, val_loss, train_loss, "
                     "epoch_s, samples_per_s or step_median_s, or set prune = \"none\"");
   }
+  if (search.race) check_race(experiment);
   if (!search.samples()) return;
   if (experiment.auto_batch_size) {
     throw UserError(search.at +

@@ -6,6 +6,7 @@
 //   prune = "asha"       # none | median | asha
 //   min_epochs = 1
 //   reduction = 3
+//   race = true          # a grid of repeats: stop repeating the clearly slower
 #pragma once
 
 #include <toml++/toml.h>

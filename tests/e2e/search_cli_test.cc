@@ -151,4 +151,57 @@ TEST_F(SearchCliTest, ASearchCannotBeShardedAndSaysHowToShareIt) {
   EXPECT_FALSE(fs::exists(db_)) << "nothing written";
 }
 
+// Real workers in benchmark mode: batch 4 is several times slower per sample than batch 64
+// on any machine, so after three paired rounds its last repeat is not run.
+TEST_F(SearchCliTest, ARaceOnRealRunsStopsRepeatingTheClearlySlowerBatch) {
+  const std::string file = write_file(
+      "race.toml",
+      "[experiment]\nname = \"race\"\nseed = 1\nrepeats = 4\n\n[backend]\nplugin = \"cpu\"\n"
+      "threads = 1\n\n[dataset]\nplugin = \"synthetic\"\nsamples = 4096\n\n[model]\n"
+      "plugin = \"mlp\"\nhidden = 64\n\n[train]\nepochs = 1\nmode = \"benchmark\"\n\n"
+      "[sweep]\n\"train.batch_size\" = [4, 64]\n\n[objective]\nmetric = \"samples_per_s\"\n\n"
+      "[search]\nrace = true\n");
+  RunResult run = orch({"run", file, "--db", db_});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_EQ(runs("status = 'ok'"), 7) << all_runs();
+  EXPECT_EQ(runs("status = 'pruned' AND stop_layer = 'race' AND swept = 'train.batch_size=4' "
+                 "AND repeat = 3 AND worker_pid IS NULL AND error LIKE 'raced out: %x slower "
+                 "than the best (train.batch_size=64) in samples_per_s, paired over 3 rounds%'"),
+            1)
+      << all_runs();
+  EXPECT_TRUE(contains(run.out, "best (highest samples_per_s): train.batch_size=64")) << run.out;
+}
+
+// metric = "time_to_target" with real training: each run stops after the epoch that
+// reaches the target (fewer epochs than it was given), ends ok, and the report ranks by
+// the wall time it took.
+TEST_F(SearchCliTest, RealRunsStopAtTheTargetAndAreRankedByTheTimeToIt) {
+  const std::string file = write_file(
+      "target.toml",
+      "[experiment]\nname = \"target\"\nseed = 1\n\n[backend]\nplugin = \"cpu\"\n"
+      "threads = 1\n\n[dataset]\nplugin = \"synthetic\"\nsamples = 2048\nval_samples = 512\n\n"
+      "[model]\nplugin = \"mlp\"\nhidden = 32\n\n[train]\nepochs = 20\nbatch_size = 32\n\n"
+      "[sweep]\n\"train.lr\" = [1e-2, 1e-5]\n\n[objective]\nmetric = \"time_to_target\"\n"
+      "target = { val_accuracy = 0.8 }\n");
+  RunResult run = orch({"run", file, "--db", db_});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_EQ(runs("status = 'ok'"), 2) << all_runs();
+  // lr 1e-2 gets there within a few epochs and stops; lr 1e-5 trains all 20 and does not.
+  EXPECT_EQ(runs("swept = 'train.lr=0.01' AND stop_layer = 'target' AND error LIKE "
+                 "'reached val_accuracy >= 0.8 at epoch %'"),
+            1)
+      << all_runs();
+  EXPECT_LT(count(db_,
+                  "SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE "
+                  "r.swept = 'train.lr=0.01'"),
+            20);
+  EXPECT_TRUE(contains(run.out, "best (fastest to val_accuracy >= 0.8): train.lr=0.01")) << run.out;
+  EXPECT_TRUE(contains(run.out, "(1 did not reach val_accuracy >= 0.8)")) << run.out;
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE "
+                  "r.swept = 'train.lr=1e-05'"),
+            20)
+      << "it never got there: every epoch it was given";
+}
+
 }  // namespace

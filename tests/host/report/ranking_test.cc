@@ -343,5 +343,39 @@ TEST_F(ReportFromDatabaseTest, TablesComeFromTheStoredRuns) {
             std::string::npos);
 }
 
+// metric = "time_to_target": the configuration that reaches the target soonest in wall
+// time wins; one that never reaches it cannot; over five repeats the fastest and the
+// slowest are dropped (MLPerf's rule), so one lucky or unlucky run does not decide.
+TEST(RankingTest, TheFastestToTheTargetWinsAndOneThatNeverReachesItCannot) {
+  Objective objective;
+  objective.metric = "time_to_target";
+  objective.target = Target{"val_accuracy", 0.9, true};
+  std::vector<storage::RunSummary> runs;
+  auto add = [&](const std::string& config, double wall_s, double accuracy, bool stopped) {
+    storage::RunSummary r =
+        run(static_cast<std::int64_t>(runs.size()) + 1, "train.lr=" + config, config, 1.0);
+    r.wall_s = wall_s;
+    r.val_accuracy = accuracy;
+    r.stop_layer = stopped ? "target" : "";
+    r.repeat = static_cast<int>(runs.size());
+    runs.push_back(r);
+  };
+  // a: five repeats around 10 s, one of them 1 s (lucky) and one 100 s (a stalled machine).
+  for (double wall_s : {1.0, 10.0, 10.5, 9.5, 100.0}) add("a", wall_s, 0.91, true);
+  // b: 12 s each, reaching the target at its last epoch (not stopped early).
+  for (int i = 0; i < 5; ++i) add("b", 12.0, 0.92, false);
+  // c: the fastest runs, which never got to 0.9.
+  for (int i = 0; i < 5; ++i) add("c", 3.0, 0.85, false);
+  const Ranking ranking = rank_configurations(runs, objective);
+  ASSERT_NE(ranking.winner(), nullptr);
+  EXPECT_EQ(ranking.winner()->label, "train.lr=a");
+  EXPECT_DOUBLE_EQ(ranking.winner()->metric.mean, 10.0) << "1 s and 100 s dropped";
+  EXPECT_EQ(ranking.runner_up()->label, "train.lr=b");
+  EXPECT_EQ(ranking.eligible, 2);
+  EXPECT_EQ(ranking.configs.back().label, "train.lr=c");
+  EXPECT_EQ(ranking.configs.back().excluded, "did not reach val_accuracy >= 0.9");
+  EXPECT_EQ(objective.describe(), "fastest to val_accuracy >= 0.9");
+}
+
 }  // namespace
 }  // namespace orch

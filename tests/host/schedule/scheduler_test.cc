@@ -20,13 +20,6 @@
 namespace orch {
 namespace {
 
-// Runs out of memory from `limit` samples per batch on.
-Script oom_from(std::int64_t limit) {
-  return [limit](const RunSpec& run) {
-    return run.train.batch_size >= limit ? RunStatus::kOom : RunStatus::kOk;
-  };
-}
-
 class SchedulerTest : public testing::ExperimentFixture {
  protected:
   void TearDown() override {

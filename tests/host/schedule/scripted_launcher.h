@@ -21,13 +21,21 @@ using Script = std::function<RunStatus(const RunSpec&)>;
 // The validation accuracy a run reports after `epoch` (1-based).
 using Accuracy = std::function<double(const RunSpec&, int epoch)>;
 
+// Runs out of memory from `limit` samples per batch on.
+inline Script oom_from(std::int64_t limit) {
+  return [limit](const RunSpec& run) {
+    return run.train.batch_size >= limit ? RunStatus::kOom : RunStatus::kOk;
+  };
+}
+
 class ScriptedWorker : public LaunchedWorker {
  public:
-  ScriptedWorker(const RunSpec& run, RunStatus status, Accuracy accuracy, EventHandler on_event,
-                 int* running)
+  ScriptedWorker(const RunSpec& run, RunStatus status, Accuracy accuracy, double epoch_seconds,
+                 EventHandler on_event, int* running)
       : run_(run),
         status_(status),
         accuracy_(std::move(accuracy)),
+        epoch_seconds_(epoch_seconds),
         on_event_(std::move(on_event)),
         running_(running) {
     ++*running_;
@@ -37,9 +45,10 @@ class ScriptedWorker : public LaunchedWorker {
   bool done() const override { return done_; }
   std::int64_t resident_bytes() const override { return 100 << 20; }
   double seconds_since_start() const override { return 0.01 * ticks_; }
-  void prune(std::string why) override {
-    status_ = RunStatus::kPruned;
+  void stop_early(RunStatus status, std::string why) override {
+    status_ = status;
     why_ = std::move(why);
+    stopped_early_ = true;
   }
   GuardResult finish() override {
     GuardResult result;
@@ -53,8 +62,8 @@ class ScriptedWorker : public LaunchedWorker {
     } else if (status_ == RunStatus::kInterrupted) {
       result.stop_layer = kLayerInterrupt;
       result.error = "interrupted (scripted)";
-    } else if (status_ == RunStatus::kPruned) {
-      result.stop_layer = kLayerPruner;  // as the guard does
+    } else if (stopped_early_) {  // as the guard does
+      result.stop_layer = status_ == RunStatus::kOk ? kLayerTarget : kLayerPruner;
     }
     return result;
   }
@@ -64,7 +73,7 @@ class ScriptedWorker : public LaunchedWorker {
     if (done_) return;
     ++ticks_;
     if (interrupt_requested()) status_ = RunStatus::kInterrupted;
-    if (status_ == RunStatus::kInterrupted || status_ == RunStatus::kPruned) return end();
+    if (status_ == RunStatus::kInterrupted || stopped_early_) return end();
     const int epochs = static_cast<int>(run_.train.epochs);
     WorkerEvent event;
     if (ticks_ == 1) {
@@ -77,7 +86,7 @@ class ScriptedWorker : public LaunchedWorker {
       if (status_ != RunStatus::kOk) return end();
       event.kind = WorkerEvent::Kind::kEpoch;
       event.epoch.epoch = ticks_ - 2;
-      event.epoch.seconds = 0.02;
+      event.epoch.seconds = epoch_seconds_;
       event.epoch.steps = 4;
       event.epoch.timed_samples = 64;
       event.epoch.samples_per_s = 3200;
@@ -100,7 +109,9 @@ class ScriptedWorker : public LaunchedWorker {
   RunSpec run_;
   RunStatus status_;
   Accuracy accuracy_;
+  double epoch_seconds_;
   std::string why_;
+  bool stopped_early_ = false;
   EventHandler on_event_;
   int* running_;
   int ticks_ = 0;
@@ -120,6 +131,7 @@ class ScriptedLauncher : public WorkerLauncher {
                        limits.cpus, run.swept_text()});
     if (on_start) on_start(run);
     auto worker = std::make_unique<ScriptedWorker>(run, script_(run), accuracy_,
+                                                   epoch_seconds ? epoch_seconds(run) : 0.02,
                                                    std::move(on_event), &running_);
     most_at_once = std::max(most_at_once, running_);
     return worker;
@@ -138,7 +150,8 @@ class ScriptedLauncher : public WorkerLauncher {
   };
   std::vector<Start> started;
   int most_at_once = 0;
-  std::function<void(const RunSpec&)> on_start;  // before the worker exists
+  std::function<void(const RunSpec&)> on_start;         // before the worker exists
+  std::function<double(const RunSpec&)> epoch_seconds;  // each epoch's time; 0.02 s
 
  private:
   Script script_;

@@ -27,12 +27,6 @@ double scripted_accuracy(const RunSpec& run, int epoch) {
   return best * (1.0 - 0.5 / epoch);
 }
 
-Script ok_below(std::int64_t batch) {
-  return [batch](const RunSpec& run) {
-    return run.train.batch_size >= batch ? RunStatus::kOom : RunStatus::kOk;
-  };
-}
-
 class SearchRunnerTest : public testing::ExperimentFixture {
  protected:
   void TearDown() override {
@@ -73,7 +67,7 @@ class SearchRunnerTest : public testing::ExperimentFixture {
 };
 
 TEST_F(SearchRunnerTest, ASearchRunsMaxRunsDistinctPointsAndRecordsEachOne) {
-  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  ScriptedLauncher launcher(oom_from(1000), scripted_accuracy);
   SweepTally tally = run(file("strategy = \"random\"\nmax_runs = 6\nseed = 5\n"), launcher);
   EXPECT_EQ(tally.ok, 6);
   EXPECT_EQ(launcher.started.size(), 6u);
@@ -92,7 +86,7 @@ TEST_F(SearchRunnerTest, ASearchRunsMaxRunsDistinctPointsAndRecordsEachOne) {
 }
 
 TEST_F(SearchRunnerTest, AnInterruptedSearchResumesWithoutRunningAFinishedPointAgain) {
-  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  ScriptedLauncher launcher(oom_from(1000), scripted_accuracy);
   int starts = 0;
   launcher.on_start = [&starts](const RunSpec&) {
     if (++starts == 3) request_interrupt();
@@ -116,7 +110,7 @@ TEST_F(SearchRunnerTest, AnInterruptedSearchResumesWithoutRunningAFinishedPointA
 }
 
 TEST_F(SearchRunnerTest, APointThatRunsOutOfMemoryIsKeptAsInfeasibleAndNotRunAgain) {
-  ScriptedLauncher launcher(ok_below(32), scripted_accuracy);
+  ScriptedLauncher launcher(oom_from(32), scripted_accuracy);
   const std::string text = file("strategy = \"sobol\"\nmax_runs = 12\nseed = 4\n");
   run(text, launcher);
   const auto oom = column("SELECT run_key FROM runs WHERE status = 'oom'");
@@ -143,7 +137,7 @@ TEST_F(SearchRunnerTest, APointThatRunsOutOfMemoryIsKeptAsInfeasibleAndNotRunAga
 }
 
 TEST_F(SearchRunnerTest, AshaPrunesRunsBehindTheirPeersAtARungAndNeverAtTheLastEpoch) {
-  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  ScriptedLauncher launcher(oom_from(1000), scripted_accuracy);
   SweepTally tally = run(file("strategy = \"random\"\nmax_runs = 12\nseed = 8\n"
                               "prune = \"asha\"\nmin_epochs = 1\nreduction = 3\n",
                               9),
@@ -170,7 +164,7 @@ TEST_F(SearchRunnerTest, AshaPrunesRunsBehindTheirPeersAtARungAndNeverAtTheLastE
 }
 
 TEST_F(SearchRunnerTest, AGridWithPruningKeepsItsPrunedRunsWhenItResumes) {
-  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  ScriptedLauncher launcher(oom_from(1000), scripted_accuracy);
   const std::string text =
       testing::experiment_text("plugin = \"mlp\"\nhidden = 4\n",
                                "epochs = 4\nbatch_size = 8\nmemory_limit = \"1GiB\"\n",
@@ -187,12 +181,72 @@ TEST_F(SearchRunnerTest, AGridWithPruningKeepsItsPrunedRunsWhenItResumes) {
 }
 
 TEST_F(SearchRunnerTest, PointsAnExclusionRuleRemovesAreNeverRun) {
-  ScriptedLauncher launcher(ok_below(1000), scripted_accuracy);
+  ScriptedLauncher launcher(oom_from(1000), scripted_accuracy);
   run(file("strategy = \"random\"\nmax_runs = 10\nseed = 3\n", 1,
            "\n[[sweep.exclude]]\n\"train.batch_size\" = [8, 16]\n"),
       launcher);
   ASSERT_EQ(launcher.started.size(), 10u);
   for (const auto& start : launcher.started) EXPECT_GE(start.batch_size, 32);
+}
+
+// metric = "time_to_target": a run stops at the first epoch that reaches the target and
+// ends ok; one that never reaches it trains every epoch and cannot win.
+TEST_F(SearchRunnerTest, ARunStopsAtTheEpochThatReachesTheTargetAndEndsOk) {
+  ScriptedLauncher launcher(oom_from(1000), scripted_accuracy);
+  const std::string text =
+      testing::experiment_text("plugin = \"mlp\"\nhidden = 4\n",
+                               "epochs = 9\nbatch_size = 8\nmemory_limit = \"1GiB\"\n",
+                               "\"train.lr\" = [3e-3, 1e-4]\n") +
+      "\n[objective]\nmetric = \"time_to_target\"\ntarget = { val_accuracy = 0.75 }\n";
+  SweepTally tally = run(text, launcher);
+  EXPECT_EQ(tally.ok, 2);
+  // lr 3e-3 is at 0.95 x (1 - 0.5 / epoch): 0.71 after epoch 2, 0.79 after epoch 3.
+  EXPECT_EQ(column("SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id "
+                   "WHERE r.swept = 'train.lr=0.003'")[0],
+            "3");
+  EXPECT_EQ(
+      column("SELECT stop_layer || ': ' || error FROM runs WHERE swept = 'train.lr=0.003'")[0],
+      "target: reached val_accuracy >= 0.75 at epoch 3 (val_accuracy 0.7888)");
+  // lr 1e-4 is at 0.68 after epoch 9, never 0.75: it ran every epoch.
+  EXPECT_EQ(column("SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id "
+                   "WHERE r.swept = 'train.lr=0.0001'")[0],
+            "9");
+}
+
+// [search] race = true: after three rounds of repeats, a configuration clearly slower than
+// the best gets no more repeats; one within 1% of the best keeps getting them.
+TEST_F(SearchRunnerTest, ARaceStopsRepeatingAConfigurationClearlySlowerThanTheBest) {
+  ScriptedLauncher launcher(oom_from(1000));
+  launcher.epoch_seconds = [](const RunSpec& run) {
+    // Each round the machine is a little faster or slower for every configuration alike.
+    const double machine = 1 + 0.05 * (run.repeat % 3);
+    const double base = run.train.batch_size == 8    ? 0.030
+                        : run.train.batch_size == 16 ? 0.0201
+                                                     : 0.020;
+    return base * machine;
+  };
+  std::string text =
+      testing::experiment_text("plugin = \"mlp\"\nhidden = 4\n",
+                               "epochs = 1\nbatch_size = 8\nmemory_limit = \"1GiB\"\n",
+                               "\"train.batch_size\" = [8, 16, 32]\n") +
+      "\n[search]\nrace = true\n";
+  text.replace(text.find("seed = 3\n"), 9, "seed = 3\nrepeats = 6\n");
+  SweepTally tally = run(text, launcher);
+  EXPECT_EQ(tally.pruned, 3) << progress_.str();
+  EXPECT_EQ(launcher.started.size(), 15u) << "6 + 6 + 3: batch 8 ran three rounds";
+  const auto raced = column(
+      "SELECT repeat || ' ' || stop_layer || ' ' || error FROM runs WHERE status = 'pruned' "
+      "ORDER BY repeat");
+  ASSERT_EQ(raced.size(), 3u);
+  EXPECT_EQ(raced[0].rfind("3 race raced out: 1.50x slower than the best (train.batch_size=32) "
+                           "in epoch_s, paired over 3 rounds, 95% interval 1.50x - 1.50x",
+                           0),
+            0u)
+      << raced[0];
+  EXPECT_EQ(column("SELECT COUNT(*) FROM runs WHERE swept = 'train.batch_size=16' AND status = "
+                   "'ok'")[0],
+            "6")
+      << "0.5% slower: a contender to the end";
 }
 
 }  // namespace

@@ -662,5 +662,43 @@ TEST_F(ExperimentTest, AnOpenRangeIsSampledBetweenItsEndsAndNeedsASampledSearch)
   EXPECT_FALSE(exp.sweep.front().keys.front().range.has_value()) << "a list is categorical";
 }
 
+TEST_F(ExperimentTest, TimeToTargetNeedsATargetAndATargetNeedsTimeToTarget) {
+  const std::string good = kGood;
+  Experiment exp = load(good +
+                        "\n[objective]\nmetric = \"time_to_target\"\n"
+                        "target = { val_loss = 0.25 }\n");
+  ASSERT_TRUE(exp.objective.target.has_value());
+  EXPECT_EQ(exp.objective.target->describe(), "val_loss <= 0.25");
+  EXPECT_FALSE(exp.objective.maximize);
+  EXPECT_NE(error_of(good + "\n[objective]\nmetric = \"time_to_target\"\n")
+                .find("needs the target to reach: target = { val_accuracy = 0.97 }"),
+            std::string::npos);
+  EXPECT_NE(error_of(good + "\n[objective]\nmetric = \"epoch_s\"\ntarget = { val_loss = 1 }\n")
+                .find("target is what metric = \"time_to_target\" races to"),
+            std::string::npos);
+  EXPECT_NE(error_of(good + "\n[objective]\nmetric = \"time_to_target\"\n"
+                            "target = { epoch_s = 1 }\n")
+                .find("objective.target cannot be 'epoch_s'"),
+            std::string::npos);
+  EXPECT_NE(error_of(good + "\n[objective]\nmetric = \"time_to_target\"\n"
+                            "target = { val_accuracy = \"high\" }\n")
+                .find("objective.target.val_accuracy must be a number"),
+            std::string::npos);
+}
+
+TEST_F(ExperimentTest, ARaceNeedsTheGridASpeedMetricAndRepeatsToSave) {
+  const std::string good = with("seed = 3", "seed = 3\nrepeats = 4");
+  EXPECT_TRUE(load(good + "\n[search]\nrace = true\n").search.race);
+  EXPECT_NE(error_of(good + "\n[search]\nrace = true\nstrategy = \"random\"\nmax_runs = 4\n")
+                .find("race = true races the repeats of a grid's configurations"),
+            std::string::npos);
+  EXPECT_NE(error_of(good + "\n[objective]\nmetric = \"val_accuracy\"\n\n[search]\nrace = true\n")
+                .find("race on epoch_s, samples_per_s or step_median_s"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kGood) + "\n[search]\nrace = true\n")
+                .find("needs [experiment] repeats = 4 or more"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace orch

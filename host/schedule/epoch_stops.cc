@@ -1,4 +1,4 @@
-#include "host/schedule/epoch_pruning.h"
+#include "host/schedule/epoch_stops.h"
 
 #include <cmath>
 #include <cstdio>
@@ -27,18 +27,17 @@ double epoch_metric(const storage::EpochRecord& epoch, const std::string& metric
   return std::isfinite(epoch.median_epoch_s) ? epoch.median_epoch_s : epoch.seconds;
 }
 
-std::unique_ptr<EpochPruning> EpochPruning::of(const Experiment& experiment,
-                                               storage::Store& store) {
+std::unique_ptr<EpochStops> EpochStops::of(const Experiment& experiment, storage::Store& store) {
   std::unique_ptr<Pruner> pruner = make_pruner(experiment.search.prune);
-  if (!pruner) return nullptr;
-  return std::unique_ptr<EpochPruning>(new EpochPruning(experiment, store, std::move(pruner)));
+  if (!pruner && !experiment.objective.target) return nullptr;
+  return std::unique_ptr<EpochStops>(new EpochStops(experiment, store, std::move(pruner)));
 }
 
-EpochPruning::EpochPruning(const Experiment& experiment, storage::Store& store,
-                           std::unique_ptr<Pruner> pruner)
+EpochStops::EpochStops(const Experiment& experiment, storage::Store& store,
+                       std::unique_ptr<Pruner> pruner)
     : experiment_(experiment), store_(store), pruner_(std::move(pruner)) {}
 
-EpochValues EpochPruning::others(std::int64_t run_id) {
+EpochValues EpochStops::others(std::int64_t run_id) {
   const Objective& objective = experiment_.objective;
   EpochValues seen;
   for (const storage::RunSummary& run : store_.latest_runs(experiment_.name)) {
@@ -51,17 +50,27 @@ EpochValues EpochPruning::others(std::int64_t run_id) {
   return seen;
 }
 
-std::optional<std::string> EpochPruning::after_epoch(const RunSpec& run, std::int64_t run_id,
-                                                     const storage::EpochRecord& epoch) {
+std::optional<EpochStop> EpochStops::after_epoch(const RunSpec& run, std::int64_t run_id,
+                                                 const storage::EpochRecord& epoch) {
   if (epoch.epoch >= run.train.epochs) return std::nullopt;
   const Objective& objective = experiment_.objective;
+  if (const auto& target = objective.target) {
+    const double reached = epoch_metric(epoch, target->metric);
+    if (std::isfinite(reached) && target->met_by(reached)) {
+      return EpochStop{RunStatus::kOk, "reached " + target->describe() + " at epoch " +
+                                           std::to_string(epoch.epoch) + " (" + target->metric +
+                                           " " + number(reached) + ")"};
+    }
+  }
+  if (!pruner_) return std::nullopt;
   const double value = epoch_metric(epoch, objective.metric);
   if (!std::isfinite(value)) return std::nullopt;
   auto why =
       pruner_->should_prune(others(run_id), epoch.epoch, objective.maximize ? -value : value);
   if (!why) return std::nullopt;
-  return "pruned by " + std::string(prune_word(experiment_.search.prune.rule)) + ": " +
-         objective.metric + " " + number(value) + " " + *why;
+  return EpochStop{RunStatus::kPruned,
+                   "pruned by " + std::string(prune_word(experiment_.search.prune.rule)) + ": " +
+                       objective.metric + " " + number(value) + " " + *why};
 }
 
 }  // namespace orch
