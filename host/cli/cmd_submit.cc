@@ -365,6 +365,15 @@ int submit_command(const Options& options) {
   require_slurm(options);
   // Everything about the input is checked before anything is written.
   PreparedSweep prepared = prepare_sweep(options);
+  if (prepared.experiment.search.samples()) {
+    // Each point of a search depends on the outcomes before it, which one database holds;
+    // array tasks each write their own, since SQLite is not shared over network storage.
+    throw UserError("'" + options.file +
+                    "' has a sampled [search], and Slurm array tasks each write their own "
+                    "database: the tasks could not learn from each other's points. Run the "
+                    "search as one job on one node (orch run FILE -j N inside an sbatch "
+                    "script), or as several orch run processes sharing a --db on local disk");
+  }
   Submission job;
   fix_task_budget(options, prepared, job);
   plan_job(options, prepared, job);

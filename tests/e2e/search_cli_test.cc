@@ -141,13 +141,18 @@ TEST_F(SearchCliTest, TwoOrchProcessesOnOneDatabaseShareOneSearch) {
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM claims"), 0);
 }
 
-TEST_F(SearchCliTest, ASearchCannotBeShardedAndSaysHowToShareIt) {
+TEST_F(SearchCliTest, ASearchCannotBeShardedOrSubmittedAsAnArrayAndSaysHowToShareIt) {
   const std::string file =
       write_file("s.toml", search_file("strategy = \"random\"\nmax_runs = 4\n"));
   RunResult run = orch({"run", file, "--db", db_, "--shard", "0/2"});
   EXPECT_EQ(run.exit_code, 2) << run.out;
   EXPECT_TRUE(contains(run.err, "start orch run on the same --db from several processes"))
       << run.err;
+  EXPECT_FALSE(fs::exists(db_)) << "nothing written";
+  RunResult submit = orch({"submit", file, "--db", db_, "--slurm", "--dry-run"});
+  EXPECT_EQ(submit.exit_code, 2) << submit.out;
+  EXPECT_TRUE(contains(submit.err, "Slurm array tasks each write their own database"))
+      << submit.err;
   EXPECT_FALSE(fs::exists(db_)) << "nothing written";
 }
 
