@@ -137,7 +137,8 @@ Outcome replay(const Grid& grid, SearchStrategy strategy, const PruneSettings& p
     }
     for (size_t e = 1; e <= trained; ++e) seen[static_cast<int>(e)].push_back(-accuracy[e - 1]);
     outcome.epochs += trained;
-    Trial trial{grid.configs[config].point, std::nullopt, false, trained < accuracy.size()};
+    Trial trial{grid.configs[config].point, -accuracy[trained - 1], false,
+                trained < accuracy.size(), static_cast<int>(trained)};
     if (!trial.pruned) {
       trial.value = -accuracy.back();
       if (!best || accuracy.back() > grid.configs[*best].accuracy.back()) best = config;

@@ -68,6 +68,16 @@ Trial trial_of(const storage::SearchPointRecord& point,
     const double mean = sum / ok;
     trial.value = objective.maximize ? -mean : mean;
   }
+  if (trial.pruned && !trial.infeasible) {
+    // How far it got, and its value where it was stopped (its last epoch's).
+    for (const auto* run : runs) {
+      if (run->status != RunStatus::kPruned || run->epochs < trial.epochs) continue;
+      const double value = metric_value(*run, objective.metric);
+      if (!std::isfinite(value)) continue;
+      trial.epochs = run->epochs;
+      trial.value = objective.maximize ? -value : value;
+    }
+  }
   return trial;
 }
 

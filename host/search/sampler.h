@@ -18,14 +18,17 @@ namespace orch {
 struct Trial {
   Point point;
   // The objective's value, lower is better (a maximized metric is negated before it gets
-  // here). Empty when the run gave none: infeasible, pruned early, failed.
+  // here); for a pruned trial, its value at the epoch it was stopped. Empty when the run
+  // gave none: infeasible, failed.
   std::optional<double> value;
   // Ran out of memory, or the memory model says it will not fit: the sampler steers
   // away from it instead of trying it again (Optuna's constraints_func).
   bool infeasible = false;
-  // Stopped by the pruner: it was worse than its peers at some rung. Counts as a bad
-  // outcome, never as a good one.
+  // Stopped by the pruner after `epochs` epochs: it was worse than its peers at some rung.
+  // Ranked after every finished trial, the deeper ones first (as Optuna's TPE does), so it
+  // counts as good only while too few trials have finished.
   bool pruned = false;
+  int epochs = 0;
 };
 
 enum class SearchStrategy { kGrid, kRandom, kSobol, kBayes };

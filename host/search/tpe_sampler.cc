@@ -60,8 +60,10 @@ size_t good_count(size_t trials) {
 }
 
 // The history split into the good trials and the rest, each kept in the order they ended
-// (the observation weights favour the newest). Only a feasible, finished trial with a value
-// can be good; ranked after those come the pruned and valueless ones, then the infeasible.
+// (the observation weights favour the newest). Ranked: the finished trials by value, then
+// the pruned ones, deeper first and by the value they were stopped at, then the valueless,
+// then the infeasible. The best gamma(n) of the first two classes are good: with ASHA most
+// trials are pruned, and the ones that got furthest say where to look.
 struct Split {
   std::vector<size_t> good;  // indices into the history
   std::vector<size_t> bad;
@@ -69,21 +71,25 @@ struct Split {
 
 Split split_history(const std::vector<Trial>& history) {
   auto rank_class = [](const Trial& t) {
-    if (t.infeasible) return 2;
-    return t.pruned || !t.value || std::isnan(*t.value) ? 1 : 0;
+    if (t.infeasible) return 3;
+    if (!t.value || std::isnan(*t.value)) return 2;
+    return t.pruned ? 1 : 0;
   };
   std::vector<size_t> order(history.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const int ca = rank_class(history[a]);
-    const int cb = rank_class(history[b]);
+    const Trial& ta = history[a];
+    const Trial& tb = history[b];
+    const int ca = rank_class(ta);
+    const int cb = rank_class(tb);
     if (ca != cb) return ca < cb;
-    return ca == 0 && *history[a].value < *history[b].value;
+    if (ca == 1 && ta.epochs != tb.epochs) return ta.epochs > tb.epochs;
+    return ca <= 1 && *ta.value < *tb.value;
   });
   std::vector<bool> good(history.size(), false);
   const size_t wanted = good_count(history.size());
   for (size_t r = 0; r < wanted && r < order.size(); ++r) {
-    if (rank_class(history[order[r]]) == 0) good[order[r]] = true;
+    if (rank_class(history[order[r]]) <= 1) good[order[r]] = true;
   }
   Split split;
   for (size_t i = 0; i < history.size(); ++i) (good[i] ? split.good : split.bad).push_back(i);
