@@ -8,7 +8,7 @@
 #include "host/catalog/catalog_loading.h"
 #include "host/schedule/run_setup.h"
 #include "host/sweep/overrides.h"
-#include "host/sweep/train_keys.h"
+#include "host/sweep/builtin_params.h"
 
 namespace orch {
 

@@ -1,6 +1,6 @@
 // The [train] keys as a user writes them: each reaches TrainOptions, and a key that no
 // run of the sweep would read is refused in words before anything runs.
-#include "host/sweep/train_keys.h"
+#include "host/sweep/builtin_params.h"
 
 #include <gtest/gtest.h>
 

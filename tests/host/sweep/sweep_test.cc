@@ -5,7 +5,7 @@
 #include <set>
 
 #include "host/run/run_key.h"
-#include "host/sweep/train_keys.h"
+#include "host/sweep/builtin_params.h"
 #include "tests/host/experiment_fixture.h"
 
 namespace orch {
