@@ -7,8 +7,8 @@
 #include "host/base/memory_budget.h"
 #include "host/catalog/catalog_loading.h"
 #include "host/schedule/run_setup.h"
-#include "host/sweep/overrides.h"
 #include "host/sweep/builtin_params.h"
+#include "host/sweep/overrides.h"
 
 namespace orch {
 

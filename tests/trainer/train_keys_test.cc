@@ -1,10 +1,9 @@
 // The [train] keys as a user writes them: each reaches TrainOptions, and a key that no
 // run of the sweep would read is refused in words before anything runs.
-#include "host/sweep/builtin_params.h"
-
 #include <gtest/gtest.h>
 
 #include "host/base/user_error.h"
+#include "host/sweep/builtin_params.h"
 #include "host/sweep/sweep.h"
 #include "test_paths.h"
 
