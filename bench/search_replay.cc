@@ -157,6 +157,67 @@ struct Row {
   int min_epochs;
 };
 
+// The rows of the table: each strategy without pruning at a quarter and half of the grid's
+// points, and with pruning at more points for about the same compute.
+const std::vector<Row>& rows() {
+  static const std::vector<Row> rows = {
+      {SearchStrategy::kRandom, PruneRule::kNone, 12, 1},
+      {SearchStrategy::kSobol, PruneRule::kNone, 12, 1},
+      {SearchStrategy::kBayes, PruneRule::kNone, 12, 1},
+      {SearchStrategy::kRandom, PruneRule::kNone, 24, 1},
+      {SearchStrategy::kBayes, PruneRule::kNone, 24, 1},
+      {SearchStrategy::kRandom, PruneRule::kAsha, 24, 1},
+      {SearchStrategy::kBayes, PruneRule::kAsha, 24, 1},
+      {SearchStrategy::kRandom, PruneRule::kAsha, 24, 3},
+      {SearchStrategy::kBayes, PruneRule::kAsha, 24, 3},
+      {SearchStrategy::kBayes, PruneRule::kAsha, 32, 3},
+      {SearchStrategy::kRandom, PruneRule::kAsha, 32, 3},
+      {SearchStrategy::kBayes, PruneRule::kMedian, 24, 3},
+      {SearchStrategy::kRandom, PruneRule::kMedian, 24, 3},
+      {SearchStrategy::kBayes, PruneRule::kAsha, 48, 3},
+      {SearchStrategy::kSobol, PruneRule::kAsha, 48, 3},
+  };
+  return rows;
+}
+
+// One row over every seed: its table line, and its RESULT lines appended to `results`.
+void print_row(const Grid& grid, const Row& row, int seeds, std::string& results) {
+  const double grid_epochs = static_cast<double>(grid.configs.size() * grid.epochs);
+  double grid_best = 0;
+  for (const Config& config : grid.configs) grid_best = std::max(grid_best, config.accuracy.back());
+  PruneSettings prune;
+  prune.rule = row.rule;
+  prune.min_epochs = row.min_epochs;
+  int hits = 0;
+  std::vector<double> shares, gaps;
+  for (int seed = 0; seed < seeds; ++seed) {
+    const Outcome outcome =
+        replay(grid, row.strategy, prune, row.points, static_cast<std::uint64_t>(seed));
+    hits += outcome.in_tie_set ? 1 : 0;
+    shares.push_back(static_cast<double>(outcome.epochs) / grid_epochs);
+    gaps.push_back(grid_best - outcome.accuracy);
+  }
+  std::sort(shares.begin(), shares.end());
+  std::sort(gaps.begin(), gaps.end());
+  const double hit_share = static_cast<double>(hits) / seeds;
+  std::printf("| %s | %s (%d) | %zu | %.0f%% | %.3f, %.3f | %.0f%%, %.0f%% |\n",
+              strategy_word(row.strategy), prune_word(row.rule), row.min_epochs, row.points,
+              100 * hit_share, gaps[gaps.size() / 2], gaps.back(), 100 * shares[shares.size() / 2],
+              100 * shares.back());
+  // The target: bayes with asha at most a quarter of the grid's compute.
+  const bool target = row.strategy == SearchStrategy::kBayes && row.rule == PruneRule::kAsha &&
+                      row.points == 24 && row.min_epochs == 3;
+  char result[240];
+  std::snprintf(result, sizeof result,
+                "RESULT search_replay_%s_%s%d_%zu_in_tie_set %.2f%s\n"
+                "RESULT search_replay_%s_%s%d_%zu_compute %.2f%s\n",
+                strategy_word(row.strategy), prune_word(row.rule), row.min_epochs, row.points,
+                hit_share, target ? " target>=0.95" : "", strategy_word(row.strategy),
+                prune_word(row.rule), row.min_epochs, row.points, shares[shares.size() / 2],
+                target ? " target<=0.25" : "");
+  results += result;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,66 +235,13 @@ int main(int argc, char** argv) {
   }
   try {
     const Grid grid = load_grid(db);
-    const double grid_epochs = static_cast<double>(grid.configs.size() * grid.epochs);
     std::printf("grid: %zu configurations x %zu epochs, tie set of %zu (%s), %d seeds each\n\n",
                 grid.configs.size(), grid.epochs, grid.tie_set.size(), db.c_str(), seeds);
-    double grid_best = 0;
-    for (const Config& config : grid.configs)
-      grid_best = std::max(grid_best, config.accuracy.back());
     std::printf(
         "| strategy | prune (min_epochs) | points | winner in tie set | winner below the best "
         "(median, worst) | compute (median, worst) |\n|---|---|---|---|---|---|\n");
-    const std::vector<Row> rows = {
-        {SearchStrategy::kRandom, PruneRule::kNone, 12, 1},
-        {SearchStrategy::kSobol, PruneRule::kNone, 12, 1},
-        {SearchStrategy::kBayes, PruneRule::kNone, 12, 1},
-        {SearchStrategy::kRandom, PruneRule::kNone, 24, 1},
-        {SearchStrategy::kBayes, PruneRule::kNone, 24, 1},
-        {SearchStrategy::kRandom, PruneRule::kAsha, 24, 1},
-        {SearchStrategy::kBayes, PruneRule::kAsha, 24, 1},
-        {SearchStrategy::kRandom, PruneRule::kAsha, 24, 3},
-        {SearchStrategy::kBayes, PruneRule::kAsha, 24, 3},
-        {SearchStrategy::kBayes, PruneRule::kAsha, 32, 3},
-        {SearchStrategy::kRandom, PruneRule::kAsha, 32, 3},
-        {SearchStrategy::kBayes, PruneRule::kMedian, 24, 3},
-        {SearchStrategy::kRandom, PruneRule::kMedian, 24, 3},
-        {SearchStrategy::kBayes, PruneRule::kAsha, 48, 3},
-        {SearchStrategy::kSobol, PruneRule::kAsha, 48, 3},
-    };
     std::string results;  // after the table, which they would break
-    for (const Row& row : rows) {
-      PruneSettings prune;
-      prune.rule = row.rule;
-      prune.min_epochs = row.min_epochs;
-      int hits = 0;
-      std::vector<double> shares, gaps;
-      for (int seed = 0; seed < seeds; ++seed) {
-        const Outcome outcome =
-            replay(grid, row.strategy, prune, row.points, static_cast<std::uint64_t>(seed));
-        hits += outcome.in_tie_set ? 1 : 0;
-        shares.push_back(static_cast<double>(outcome.epochs) / grid_epochs);
-        gaps.push_back(grid_best - outcome.accuracy);
-      }
-      std::sort(shares.begin(), shares.end());
-      std::sort(gaps.begin(), gaps.end());
-      const double hit_share = static_cast<double>(hits) / seeds;
-      std::printf("| %s | %s (%d) | %zu | %.0f%% | %.3f, %.3f | %.0f%%, %.0f%% |\n",
-                  strategy_word(row.strategy), prune_word(row.rule), row.min_epochs, row.points,
-                  100 * hit_share, gaps[gaps.size() / 2], gaps.back(),
-                  100 * shares[shares.size() / 2], 100 * shares.back());
-      // The target: bayes with asha at most a quarter of the grid's compute.
-      const bool target = row.strategy == SearchStrategy::kBayes && row.rule == PruneRule::kAsha &&
-                          row.points == 24 && row.min_epochs == 3;
-      char result[240];
-      std::snprintf(result, sizeof result,
-                    "RESULT search_replay_%s_%s%d_%zu_in_tie_set %.2f%s\n"
-                    "RESULT search_replay_%s_%s%d_%zu_compute %.2f%s\n",
-                    strategy_word(row.strategy), prune_word(row.rule), row.min_epochs, row.points,
-                    hit_share, target ? " target>=0.95" : "", strategy_word(row.strategy),
-                    prune_word(row.rule), row.min_epochs, row.points, shares[shares.size() / 2],
-                    target ? " target<=0.25" : "");
-      results += result;
-    }
+    for (const Row& row : rows()) print_row(grid, row, seeds, results);
     std::printf("\n%s", results.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "search_replay: %s\n", e.what());

@@ -19,50 +19,29 @@
 #include "storage/store.h"
 
 namespace orch {
+namespace {
 
-int run_command(const Options& options) {
-  PreparedSweep prepared = prepare_sweep(options);
-  load_worker_body();  // a missing training library is found before a database is opened
-  const Experiment& experiment = prepared.experiment;
-  std::vector<RunSpec>& runs = prepared.runs;
-  const bool search = experiment.search.samples();
-  if (search && !options.shard.empty()) {
+// A grid runs only its shard's runs; a search cannot be split by shard (its points depend
+// on each other's outcomes). False when the shard has nothing to run.
+bool keep_shard(const Options& options, const Experiment& experiment, std::vector<RunSpec>& runs) {
+  if (options.shard.empty()) return true;
+  if (experiment.search.samples()) {
     throw UserError("--shard splits the runs of a grid, and '" + options.file +
                     "' has a sampled [search]; to share one search, start orch run on the same "
                     "--db from several processes or machines (they claim its points)");
   }
-  if (!options.shard.empty()) {
-    const ShardSpec shard = parse_shard(options.shard);
-    const size_t all = runs.size();
-    runs = runs_of_shard(runs, shard);
-    std::cout << "shard " << shard.index << " of " << shard.count << " (0-based): " << runs.size()
-              << " of the sweep's " << all << " runs\n";
-    if (runs.empty()) {
-      std::cout << "nothing to run in this shard: the sweep has fewer runs than shards\n";
-      return 0;
-    }
-  }
-  const PluginCatalog& catalog = *prepared.catalog;
-  storage::Store store = storage::Store::Open(options.db_path);
+  const ShardSpec shard = parse_shard(options.shard);
+  const size_t all = runs.size();
+  runs = runs_of_shard(runs, shard);
+  std::cout << "shard " << shard.index << " of " << shard.count << " (0-based): " << runs.size()
+            << " of the sweep's " << all << " runs\n";
+  if (!runs.empty()) return true;
+  std::cout << "nothing to run in this shard: the sweep has fewer runs than shards\n";
+  return false;
+}
 
-  std::cout << "experiment '" << experiment.name << "': ";
-  if (search) {
-    std::cout << "a " << strategy_word(experiment.search.strategy)
-              << " search of its [sweep] (orch plan FILE shows the space)";
-  } else {
-    std::cout << runs.size() << " runs";
-  }
-  std::cout << ", database " << options.db_path << "\n";
-  install_interrupt_handlers();
-  SweepOptions sweep_options;
-  sweep_options.run_infeasible = options.run_infeasible;
-  sweep_options.cgroup_prefix = "orch-" + std::to_string(::getpid());
-  sweep_options.live_progress = stdout_is_terminal();
-  sweep_options.jobs = options.jobs;
-  sweep_options.claim_grace_s = options.claim_grace_s;
-  sweep_options.shard = options.shard;
-  SweepTally tally = run_sweep(experiment, runs, catalog, store, sweep_options, std::cout);
-
+// The table of runs and each task's answer, as `orch report` would print them.
+void print_answer(const Experiment& experiment, storage::Store& store) {
   auto summaries = store.latest_runs(experiment.name);
   std::cout << "\n" << render_run_table(summaries);
   const auto groups = rank_by_task(summaries, experiment.objective);
@@ -72,6 +51,10 @@ int run_command(const Options& options) {
     if (experiment.repeats > 1) std::cout << render_config_table(ranked->ranking) << "\n";
     std::cout << render_best(ranked->ranking);
   }
+}
+
+// What becomes of the runs that did not finish ok; the exit status.
+int print_leftovers(const SweepTally& tally, bool search) {
   if (tally.interrupted) {
     std::cout << "interrupted: the unfinished runs run again the next time this file runs\n";
     return kExitInterrupted;
@@ -89,6 +72,39 @@ int run_command(const Options& options) {
               << "this file runs\n";
   }
   return 0;
+}
+
+}  // namespace
+
+int run_command(const Options& options) {
+  PreparedSweep prepared = prepare_sweep(options);
+  load_worker_body();  // a missing training library is found before a database is opened
+  const Experiment& experiment = prepared.experiment;
+  std::vector<RunSpec>& runs = prepared.runs;
+  if (!keep_shard(options, experiment, runs)) return 0;
+  const PluginCatalog& catalog = *prepared.catalog;
+  storage::Store store = storage::Store::Open(options.db_path);
+
+  const bool search = experiment.search.samples();
+  std::cout << "experiment '" << experiment.name << "': ";
+  if (search) {
+    std::cout << "a " << strategy_word(experiment.search.strategy)
+              << " search of its [sweep] (orch plan FILE shows the space)";
+  } else {
+    std::cout << runs.size() << " runs";
+  }
+  std::cout << ", database " << options.db_path << "\n";
+  install_interrupt_handlers();
+  SweepOptions sweep_options;
+  sweep_options.run_infeasible = options.run_infeasible;
+  sweep_options.cgroup_prefix = "orch-" + std::to_string(::getpid());
+  sweep_options.live_progress = stdout_is_terminal();
+  sweep_options.jobs = options.jobs;
+  sweep_options.claim_grace_s = options.claim_grace_s;
+  sweep_options.shard = options.shard;
+  SweepTally tally = run_sweep(experiment, runs, catalog, store, sweep_options, std::cout);
+  print_answer(experiment, store);
+  return print_leftovers(tally, search);
 }
 
 }  // namespace orch

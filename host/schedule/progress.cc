@@ -112,4 +112,17 @@ void ProgressPrinter::note(const std::string& line) {
   out_ << line << "\n" << std::flush;
 }
 
+std::string finish_line(const GuardResult& result, const std::vector<storage::EpochRecord>& epochs,
+                        const std::string& busy) {
+  if (result.status != RunStatus::kOk) {
+    return std::string(status_word(result.status)) + ": " + result.error;
+  }
+  const storage::EpochRecord last = epochs.empty() ? storage::EpochRecord{} : epochs.back();
+  return "ok  " + format_fixed(result.wall_s, 2) + " s, " + format_fixed(last.samples_per_s, 0) +
+         " samples/s, val acc " + format_fixed(last.val_accuracy, 3) + ", peak " +
+         describe_bytes(result.peak_rss_bytes) +
+         describe_memory_trims(result.memory_trims, result.held_peak_bytes) +
+         (busy.empty() ? "" : "; " + busy);
+}
+
 }  // namespace orch

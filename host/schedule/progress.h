@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
+#include "host/guard/guard.h"
 #include "host/guard/worker_events.h"
+#include "storage/store.h"
 
 namespace orch {
 
@@ -48,5 +51,10 @@ class ProgressPrinter {
 
 // Whether stdout is a terminal (and TERM is not "dumb").
 bool stdout_is_terminal();
+
+// What a run's last line says: "ok  1.05 s, 8970 samples/s, val acc 0.938, peak 97.1 MiB",
+// with its trims and the busy flag, or "oom: <why>".
+std::string finish_line(const GuardResult& result, const std::vector<storage::EpochRecord>& epochs,
+                        const std::string& busy);
 
 }  // namespace orch

@@ -27,21 +27,6 @@
 namespace orch {
 namespace {
 
-// What a run's last line says: "ok  1.05 s, 8970 samples/s, val acc 0.938, peak 97.1 MiB",
-// with its trims and the busy flag, or "oom: <why>".
-std::string finish_line(const GuardResult& result, const std::vector<storage::EpochRecord>& epochs,
-                        const std::string& busy) {
-  if (result.status != RunStatus::kOk) {
-    return std::string(status_word(result.status)) + ": " + result.error;
-  }
-  const storage::EpochRecord last = epochs.empty() ? storage::EpochRecord{} : epochs.back();
-  return "ok  " + format_fixed(result.wall_s, 2) + " s, " + format_fixed(last.samples_per_s, 0) +
-         " samples/s, val acc " + format_fixed(last.val_accuracy, 3) + ", peak " +
-         describe_bytes(result.peak_rss_bytes) +
-         describe_memory_trims(result.memory_trims, result.held_peak_bytes) +
-         (busy.empty() ? "" : "; " + busy);
-}
-
 using Clock = std::chrono::steady_clock;
 constexpr double kHeartbeatEveryS = 2.0;
 
