@@ -97,7 +97,10 @@ void insert_params(SQLite::Statement& insert_param, std::int64_t run_id,
 std::vector<std::int64_t> Store::add_runs(std::int64_t experiment_id,
                                           const std::vector<RunRecord>& runs) {
   return guarded(path_, "record the runs of experiment " + std::to_string(experiment_id), [&] {
-    SQLite::Transaction transaction(*db_);
+    // IMMEDIATE: a transaction that reads before it writes cannot wait for another orch's
+    // write in WAL mode (SQLite answers "database is locked" at once), so it takes the
+    // write lock first and waits its turn like every other writer.
+    SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     const std::string name = experiment_name_of(*db_, experiment_id, path_);
 
     // Attempts count across every experiment of this name, so a resumed run is attempt 2.
@@ -172,7 +175,7 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
   const std::string action =
       "record epoch " + std::to_string(epoch.epoch) + " of run " + std::to_string(run_id);
   guarded(path_, action, [&] {
-    SQLite::Transaction transaction(*db_);
+    SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement insert(
         *db_,
         "INSERT OR REPLACE INTO epochs(run_id, epoch, seconds, warmup_seconds, steps, "
