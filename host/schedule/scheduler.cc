@@ -1,10 +1,8 @@
 #include "host/schedule/scheduler.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <memory>
 #include <random>
 #include <set>
@@ -15,6 +13,7 @@
 #include "host/machine/machine.h"
 #include "host/run/run_key.h"
 #include "host/schedule/auto_batch.h"
+#include "host/schedule/claims.h"
 #include "host/schedule/epoch_stops.h"
 #include "host/schedule/racing.h"
 #include "host/schedule/run_setup.h"
@@ -23,8 +22,6 @@
 
 namespace orch {
 namespace {
-
-bool process_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
 // Runs left pending or running by an orch that is gone (killed, machine rebooted) are
 // interrupted; they run again like any run that did not finish ok.
@@ -41,11 +38,7 @@ void recover_abandoned_runs(storage::Store& store, const std::string& name,
     ++recovered;
   }
   // Its claims too, or the points would look taken until its heartbeat grew old.
-  for (const auto& claim : store.claims(name)) {
-    if (claim.hostname == here && !process_alive(claim.host_pid)) {
-      store.drop_claims(claim.experiment_id);
-    }
-  }
+  drop_claims_of_gone_orchs(store, name);
   if (recovered > 0) {
     progress << recovered << " run(s) left unfinished by an orch that was stopped are marked "
              << "interrupted and run again\n";
@@ -133,9 +126,8 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
   if (experiment.search.samples()) {
     const std::int64_t experiment_id =
         store.begin_experiment(experiment_header(experiment, options));
-    SweepTally tally = run_search(experiment, catalog, store, options, experiment_id, progress);
-    store.drop_claims(experiment_id);
-    return tally;
+    ClaimsReleaser releaser(store, experiment_id);
+    return run_search(experiment, catalog, store, options, experiment_id, progress);
   }
   if (experiment.auto_batch_size) {
     ProbeOptions probe_options;
@@ -150,11 +142,11 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
   if (pending.empty()) return tally;
 
   const std::int64_t experiment_id = store.begin_experiment(experiment_header(experiment, options));
+  ClaimsReleaser releaser(store, experiment_id);
   std::set<std::string> held_by;
   tally = run_points(experiment, pending, tally, catalog, store, options, progress, experiment_id,
                      held_by);
   report_others(tally, held_by, progress);
-  store.drop_claims(experiment_id);
   return tally;
 }
 

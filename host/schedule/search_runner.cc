@@ -9,6 +9,7 @@
 #include "host/base/user_error.h"
 #include "host/guard/interrupt.h"
 #include "host/report/ranking.h"
+#include "host/schedule/claims.h"
 #include "host/schedule/search_points.h"
 #include "host/schedule/sweep_runner.h"
 
@@ -21,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 // exhausted) gets this many more tries before the search says it has seen the space.
 constexpr int kTriesForANewPoint = 200;
 constexpr int kWaitForOthersMs = 200;
+constexpr int kHeartbeatEveryS = 2;
 
 // A run the sampler should steer away from: it did not fit, or it cannot win.
 bool infeasible(const storage::RunSummary& run, const Objective& objective) {
@@ -105,16 +107,22 @@ class SearchRunner {
       round.points_total = static_cast<int>(search_.max_runs);
       if (batch.empty()) {
         if (!others_running) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(kWaitForOthersMs));
+        wait_for_others();
         continue;
       }
       std::vector<const RunSpec*> pending;
       for (const auto& run : batch) pending.push_back(&run);
+      const int ended_before = tally_.ok + tally_.not_ok;
       tally_.planned += static_cast<int>(batch.size());
       std::set<std::string> held_by;
       tally_ = run_points(experiment_, pending, tally_, catalog_, store_, round, progress_,
                           experiment_id_, held_by);
       if (tally_.stopped_by_oom) break;  // on_oom = "stop"
+      if (tally_.ok + tally_.not_ok == ended_before) {
+        // Another orch took or finished these runs between the look and the claim.
+        tally_.planned -= static_cast<int>(batch.size());
+        wait_for_others();
+      }
     }
     conclude();
     return tally_;
@@ -142,6 +150,15 @@ class SearchRunner {
     progress_ << " (seed " << search_.seed << ")\n";
   }
 
+  // A pause before looking again, saying that this orch is alive while it waits.
+  void wait_for_others() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(kWaitForOthersMs));
+    if (Clock::now() - last_heartbeat_ >= std::chrono::seconds(kHeartbeatEveryS)) {
+      store_.heartbeat(experiment_id_);
+      last_heartbeat_ = Clock::now();
+    }
+  }
+
   bool budget_left(size_t points) const {
     if (search_.max_runs > 0 && static_cast<std::int64_t>(points) >= search_.max_runs) {
       return false;
@@ -158,9 +175,14 @@ class SearchRunner {
     const std::vector<storage::SearchPointRecord> points = usable_points();
     const std::vector<storage::RunSummary> runs = store_.latest_runs(experiment_.name);
     const auto grouped = by_configuration(runs);
-    std::set<std::string> held;  // run keys another live orch holds
+    // Run keys another live orch holds; an orch that exited or fell silent holds nothing,
+    // and its runs are run here (claim_run takes a silent orch's claims over).
+    drop_claims_of_gone_orchs(store_, experiment_.name);
+    std::set<std::string> held;
     for (const auto& claim : store_.claims(experiment_.name)) {
-      if (claim.experiment_id != experiment_id_) held.insert(claim.run_key);
+      if (claim.experiment_id != experiment_id_ && claim_is_live(claim, options_.claim_grace_s)) {
+        held.insert(claim.run_key);
+      }
     }
     bool others_running = false;
     std::vector<Trial> history;
@@ -273,6 +295,7 @@ class SearchRunner {
   SearchSpace space_;
   std::unique_ptr<Sampler> sampler_;
   Clock::time_point started_;
+  Clock::time_point last_heartbeat_ = Clock::now();
   SweepTally tally_;
   int next_index_ = 0;
   bool exhausted_ = false;

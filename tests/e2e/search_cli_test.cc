@@ -128,8 +128,10 @@ TEST_F(SearchCliTest, TwoOrchProcessesOnOneDatabaseShareOneSearch) {
   Started b = start_in(dir_, kOrch, {"run", file, "--db", db_});
   RunResult first = wait_for(a, kOrchTimeout);
   RunResult second = wait_for(b, kOrchTimeout);
-  ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
-  ASSERT_EQ(second.exit_code, 0) << second.err << second.out;
+  const std::string both = "first orch:\n" + first.err + first.out + "\n----\nsecond orch:\n" +
+                           second.err + second.out + "\n----\n" + all_runs();
+  ASSERT_EQ(first.exit_code, 0) << both;
+  ASSERT_EQ(second.exit_code, 0) << both;
   EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM search_points"), 6) << "one search, not two";
   EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT config_key) FROM search_points"), 6);
   EXPECT_EQ(runs("status = 'ok'"), 6) << all_runs();

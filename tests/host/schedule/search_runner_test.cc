@@ -6,12 +6,18 @@
 #include "host/schedule/search_runner.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "host/guard/interrupt.h"
+#include "host/machine/machine.h"
 #include "host/schedule/scheduler.h"
 #include "storage/store.h"
 #include "tests/host/experiment_fixture.h"
@@ -55,7 +61,7 @@ class SearchRunnerTest : public testing::ExperimentFixture {
     return run_sweep(experiment, plan.runs, *catalog_, store, options, progress_);
   }
 
-  std::string db() const { return dir_ + "/search.db"; }
+  std::string db() const { return dir_ + "/" + db_name_; }
 
   std::vector<std::string> column(const std::string& sql) {
     std::vector<std::string> out;
@@ -64,6 +70,7 @@ class SearchRunnerTest : public testing::ExperimentFixture {
   }
 
   std::ostringstream progress_;
+  std::string db_name_ = "search.db";
 };
 
 TEST_F(SearchRunnerTest, ASearchRunsMaxRunsDistinctPointsAndRecordsEachOne) {
@@ -107,6 +114,55 @@ TEST_F(SearchRunnerTest, AnInterruptedSearchResumesWithoutRunningAFinishedPointA
                    "GROUP BY run_key)")[0],
             "1")
       << "no point finished ok twice";
+}
+
+// The pid of a process that has exited: what an orch that died leaves in its claims.
+int pid_of_an_exited_process() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  return static_cast<int>(child);
+}
+
+TEST_F(SearchRunnerTest, APointClaimedByAnOrchThatDiedIsRunHereInsteadOfWaitedFor) {
+  const std::string text = file("strategy = \"random\"\nmax_runs = 4\nseed = 3\n");
+  // The same search on another database says which run the fourth point will be.
+  db_name_ = "reference.db";
+  ScriptedLauncher reference(oom_from(1000), scripted_accuracy);
+  ASSERT_EQ(run(text, reference).ok, 4);
+  const std::string fourth_key = column("SELECT run_key FROM runs ORDER BY id")[3];
+
+  // While the third point runs, another orch on this machine claims the fourth and exits
+  // on an error before it could run it or give the claim back.
+  db_name_ = "search.db";
+  ScriptedLauncher launcher(oom_from(1000), scripted_accuracy);
+  int starts = 0;
+  launcher.on_start = [&](const RunSpec&) {
+    if (++starts != 3) return;
+    storage::Store store = storage::Store::Open(db());
+    const std::int64_t dead = store.begin_experiment(
+        {"unit", "", "", "", "{}", pid_of_an_exited_process(), this_hostname(), ""});
+    ASSERT_EQ(store.claim_run(dead, fourth_key, 60).outcome, storage::ClaimOutcome::kClaimed);
+  };
+  // Were its claim taken as live, the search would wait for that orch forever: after 30 s
+  // an interrupt ends it, and the test fails instead of hanging.
+  std::atomic<bool> done{false};
+  std::thread deadline([&done] {
+    for (int i = 0; i < 300 && !done; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!done) request_interrupt();
+  });
+  SweepTally tally = run(text, launcher);
+  done = true;
+  deadline.join();
+  EXPECT_FALSE(tally.interrupted) << "it waited 30 s for an orch that is gone\n" << progress_.str();
+  EXPECT_EQ(tally.ok, 4);
+  EXPECT_EQ(
+      column("SELECT COUNT(*) FROM runs WHERE status = 'ok' AND run_key = '" + fourth_key + "'")[0],
+      "1")
+      << "the abandoned point ran here";
+  EXPECT_EQ(column("SELECT COUNT(*) FROM claims")[0], "0") << "the dead orch's claim is gone";
 }
 
 TEST_F(SearchRunnerTest, APointThatRunsOutOfMemoryIsKeptAsInfeasibleAndNotRunAgain) {
