@@ -15,6 +15,7 @@ packages=(
   libspdlog-dev libfmt-dev
   libcli11-dev
   nlohmann-json3-dev
+  libxtensor-dev libzip-dev  # the arrays dataset: NumPy .npy (xtensor) inside .npz (libzip)
 )
 case ${1:-} in
   --tests)
@@ -23,7 +24,8 @@ case ${1:-} in
       clang-format        # the test that every C++ file is formatted
       chromium            # renders the HTML report in its test
       slurmctld slurmd slurm-client munge  # a local one-node Slurm for the `orch submit` test
-      python3-torch       # the PyTorch side of bench/ (the same 1.13 build as libtorch-dev)
+      python3-torch       # the PyTorch side of bench/ and the tests that export from Python
+                          # (the same 1.13 build as libtorch-dev; it brings numpy)
     ) ;;
   "") ;;
   *) echo "usage: $0 [--tests]" >&2; exit 2 ;;

@@ -17,13 +17,13 @@
 
 namespace orch::testing {
 
-// The three dataset libraries, loaded once per test process and kept loaded: datasets
+// The dataset libraries, loaded once per test process and kept loaded: datasets
 // hold code from them.
 inline PluginCatalog& dataset_catalog() {
   static PluginCatalog* catalog = [] {
     auto* c = new PluginCatalog();
-    for (const char* library :
-         {"orch_dataset_synthetic", "orch_dataset_mnist", "orch_dataset_csv"}) {
+    for (const char* library : {"orch_dataset_synthetic", "orch_dataset_mnist", "orch_dataset_csv",
+                                "orch_dataset_arrays"}) {
       std::string file = builtin_plugins() + "/" + library + ".so";
       if (!c->load_file(file)) ADD_FAILURE() << "cannot load " << file;
     }

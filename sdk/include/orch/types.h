@@ -16,7 +16,8 @@ enum class Split { kTrain, kValidation };
 //   kBinary          targets [batch] float 0 or 1, one logit per sample (classes = 2)
 //   kMultiTask       targets [batch, tasks] int64, task t in [0, task_classes[t])
 //   kSegmentation    targets [batch, 1, height, width] float 0 or 1, one logit per pixel
-enum class Task { kClassification, kBinary, kMultiTask, kSegmentation };
+//   kRegression      targets [batch, ...] float, compared with the output by squared error
+enum class Task { kClassification, kBinary, kMultiTask, kSegmentation, kRegression };
 
 inline const char* task_name(Task task) {
   switch (task) {
@@ -28,6 +29,8 @@ inline const char* task_name(Task task) {
       return "multi-task classification";
     case Task::kSegmentation:
       return "segmentation";
+    case Task::kRegression:
+      return "regression";
   }
   return "?";
 }
