@@ -23,8 +23,8 @@ namespace orch::testing {
 inline const PluginCatalog& model_catalog() {
   static const auto* catalog = [] {
     auto* loaded = new PluginCatalog();
-    for (const char* model :
-         {"mlp", "mnist_cnn", "keras_cnn", "transit_cnn1d", "multitask_transformer", "unet"}) {
+    for (const char* model : {"mlp", "mnist_cnn", "keras_cnn", "transit_cnn1d",
+                              "multitask_transformer", "unet", "torchscript"}) {
       std::string file = builtin_plugins() + "/orch_model_" + model + ".so";
       if (!loaded->load_file(file)) {
         throw std::runtime_error("cannot load " + file + ": " + loaded->refusals().back());
@@ -50,6 +50,8 @@ inline Params model_params(const std::string& name,
     values[spec.name] = spec.fallback;
     auto it = overrides.find(spec.name);
     if (it == overrides.end()) continue;
+    values[spec.name] = it->second;
+    if (std::holds_alternative<std::string>(it->second)) continue;  // paths, choices
     double number = std::holds_alternative<std::int64_t>(it->second)
                         ? static_cast<double>(std::get<std::int64_t>(it->second))
                         : std::get<double>(it->second);
