@@ -1,0 +1,78 @@
+// The walkthrough of docs/pytorch.md, done as a user does it: Debian's python3 exports a
+// PyTorch model and NumPy arrays with examples/pytorch/export.py, and the real orch binary
+// trains it from examples/pytorch/experiment.toml, in fp32 and bf16.
+#include "e2e_support.h"
+#include "tests/support/python_torch.h"
+
+namespace {
+
+using namespace orch::e2e;
+namespace fs = std::filesystem;
+
+const std::string kOrch = ORCH_BINARY;
+const std::string kSource = ORCH_SOURCE_DIR;
+
+class PytorchCliTest : public FreshDirectoryTest {
+ protected:
+  PytorchCliTest() : FreshDirectoryTest("pytorch_cli_test") {}
+  void SetUp() override {
+    FreshDirectoryTest::SetUp();
+    if (!orch::testing::python_torch_missing().empty()) {
+      GTEST_SKIP() << orch::testing::python_torch_missing();
+    }
+    db_ = path("history.db");
+  }
+  // The user's two steps: export, then run the experiment file beside the exported files.
+  RunResult export_and_run(const std::vector<std::string>& settings) {
+    RunResult exported =
+        run_in(dir_, orch::testing::kDebianPython, {kSource + "/examples/pytorch/export.py", dir_},
+               {}, std::chrono::seconds(120));
+    EXPECT_EQ(exported.exit_code, 0) << exported.err;
+    fs::copy_file(kSource + "/examples/pytorch/experiment.toml", path("experiment.toml"));
+    std::vector<std::string> args{"run", path("experiment.toml"), "--db", db_};
+    for (const auto& setting : settings) {
+      args.push_back("--set");
+      args.push_back(setting);
+    }
+    return run_in(dir_, kOrch, args, {}, std::chrono::seconds(300));
+  }
+  double epoch_value(const std::string& column, const std::string& precision, int epoch) {
+    return real_value(db_, "SELECT e." + column +
+                               " FROM epochs e JOIN runs r ON r.id = e.run_id JOIN params p ON "
+                               "p.run_id = r.id AND p.key = 'train.precision' WHERE "
+                               "p.value_text = '" +
+                               precision + "' AND e.epoch = " + std::to_string(epoch));
+  }
+  std::string db_;
+};
+
+TEST_F(PytorchCliTest, AModelExportedFromPythonTrainsInFp32AndBf16AndItsLossFalls) {
+  RunResult run = export_and_run({"train.batch_size=64", "train.epochs=2"});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 2) << run.out;
+  for (const std::string precision : {"fp32", "bf16"}) {
+    EXPECT_LT(epoch_value("train_loss", precision, 2), epoch_value("train_loss", precision, 1))
+        << precision << "\n"
+        << run.out;
+    // Four corners: chance is 0.25.
+    EXPECT_GT(epoch_value("val_accuracy", precision, 2), 0.6) << precision << "\n" << run.out;
+  }
+  EXPECT_TRUE(contains(run.out, "best (lowest epoch_s): train.precision=")) << run.out;
+}
+
+TEST_F(PytorchCliTest, AStateDictInsteadOfATorchScriptFileIsRefusedWithTheLinesThatExportOne) {
+  ASSERT_TRUE(orch::testing::run_python(dir_,
+                                        "torch.save(nn.Linear(2, 2).state_dict(), "
+                                        "'state.pt')\n"));
+  RunResult run = export_and_run(
+      {"train.batch_size=64", "train.epochs=1", "train.precision=fp32", "model.path=state.pt"});
+  // The run fails (not the sweep): its row and its progress line say what to do.
+  EXPECT_EQ(count(db_,
+                  "SELECT COUNT(*) FROM runs WHERE status = 'failed' AND error LIKE "
+                  "'%state.pt was written by torch.save%torch.jit.script(model)%'"),
+            1)
+      << run.out << run.err;
+  EXPECT_TRUE(contains(run.out, "scripted.save(\"net.pt\")")) << run.out;
+}
+
+}  // namespace
