@@ -24,6 +24,7 @@ done
 bin=$build/bin
 [ -z "$build_first" ] || cmake --build "$build" -j"$(nproc)" --target orch overhead_bench store_bench torch_start_bench search_replay \
   orch_backend_cpu orch_dataset_synthetic orch_model_mlp orch_dataset_mnist orch_model_mnist_cnn \
+  orch_model_torchscript \
   > /dev/null
 [ -d data/mnist ] || bash scripts/fetch-mnist.sh
 
@@ -64,6 +65,7 @@ fi
 bench jobs bash bench/jobs_bench.sh "$bin/orch" $smoke
 bench probe bash bench/probe_bench.sh "$bin/orch" $smoke
 bench search_replay "$bin/search_replay" bench/data/search_replay.db $smoke
+bench torchscript bash bench/torchscript_bench.sh "$bin/orch" $smoke
 
 # RESULT <name> <value> [target<=X | target>=X]
 describe() {
@@ -95,6 +97,8 @@ describe() {
     probe_*_seconds) echo "${1#probe_}: \`orch probe\` wall time, s" | sed 's/_seconds//' ;;
     probe_*_trials) echo "${1#probe_}: \`orch probe\` trials" | sed 's/_trials//' ;;
     search_replay_*_in_tie_set) echo "${1#search_replay_}: share of seeds whose winner is in the recorded grid's tie set" | sed 's/_in_tie_set//' ;;
+    torchscript_vs_cpp_step) echo "mnist_cnn exported from Python (torchscript plugin): median step / the C++ plugin's" ;;
+    torchscript_vs_python_step) echo "mnist_cnn exported from Python under orch: median step / a PyTorch training loop's" ;;
     search_replay_*_compute) echo "${1#search_replay_}: epochs trained / the grid's (median over seeds)" | sed 's/_compute//' ;;
     *) echo "$1" ;;
   esac
@@ -103,7 +107,7 @@ describe() {
 for name in orch_vs_bare_samples_per_s orch_run_start_s fresh_torch_process_start_s \
             mnist_sweep_wall_ratio mnist_sweep_peak_ratio metric_rows_per_s plan_100k_s \
             jobs2_speedup probe_unet_answer_ratio probe_unet_answer_full_run_ok \
-            search_replay_bayes_asha3_24_in_tie_set; do
+            search_replay_bayes_asha3_24_in_tie_set torchscript_vs_cpp_step; do
   if ! grep -q "^RESULT $name " "$results"; then
     echo "bench/run.sh: no figure '$name' in the output (see $logs/)" >&2
     exit 1
