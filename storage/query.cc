@@ -12,7 +12,22 @@
 namespace orch::storage {
 namespace {
 
-std::string cell_text(const SQLite::Column& column) {
+CellKind kind_of(const SQLite::Column& column) {
+  switch (column.getType()) {
+    case SQLITE_NULL:
+      return CellKind::kNull;
+    case SQLITE_INTEGER:
+      return CellKind::kInteger;
+    case SQLITE_FLOAT:
+      return CellKind::kReal;
+    case SQLITE_BLOB:
+      return CellKind::kBlob;
+    default:
+      return CellKind::kText;
+  }
+}
+
+std::string cell_text(const SQLite::Column& column, bool exact_reals) {
   switch (column.getType()) {
     case SQLITE_NULL:
       return "NULL";
@@ -20,7 +35,7 @@ std::string cell_text(const SQLite::Column& column) {
       return std::to_string(column.getInt64());
     case SQLITE_FLOAT: {
       char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.6g", column.getDouble());
+      std::snprintf(buffer, sizeof buffer, exact_reals ? "%.17g" : "%.6g", column.getDouble());
       return buffer;
     }
     case SQLITE_BLOB:
@@ -62,7 +77,7 @@ void check_single_read(sqlite3* db, const std::string& sql, const std::string& p
 
 }  // namespace
 
-QueryResult query_read_only(const std::string& path, const std::string& sql) {
+QueryResult query_read_only(const std::string& path, const std::string& sql, bool exact_reals) {
   std::unique_ptr<SQLite::Database> db;
   try {
     db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
@@ -82,11 +97,15 @@ QueryResult query_read_only(const std::string& path, const std::string& sql) {
     }
     while (statement.executeStep()) {
       std::vector<std::string> row;
+      std::vector<CellKind> kinds;
       row.reserve(result.columns.size());
+      kinds.reserve(result.columns.size());
       for (int i = 0; i < statement.getColumnCount(); ++i) {
-        row.push_back(cell_text(statement.getColumn(i)));
+        row.push_back(cell_text(statement.getColumn(i), exact_reals));
+        kinds.push_back(kind_of(statement.getColumn(i)));
       }
       result.rows.push_back(std::move(row));
+      result.kinds.push_back(std::move(kinds));
     }
     return result;
   } catch (const SQLite::Exception& e) {

@@ -251,10 +251,15 @@ struct SearchPointRecord {
   std::vector<double> coordinates;  // the point as the sampler holds it
 };
 
-// Result of a read-only query: column names and rows of printable cells.
+// What SQLite says a cell holds, so machine-readable output can keep numbers numbers.
+enum class CellKind { kNull, kInteger, kReal, kText, kBlob };
+
+// Result of a read-only query: column names and rows of printable cells, and each cell's
+// kind. Reals are printed to 6 significant digits, or exactly (17) when asked.
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<CellKind>> kinds;  // one per cell of rows
 };
 
 class Store {
@@ -367,6 +372,7 @@ class Store {
 
 // Runs one SQL statement on a database opened read-only and returns all its rows.
 // Throws StoreError when the file is missing, the SQL is invalid or tries to write.
-QueryResult query_read_only(const std::string& path, const std::string& sql);
+QueryResult query_read_only(const std::string& path, const std::string& sql,
+                            bool exact_reals = false);
 
 }  // namespace orch::storage

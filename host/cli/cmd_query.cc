@@ -7,6 +7,7 @@
 #include "host/cli/commands.h"
 #include "host/report/html_report.h"
 #include "host/report/importance.h"
+#include "host/report/query_output.h"
 #include "host/report/ranking.h"
 #include "host/report/report.h"
 #include "host/report/task_groups.h"
@@ -58,7 +59,16 @@ Objective objective_of(storage::Store& store, const std::string& name, const Opt
 }  // namespace
 
 int sql_command(const Options& options) {
-  auto result = storage::query_read_only(options.db_path, options.sql);
+  const bool for_people = options.sql_format == "table";
+  auto result = storage::query_read_only(options.db_path, options.sql, !for_people);
+  if (options.sql_format == "csv") {
+    std::cout << render_csv(result);
+    return 0;
+  }
+  if (options.sql_format == "json") {
+    std::cout << render_json(result);
+    return 0;
+  }
   TextTable table(result.columns);
   for (auto& row : result.rows) table.add_row(row);
   std::cout << table.render() << "(" << result.rows.size() << " row"

@@ -13,6 +13,7 @@ struct Options {
   std::vector<std::string> plugin_dirs;
   std::string file;                    // run, plan
   std::string sql;                     // sql
+  std::string sql_format = "table";    // sql: table | csv | json
   std::string experiment;              // report, best: empty = the latest
   std::string memory_limit;            // run, probe: overrides [train] memory_limit
   std::vector<std::string> overrides;  // run, plan, probe: --set KEY=VALUE, in order

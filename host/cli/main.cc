@@ -158,6 +158,10 @@ void add_best_arguments(CLI::App& cmd, orch::Options& o) {
 
 void add_sql_arguments(CLI::App& cmd, orch::Options& o) {
   cmd.add_option("query", o.sql, "one SELECT statement")->required();
+  cmd.add_option("--format", o.sql_format,
+                 "table (for people), csv, or json (for programs: numbers stay numbers; "
+                 "docs/database.md shows its shape)")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
 }
 
 // In the order `orch --help` lists them.

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -609,6 +610,36 @@ TEST_F(SweptTest, SqlPrintsASelectResultWithItsRowCount) {
   EXPECT_EQ(lines[1], "--  ------");
   EXPECT_EQ(lines[2], " 1  ok");
   EXPECT_EQ(lines.back(), "(4 rows)");
+}
+
+// What a script reads: JSON with numbers as numbers, reals exactly as stored, NULL as null.
+TEST_F(SweptTest, SqlAsJsonKeepsNumbersExactAndNullsNull) {
+  RunResult result = run_orch({"sql", "SELECT id, status, wall_s, error FROM runs ORDER BY id",
+                               "--db", db_, "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  EXPECT_EQ(document.at("format"), "orch.sql");
+  EXPECT_EQ(document.at("version"), 1);
+  EXPECT_EQ(document.at("columns"), nlohmann::json({"id", "status", "wall_s", "error"}));
+  ASSERT_EQ(document.at("rows").size(), 4u);
+  const auto& first = document.at("rows").at(0);
+  EXPECT_TRUE(first.at(0).is_number_integer());
+  EXPECT_EQ(first.at(1), "ok");
+  EXPECT_EQ(first.at(2).get<double>(), real_value(db_, "SELECT wall_s FROM runs WHERE id = 1"))
+      << "not rounded to the table's 6 digits";
+  EXPECT_TRUE(first.at(3).is_null());
+}
+
+TEST_F(SweptTest, SqlAsCsvQuotesWhatNeedsQuotingAndLeavesNullEmpty) {
+  RunResult result = run_orch({"sql",
+                               "SELECT 'a,b' AS text, 'say \"hi\"' AS quote, NULL AS "
+                               "missing, 1.5 AS half, COUNT(*) AS runs FROM runs",
+                               "--db", db_, "--format", "csv"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "text,quote,missing,half,runs\r\n\"a,b\",\"say \"\"hi\"\"\",,1.5,4\r\n");
+  RunResult bad = run_orch({"sql", "SELECT 1", "--db", db_, "--format", "xml"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(contains(bad.err, "xml")) << bad.err;
 }
 
 TEST_F(SweptTest, SqlRefusesWritesAndLeavesTheDataUnchanged) {
