@@ -383,6 +383,11 @@ CREATE TABLE search_points(
   PRIMARY KEY(experiment, point_index)
 );
 )sql",
+    // 9 -> 10: a run may keep its trained weights ([train] save); the file's path, beside
+    // the database, for orch export.
+    R"sql(
+ALTER TABLE runs ADD COLUMN weights_path TEXT;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -24,7 +25,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 9;
+inline constexpr int kSchemaVersion = 10;
 
 struct ExperimentRecord {
   std::string name;
@@ -317,6 +318,12 @@ class Store {
   void set_start_seconds(std::int64_t run_id, double seconds);
   // Where the worker's stdout and stderr go; set before the worker starts.
   void set_log_path(std::int64_t run_id, const std::string& log_path);
+  // The file holding a run's trained weights ([train] save); "" says it holds none (any
+  // more). Throws StoreError naming the run when there is no such run.
+  void set_weights_path(std::int64_t run_id, const std::string& weights_path);
+  std::string weights_path(std::int64_t run_id);
+  // Run id -> weights file of the runs of experiments with this name that kept weights.
+  std::map<std::int64_t, std::string> saved_weights(const std::string& experiment_name);
   // Per-step timings of each epoch of a run: name "step_s", step numbering across epochs.
   std::vector<double> metric_values(std::int64_t run_id, const std::string& name);
   // Idempotent: writing the same (run, epoch) twice keeps one row, the last. The epoch's

@@ -171,6 +171,45 @@ void Store::set_log_path(std::int64_t run_id, const std::string& log_path) {
   });
 }
 
+void Store::set_weights_path(std::int64_t run_id, const std::string& weights_path) {
+  guarded(path_, "record the weights of run " + std::to_string(run_id), [&] {
+    SQLite::Statement update(*db_, "UPDATE runs SET weights_path = ? WHERE id = ?");
+    if (weights_path.empty()) {
+      update.bind(1);  // NULL
+    } else {
+      update.bind(1, weights_path);
+    }
+    update.bind(2, run_id);
+    update.exec();
+    expect_one_change(update, run_id, path_);
+  });
+}
+
+std::string Store::weights_path(std::int64_t run_id) {
+  return guarded(path_, "read the weights of run " + std::to_string(run_id), [&] {
+    SQLite::Statement query(*db_, "SELECT weights_path FROM runs WHERE id = ?");
+    query.bind(1, run_id);
+    if (!query.executeStep()) {
+      throw StoreError("database '" + path_ + "' has no run " + std::to_string(run_id) +
+                       "; list them with: orch sql \"SELECT id, swept, status FROM runs\"");
+    }
+    return query.getColumn(0).isNull() ? std::string() : query.getColumn(0).getString();
+  });
+}
+
+std::map<std::int64_t, std::string> Store::saved_weights(const std::string& experiment_name) {
+  return guarded(path_, "read the saved weights of '" + experiment_name + "'", [&] {
+    SQLite::Statement query(*db_,
+                            "SELECT r.id, r.weights_path FROM runs r JOIN experiments e ON e.id "
+                            "= r.experiment_id WHERE e.name = ? AND r.weights_path IS NOT NULL");
+    query.bind(1, experiment_name);
+    std::map<std::int64_t, std::string> saved;
+    while (query.executeStep())
+      saved[query.getColumn(0).getInt64()] = query.getColumn(1).getString();
+    return saved;
+  });
+}
+
 void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
   const std::string action =
       "record epoch " + std::to_string(epoch.epoch) + " of run " + std::to_string(run_id);

@@ -1,4 +1,4 @@
-// orch sql, orch report, orch best: reading the run history, never writing it.
+// orch sql, orch report, orch best, orch export: reading the run history, never writing it.
 #include <filesystem>
 #include <iostream>
 
@@ -73,6 +73,34 @@ int sql_command(const Options& options) {
   for (auto& row : result.rows) table.add_row(row);
   std::cout << table.render() << "(" << result.rows.size() << " row"
             << (result.rows.size() == 1 ? "" : "s") << ")\n";
+  return 0;
+}
+
+int export_command(const Options& options) {
+  storage::Store store = open_existing(options.db_path);
+  const std::string weights = store.weights_path(options.run_id);
+  const std::string run = "run " + std::to_string(options.run_id);
+  if (weights.empty()) {
+    throw UserError(run +
+                    " kept no weights: set [train] save = \"best\" (or \"all\") in the "
+                    "experiment file and run it again; with \"best\" only the winning "
+                    "configuration's runs keep theirs");
+  }
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_regular_file(weights, error)) {
+    throw UserError(run + "'s weights file " + weights + " is gone (moved or deleted)");
+  }
+  // Copied under a temporary name and renamed, so `-o` is never a half-written file.
+  const std::string partial = options.output_path + ".partial";
+  fs::copy_file(weights, partial, fs::copy_options::overwrite_existing, error);
+  if (!error) fs::rename(partial, options.output_path, error);
+  if (error) {
+    const std::string why = error.message();
+    fs::remove(partial, error);
+    throw UserError("cannot write " + options.output_path + ": " + why);
+  }
+  std::cout << "wrote " << run << "'s weights to " << options.output_path << "\n";
   return 0;
 }
 

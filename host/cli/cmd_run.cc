@@ -1,7 +1,9 @@
 // orch run FILE: validate, expand, run what is not done yet, record, report.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
@@ -40,8 +42,36 @@ bool keep_shard(const Options& options, const Experiment& experiment, std::vecto
   return false;
 }
 
+// [train] save = "best": the winning configuration's runs keep their weights, the other
+// runs of the experiment give theirs up. Says where the kept ones are.
+void keep_best_weights(const Experiment& experiment, storage::Store& store,
+                       const std::vector<std::unique_ptr<RankedGroup>>& groups, bool save_best) {
+  const auto saved = store.saved_weights(experiment.name);
+  if (saved.empty()) return;
+  std::set<std::int64_t> winners;
+  for (const auto& ranked : groups) {
+    if (const ConfigResult* winner = ranked->ranking.winner()) {
+      for (const auto* run : winner->runs) winners.insert(run->run_id);
+    }
+  }
+  std::vector<std::int64_t> kept;
+  for (const auto& [run_id, path] : saved) {
+    if (!save_best || winners.count(run_id) > 0) {
+      if (winners.count(run_id) > 0) kept.push_back(run_id);
+      continue;
+    }
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+    store.set_weights_path(run_id, "");
+  }
+  for (const std::int64_t run_id : kept) {
+    std::cout << "weights of the best run " << run_id << ": " << saved.at(run_id)
+              << " (orch export " << run_id << " -o model.pt)\n";
+  }
+}
+
 // The table of runs and each task's answer, as `orch report` would print them.
-void print_answer(const Experiment& experiment, storage::Store& store) {
+void print_answer(const Experiment& experiment, storage::Store& store, bool save_best) {
   auto summaries = store.latest_runs(experiment.name);
   std::cout << "\n" << render_run_table(summaries);
   const auto groups = rank_by_task(summaries, experiment.objective);
@@ -51,6 +81,7 @@ void print_answer(const Experiment& experiment, storage::Store& store) {
     if (experiment.repeats > 1) std::cout << render_config_table(ranked->ranking) << "\n";
     std::cout << render_best(ranked->ranking);
   }
+  keep_best_weights(experiment, store, groups, save_best);
 }
 
 // What becomes of the runs that did not finish ok; the exit status.
@@ -103,7 +134,7 @@ int run_command(const Options& options) {
   sweep_options.claim_grace_s = options.claim_grace_s;
   sweep_options.shard = options.shard;
   SweepTally tally = run_sweep(experiment, runs, catalog, store, sweep_options, std::cout);
-  print_answer(experiment, store);
+  print_answer(experiment, store, runs.front().train.save == SaveWeights::kBest);
   return print_leftovers(tally, search);
 }
 

@@ -2,6 +2,7 @@
 // bad input is thrown as UserError and printed by main().
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -38,6 +39,8 @@ struct Options {
   bool dry_run = false;             // submit: print the job script, submit nothing
   std::vector<std::string> merge_inputs;  // merge: shard databases; empty = the shard dirs
   bool json = false;                      // doctor: the findings and facts as JSON
+  std::int64_t run_id = 0;                // export: the run whose weights are copied
+  std::string output_path;                // export: -o, where they are copied to
 };
 
 // Exit status of a sweep stopped by Ctrl-C or SIGTERM, as shells report it.
@@ -54,6 +57,7 @@ int submit_command(const Options& options);
 int merge_command(const Options& options);
 int status_command(const Options& options);
 int doctor_command(const Options& options);
+int export_command(const Options& options);
 
 // Exit status of `orch merge` that merged what it found but found shards missing or
 // unfinished: the merged database is not the whole sweep yet.

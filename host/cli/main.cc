@@ -156,6 +156,12 @@ void add_best_arguments(CLI::App& cmd, orch::Options& o) {
   cmd.add_flag("--toml", o.best_toml, "print the winner as experiment-file sections");
 }
 
+void add_export_arguments(CLI::App& cmd, orch::Options& o) {
+  cmd.add_option("run", o.run_id, "the run's id (orch report and orch run print it)")->required();
+  cmd.add_option("-o,--output", o.output_path, "where to write the weights, e.g. model.pt")
+      ->required();
+}
+
 void add_sql_arguments(CLI::App& cmd, orch::Options& o) {
   cmd.add_option("query", o.sql, "one SELECT statement")->required();
   cmd.add_option("--format", o.sql_format,
@@ -189,6 +195,8 @@ const std::vector<Subcommand>& subcommands() {
        add_report_arguments},
       {"best", "the best configuration of an experiment", orch::best_command, add_best_arguments},
       {"sql", "run a read-only SQL query on the database", orch::sql_command, add_sql_arguments},
+      {"export", "copy a run's trained weights ([train] save) to a file", orch::export_command,
+       add_export_arguments},
   };
   return table;
 }

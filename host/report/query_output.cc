@@ -56,9 +56,9 @@ std::string render_json(const storage::QueryResult& result) {
     rows.push_back(std::move(row));
   }
   nlohmann::ordered_json document = {{"format", "orch.sql"},
-                             {"version", kSqlJsonVersion},
-                             {"columns", result.columns},
-                             {"rows", std::move(rows)}};
+                                     {"version", kSqlJsonVersion},
+                                     {"columns", result.columns},
+                                     {"rows", std::move(rows)}};
   return document.dump() + "\n";
 }
 

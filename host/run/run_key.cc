@@ -32,7 +32,9 @@ namespace {
 // "key=value" lines of every resolved parameter: what a run key hashes.
 std::string canonical_lines(const std::vector<std::pair<std::string, Value>>& flat_params) {
   std::string canonical;
-  for (const auto& [key, value] : flat_params) canonical += key + "=" + to_toml(value) + "\n";
+  for (const auto& [key, value] : flat_params) {
+    if (in_run_key(key)) canonical += key + "=" + to_toml(value) + "\n";
+  }
   return canonical;
 }
 
@@ -48,6 +50,8 @@ std::string run_key(const std::vector<std::pair<std::string, Value>>& flat_param
 }
 
 std::string stable_hash(const std::string& text) { return hex16(fnv1a(kFnvOffset, text)); }
+
+bool in_run_key(const std::string& flat_key) { return flat_key != "train.save"; }
 
 namespace {
 

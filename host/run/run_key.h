@@ -18,6 +18,10 @@ std::string memory_key(const RunSpec& run);
 // Whether a parameter ("train.lr", "model.hidden") is part of the memory key.
 bool changes_memory(const std::string& key);
 
+// False for the parameters that do not change what a run measures (train.save): they are
+// left out of run keys, so setting them never makes a finished run run again.
+bool in_run_key(const std::string& flat_key);
+
 // 16 hex digits of FNV-1a: the same text gives the same hash on every machine and build.
 std::string stable_hash(const std::string& text);
 

@@ -29,6 +29,8 @@ struct RunSpec {
   std::vector<std::pair<std::string, Value>> swept;  // "train.batch_size" -> 4
   std::string key;         // stable hash of the resolved parameters, seed and repeat
   std::string config_key;  // the same without the repeat: shared by a configuration's repeats
+  // Where the worker saves the trained weights; set by the scheduler when train.save asks.
+  std::string weights_path;
 
   Params params(const std::string& section) const { return Params(sections.at(section).values); }
   const std::string& plugin(const std::string& section) const {

@@ -53,6 +53,10 @@ TrainOptions read_train_options(const Params& p, std::int64_t seed) {
   o.memory_limit = p.Str("memory_limit");
   o.timeout_s = p.Real("timeout");
   o.on_oom = on_oom_named(p.Str("on_oom"));
+  const std::string& save = p.Str("save");
+  o.save = save == "all"    ? SaveWeights::kAll
+           : save == "best" ? SaveWeights::kBest
+                            : SaveWeights::kNone;
   return o;
 }
 

@@ -26,6 +26,13 @@ struct LrSchedule {
   double final_div_factor = 1e4;  // onecycle: the last lr is lr / div_factor / this
 };
 
+// Which runs keep their trained weights (train.save).
+enum class SaveWeights {
+  kNone,
+  kBest,  // every run saves; once the sweep ends, only the winning configuration's are kept
+  kAll,
+};
+
 // What the scheduler does after a run runs out of memory (train.on_oom).
 enum class OnOom {
   kSkip,   // record it, go on
@@ -66,6 +73,7 @@ struct TrainOptions {
   std::string memory_limit;
   double timeout_s = 0;  // 0 = no limit
   OnOom on_oom = OnOom::kSkip;
+  SaveWeights save = SaveWeights::kNone;
 };
 
 // The options of a run from its checked [train] values and its seed. The values are those

@@ -28,14 +28,26 @@ std::int64_t worker_baseline_bytes() {
 
 }  // namespace
 
-std::string logs_directory(const std::string& db_path) {
+namespace {
+
+// "<folder of the database>/<its name without extension><suffix>", created; "" when it
+// cannot be.
+std::string beside_database(const std::string& db_path, const std::string& suffix) {
   namespace fs = std::filesystem;
   std::error_code ignored;
   fs::path db = fs::absolute(db_path, ignored);
-  fs::path dir = db.parent_path() / (db.stem().string() + "-logs");
+  fs::path dir = db.parent_path() / (db.stem().string() + suffix);
   std::error_code error;
   fs::create_directories(dir, error);
   return error ? "" : dir.string();
+}
+
+}  // namespace
+
+std::string logs_directory(const std::string& db_path) { return beside_database(db_path, "-logs"); }
+
+std::string weights_directory(const std::string& db_path) {
+  return beside_database(db_path, "-weights");
 }
 
 std::string describe_enforcement() {

@@ -35,6 +35,9 @@ std::string describe_enforcement();
 // Where the workers' own output goes: "<db dir>/<db name>-logs", created on demand;
 // empty when it cannot be created (the runs then write to orch's own stderr).
 std::string logs_directory(const std::string& db_path);
+// Beside the database too: "<db>-weights/" for the trained weights runs keep
+// ([train] save); created on first use.
+std::string weights_directory(const std::string& db_path);
 
 // The database record of a run's plan: its key, swept values and resolved parameters.
 storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,

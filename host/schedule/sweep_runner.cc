@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -247,6 +248,12 @@ class SweepRunner {
       limits.log_path = log_dir_ + "/run-" + std::to_string(a.run_id) + ".log";
       store_.set_log_path(a.run_id, limits.log_path);
     }
+    a.queued.run.weights_path.clear();
+    if (a.queued.run.train.save != SaveWeights::kNone) {
+      const std::string dir = weights_directory(store_.path());
+      if (!dir.empty())
+        a.queued.run.weights_path = dir + "/run-" + std::to_string(a.run_id) + ".pt";
+    }
     ActiveRun* self = &a;
     a.worker = launcher_.start(a.queued.run, limits,
                                [this, self](const WorkerEvent& event) { on_event(*self, event); });
@@ -302,6 +309,18 @@ class SweepRunner {
     }
   }
 
+  // A run that finished ok keeps the weights its worker saved; any other leaves none.
+  void keep_weights(std::int64_t run_id, const std::string& path, bool ok) {
+    if (path.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove(path + ".partial", ignored);
+    if (ok && std::filesystem::is_regular_file(path, ignored)) {
+      store_.set_weights_path(run_id, path);
+    } else {
+      std::filesystem::remove(path, ignored);
+    }
+  }
+
   static double projected_training_seconds(const ActiveRun& a) {
     const RunSpec& run = a.queued.run;
     TrainingPlan plan;
@@ -326,6 +345,7 @@ class SweepRunner {
     store_.finish_run(a->run_id, outcome);
     printer_.run_finished(a->run_id, finish_line(result, a->epochs, outcome.busy), result.wall_s);
     RunSpec& run = a->queued.run;
+    keep_weights(a->run_id, run.weights_path, result.status == RunStatus::kOk);
     if (result.status == RunStatus::kOom) {
       // One truth per memory key: a probe answer this run disproves is lowered now.
       std::string corrected =

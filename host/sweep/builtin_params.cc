@@ -77,6 +77,10 @@ const ParamSpecs& train_param_specs() {
                      "empty = 80% of the memory available when the sweep starts"),
       ParamSpec::Real("timeout", 0, "seconds a run may take before it is stopped; 0 = no limit")
           .range(0, 1e9),
+      ParamSpec::Str("save", "none",
+                     "keep the trained weights beside the database: none; best (the winning "
+                     "configuration's runs, once the sweep ends); all. Not part of run keys")
+          .one_of({"none", "best", "all"}),
       ParamSpec::Str("on_oom", "skip",
                      "after a run runs out of memory: skip (record it, go on), halve (retry "
                      "with half the batch and twice the accumulation), stop (end the sweep)")

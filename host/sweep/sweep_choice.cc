@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "host/run/run_key.h"
 #include "host/run/value_text.h"
 #include "host/sweep/param_check.h"
 #include "host/sweep/sweep_rules.h"
@@ -89,6 +90,7 @@ std::vector<Segment> canonical_segments(const PluginOf& plugin, const Resolved& 
     }
     for (const auto& [param, source] : params) {
       const std::string name = section + "." + param;
+      if (!in_run_key(name)) continue;
       lines[name] = source.slot < 0 ? Segment{name + "=" + to_toml(*source.fixed) + "\n", -1}
                                     : Segment{"", source.slot};
     }

@@ -3,7 +3,10 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
 
 #include "host/guard/worker_events.h"
 #include "host/run/train_options.h"
@@ -53,6 +56,16 @@ void train_or_trial(EventWriter& events, Backend& backend, Dataset& dataset, Mod
   train(backend, dataset, model, options, on_epoch, on_progress);
 }
 
+// Written under a temporary name and renamed, so a file at `path` is always whole.
+void save_weights(Model& model, const std::string& path) {
+  const std::string partial = path + ".partial";
+  model.save(partial);
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    throw std::runtime_error("cannot move the saved weights to " + path + ": " +
+                             std::strerror(errno));
+  }
+}
+
 // The one catch of a run: `e` as an error event (out of memory or not, with the peak
 // when the backend was made), and the exit code of a failed run.
 int report_failure(EventWriter& events, Backend* backend, const std::exception& e) {
@@ -98,6 +111,7 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
 
     events.send(WorkerEvent{WorkerEvent::Kind::kReady});  // the start cost ends here
     train_or_trial(events, *backend, *dataset, *model, options, max_steps);
+    if (max_steps == 0 && !run.weights_path.empty()) save_weights(*model, run.weights_path);
 
     WorkerEvent finished{WorkerEvent::Kind::kFinished};
     finished.peak_rss_bytes = backend->memory().host_peak_bytes;

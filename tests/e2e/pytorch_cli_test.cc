@@ -60,6 +60,48 @@ TEST_F(PytorchCliTest, AModelExportedFromPythonTrainsInFp32AndBf16AndItsLossFall
   EXPECT_TRUE(contains(run.out, "best (lowest epoch_s): train.precision=")) << run.out;
 }
 
+// What the user does next: take the best run's weights back to Python and use them.
+TEST_F(PytorchCliTest, TheBestRunsWeightsComeBackToPythonAndScoreWhatOrchMeasured) {
+  RunResult run = export_and_run({"train.batch_size=64", "train.epochs=2", "train.save=best"});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  ASSERT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 2) << run.out;
+  // Only the winner (fp32 or bf16, whichever was faster) keeps its weights.
+  ASSERT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE weights_path IS NOT NULL"), 1) << run.out;
+  const std::int64_t best = count(db_, "SELECT id FROM runs WHERE weights_path IS NOT NULL");
+  EXPECT_TRUE(contains(run.out, "weights of the best run " + std::to_string(best))) << run.out;
+  EXPECT_EQ(std::distance(fs::directory_iterator(path("history-weights")), {}), 1)
+      << "the other run's file is gone";
+
+  RunResult exported =
+      run_in(dir_, kOrch, {"export", std::to_string(best), "-o", path("best.pt"), "--db", db_}, {},
+             std::chrono::seconds(30));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  ASSERT_TRUE(orch::testing::run_python(dir_, R"(
+model = torch.jit.load("best.pt")
+model.eval()
+val = np.load("val.npz")
+with torch.no_grad():
+    predicted = model(torch.from_numpy(val["inputs"])).argmax(1)
+accuracy = (predicted == torch.from_numpy(val["targets"])).double().mean().item()
+open("accuracy.txt", "w").write(repr(accuracy))
+)"));
+  const double python_accuracy = std::stod(read_text(path("accuracy.txt")));
+  const double orch_accuracy =
+      real_value(db_, "SELECT val_accuracy FROM epochs WHERE run_id = " + std::to_string(best) +
+                          " ORDER BY epoch DESC LIMIT 1");
+  EXPECT_NEAR(python_accuracy, orch_accuracy, 1e-6)
+      << "the exported model is the one orch validated";
+  EXPECT_GT(python_accuracy, 0.6) << "trained, not the untrained export (chance is 0.25)";
+
+  const std::int64_t other = count(db_, "SELECT id FROM runs WHERE weights_path IS NULL");
+  RunResult refused =
+      run_in(dir_, kOrch, {"export", std::to_string(other), "-o", path("other.pt"), "--db", db_},
+             {}, std::chrono::seconds(30));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(contains(refused.err, "kept no weights: set [train] save")) << refused.err;
+  EXPECT_FALSE(fs::exists(path("other.pt")));
+}
+
 TEST_F(PytorchCliTest, AStateDictInsteadOfATorchScriptFileIsRefusedWithTheLinesThatExportOne) {
   ASSERT_TRUE(orch::testing::run_python(dir_,
                                         "torch.save(nn.Linear(2, 2).state_dict(), "

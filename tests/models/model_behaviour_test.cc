@@ -1,6 +1,9 @@
 // What each model does that the others do not: its real default sizes, the sizes it
 // refuses, and losses and metrics worked out by hand.
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 
 #include "tests/models/model_harness.h"
 
@@ -175,6 +178,33 @@ TEST(Unet, ScoresPixelAccuracyAndIntersectionOverUnion) {
   // Nothing to find and nothing found is a perfect score, not a division by zero.
   batch.targets.zero_();
   EXPECT_DOUBLE_EQ(model->evaluate(torch::full({1, 1, 4, 4}, -1.0), batch)["iou"], 1.0);
+}
+
+}  // namespace
+}  // namespace orch::testing
+
+namespace orch::testing {
+namespace {
+
+// [train] save for a C++ model: the file torch::load reads back into the same model.
+TEST(SavedWeights, ACxxModelsSavedWeightsLoadBackIntoTheSameModel) {
+  const DatasetInfo data = vector_info(10, 3);
+  auto trained = make_model("mlp", data, {{"hidden", std::int64_t{16}}});
+  const Batch batch = random_batch(data, 8);
+  torch::optim::SGD optimizer(trained->module().parameters(), torch::optim::SGDOptions(0.5));
+  train_step(*trained, optimizer, batch);
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("orch_saved_mlp_" + std::to_string(::getpid()) + ".pt"))
+                               .string();
+  trained->save(path);
+
+  auto fresh = make_model("mlp", data, {{"hidden", std::int64_t{16}}});
+  ASSERT_FALSE(torch::equal(fresh->forward(batch), trained->forward(batch)));
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  fresh->module().load(archive);
+  std::filesystem::remove(path);
+  EXPECT_TRUE(torch::equal(fresh->forward(batch), trained->forward(batch)));
 }
 
 }  // namespace

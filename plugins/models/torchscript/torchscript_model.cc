@@ -66,6 +66,9 @@ class TorchScriptModel : public orch::Model {
 
   torch::nn::Module& module() override { return *net_; }
 
+  // A TorchScript file again, with the trained weights: torch.jit.load reads it in Python.
+  void save(const std::string& path) override { net_->scripted().save(path); }
+
   torch::Tensor forward(const orch::Batch& batch) override {
     std::vector<torch::jit::IValue> arguments;
     for (const auto& name : inputs_) {

@@ -17,6 +17,14 @@ class Model {
   // A scalar tensor; the trainer calls backward() on it.
   virtual torch::Tensor loss(const torch::Tensor& output, const Batch& batch) = 0;
   virtual Metrics evaluate(const torch::Tensor& output, const Batch& batch) = 0;
+  // Writes the trained weights to `path` ([train] save): by default module()'s parameters
+  // and buffers as torch::save writes them (torch::load reads them back into the same
+  // module). A model that can write something more useful overrides it.
+  virtual void save(const std::string& path) {
+    torch::serialize::OutputArchive archive;
+    module().save(archive);
+    archive.save_to(path);
+  }
 };
 
 }  // namespace orch

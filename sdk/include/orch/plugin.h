@@ -10,7 +10,8 @@ namespace orch {
 // Bump on any change that breaks plugins built against an older SDK.
 // 2: Batch::extra_inputs, DatasetInfo::task, Backend::supports, backend availability.
 // 3: the entry points are plain extern "C" functions (no Boost for plugin authors).
-inline constexpr int kAbiVersion = 3;
+// 4: Model::save.
+inline constexpr int kAbiVersion = 4;
 
 // Read by the host before anything else in the library is touched, so its layout must
 // never change: new fields go at the end, and only with an ABI bump.

@@ -75,6 +75,22 @@ TEST_F(SweepTest, RunKeysAreStableAndDependOnEveryResolvedValue) {
   EXPECT_NE(plan(other_seed).runs[0].key, first[0].key);
 }
 
+// Keeping the weights changes nothing a run measures: a file that asks for them again
+// finds the runs it already did, and the run still carries the setting.
+TEST_F(SweepTest, SavingWeightsLeavesRunKeysAsTheyWere) {
+  auto plain = plan(experiment_text(kMlp, kTrain, kTwoAxes)).runs;
+  auto saving = plan(experiment_text(kMlp, kTrain + "save = \"all\"\n", kTwoAxes)).runs;
+  ASSERT_EQ(plain.size(), saving.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_EQ(plain[i].key, saving[i].key);
+    EXPECT_EQ(plain[i].config_key, saving[i].config_key);
+    EXPECT_EQ(plain[i].key, run_key(saving[i].flat_params(), saving[i].seed, saving[i].repeat))
+        << "the sweep's precomputed keys and run_key agree";
+  }
+  EXPECT_EQ(saving[0].train.save, SaveWeights::kAll);
+  EXPECT_EQ(plain[0].train.save, SaveWeights::kNone);
+}
+
 TEST_F(SweepTest, RunKeyIsAFixedFunctionOfTheParameters) {
   // Pinned: a change here silently re-runs every user's finished runs.
   std::vector<std::pair<std::string, Value>> params = {{"train.batch_size", std::int64_t{4}},
