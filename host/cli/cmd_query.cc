@@ -5,6 +5,7 @@
 #include "host/base/table.h"
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
+#include "host/report/best_json.h"
 #include "host/report/html_report.h"
 #include "host/report/importance.h"
 #include "host/report/query_output.h"
@@ -134,6 +135,10 @@ int best_command(const Options& options) {
   auto runs = runs_of(store, name);
   Objective objective = objective_of(store, name, options);
   const auto groups = rank_by_task(runs, objective);
+  if (options.json) {
+    std::cout << render_best_json(name, groups);
+    return 0;
+  }
   if (options.best_toml) {
     // One experiment file trains or infers; training is the one to paste when both ran.
     const Ranking& ranking = groups.front()->ranking;

@@ -154,6 +154,8 @@ void add_report_arguments(CLI::App& cmd, orch::Options& o) {
 void add_best_arguments(CLI::App& cmd, orch::Options& o) {
   add_recorded_experiment(cmd, o);
   cmd.add_flag("--toml", o.best_toml, "print the winner as experiment-file sections");
+  cmd.add_flag("--json", o.json,
+               "print the answer as JSON for scripts (docs/command-line.md shows its shape)");
 }
 
 void add_export_arguments(CLI::App& cmd, orch::Options& o) {

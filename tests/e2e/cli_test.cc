@@ -612,6 +612,33 @@ TEST_F(SweptTest, SqlPrintsASelectResultWithItsRowCount) {
   EXPECT_EQ(lines.back(), "(4 rows)");
 }
 
+// A script gets the same answer a person reads: the winner `orch best` names, with its runs.
+TEST_F(SweptTest, BestAsJsonNamesTheWinnerThePrintedAnswerNames) {
+  RunResult printed = run_orch({"best", "--db", db_});
+  RunResult json = run_orch({"best", "--db", db_, "--json"});
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto document = nlohmann::json::parse(json.out);
+  EXPECT_EQ(document.at("format"), "orch.best");
+  EXPECT_EQ(document.at("version"), 1);
+  EXPECT_EQ(document.at("objective").at("metric"), "epoch_s");
+  EXPECT_EQ(document.at("objective").at("goal"), "minimize");
+  ASSERT_EQ(document.at("tasks").size(), 1u);
+  const auto& winner = document.at("tasks").at(0).at("winner");
+  const std::string label = winner.at("configuration");
+  EXPECT_TRUE(contains(lines_of(printed.out).at(0), "best (lowest epoch_s): " + label))
+      << printed.out << json.out;
+  for (const auto& run : winner.at("runs")) {
+    EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok' AND id = " +
+                             std::to_string(run.get<std::int64_t>())),
+              1);
+  }
+  const auto& ranked = document.at("tasks").at(0).at("ranked");
+  ASSERT_GE(ranked.size(), 2u);
+  EXPECT_LE(ranked.at(0).at("value").get<double>(), ranked.at(1).at("value").get<double>())
+      << "best first";
+}
+
 // What a script reads: JSON with numbers as numbers, reals exactly as stored, NULL as null.
 TEST_F(SweptTest, SqlAsJsonKeepsNumbersExactAndNullsNull) {
   RunResult result = run_orch({"sql", "SELECT id, status, wall_s, error FROM runs ORDER BY id",
