@@ -9,8 +9,11 @@
 // (the winner and every configuration orch's ranking cannot tell apart from it), and the
 // compute used (epochs trained) as a share of the grid's, median and worst over seeds.
 // The last line is RESULT lines for bench/run.sh.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,8 +59,32 @@ std::vector<std::pair<std::string, std::string>> swept_pairs(const std::string& 
   return pairs;
 }
 
+// The recorded database, read-only; one an older orch recorded (an older schema) is read
+// through a migrated copy, so the checked-in file never changes under a replay.
+struct RecordedGrid {
+  explicit RecordedGrid(const std::string& db_path) {
+    store = storage::Store::OpenForReading(db_path);
+    std::error_code error;
+    if (store || !std::filesystem::exists(db_path, error)) return;
+    copy = (std::filesystem::temp_directory_path() /
+            ("search_replay_" + std::to_string(::getpid()) + ".db"))
+               .string();
+    std::filesystem::copy_file(db_path, copy, std::filesystem::copy_options::overwrite_existing);
+    store = storage::Store::Open(copy);
+  }
+  ~RecordedGrid() {
+    store.reset();
+    std::error_code ignored;
+    if (copy.empty()) return;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix, ignored);
+  }
+  std::optional<storage::Store> store;
+  std::string copy;
+};
+
 Grid load_grid(const std::string& db_path) {
-  auto store = storage::Store::OpenForReading(db_path);
+  RecordedGrid recorded(db_path);
+  auto& store = recorded.store;
   if (!store) throw std::runtime_error("no orch database at " + db_path);
   const std::string name = store->latest_experiment_name();
   const std::vector<storage::RunSummary> runs = store->latest_runs(name);
