@@ -56,10 +56,9 @@ void keep_best_weights(const Experiment& experiment, storage::Store& store,
   }
   std::vector<std::int64_t> kept;
   for (const auto& [run_id, path] : saved) {
-    if (!save_best || winners.count(run_id) > 0) {
-      if (winners.count(run_id) > 0) kept.push_back(run_id);
-      continue;
-    }
+    const bool winner = winners.count(run_id) > 0;
+    if (winner) kept.push_back(run_id);
+    if (winner || !save_best) continue;
     std::error_code ignored;
     std::filesystem::remove(path, ignored);
     store.set_weights_path(run_id, "");

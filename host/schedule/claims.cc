@@ -11,19 +11,38 @@ namespace orch {
 
 bool process_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
-bool claim_is_live(const storage::ClaimRecord& claim, double grace_s) {
-  if (claim.hostname == this_hostname() && !process_alive(claim.host_pid)) return false;
-  return claim.heartbeat_age_s < grace_s;
-}
+namespace {
 
-int drop_claims_of_gone_orchs(storage::Store& store, const std::string& experiment_name) {
+// The experiment rows of claiming orch processes on this host that no longer exist,
+// whose claims are dropped.
+std::set<std::int64_t> drop_gone(storage::Store& store,
+                                 const std::vector<storage::ClaimRecord>& claims) {
   const std::string here = this_hostname();
   std::set<std::int64_t> gone;
-  for (const auto& claim : store.claims(experiment_name)) {
+  for (const auto& claim : claims) {
     if (claim.hostname == here && !process_alive(claim.host_pid)) gone.insert(claim.experiment_id);
   }
   for (const std::int64_t experiment_id : gone) store.drop_claims(experiment_id);
-  return static_cast<int>(gone.size());
+  return gone;
+}
+
+}  // namespace
+
+void drop_claims_of_gone_orchs(storage::Store& store, const std::string& experiment_name) {
+  drop_gone(store, store.claims(experiment_name));
+}
+
+std::vector<storage::ClaimRecord> live_claims(storage::Store& store,
+                                              const std::string& experiment_name, double grace_s) {
+  std::vector<storage::ClaimRecord> claims = store.claims(experiment_name);
+  const std::set<std::int64_t> gone = drop_gone(store, claims);
+  std::vector<storage::ClaimRecord> live;
+  for (auto& claim : claims) {
+    if (gone.count(claim.experiment_id) == 0 && claim.heartbeat_age_s < grace_s) {
+      live.push_back(std::move(claim));
+    }
+  }
+  return live;
 }
 
 ClaimsReleaser::~ClaimsReleaser() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "storage/store.h"
 
@@ -12,12 +13,14 @@ namespace orch {
 // True while a process with this pid exists on this machine.
 bool process_alive(int pid);
 
-// True when the claim's orch is alive as far as this machine can tell: on this host its
-// process exists, and wherever it runs it sent a heartbeat within `grace_s`.
-bool claim_is_live(const storage::ClaimRecord& claim, double grace_s);
+// Drops the claims of orch processes on this host that no longer exist.
+void drop_claims_of_gone_orchs(storage::Store& store, const std::string& experiment_name);
 
-// Drops the claims of orch processes on this host that no longer exist; how many orchs.
-int drop_claims_of_gone_orchs(storage::Store& store, const std::string& experiment_name);
+// The claims on points of `experiment_name` whose orch is alive as far as this machine can
+// tell: those of exited orchs on this host are dropped first, and a claim whose orch sent
+// no heartbeat within `grace_s` is left out (Store::claim_run takes such a claim over).
+std::vector<storage::ClaimRecord> live_claims(storage::Store& store,
+                                              const std::string& experiment_name, double grace_s);
 
 // Drops an orch's claims when its sweep ends, also when an error ends it (a locked or full
 // database, a plugin that throws), so that no other orch waits on points this one left.

@@ -177,12 +177,9 @@ class SearchRunner {
     const auto grouped = by_configuration(runs);
     // Run keys another live orch holds; an orch that exited or fell silent holds nothing,
     // and its runs are run here (claim_run takes a silent orch's claims over).
-    drop_claims_of_gone_orchs(store_, experiment_.name);
     std::set<std::string> held;
-    for (const auto& claim : store_.claims(experiment_.name)) {
-      if (claim.experiment_id != experiment_id_ && claim_is_live(claim, options_.claim_grace_s)) {
-        held.insert(claim.run_key);
-      }
+    for (const auto& claim : live_claims(store_, experiment_.name, options_.claim_grace_s)) {
+      if (claim.experiment_id != experiment_id_) held.insert(claim.run_key);
     }
     bool others_running = false;
     std::vector<Trial> history;

@@ -250,9 +250,11 @@ class SweepRunner {
     }
     a.queued.run.weights_path.clear();
     if (a.queued.run.train.save != SaveWeights::kNone) {
-      const std::string dir = weights_directory(store_.path());
-      if (!dir.empty())
-        a.queued.run.weights_path = dir + "/run-" + std::to_string(a.run_id) + ".pt";
+      // Made on the first run that saves, so a sweep that keeps nothing leaves no folder.
+      if (weights_dir_.empty()) weights_dir_ = weights_directory(store_.path());
+      if (!weights_dir_.empty()) {
+        a.queued.run.weights_path = weights_dir_ + "/run-" + std::to_string(a.run_id) + ".pt";
+      }
     }
     ActiveRun* self = &a;
     a.worker = launcher_.start(a.queued.run, limits,
@@ -418,6 +420,7 @@ class SweepRunner {
   Admission admission_;
   ProgressPrinter printer_;
   std::string log_dir_;
+  std::string weights_dir_;  // "<db>-weights", once a run saves its weights
   std::deque<QueuedRun> queue_;
   std::vector<std::unique_ptr<ActiveRun>> active_;
   SweepTally tally_;

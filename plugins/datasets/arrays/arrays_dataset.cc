@@ -120,19 +120,15 @@ class ArraysDataset : public InMemoryDataset {
 
   static void hold_out(TensorSplit& train, TensorSplit& val, double fraction, std::int64_t seed,
                        const std::string& path) {
-    const std::int64_t samples = train.size();
-    std::int64_t held = static_cast<std::int64_t>(std::llround(samples * fraction));
-    if (fraction > 0) held = std::max<std::int64_t>(held, 1);
-    if (samples - held < 1) {
-      throw std::runtime_error(path + ": " + std::to_string(samples) +
+    const HeldOutRows rows = held_out_rows(train.size(), fraction, seed);
+    if (rows.train.size(0) < 1) {
+      throw std::runtime_error(path + ": " + std::to_string(train.size()) +
                                " samples leave none for training with val_fraction = " +
                                number_text(fraction) + "; add samples or give a val file");
     }
-    auto generator = at::detail::createCPUGenerator(static_cast<std::uint64_t>(seed));
-    auto order = torch::randperm(samples, generator, torch::kLong);
     TensorSplit all = std::move(train);
-    train = split_of(all, order.narrow(0, 0, samples - held));
-    val = split_of(all, order.narrow(0, samples - held, held));
+    train = split_of(all, rows.train);
+    val = split_of(all, rows.val);
   }
 
   static TensorSplit split_of(const TensorSplit& all, const torch::Tensor& rows) {

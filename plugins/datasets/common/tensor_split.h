@@ -3,6 +3,8 @@
 
 #include <orch/dataset.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 
@@ -23,5 +25,22 @@ struct TensorSplit {
     return batch;
   }
 };
+
+// The rows of a seeded hold-out: round(samples x fraction) for validation (at least one
+// when fraction > 0), the rest for training, in an order the seed fixes. `train` is empty
+// when none would be left for training, for the caller to refuse in its own words.
+struct HeldOutRows {
+  torch::Tensor train;
+  torch::Tensor val;
+};
+
+inline HeldOutRows held_out_rows(std::int64_t samples, double fraction, std::int64_t seed) {
+  std::int64_t held = static_cast<std::int64_t>(std::llround(samples * fraction));
+  if (fraction > 0) held = std::max<std::int64_t>(held, 1);
+  held = std::min(held, samples);
+  auto generator = at::detail::createCPUGenerator(static_cast<std::uint64_t>(seed));
+  auto order = torch::randperm(samples, generator, torch::kLong);
+  return {order.narrow(0, 0, samples - held), order.narrow(0, samples - held, held)};
+}
 
 }  // namespace orch_datasets

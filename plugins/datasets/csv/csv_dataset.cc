@@ -177,21 +177,16 @@ class CsvDataset : public InMemoryDataset {
     auto inputs =
         torch::from_blob(table.features.data(), {table.rows, features_}, torch::kFloat).clone();
 
-    std::int64_t val =
-        static_cast<std::int64_t>(std::llround(table.rows * params.Real("val_fraction")));
-    if (params.Real("val_fraction") > 0) val = std::max<std::int64_t>(val, 1);
-    if (table.rows - val < 1) {
+    const HeldOutRows rows =
+        held_out_rows(table.rows, params.Real("val_fraction"), params.Int("seed"));
+    if (rows.train.size(0) < 1) {
       throw std::runtime_error(path + ": " + std::to_string(table.rows) +
                                " rows leave none for training with val_fraction = " +
                                number_text(params.Real("val_fraction")) +
                                "; add rows or lower dataset.val_fraction");
     }
-    auto generator = at::detail::createCPUGenerator(static_cast<std::uint64_t>(params.Int("seed")));
-    auto order = torch::randperm(table.rows, generator, torch::kLong);
-    auto train_rows = order.narrow(0, 0, table.rows - val);
-    auto val_rows = order.narrow(0, table.rows - val, val);
-    train_ = {inputs.index_select(0, train_rows), targets.index_select(0, train_rows), {}};
-    val_ = {inputs.index_select(0, val_rows), targets.index_select(0, val_rows), {}};
+    train_ = {inputs.index_select(0, rows.train), targets.index_select(0, rows.train), {}};
+    val_ = {inputs.index_select(0, rows.val), targets.index_select(0, rows.val), {}};
 
     if (params.Bool("standardize")) {
       // Training statistics only, so validation stays unseen; constant columns are centred.

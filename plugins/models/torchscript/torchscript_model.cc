@@ -52,7 +52,8 @@ Loss loss_for(const std::string& name, const orch::DatasetInfo& data, bool modul
                               "; give the module a scripted loss(output, target) method");
 }
 
-class TorchScriptModel : public orch::Model {
+// A Classifier for its cross-entropy and accuracy; the other losses are its own.
+class TorchScriptModel : public orch::Classifier {
  public:
   TorchScriptModel(const orch::Params& params, const orch::DatasetInfo& data)
       : path_(params.Str("path")),
@@ -86,7 +87,7 @@ class TorchScriptModel : public orch::Model {
     namespace F = torch::nn::functional;
     switch (loss_) {
       case Loss::kCrossEntropy:
-        return F::cross_entropy(output, batch.targets);
+        return Classifier::loss(output, batch);
       case Loss::kBceWithLogits:
         return F::binary_cross_entropy_with_logits(output.reshape(batch.targets.sizes()),
                                                    batch.targets.to(output.scalar_type()));
@@ -102,8 +103,7 @@ class TorchScriptModel : public orch::Model {
   orch::Metrics evaluate(const torch::Tensor& output, const orch::Batch& batch) override {
     torch::NoGradGuard no_grad;
     if (task_ == orch::Task::kClassification && output.dim() == 2) {
-      return {{"accuracy",
-               output.argmax(1).eq(batch.targets).to(torch::kDouble).mean().item<double>()}};
+      return Classifier::evaluate(output, batch);
     }
     if (task_ == orch::Task::kBinary) {
       auto predicted = output.reshape(batch.targets.sizes()).gt(0).to(batch.targets.scalar_type());
