@@ -22,6 +22,13 @@ namespace fs = std::filesystem;
 // Statuses of runs whose outcome will not change any more; only these are merged.
 constexpr const char* kUnfinished = "('pending', 'running')";
 
+// The main database's machine row of a shard experiment's machine (same name and
+// fingerprint); NULL when the shard experiment names none. Binds the shard experiment id.
+constexpr const char* kMainMachineOfShardExperiment =
+    "SELECT m.id FROM main.machines m JOIN shard.machines sm ON sm.name = m.name "
+    "AND sm.fingerprint = m.fingerprint JOIN shard.experiments se ON se.machine_id = sm.id "
+    "WHERE se.id = ?";
+
 std::string run_label(const std::string& run_key, const std::string& swept,
                       const std::string& experiment) {
   return "run " + run_key + (swept.empty() ? "" : " (" + swept + ")") + " of '" + experiment + "'";
@@ -96,9 +103,11 @@ std::int64_t main_experiment_id(SQLite::Database& db, std::int64_t shard_experim
     SQLite::Statement copy(
         db,
         "INSERT INTO main.experiments(name, file_path, file_text, file_hash, created_at, host, "
-        "host_pid, hostname, uid, shard) SELECT name, file_path, file_text, file_hash, "
-        "created_at, host, host_pid, hostname, uid, shard FROM shard.experiments WHERE id = ?");
+        "host_pid, hostname, uid, shard, machine_id) SELECT name, file_path, file_text, "
+        "file_hash, created_at, host, host_pid, hostname, uid, shard, (" +
+            std::string(kMainMachineOfShardExperiment) + ") FROM shard.experiments WHERE id = ?");
     copy.bind(1, shard_experiment_id);
+    copy.bind(2, shard_experiment_id);
     copy.exec();
     id = db.getLastInsertRowid();
     ++report.experiments_added;
@@ -205,6 +214,10 @@ std::string origin_of(const std::string& shard, const std::string& hostname) {
 // and counts the rest in `report`: runs already there, unfinished ones, and conflicts with
 // a run of the same key that already finished ok in the main database.
 void merge_runs(SQLite::Database& db, MergeReport& report) {
+  // A machine is the same machine in both databases when its name and fingerprint are.
+  db.exec(
+      "INSERT OR IGNORE INTO main.machines(fingerprint, name, facts, created_at) "
+      "SELECT fingerprint, name, facts, created_at FROM shard.machines ORDER BY id");
   std::map<std::int64_t, std::int64_t> experiments;  // shard id -> main id
   SQLite::Statement runs(
       db,
@@ -216,9 +229,10 @@ void merge_runs(SQLite::Database& db, MergeReport& report) {
           "FROM shard.runs r JOIN shard.experiments e ON e.id = r.experiment_id ORDER BY r.id");
   SQLite::Statement finished_ok(
       db,
-      "SELECT r.id, e.shard, e.hostname FROM main.runs r JOIN main.experiments e "
-      "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? AND r.status = 'ok' "
-      "ORDER BY r.id LIMIT 1");
+      "SELECT r.id, e.shard, e.hostname, m.name FROM main.runs r JOIN main.experiments e "
+      "ON e.id = r.experiment_id LEFT JOIN main.machines m ON m.id = e.machine_id "
+      "WHERE e.name = ? AND r.run_key = ? AND r.status = 'ok' AND e.machine_id IS (" +
+          std::string(kMainMachineOfShardExperiment) + ") ORDER BY r.id LIMIT 1");
   while (runs.executeStep()) {
     const std::int64_t shard_run_id = runs.getColumn(0).getInt64();
     const std::string experiment = text_of(runs.getColumn(2));
@@ -236,10 +250,12 @@ void merge_runs(SQLite::Database& db, MergeReport& report) {
     finished_ok.reset();
     finished_ok.bind(1, experiment);
     finished_ok.bind(2, run_key);
+    finished_ok.bind(3, runs.getColumn(1).getInt64());
     if (finished_ok.executeStep()) {
       report.conflicts.push_back(
           {experiment, run_key, swept, status, finished_ok.getColumn(0).getInt64(),
-           origin_of(text_of(finished_ok.getColumn(1)), text_of(finished_ok.getColumn(2)))});
+           origin_of(text_of(finished_ok.getColumn(1)), text_of(finished_ok.getColumn(2))),
+           text_of(finished_ok.getColumn(3))});
       continue;
     }
     const std::int64_t experiment_id =
@@ -256,7 +272,8 @@ std::string describe(const MergeConflict& conflict) {
          status_word(conflict.status) + " row is not merged; run " +
          std::to_string(conflict.main_run_id) + " in the main database" +
          (conflict.main_origin.empty() ? "" : " (" + conflict.main_origin + ")") +
-         " already finished ok";
+         " already finished ok" +
+         (conflict.machine.empty() ? "" : " on the same machine '" + conflict.machine + "'");
 }
 
 std::string describe(const ShardRunInProgress& run) {

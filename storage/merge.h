@@ -16,7 +16,8 @@
 namespace orch::storage {
 
 // A run of the shard that was not merged because its (experiment, run key) already has
-// a run that finished ok in the main database, from another shard or another orch.
+// a run that finished ok on the same machine in the main database, from another shard or
+// another orch. Runs of another machine are that machine's results, never conflicts.
 struct MergeConflict {
   std::string experiment;
   std::string run_key;
@@ -24,6 +25,7 @@ struct MergeConflict {
   RunStatus status = RunStatus::kOk;  // of the shard's row
   std::int64_t main_run_id = 0;       // the ok row already in the main database
   std::string main_origin;            // where that row came from: "shard 2/4 on host h" or "host h"
+  std::string machine;                // the machine both ran on; empty when unknown
 };
 
 // A run still pending or running in the shard: left for a later merge.

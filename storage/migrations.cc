@@ -388,6 +388,44 @@ CREATE TABLE search_points(
     R"sql(
 ALTER TABLE runs ADD COLUMN weights_path TEXT;
 )sql",
+    // 10 -> 11: a run's machine is part of what it measured, so one history can hold the
+    // same sweep run on several machines. A machine is its fingerprint (a hash of what
+    // decides speed) and its name; each experiment row (one orch run) names its machine.
+    // Rows from before get a machine from the host facts they recorded, fingerprinted
+    // "recorded:hostname/cpu/cores/memory" until the first orch run on that host adopts it
+    // (Store::machine_id), or "unknown" when they recorded none.
+    R"sql(
+CREATE TABLE machines(
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  name TEXT NOT NULL,
+  facts TEXT,
+  created_at TEXT NOT NULL,
+  UNIQUE(name, fingerprint)
+);
+ALTER TABLE experiments ADD COLUMN machine_id INTEGER REFERENCES machines(id);
+CREATE TEMP TABLE recorded_machine AS
+SELECT id AS experiment_id, created_at, host,
+       CASE WHEN json_valid(host) AND json_type(host) = 'object'
+            THEN 'recorded:' || COALESCE(json_extract(host, '$.hostname'), '') || '/' ||
+                 COALESCE(json_extract(host, '$.cpu'), '') || '/' ||
+                 COALESCE(json_extract(host, '$.cores'), '') || '/' ||
+                 COALESCE(json_extract(host, '$.memory_bytes'), '')
+            ELSE 'unknown' END AS fingerprint,
+       CASE WHEN json_valid(host) AND json_type(host) = 'object'
+            THEN COALESCE(NULLIF(json_extract(host, '$.hostname'), ''), 'unknown')
+            ELSE 'unknown' END AS name
+FROM experiments;
+INSERT OR IGNORE INTO machines(fingerprint, name, facts, created_at)
+SELECT fingerprint, name, host, MIN(created_at) FROM recorded_machine
+GROUP BY fingerprint, name ORDER BY MIN(experiment_id);
+UPDATE experiments SET machine_id =
+  (SELECT m.id FROM recorded_machine t JOIN machines m
+   ON m.fingerprint = t.fingerprint AND m.name = t.name
+   WHERE t.experiment_id = experiments.id);
+DROP TABLE temp.recorded_machine;
+CREATE INDEX experiments_machine_id ON experiments(machine_id);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

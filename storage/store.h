@@ -25,7 +25,29 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 10;
+inline constexpr int kSchemaVersion = 11;
+
+// The machine a sweep ran on (table machines): what decides speed, hashed into a
+// fingerprint, and a name for people. The pair identifies it: two machines may share a
+// name only when they came from different databases (a merge keeps both).
+struct MachineRecord {
+  std::string fingerprint;
+  std::string name;
+  std::string facts_json;  // the facts the fingerprint hashes, a JSON object
+  // "recorded:hostname/cpu/cores/memory" as schema 11's migration fingerprinted this
+  // host's older rows: such a machine is adopted (renamed and refingerprinted) by this one.
+  std::string recorded_key;
+  // The name was given (orch run --machine NAME): another machine under it is refused.
+  bool named_by_user = false;
+};
+
+// A machine row, as reports list them.
+struct MachineRow {
+  std::int64_t id = 0;
+  std::string fingerprint;
+  std::string name;
+  std::string facts_json;
+};
 
 struct ExperimentRecord {
   std::string name;
@@ -35,7 +57,8 @@ struct ExperimentRecord {
   std::string host_json;  // machine and software description, a JSON object
   int host_pid = 0;       // the orch process that ran it, to tell abandoned runs
   std::string hostname;
-  std::string shard;  // "I/N" when this orch ran shard I of N of the sweep; else empty
+  std::string shard;            // "I/N" when this orch ran shard I of N of the sweep; else empty
+  std::int64_t machine_id = 0;  // from Store::machine_id; 0: not known (NULL)
 };
 
 // One resolved parameter of a run, e.g. key "train.batch_size". value_num is set
@@ -207,6 +230,8 @@ struct MemoryObservation {
 // A row of the run_summary view, as the report prints it.
 struct RunSummary {
   std::int64_t run_id = 0;
+  std::int64_t machine_id = 0;  // the machine of its experiment row; 0 when unknown
+  std::string machine;          // that machine's name
   std::string run_key;
   std::string swept;
   int repeat = 0;
@@ -279,6 +304,16 @@ class Store {
   const std::string& path() const { return path_; }
   int schema_version();
 
+  // The id of this machine's row, added when new. A machine the database knows under the
+  // same name with another fingerprint is refused (StoreError saying which facts differ)
+  // when the name was given by the user; a row older than schema 11 with the same
+  // recorded key is adopted, so that a resumed sweep still skips what this host ran.
+  std::int64_t machine_id(const MachineRecord& machine);
+  // Every machine row, by id.
+  std::vector<MachineRow> machines();
+  // The machine of the latest experiment row with this name; 0 when none or unknown.
+  std::int64_t latest_machine_id(const std::string& experiment_name);
+
   std::int64_t begin_experiment(const ExperimentRecord& experiment);
   // Says that the orch of this experiment row is alive; claims of an orch whose heartbeat
   // is older than a grace period are taken back by the next orch that wants the point.
@@ -295,13 +330,17 @@ class Store {
   // Drops every claim of an experiment row (its orch is known to be gone).
   void drop_claims(std::int64_t experiment_id);
 
-  // True when a run with this key finished ok in any experiment of this name.
-  bool finished_ok(const std::string& experiment_name, const std::string& run_key);
+  // Resume is per machine: a run finished ok on another machine is not done here.
+  // machine_id 0 asks about every machine.
+  // True when a run with this key finished ok in any experiment of this name on the machine.
+  bool finished_ok(const std::string& experiment_name, const std::string& run_key,
+                   std::int64_t machine_id = 0);
   // The run keys of the experiments with this name that finished ok (kFinishedOk), that
   // finished ok or were pruned (kSettled: a resumed sweep runs neither again), or that
   // reached any final status, neither pending nor running (kEnded).
   enum class KeysThat { kFinishedOk, kSettled, kEnded };
-  std::vector<std::string> run_keys(const std::string& experiment_name, KeysThat which);
+  std::vector<std::string> run_keys(const std::string& experiment_name, KeysThat which,
+                                    std::int64_t machine_id = 0);
   // The machine description (a JSON object) of the latest experiment with this name;
   // empty when there is none.
   std::string latest_host_json(const std::string& experiment_name);
@@ -354,9 +393,10 @@ class Store {
   // Whether any probe trial or run was recorded with this memory key.
   bool knows_memory_key(const std::string& memory_key);
 
-  // Per run key of the experiments with this name, oldest first: the run that finished ok,
-  // else the latest attempt.
-  std::vector<RunSummary> latest_runs(const std::string& experiment_name);
+  // Per run key and machine of the experiments with this name, oldest first: the run that
+  // finished ok, else the latest attempt. machine_id 0: every machine's runs.
+  std::vector<RunSummary> latest_runs(const std::string& experiment_name,
+                                      std::int64_t machine_id = 0);
   // The epochs of a run in order (step_seconds left empty: see metric_values).
   std::vector<EpochRecord> epochs_of(std::int64_t run_id);
 

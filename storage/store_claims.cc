@@ -23,7 +23,8 @@ Claim Store::claim_run(std::int64_t experiment_id, const std::string& run_key, d
     SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     const std::string name = experiment_name_of(*db_, experiment_id, path_);
     Claim claim;
-    if (has_ok_run(*db_, name, run_key)) {
+    // Per machine: the same point finished on another machine is not done on this one.
+    if (has_ok_run(*db_, name, run_key, machine_of_experiment(*db_, experiment_id))) {
       claim.outcome = ClaimOutcome::kFinished;
       transaction.commit();
       return claim;

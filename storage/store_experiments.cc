@@ -12,8 +12,9 @@ std::int64_t Store::begin_experiment(const ExperimentRecord& experiment) {
     SQLite::Statement insert(*db_,
                              std::string("INSERT INTO experiments(name, file_path, file_text, "
                                          "file_hash, created_at, host, host_pid, hostname, "
-                                         "shard, uid, heartbeat_at) VALUES(?, ?, ?, ?, ") +
-                                 kNow + ", ?, ?, ?, ?, " + kNewUid + ", " + kUnixNow + ")");
+                                         "shard, machine_id, uid, heartbeat_at) "
+                                         "VALUES(?, ?, ?, ?, ") +
+                                 kNow + ", ?, ?, ?, ?, ?, " + kNewUid + ", " + kUnixNow + ")");
     insert.bind(1, experiment.name);
     bind_text_or_null(insert, 2, experiment.file_path);
     bind_text_or_null(insert, 3, experiment.file_text);
@@ -22,6 +23,11 @@ std::int64_t Store::begin_experiment(const ExperimentRecord& experiment) {
     bind_positive_or_null(insert, 6, experiment.host_pid);
     bind_text_or_null(insert, 7, experiment.hostname);
     bind_text_or_null(insert, 8, experiment.shard);
+    if (experiment.machine_id > 0) {
+      insert.bind(9, experiment.machine_id);
+    } else {
+      insert.bind(9);
+    }
     insert.exec();
     return db_->getLastInsertRowid();
   });
@@ -36,12 +42,14 @@ void Store::heartbeat(std::int64_t experiment_id) {
   });
 }
 
-bool Store::finished_ok(const std::string& experiment_name, const std::string& run_key) {
+bool Store::finished_ok(const std::string& experiment_name, const std::string& run_key,
+                        std::int64_t machine_id) {
   return guarded(path_, "look up run '" + run_key + "'",
-                 [&] { return has_ok_run(*db_, experiment_name, run_key); });
+                 [&] { return has_ok_run(*db_, experiment_name, run_key, machine_id); });
 }
 
-std::vector<std::string> Store::run_keys(const std::string& experiment_name, KeysThat which) {
+std::vector<std::string> Store::run_keys(const std::string& experiment_name, KeysThat which,
+                                         std::int64_t machine_id) {
   return guarded(path_, "read the run keys of experiment '" + experiment_name + "'", [&] {
     SQLite::Statement query(
         *db_, std::string("SELECT DISTINCT r.run_key FROM runs r JOIN "
@@ -49,7 +57,7 @@ std::vector<std::string> Store::run_keys(const std::string& experiment_name, Key
                   (which == KeysThat::kFinishedOk ? "r.status = 'ok'"
                    : which == KeysThat::kSettled  ? "r.status IN ('ok', 'pruned')"
                                                   : "r.status NOT IN ('pending', 'running')") +
-                  " AND e.name = ? ORDER BY r.run_key");
+                  " AND e.name = ?" + machine_clause(machine_id) + " ORDER BY r.run_key");
     query.bind(1, experiment_name);
     std::vector<std::string> keys;
     while (query.executeStep()) keys.push_back(text_of(query.getColumn(0)));

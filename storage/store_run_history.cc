@@ -40,7 +40,8 @@ std::vector<UnfinishedRun> Store::unfinished_runs(const std::string& experiment_
   });
 }
 
-std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
+std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name,
+                                           std::int64_t machine_id) {
   return guarded(path_, "read the runs of experiment '" + experiment_name + "'", [&] {
     SQLite::Statement query(
         *db_,
@@ -49,11 +50,15 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
         "step_median_s, step_p95_s, data_fraction, backend, log_path, config_key, "
         "(SELECT params FROM runs WHERE runs.id = run_summary.run_id), val_loss, "
         "median_epoch_s, median_epoch_low_s, median_epoch_high_s, other_cpu_cores, run_queue, "
-        "busy, projected_s, start_s, step_dispersion, median_samples_per_s "
-        "FROM run_summary "
-        "WHERE run_id IN (SELECT COALESCE(MAX(CASE WHEN r.status = 'ok' THEN r.id END), "
-        "MAX(r.id)) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? "
-        "GROUP BY r.run_key) ORDER BY run_id");
+        "busy, projected_s, start_s, step_dispersion, median_samples_per_s, "
+        "(SELECT e.machine_id FROM runs rr JOIN experiments e ON e.id = rr.experiment_id "
+        "WHERE rr.id = run_summary.run_id), "
+        "(SELECT m.name FROM runs rr JOIN experiments e ON e.id = rr.experiment_id "
+        "JOIN machines m ON m.id = e.machine_id WHERE rr.id = run_summary.run_id) "
+        "FROM run_summary WHERE run_id IN (SELECT COALESCE(MAX(CASE WHEN r.status = 'ok' THEN r.id "
+        "END), "
+        "MAX(r.id)) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ?" +
+            machine_clause(machine_id) + " GROUP BY e.machine_id, r.run_key) ORDER BY run_id");
     query.bind(1, experiment_name);
     std::vector<RunSummary> summaries;
     while (query.executeStep()) {
@@ -92,6 +97,8 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.start_s = measured_of(query.getColumn(31));
       s.step_dispersion = measured_of(query.getColumn(32));
       s.median_samples_per_s = measured_of(query.getColumn(33));
+      s.machine_id = query.getColumn(34).isNull() ? 0 : query.getColumn(34).getInt64();
+      s.machine = text_of(query.getColumn(35));
       summaries.push_back(std::move(s));
     }
     return summaries;

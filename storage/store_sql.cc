@@ -52,12 +52,24 @@ void expect_one_change(SQLite::Statement& statement, std::int64_t run_id, const 
   }
 }
 
+std::string machine_clause(std::int64_t machine_id) {
+  return machine_id == 0 ? "" : " AND e.machine_id = " + std::to_string(machine_id);
+}
+
+std::int64_t machine_of_experiment(SQLite::Database& db, std::int64_t experiment_id) {
+  SQLite::Statement query(db, "SELECT machine_id FROM experiments WHERE id = ?");
+  query.bind(1, experiment_id);
+  if (!query.executeStep() || query.getColumn(0).isNull()) return 0;
+  return query.getColumn(0).getInt64();
+}
+
 bool has_ok_run(SQLite::Database& db, const std::string& experiment_name,
-                const std::string& run_key) {
+                const std::string& run_key, std::int64_t machine_id) {
   SQLite::Statement query(db,
                           "SELECT EXISTS(SELECT 1 FROM runs r JOIN experiments e "
                           "ON e.id = r.experiment_id WHERE e.name = ? AND r.run_key = ? "
-                          "AND r.status = 'ok')");
+                          "AND r.status = 'ok'" +
+                              machine_clause(machine_id) + ")");
   query.bind(1, experiment_name);
   query.bind(2, run_key);
   query.executeStep();

@@ -49,8 +49,15 @@ void expect_one_change(SQLite::Statement& statement, std::int64_t run_id, const 
 std::string experiment_name_of(SQLite::Database& db, std::int64_t experiment_id,
                                const std::string& path);
 
-// Whether a run of this key finished ok in any experiment of this name.
+// " AND e.machine_id = N" for queries that join experiments as e; "" for machine_id 0
+// (every machine).
+std::string machine_clause(std::int64_t machine_id);
+// The machine of an experiment row; 0 when unknown.
+std::int64_t machine_of_experiment(SQLite::Database& db, std::int64_t experiment_id);
+
+// Whether a run of this key finished ok in any experiment of this name on this machine
+// (0: on any machine).
 bool has_ok_run(SQLite::Database& db, const std::string& experiment_name,
-                const std::string& run_key);
+                const std::string& run_key, std::int64_t machine_id);
 
 }  // namespace orch::storage
