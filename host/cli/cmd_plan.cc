@@ -11,6 +11,7 @@
 #include "host/base/table.h"
 #include "host/cli/commands.h"
 #include "host/cli/prepared_sweep.h"
+#include "host/machine/machine_identity.h"
 #include "host/probe/memory_forecast.h"
 #include "host/run/run_key.h"
 #include "host/run/value_text.h"
@@ -23,11 +24,21 @@
 namespace orch {
 namespace {
 
+// What `orch run` would skip here: the runs finished ok on this machine (by fingerprint,
+// under any name it was given, or as recorded before machines were), not on others.
 std::set<std::string> finished_keys(const std::string& db_path, const std::string& name) {
   auto store = storage::Store::OpenForReading(db_path);
   if (!store) return {};
-  const auto keys = store->run_keys(name, storage::Store::KeysThat::kFinishedOk);
-  return {keys.begin(), keys.end()};
+  const storage::MachineRecord here = this_machine("");
+  std::set<std::string> finished;
+  for (const auto& machine : store->machines()) {
+    if (machine.fingerprint != here.fingerprint && machine.fingerprint != here.recorded_key) {
+      continue;
+    }
+    const auto keys = store->run_keys(name, storage::Store::KeysThat::kFinishedOk, machine.id);
+    finished.insert(keys.begin(), keys.end());
+  }
+  return finished;
 }
 
 // "12 combinations (from 2 model.plugin x 6 train.batch_size), 3 excluded by rules (rule

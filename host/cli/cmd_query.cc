@@ -8,6 +8,7 @@
 #include "host/report/best_json.h"
 #include "host/report/html_report.h"
 #include "host/report/importance.h"
+#include "host/report/machine_comparison.h"
 #include "host/report/query_output.h"
 #include "host/report/ranking.h"
 #include "host/report/report.h"
@@ -108,15 +109,28 @@ int export_command(const Options& options) {
 int report_command(const Options& options) {
   storage::Store store = open_existing(options.db_path);
   std::string name = experiment_or_latest(store, options.experiment);
-  auto runs = runs_of(store, name);
+  const auto every_machine = runs_of(store, name);
+  const MachineChoice chosen =
+      choose_machine(every_machine, options.machine, store.latest_machine_id(name));
+  const auto& runs = chosen.runs;
   Objective objective = objective_of(store, name, options);
   const auto groups = rank_by_task(runs, objective);
+  const MachineComparison comparison = compare_machines(every_machine);
   // Written first: a path that cannot be written fails before anything is printed. The
   // page ranks the first group (training, when the sweep has any).
   if (!options.html_path.empty()) {
-    write_html_report(options.html_path, store, name, runs, groups.front()->ranking);
+    write_html_report(
+        options.html_path, store, name, runs, groups.front()->ranking,
+        comparison.machines > 1 || options.report_by == "machine" ? &comparison : nullptr);
   }
-  std::cout << "experiment '" << name << "'\n\n" << render_run_table(runs);
+  if (options.report_by == "machine") {
+    std::cout << "experiment '" << name << "'\n\n" << render_machine_comparison(comparison);
+    if (!options.html_path.empty()) std::cout << "\nHTML report: " << options.html_path << "\n";
+    return 0;
+  }
+  std::cout << "experiment '" << name << "'\n";
+  if (!chosen.note.empty()) std::cout << chosen.note << "\n";
+  std::cout << "\n" << render_run_table(runs);
   for (const auto& ranked : groups) {
     if (groups.size() > 1) std::cout << "\n" << task_heading(ranked->group);
     std::cout << "\n"
@@ -132,9 +146,14 @@ int report_command(const Options& options) {
 int best_command(const Options& options) {
   storage::Store store = open_existing(options.db_path);
   std::string name = experiment_or_latest(store, options.experiment);
-  auto runs = runs_of(store, name);
+  const MachineChoice chosen =
+      choose_machine(runs_of(store, name), options.machine, store.latest_machine_id(name));
+  const auto& runs = chosen.runs;
   Objective objective = objective_of(store, name, options);
   const auto groups = rank_by_task(runs, objective);
+  // On stderr for --json and --toml, whose standard output a script or a file takes whole.
+  if (!chosen.note.empty())
+    (options.json || options.best_toml ? std::cerr : std::cout) << chosen.note << "\n";
   if (options.json) {
     std::cout << render_best_json(name, groups);
     return 0;

@@ -10,6 +10,7 @@
 #include "host/cli/prepared_sweep.h"
 #include "host/cluster/shard.h"
 #include "host/guard/interrupt.h"
+#include "host/machine/machine_identity.h"
 #include "host/report/ranking.h"
 #include "host/report/report.h"
 #include "host/report/task_groups.h"
@@ -70,8 +71,10 @@ void keep_best_weights(const Experiment& experiment, storage::Store& store,
 }
 
 // The table of runs and each task's answer, as `orch report` would print them.
-void print_answer(const Experiment& experiment, storage::Store& store, bool save_best) {
-  auto summaries = store.latest_runs(experiment.name);
+// This machine's runs only: other machines' runs in the history measured other machines.
+void print_answer(const Experiment& experiment, storage::Store& store, std::int64_t machine_id,
+                  bool save_best) {
+  auto summaries = store.latest_runs(experiment.name, machine_id);
   std::cout << "\n" << render_run_table(summaries);
   const auto groups = rank_by_task(summaries, experiment.objective);
   for (const auto& ranked : groups) {
@@ -114,6 +117,8 @@ int run_command(const Options& options) {
   if (!keep_shard(options, experiment, runs)) return 0;
   const PluginCatalog& catalog = *prepared.catalog;
   storage::Store store = storage::Store::Open(options.db_path);
+  const storage::MachineRecord machine = this_machine(options.machine);
+  const std::int64_t machine_id = store.machine_id(machine);
 
   const bool search = experiment.search.samples();
   std::cout << "experiment '" << experiment.name << "': ";
@@ -123,7 +128,8 @@ int run_command(const Options& options) {
   } else {
     std::cout << runs.size() << " runs";
   }
-  std::cout << ", database " << options.db_path << "\n";
+  std::cout << ", database " << options.db_path << ", machine '" << machine.name << "' ("
+            << machine.fingerprint << ")\n";
   install_interrupt_handlers();
   SweepOptions sweep_options;
   sweep_options.run_infeasible = options.run_infeasible;
@@ -132,8 +138,9 @@ int run_command(const Options& options) {
   sweep_options.jobs = options.jobs;
   sweep_options.claim_grace_s = options.claim_grace_s;
   sweep_options.shard = options.shard;
+  sweep_options.machine_id = machine_id;
   SweepTally tally = run_sweep(experiment, runs, catalog, store, sweep_options, std::cout);
-  print_answer(experiment, store, runs.front().train.save == SaveWeights::kBest);
+  print_answer(experiment, store, machine_id, runs.front().train.save == SaveWeights::kBest);
   return print_leftovers(tally, search);
 }
 

@@ -29,6 +29,8 @@ struct Options {
   std::string html_path;            // report: also write the report as one HTML page here
   int jobs = 1;                     // run: runs at once on this machine
   std::string shard;                // run: "I/N", run only shard I of N of the sweep
+  std::string machine;              // run: this machine's name; report, best: whose runs
+  std::string report_by;            // report: "machine" puts the machines side by side
   double claim_grace_s = 60;        // run: a claim whose orch is silent this long is taken back
   bool slurm = false;               // submit: to Slurm (the only scheduler so far)
   int array_parallelism = 0;        // submit: at most this many array tasks at once; 0 = no limit

@@ -82,6 +82,9 @@ void add_recorded_experiment(CLI::App& cmd, orch::Options& o) {
                  "rank by this metric instead of the file's [objective] metric");
   cmd.add_option("--goal", o.objective_goal, "minimize or maximize the metric")
       ->check(CLI::IsMember({"minimize", "maximize"}));
+  cmd.add_option("--machine", o.machine,
+                 "rank this machine's runs (default: the machine that ran the experiment last)")
+      ->type_name("NAME");
 }
 
 void add_run_arguments(CLI::App& cmd, orch::Options& o) {
@@ -95,6 +98,10 @@ void add_run_arguments(CLI::App& cmd, orch::Options& o) {
                  "I/N: run only shard I of N of the sweep (0 <= I < N; run i of the "
                  "plan is in shard i mod N)")
       ->type_name("I/N");
+  cmd.add_option("--machine", o.machine,
+                 "name this machine's runs (default: its CPU, cores and memory); the same "
+                 "name with other hardware in the database is refused")
+      ->type_name("NAME");
   cmd.add_option("--claim-grace", o.claim_grace_s,
                  "seconds without a heartbeat after which another orch's claim on a "
                  "run is taken back")
@@ -149,6 +156,10 @@ void add_report_arguments(CLI::App& cmd, orch::Options& o) {
   add_recorded_experiment(cmd, o);
   cmd.add_option("--html", o.html_path,
                  "also write the report with charts as one self-contained HTML file");
+  cmd.add_option("--by", o.report_by,
+                 "machine: configurations as rows, machines and devices as columns, epoch "
+                 "times and ratios to the fastest")
+      ->check(CLI::IsMember({"machine"}));
 }
 
 void add_best_arguments(CLI::App& cmd, orch::Options& o) {

@@ -15,6 +15,14 @@
 namespace orch {
 namespace {
 
+std::string join(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : ",") + word;
+  return text;
+}
+
+}  // namespace
+
 std::string cpu_model() {
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
@@ -26,14 +34,6 @@ std::string cpu_model() {
   }
   return "unknown";
 }
-
-std::string join(const std::vector<std::string>& words) {
-  std::string text;
-  for (const auto& word : words) text += (text.empty() ? "" : ",") + word;
-  return text;
-}
-
-}  // namespace
 
 std::string this_hostname() {
   utsname name{};

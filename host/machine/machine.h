@@ -16,6 +16,9 @@ namespace orch {
 nlohmann::json describe_machine();
 std::string describe_machine_json();
 
+// The CPU's model name from /proc/cpuinfo; "unknown" when it says none.
+std::string cpu_model();
+
 // This machine's network name (uname's nodename): what claims and unfinished runs are
 // matched by, and what the machine record says. Empty when the system does not say.
 std::string this_hostname();

@@ -164,6 +164,7 @@ std::string render_html_report(const HtmlReportInput& input) {
     page += "<pre class=\"busy\">" + html::escape(busy) + "</pre>\n";
   }
   page += machine_table(input.host_json);
+  if (input.comparison != nullptr) page += html::machine_comparison_section(*input.comparison);
 
   page += "<h2 id=\"configurations\">Configurations</h2>\n" + config_table(ranking);
 
@@ -203,8 +204,10 @@ std::string render_html_report(const HtmlReportInput& input) {
 }
 
 void write_html_report(const std::string& path, storage::Store& store, const std::string& name,
-                       const std::vector<storage::RunSummary>& runs, const Ranking& ranking) {
+                       const std::vector<storage::RunSummary>& runs, const Ranking& ranking,
+                       const MachineComparison* comparison) {
   HtmlReportInput input;
+  input.comparison = comparison;
   input.experiment = name;
   input.runs = &runs;
   input.ranking = &ranking;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "host/report/machine_comparison.h"
 #include "host/report/ranking.h"
 #include "storage/store.h"
 
@@ -19,6 +20,8 @@ struct HtmlReportInput {
   const std::vector<storage::RunSummary>* runs = nullptr;
   const Ranking* ranking = nullptr;
   std::map<std::int64_t, std::vector<storage::EpochRecord>> epochs;  // by run id
+  // Several machines in the history: drawn side by side; null when there is one.
+  const MachineComparison* comparison = nullptr;
 };
 
 std::string render_html_report(const HtmlReportInput& input);
@@ -27,6 +30,7 @@ std::string render_html_report(const HtmlReportInput& input);
 // atomically (path.tmp, then rename). Throws UserError naming the path when it cannot;
 // nothing is left behind then.
 void write_html_report(const std::string& path, storage::Store& store, const std::string& name,
-                       const std::vector<storage::RunSummary>& runs, const Ranking& ranking);
+                       const std::vector<storage::RunSummary>& runs, const Ranking& ranking,
+                       const MachineComparison* comparison = nullptr);
 
 }  // namespace orch

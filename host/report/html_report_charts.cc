@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 #include "host/base/stats.h"
@@ -143,6 +144,39 @@ std::string curve_charts(const storage::RunSummary& run,
   loss.series = {train_loss, val_loss};
   accuracy.series = {val_accuracy, train_accuracy};
   return render_chart(loss) + render_chart(accuracy);
+}
+
+std::string machine_comparison_section(const MachineComparison& comparison) {
+  std::string out =
+      "<h2 id=\"machines\">Machines side by side</h2>\n<p>epoch time of each configuration on "
+      "each machine and device: the median step's epoch, [its 95% interval], and the ratio "
+      "to the row's fastest</p>\n<table data-chart=\"machines\">\n<tr><th>configuration</th>";
+  for (const auto& column : comparison.columns) {
+    out += "<th>" + escape(comparison_column_label(column)) + "</th>";
+  }
+  out += "</tr>\n";
+  for (size_t row = 0; row < comparison.rows.size(); ++row) {
+    const auto& cells = comparison.cells[row];
+    double slowest = 0;
+    for (const auto& cell : cells) {
+      if (cell.measured) slowest = std::max(slowest, cell.seconds);
+    }
+    out += "<tr><td>" + escape(comparison.rows[row]) + "</td>";
+    for (const auto& cell : cells) {
+      if (!cell.measured) {
+        out += "<td class=\"missing\"><em>" + escape(cell.missing) + "</em></td>";
+        continue;
+      }
+      char width[16];
+      std::snprintf(width, sizeof width, "%.1f", slowest > 0 ? 160 * cell.seconds / slowest : 0);
+      const bool fastest = cell.ratio <= 1.0;
+      out += "<td class=\"num\">" + escape(comparison_cell_text(cell)) +
+             "<br><svg class=\"bar\" width=\"160\" height=\"10\"><rect width=\"" + width +
+             "\" height=\"10\" fill=\"" + (fastest ? "#228833" : "#4477aa") + "\"/></svg></td>";
+    }
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
 }
 
 }  // namespace orch::html

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "host/report/machine_comparison.h"
 #include "storage/store.h"
 
 namespace orch::html {
@@ -17,5 +18,9 @@ std::string dimension_charts(const std::vector<storage::RunSummary>& runs, const
 // Loss and accuracy per epoch of one run; a run of one epoch shows single points.
 std::string curve_charts(const storage::RunSummary& run,
                          const std::vector<storage::EpochRecord>& epochs);
+
+// `orch report --by machine` as a table: each measured cell its epoch time, interval and
+// ratio over a bar as long as its time against the row's slowest; each empty cell why.
+std::string machine_comparison_section(const MachineComparison& comparison);
 
 }  // namespace orch::html

@@ -62,9 +62,12 @@ void announce_sweep(const RunSpec& first, const SweepOptions& options, std::ostr
 // run; those that did are counted in tally.skipped (resume).
 std::vector<const RunSpec*> pending_runs(const Experiment& experiment,
                                          const std::vector<RunSpec>& runs, storage::Store& store,
-                                         SweepTally& tally, std::ostream& progress) {
-  // A pruned run is an answer too: it fell behind, and would again.
-  const auto settled_keys = store.run_keys(experiment.name, storage::Store::KeysThat::kSettled);
+                                         std::int64_t machine_id, SweepTally& tally,
+                                         std::ostream& progress) {
+  // A pruned run is an answer too: it fell behind, and would again. Only this machine's:
+  // a run finished on another machine (merged in) measured that machine.
+  const auto settled_keys =
+      store.run_keys(experiment.name, storage::Store::KeysThat::kSettled, machine_id);
   const std::set<std::string> settled(settled_keys.begin(), settled_keys.end());
   std::vector<const RunSpec*> pending;
   for (const auto& run : runs) {
@@ -93,7 +96,8 @@ storage::ExperimentRecord experiment_header(const Experiment& experiment,
   return {experiment.name,         experiment.file,
           experiment.text,         stable_hash(experiment.text),
           describe_machine_json(), static_cast<int>(::getpid()),
-          this_hostname(),         options.shard};
+          this_hostname(),         options.shard,
+          options.machine_id};
 }
 
 // What other orch processes on the same database did with points of this sweep.
@@ -138,7 +142,7 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
   SweepTally tally;
   tally.planned = static_cast<int>(runs.size());
   const std::vector<const RunSpec*> pending =
-      pending_runs(experiment, runs, store, tally, progress);
+      pending_runs(experiment, runs, store, options.machine_id, tally, progress);
   if (pending.empty()) return tally;
 
   const std::int64_t experiment_id = store.begin_experiment(experiment_header(experiment, options));

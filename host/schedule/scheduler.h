@@ -27,6 +27,9 @@ struct SweepOptions {
   int jobs = 1;                 // runs at once
   double claim_grace_s = 60;    // a claim whose orch is silent this long is taken back
   std::string shard;            // "I/N" when running one shard of a sweep
+  // This machine's row (Store::machine_id): resume skips only what finished ok on it, and
+  // the experiment row names it. 0: unknown; every machine's finished runs count.
+  std::int64_t machine_id = 0;
   // The seam for the scheduler's unit tests: who starts the workers (null: orch forks
   // them, host/schedule/worker_launcher.h) and how much memory runs may hold together (0: what
   // the machine had available when the sweep started).
