@@ -27,20 +27,22 @@ double epoch_metric(const storage::EpochRecord& epoch, const std::string& metric
   return std::isfinite(epoch.median_epoch_s) ? epoch.median_epoch_s : epoch.seconds;
 }
 
-std::unique_ptr<EpochStops> EpochStops::of(const Experiment& experiment, storage::Store& store) {
+std::unique_ptr<EpochStops> EpochStops::of(const Experiment& experiment, storage::Store& store,
+                                           std::int64_t machine_id) {
   std::unique_ptr<Pruner> pruner = make_pruner(experiment.search.prune);
   if (!pruner && !experiment.objective.target) return nullptr;
-  return std::unique_ptr<EpochStops>(new EpochStops(experiment, store, std::move(pruner)));
+  return std::unique_ptr<EpochStops>(
+      new EpochStops(experiment, store, std::move(pruner), machine_id));
 }
 
 EpochStops::EpochStops(const Experiment& experiment, storage::Store& store,
-                       std::unique_ptr<Pruner> pruner)
-    : experiment_(experiment), store_(store), pruner_(std::move(pruner)) {}
+                       std::unique_ptr<Pruner> pruner, std::int64_t machine_id)
+    : experiment_(experiment), store_(store), pruner_(std::move(pruner)), machine_id_(machine_id) {}
 
 EpochValues EpochStops::others(std::int64_t run_id) {
   const Objective& objective = experiment_.objective;
   EpochValues seen;
-  for (const storage::RunSummary& run : store_.latest_runs(experiment_.name)) {
+  for (const storage::RunSummary& run : store_.latest_runs(experiment_.name, machine_id_)) {
     if (run.run_id == run_id) continue;
     for (const storage::EpochRecord& epoch : store_.epochs_of(run.run_id)) {
       const double value = epoch_metric(epoch, objective.metric);

@@ -25,8 +25,10 @@ struct EpochStop {
 
 class EpochStops {
  public:
-  // Null when the experiment neither prunes nor races to a target.
-  static std::unique_ptr<EpochStops> of(const Experiment& experiment, storage::Store& store);
+  // Null when the experiment neither prunes nor races to a target. Compares with the runs
+  // of machine `machine_id` only (0: every machine's).
+  static std::unique_ptr<EpochStops> of(const Experiment& experiment, storage::Store& store,
+                                        std::int64_t machine_id = 0);
 
   // Whether run `run_id` (of `run`) stops after reporting `epoch`: "reached val_accuracy
   // >= 0.97 at epoch 4", or "pruned by asha: val_accuracy 0.81 at epoch 3, an ASHA rung,
@@ -35,13 +37,15 @@ class EpochStops {
                                        const storage::EpochRecord& epoch);
 
  private:
-  EpochStops(const Experiment& experiment, storage::Store& store, std::unique_ptr<Pruner> pruner);
+  EpochStops(const Experiment& experiment, storage::Store& store, std::unique_ptr<Pruner> pruner,
+             std::int64_t machine_id);
   // What every other run of the experiment's name reported, by epoch, lower is better.
   EpochValues others(std::int64_t run_id);
 
   const Experiment& experiment_;
   storage::Store& store_;
   std::unique_ptr<Pruner> pruner_;
+  std::int64_t machine_id_;
 };
 
 // The objective's metric of one epoch (the choices a pruner accepts), as reported.

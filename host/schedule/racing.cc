@@ -22,16 +22,17 @@ std::string ratio_text(double log_ratio) {
 
 }  // namespace
 
-std::unique_ptr<Race> Race::of(const Experiment& experiment, storage::Store& store) {
+std::unique_ptr<Race> Race::of(const Experiment& experiment, storage::Store& store,
+                               std::int64_t machine_id) {
   if (!experiment.search.race) return nullptr;
-  return std::unique_ptr<Race>(new Race(experiment, store));
+  return std::unique_ptr<Race>(new Race(experiment, store, machine_id));
 }
 
 std::optional<std::string> Race::raced_out(const RunSpec& run) {
   const Objective& objective = experiment_.objective;
   std::map<std::string, Rounds> rounds;  // by config key
   std::map<std::string, std::string> labels;
-  for (const auto& summary : store_.latest_runs(experiment_.name)) {
+  for (const auto& summary : store_.latest_runs(experiment_.name, machine_id_)) {
     if (summary.status != RunStatus::kOk) continue;
     const double value = metric_value(summary, objective.metric);
     if (!(value > 0) || !std::isfinite(value)) continue;

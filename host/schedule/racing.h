@@ -22,8 +22,10 @@ inline constexpr size_t kRaceRounds = 3;
 
 class Race {
  public:
-  // Null unless the experiment races.
-  static std::unique_ptr<Race> of(const Experiment& experiment, storage::Store& store);
+  // Null unless the experiment races. It races the runs of machine `machine_id` only (0:
+  // every machine's): another machine's times are not this one's.
+  static std::unique_ptr<Race> of(const Experiment& experiment, storage::Store& store,
+                                  std::int64_t machine_id = 0);
 
   // Why `run` (a repeat about to start) should not run: "raced out: 1.31x slower than the
   // best (train.batch_size=8) in epoch_s, paired over 3 rounds, 95% interval 1.22x -
@@ -31,11 +33,12 @@ class Race {
   std::optional<std::string> raced_out(const RunSpec& run);
 
  private:
-  Race(const Experiment& experiment, storage::Store& store)
-      : experiment_(experiment), store_(store) {}
+  Race(const Experiment& experiment, storage::Store& store, std::int64_t machine_id)
+      : experiment_(experiment), store_(store), machine_id_(machine_id) {}
 
   const Experiment& experiment_;
   storage::Store& store_;
+  std::int64_t machine_id_;
 };
 
 }  // namespace orch

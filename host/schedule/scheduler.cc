@@ -123,9 +123,10 @@ SweepTally run_sweep(const Experiment& experiment, std::vector<RunSpec> runs,
   announce_sweep(runs.front(), given_options, progress);
   recover_abandoned_runs(store, experiment.name, progress);
   SweepOptions options = given_options;
-  std::unique_ptr<EpochStops> epoch_stops = EpochStops::of(experiment, store);
+  std::unique_ptr<EpochStops> epoch_stops =
+      EpochStops::of(experiment, store, given_options.machine_id);
   options.epoch_stops = epoch_stops.get();
-  std::unique_ptr<Race> race = Race::of(experiment, store);
+  std::unique_ptr<Race> race = Race::of(experiment, store, given_options.machine_id);
   options.race = race.get();
   if (experiment.search.samples()) {
     const std::int64_t experiment_id =

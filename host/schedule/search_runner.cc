@@ -173,7 +173,8 @@ class SearchRunner {
   // instead of ending.
   bool next_batch(std::vector<RunSpec>& batch, int& ended_points) {
     const std::vector<storage::SearchPointRecord> points = usable_points();
-    const std::vector<storage::RunSummary> runs = store_.latest_runs(experiment_.name);
+    const std::vector<storage::RunSummary> runs =
+        store_.latest_runs(experiment_.name, options_.machine_id);
     const auto grouped = by_configuration(runs);
     // Run keys another live orch holds; an orch that exited or fell silent holds nothing,
     // and its runs are run here (claim_run takes a silent orch's claims over).
@@ -271,7 +272,7 @@ class SearchRunner {
 
   void conclude() {
     const auto points = usable_points();
-    const auto runs = store_.latest_runs(experiment_.name);
+    const auto runs = store_.latest_runs(experiment_.name, options_.machine_id);
     const auto history = search_history(experiment_, points, runs);
     int infeasible_points = 0, pruned_points = 0;
     for (const auto& trial : history) {
