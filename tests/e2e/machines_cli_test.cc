@@ -1,5 +1,6 @@
 // Several machines in one history, driven through the real `orch`: two databases recorded
 // as two machines (`--machine`, as two hosts would), merged, and put side by side.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -91,6 +92,44 @@ TEST_F(MachinesCliTest, TwoMachinesDatabasesMergeIntoOneHistoryAndShowSideBySide
   ASSERT_EQ(other.exit_code, 0) << other.out << other.err;
   EXPECT_FALSE(contains(other.out, "already finished ok")) << other.out;
   EXPECT_EQ(count(all, "SELECT COUNT(*) FROM runs WHERE status = 'ok'"), 4);
+}
+
+TEST_F(MachinesCliTest, ADeviceTheMachineLacksShowsAsDeviceAbsentBesideTheCpu) {
+  write_file("devices.toml",
+             "[experiment]\nname = \"devices\"\nseed = 1\n\n[backend]\nplugin = \"cpu\"\n\n"
+             "[dataset]\nplugin = \"synthetic\"\nsamples = 128\nval_samples = 32\n"
+             "features = 8\n\n[model]\nplugin = \"mlp\"\nhidden = 8\n\n"
+             "[train]\nepochs = 1\nbatch_size = 16\n\n"
+             "[sweep]\n\"backend.plugin\" = [\"cpu\", \"cuda\"]\n");
+  RunResult run = orch({"run", "devices.toml", "--db", "d.db", "--machine", "laptop"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  RunResult compared = orch({"report", "--by", "machine", "--db", "d.db"});
+  ASSERT_EQ(compared.exit_code, 0) << compared.out << compared.err;
+  EXPECT_TRUE(contains(compared.out, "laptop: cpu")) << compared.out;
+  if (count(path("d.db"), "SELECT COUNT(*) FROM runs WHERE status = 'skipped'") == 1) {
+    // This build's LibTorch has no CUDA (or no GPU is here): its cuda runs are skipped.
+    EXPECT_TRUE(contains(compared.out, "laptop: cuda")) << compared.out;
+    EXPECT_TRUE(contains(compared.out, "device absent")) << compared.out;
+  }
+}
+
+TEST_F(MachinesCliTest, ANameTheDatabaseHoldsForOtherHardwareIsRefusedBeforeAnythingRuns) {
+  write_file("a.toml", experiment_text(1, "16"));
+  RunResult first = orch({"run", "a.toml", "--db", "h.db", "--machine", "laptop"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  {
+    // As if another host with 64 cores had recorded its runs as "laptop" first.
+    SQLite::Database db(path("h.db"), SQLite::OPEN_READWRITE);
+    db.exec(
+        "UPDATE machines SET fingerprint = 'another', "
+        "facts = json_set(facts, '$.cores', 64) WHERE name = 'laptop'");
+  }
+  RunResult refused = orch({"run", "a.toml", "--db", "h.db", "--machine", "laptop"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_TRUE(contains(refused.err, "already has a machine named 'laptop'")) << refused.err;
+  EXPECT_TRUE(contains(refused.err, "64 recorded")) << refused.err;
+  EXPECT_EQ(count(path("h.db"), "SELECT COUNT(*) FROM runs"), 1);
+  EXPECT_EQ(count(path("h.db"), "SELECT COUNT(*) FROM machines"), 1);
 }
 
 }  // namespace
