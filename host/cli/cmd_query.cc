@@ -5,7 +5,8 @@
 #include "host/base/table.h"
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
-#include "host/report/best_json.h"
+#include "host/json/best_json.h"
+#include "host/json/report_json.h"
 #include "host/report/html_report.h"
 #include "host/report/importance.h"
 #include "host/report/query_output.h"
@@ -115,6 +116,10 @@ int report_command(const Options& options) {
   // page ranks the first group (training, when the sweep has any).
   if (!options.html_path.empty()) {
     write_html_report(options.html_path, store, name, runs, groups.front()->ranking);
+  }
+  if (options.json) {
+    std::cout << render_report_json(name, runs, groups, objective);
+    return 0;
   }
   std::cout << "experiment '" << name << "'\n\n" << render_run_table(runs);
   for (const auto& ranked : groups) {
