@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -520,6 +521,23 @@ TEST_F(CliTest, MissingTrainSectionIsNamed) {
   std::string text = ExperimentFile().text();
   text = replace(text, "[train]\nepochs = 1\nbatch_size = 8\nwarmup_steps = 1\n", "");
   expect_bad_input(run_file(write_file("e.toml", text)), {"missing section", "[train]"}, db_);
+}
+
+// A data file that is not there fails the sweep before anything runs, naming where the
+// file was set, instead of failing every run alike; plan still describes the sweep.
+TEST_F(CliTest, AMissingDataFileIsRefusedBeforeAnythingRunsNamingWhereItWasSet) {
+  const std::string text =
+      replace(ExperimentFile().text(),
+              "plugin = \"synthetic\"\nsamples = 256\nval_samples = 64\nfeatures = 8\n",
+              "plugin = \"csv\"\npath = \"missing.csv\"\n");
+  const std::string written = write_file("e.toml", text);
+  const auto line = 1 + std::count(text.begin(), text.begin() + text.find("path = "), '\n');
+  expect_bad_input(run_file(written),
+                   {"e.toml:" + std::to_string(line) + ":", "dataset.path (csv)",
+                    path("missing.csv") + " does not exist"},
+                   db_);
+  RunResult plan = run_orch({"plan", written, "--db", db_});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
 }
 
 TEST_F(CliTest, MissingExperimentFileIsNamed) {
