@@ -26,6 +26,7 @@ case ${1:-} in
       slurmctld slurmd slurm-client munge  # a local one-node Slurm for the `orch submit` test
       python3-torch       # the PyTorch side of bench/ and the tests that export from Python
                           # (the same 1.13 build as libtorch-dev; it brings numpy)
+      python3-pandas python3-matplotlib  # examples/pytorch/plot_sweep.py and its test
     ) ;;
   "") ;;
   *) echo "usage: $0 [--tests]" >&2; exit 2 ;;

@@ -11,6 +11,7 @@
 #include "host/base/table.h"
 #include "host/cli/commands.h"
 #include "host/cli/prepared_sweep.h"
+#include "host/json/plan_json.h"
 #include "host/machine/machine_identity.h"
 #include "host/probe/memory_forecast.h"
 #include "host/run/run_key.h"
@@ -158,14 +159,13 @@ std::vector<MemoryGroup> memory_groups(const SweepRuns& runs) {
   return groups;
 }
 
-// The memory table of every group, from the peaks this database has measured.
-std::string memory_forecasts(const SweepRuns& runs, const std::string& db_path) {
+// The memory forecast of every group, from the peaks this database has measured; nothing
+// when there is no database yet.
+std::optional<std::vector<MemoryForecast>> memory_forecasts(const SweepRuns& runs,
+                                                            const std::string& db_path) {
   auto store = storage::Store::OpenForReading(db_path);
-  if (!store) {
-    return "memory: no measured peaks in " + db_path +
-           " yet; `orch probe FILE` measures them and predicts every batch size\n";
-  }
-  std::string out;
+  if (!store) return std::nullopt;
+  std::vector<MemoryForecast> forecasts;
   for (const auto& group : memory_groups(runs)) {
     const RunSpec spec = runs.spec(group.first_run);
     const std::string key = memory_key(spec);
@@ -186,8 +186,19 @@ std::string memory_forecasts(const SweepRuns& runs, const std::string& db_path) 
       forecast.growth_bytes =
           static_cast<double>(answer->growth_bytes + answer->epoch_excess_bytes);
     }
-    out += render_memory_forecast(forecast);
+    forecasts.push_back(std::move(forecast));
   }
+  return forecasts;
+}
+
+std::string memory_text(const std::optional<std::vector<MemoryForecast>>& forecasts,
+                        const std::string& db_path) {
+  if (!forecasts) {
+    return "memory: no measured peaks in " + db_path +
+           " yet; `orch probe FILE` measures them and predicts every batch size\n";
+  }
+  std::string out;
+  for (const auto& forecast : *forecasts) out += render_memory_forecast(forecast);
   return out;
 }
 
@@ -306,6 +317,22 @@ std::string describe_dimension(const Dimension& dimension, const SweepAxis& axis
   return out;
 }
 
+// The epochs at which the search's pruner judges a run. The last epoch is never pruned: a
+// run that reaches it has finished.
+std::vector<int> prune_epochs(const Experiment& experiment) {
+  if (experiment.search.prune.rule == PruneRule::kNone) return {};
+  std::int64_t epochs = 1;
+  auto given = experiment.sections.at("train").values.find("epochs");
+  if (given != experiment.sections.at("train").values.end()) {
+    if (auto* value = std::get_if<std::int64_t>(&given->second.value)) epochs = *value;
+  }
+  std::vector<int> at;
+  for (int rung : rungs(experiment.search.prune, static_cast<int>(epochs))) {
+    if (rung < epochs) at.push_back(rung);
+  }
+  return at;
+}
+
 // "bayes search, up to 24 points, seed 1; prune asha: rungs at epochs 1, 3"
 std::string describe_search(const Experiment& experiment) {
   const SearchSettings& search = experiment.search;
@@ -317,24 +344,35 @@ std::string describe_search(const Experiment& experiment) {
   if (search.prune.rule == PruneRule::kNone) return out + "; no pruning";
   out += "; prune " + std::string(prune_word(search.prune.rule)) + " on " +
          experiment.objective.metric + ", at epochs";
-  std::int64_t epochs = 1;
-  auto given = experiment.sections.at("train").values.find("epochs");
-  if (given != experiment.sections.at("train").values.end()) {
-    if (auto* value = std::get_if<std::int64_t>(&given->second.value)) epochs = *value;
-  }
-  // The last epoch is never pruned: a run that reaches it has finished.
-  std::vector<int> at;
-  for (int rung : rungs(search.prune, static_cast<int>(epochs))) {
-    if (rung < epochs) at.push_back(rung);
-  }
+  const std::vector<int> at = prune_epochs(experiment);
   for (size_t i = 0; i < at.size(); ++i) out += (i ? ", " : " ") + std::to_string(at[i]);
   return at.empty() ? out + " (none: train.epochs leaves no epoch before the last)" : out;
 }
 
+// The swept text of the sampler's first points, before it has learned from any run; ""
+// for a point a rule excludes (the search samples again).
+std::vector<std::string> first_points(const Experiment& experiment, const SearchSpace& space) {
+  const auto sampler = make_sampler(experiment.search.strategy, space, experiment.search.seed);
+  const size_t count = experiment.search.max_runs > 0
+                           ? std::min<size_t>(8, static_cast<size_t>(experiment.search.max_runs))
+                           : 8;
+  std::vector<std::string> points;
+  for (size_t index = 0; index < count; ++index) {
+    const auto runs = runs_of_point(experiment, space, sampler->suggest({}, index));
+    points.push_back(runs.empty() ? "" : runs.front().swept_text());
+  }
+  return points;
+}
+
+size_t points_tried(const Experiment& experiment, const std::string& db_path) {
+  auto store = storage::Store::OpenForReading(db_path);
+  return store ? store->search_points(experiment.name).size() : 0;
+}
+
 // What `orch plan` says of a sampled search: the space, the strategy and its budget, and
-// the sampler's first points (before it has learned from any).
-std::string search_plan_text(const Experiment& experiment, const std::string& db_path) {
-  const SearchSpace space = search_space(experiment);
+// the sampler's first points.
+std::string search_plan_text(const Experiment& experiment, const SearchSpace& space, size_t tried,
+                             const std::vector<std::string>& points) {
   std::string out = "experiment '" + experiment.name + "': " + describe_search(experiment) + "\n" +
                     describe_plugins(experiment) + "\nspace (" +
                     std::to_string(space.dimensions.size()) + " swept axes):\n";
@@ -347,28 +385,21 @@ std::string search_plan_text(const Experiment& experiment, const std::string& db
     out += "  " + dimension.name + std::string(name_width + 2 - dimension.name.size(), ' ') +
            describe_dimension(dimension, experiment.sweep[i]) + "\n";
   }
-  size_t tried = 0;
-  if (auto store = storage::Store::OpenForReading(db_path)) {
-    tried = store->search_points(experiment.name).size();
-  }
   if (tried > 0) {
     out += std::to_string(tried) + " point(s) of this search were tried already (orch run " +
            "goes on from them; orch report shows them)\n";
   }
-  const auto sampler = make_sampler(experiment.search.strategy, space, experiment.search.seed);
-  const size_t first = experiment.search.max_runs > 0
-                           ? std::min<size_t>(8, static_cast<size_t>(experiment.search.max_runs))
-                           : 8;
   out += "\nfirst points, before the sampler has learned from any run:\n";
-  for (size_t index = 0; index < first; ++index) {
-    const auto runs = runs_of_point(experiment, space, sampler->suggest({}, index));
-    out += "  " + std::to_string(index + 1) + "  " +
-           (runs.empty() ? std::string("(excluded by a rule: the search samples again)")
-                         : runs.front().swept_text()) +
+  for (size_t i = 0; i < points.size(); ++i) {
+    out += "  " + std::to_string(i + 1) + "  " +
+           (points[i].empty() ? std::string("(excluded by a rule: the search samples again)")
+                              : points[i]) +
            "\n";
   }
   return out;
 }
+
+void print(const std::string& out) { std::fwrite(out.data(), 1, out.size(), stdout); }
 
 }  // namespace
 
@@ -376,18 +407,28 @@ int plan_command(const Options& options) {
   PreparedPlan prepared = prepare_plan(options);
   const Experiment& experiment = *prepared.experiment;
   if (experiment.search.samples()) {
-    const std::string out = search_plan_text(experiment, options.db_path);
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    const SearchSpace space = search_space(experiment);
+    const size_t tried = points_tried(experiment, options.db_path);
+    const std::vector<std::string> points = first_points(experiment, space);
+    print(options.json
+              ? render_search_plan_json(experiment, space, prune_epochs(experiment), tried, points)
+              : search_plan_text(experiment, space, tried, points));
     return 0;
   }
   const SweepRuns& runs = *prepared.runs;
   RunStates states;
   judge_runs(prepared, finished_keys(options.db_path, experiment.name), states);
-
+  // batch_size = "auto": the probe decides the sizes, so there is nothing to forecast yet.
+  std::optional<std::vector<MemoryForecast>> memory;
+  if (!experiment.auto_batch_size) memory = memory_forecasts(runs, options.db_path);
+  if (options.json) {
+    print(render_plan_json(experiment, runs, states.states, memory));
+    return 0;
+  }
   std::string out = plan_heading(experiment, runs, states.pending);
   append_run_table(runs, states, out);
-  if (!experiment.auto_batch_size) out += "\n" + memory_forecasts(runs, options.db_path);
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (!experiment.auto_batch_size) out += "\n" + memory_text(memory, options.db_path);
+  print(out);
   return 0;
 }
 

@@ -21,6 +21,7 @@ namespace orch {
 
 int probe_command(const Options& options) {
   PreparedSweep prepared = prepare_sweep(options);
+  check_input_paths(prepared.experiment, prepared.runs);
   load_worker_body();  // a missing training library is found before a database is opened
   const Experiment& experiment = prepared.experiment;
   std::vector<RunSpec>& runs = prepared.runs;

@@ -5,7 +5,8 @@
 #include "host/base/table.h"
 #include "host/base/user_error.h"
 #include "host/cli/commands.h"
-#include "host/report/best_json.h"
+#include "host/json/best_json.h"
+#include "host/json/report_json.h"
 #include "host/report/html_report.h"
 #include "host/report/importance.h"
 #include "host/report/machine_comparison.h"
@@ -124,8 +125,18 @@ int report_command(const Options& options) {
         comparison.machines > 1 || options.report_by == "machine" ? &comparison : nullptr);
   }
   if (options.report_by == "machine") {
+    if (options.json) {
+      std::cout << render_machine_comparison_json(name, comparison);
+      return 0;
+    }
     std::cout << "experiment '" << name << "'\n\n" << render_machine_comparison(comparison);
     if (!options.html_path.empty()) std::cout << "\nHTML report: " << options.html_path << "\n";
+    return 0;
+  }
+  if (options.json) {
+    // The note on stderr: standard output is the JSON document, whole.
+    if (!chosen.note.empty()) std::cerr << chosen.note << "\n";
+    std::cout << render_report_json(name, runs, groups, objective);
     return 0;
   }
   std::cout << "experiment '" << name << "'\n";

@@ -15,6 +15,7 @@
 #include "host/report/report.h"
 #include "host/report/task_groups.h"
 #include "host/schedule/progress.h"
+#include "host/schedule/run_setup.h"
 #include "host/schedule/scheduler.h"
 #include "host/sweep/experiment.h"
 #include "host/sweep/sweep.h"
@@ -111,6 +112,7 @@ int print_leftovers(const SweepTally& tally, bool search) {
 
 int run_command(const Options& options) {
   PreparedSweep prepared = prepare_sweep(options);
+  check_input_paths(prepared.experiment, prepared.runs);
   load_worker_body();  // a missing training library is found before a database is opened
   const Experiment& experiment = prepared.experiment;
   std::vector<RunSpec>& runs = prepared.runs;

@@ -16,6 +16,7 @@
 #include "host/cli/prepared_sweep.h"
 #include "host/cluster/shard.h"
 #include "host/cluster/shard_manifest.h"
+#include "host/json/status_json.h"
 #include "storage/merge.h"
 
 namespace orch {
@@ -25,31 +26,29 @@ namespace fs = std::filesystem;
 
 enum class State { kDone, kRunning, kFailed, kPending };
 
-struct Counts {
-  int total = 0, done = 0, running = 0, failed = 0, pending = 0;
-  void add(State state) {
-    ++total;
-    switch (state) {
-      case State::kDone:
-        ++done;
-        break;
-      case State::kRunning:
-        ++running;
-        break;
-      case State::kFailed:
-        ++failed;
-        break;
-      case State::kPending:
-        ++pending;
-        break;
-    }
+void count(State state, RunCounts& counts) {
+  ++counts.total;
+  switch (state) {
+    case State::kDone:
+      ++counts.done;
+      break;
+    case State::kRunning:
+      ++counts.running;
+      break;
+    case State::kFailed:
+      ++counts.failed;
+      break;
+    case State::kPending:
+      ++counts.pending;
+      break;
   }
-  std::string text() const {
-    return std::to_string(total) + (total == 1 ? " run" : " runs") + ": done " +
-           std::to_string(done) + ", running " + std::to_string(running) + ", failed " +
-           std::to_string(failed) + ", pending " + std::to_string(pending);
-  }
-};
+}
+
+std::string counts_text(const RunCounts& counts) {
+  return std::to_string(counts.total) + (counts.total == 1 ? " run" : " runs") + ": done " +
+         std::to_string(counts.done) + ", running " + std::to_string(counts.running) + ", failed " +
+         std::to_string(counts.failed) + ", pending " + std::to_string(counts.pending);
+}
 
 // What all databases together say about one run key.
 struct Evidence {
@@ -130,20 +129,19 @@ std::string plan_as_submitted(const Options& options, const std::optional<ShardM
   return as_submitted;
 }
 
-// Gathers what each shard database of the submission holds; returns which are missing.
-std::vector<bool> gather_submitted_shards(const ShardManifest& manifest,
-                                          const std::string& directory, const std::string& name,
-                                          double grace_s,
-                                          std::map<std::string, Evidence>& evidence) {
-  std::vector<bool> shard_missing;
+// Gathers what each shard database of the submission holds; marks those missing.
+void gather_submitted_shards(const ShardManifest& manifest, const std::string& directory,
+                             const std::string& name, double grace_s,
+                             std::map<std::string, Evidence>& evidence, SweepStatus& status) {
+  status.shards.resize(manifest.shards);
   std::error_code error;
   for (int i = 0; i < manifest.shards; ++i) {
     const std::string path = shard_database(directory, i);
-    const bool missing = !fs::exists(path, error);
-    shard_missing.push_back(missing);
-    if (!missing) gather(storage::read_runs(path, name), grace_s, evidence);
+    status.shards[i].database_missing = !fs::exists(path, error);
+    if (!status.shards[i].database_missing) {
+      gather(storage::read_runs(path, name), grace_s, evidence);
+    }
   }
-  return shard_missing;
 }
 
 // Shard databases without a submission (`orch run --shard` by hand): read them all.
@@ -159,53 +157,48 @@ void gather_unsubmitted_shards(const std::string& directory, const std::string& 
   }
 }
 
-// The state of every planned run, in total and per shard of the submission, and a line
-// for each failed one.
-struct Tally {
-  Counts total;
-  std::vector<Counts> per_shard;
-  std::vector<std::string> failures;
-};
-
-Tally tally_runs(const std::vector<RunSpec>& runs, const std::map<std::string, Evidence>& evidence,
-                 int shards) {
-  Tally tally;
-  tally.per_shard.resize(shards);
+// Counts the state of every planned run, in total and per shard of the submission, and
+// lists the failed ones.
+void tally_runs(const std::vector<RunSpec>& runs, const std::map<std::string, Evidence>& evidence,
+                SweepStatus& status) {
+  const size_t shards = status.shards.size();
   for (size_t i = 0; i < runs.size(); ++i) {
     const State state = state_of(evidence, runs[i].key);
-    tally.total.add(state);
-    if (shards > 0) tally.per_shard[i % shards].add(state);  // run i is in shard i mod N
+    count(state, status.total);
+    if (shards > 0) count(state, status.shards[i % shards].counts);  // run i is in shard i mod N
     if (state == State::kFailed) {
       const Evidence& e = evidence.at(runs[i].key);
-      tally.failures.push_back(runs[i].swept_text() + ": " + status_word(*e.last_status) +
-                               (e.last_error.empty() ? "" : ": " + first_line(e.last_error)));
+      status.failures.push_back(
+          {runs[i].swept_text(), status_word(*e.last_status), first_line(e.last_error)});
     }
   }
-  return tally;
 }
 
-void print_submission(const ShardManifest& manifest, const std::string& as_submitted,
-                      const std::string& directory, const Tally& tally,
-                      const std::vector<bool>& shard_missing) {
-  std::cout << "submitted in " << manifest.shards << " shards"
-            << (manifest.job_id.empty() ? "" : " as Slurm job " + manifest.job_id)
-            << (as_submitted.empty() ? "" : ", with" + as_submitted) << "; databases in "
-            << directory << "\n";
-  for (int i = 0; i < manifest.shards; ++i) {
-    std::cout << "  shard " << i << ": " << tally.per_shard[i].text()
-              << (shard_missing[i] ? " (shard database missing: not started yet)" : "") << "\n";
+void print_status(const SweepStatus& status) {
+  std::cout << "experiment '" << status.experiment << "': " << counts_text(status.total) << "\n";
+  if (status.submitted) {
+    std::cout << "submitted in " << status.shards.size() << " shards"
+              << (status.job_id.empty() ? "" : " as Slurm job " + status.job_id)
+              << (status.as_submitted.empty() ? "" : ", with" + status.as_submitted)
+              << "; databases in " << status.directory << "\n";
+    for (size_t i = 0; i < status.shards.size(); ++i) {
+      std::cout << "  shard " << i << ": " << counts_text(status.shards[i].counts)
+                << (status.shards[i].database_missing ? " (shard database missing: not started yet)"
+                                                      : "")
+                << "\n";
+    }
   }
-}
-
-void print_notes(bool auto_batch_size, const std::vector<std::string>& failures) {
-  if (auto_batch_size) {
+  if (status.keys_follow_probe) {
     std::cout << "batch_size = \"auto\": run keys follow the probe's answer, so runs cannot "
                  "be matched to the plan and count as pending here; `orch report` shows what "
                  "ran\n";
   }
-  if (!failures.empty()) {
+  if (!status.failures.empty()) {
     std::cout << "failed:\n";
-    for (const auto& line : failures) std::cout << "  " << line << "\n";
+    for (const auto& run : status.failures) {
+      std::cout << "  " << run.configuration << ": " << run.status
+                << (run.error.empty() ? "" : ": " + run.error) << "\n";
+    }
   }
 }
 
@@ -223,18 +216,24 @@ int status_command(const Options& options) {
   if (fs::exists(options.db_path, error)) {
     gather(storage::read_runs(options.db_path, name), options.claim_grace_s, evidence);
   }
-  std::vector<bool> shard_missing;
+  SweepStatus status;
+  status.experiment = name;
+  status.keys_follow_probe = prepared.experiment.auto_batch_size;
   if (manifest) {
-    shard_missing =
-        gather_submitted_shards(*manifest, directory, name, options.claim_grace_s, evidence);
+    status.submitted = true;
+    status.job_id = manifest->job_id;
+    status.directory = directory;
+    status.as_submitted = as_submitted;
+    gather_submitted_shards(*manifest, directory, name, options.claim_grace_s, evidence, status);
   } else {
     gather_unsubmitted_shards(directory, name, options.claim_grace_s, evidence);
   }
-
-  const Tally counted = tally_runs(prepared.runs, evidence, manifest ? manifest->shards : 0);
-  std::cout << "experiment '" << name << "': " << counted.total.text() << "\n";
-  if (manifest) print_submission(*manifest, as_submitted, directory, counted, shard_missing);
-  print_notes(prepared.experiment.auto_batch_size, counted.failures);
+  tally_runs(prepared.runs, evidence, status);
+  if (options.json) {
+    std::cout << render_status_json(status);
+  } else {
+    print_status(status);
+  }
   return 0;
 }
 

@@ -365,6 +365,7 @@ int submit_command(const Options& options) {
   require_slurm(options);
   // Everything about the input is checked before anything is written.
   PreparedSweep prepared = prepare_sweep(options);
+  check_input_paths(prepared.experiment, prepared.runs);
   if (prepared.experiment.search.samples()) {
     // Each point of a search depends on the outcomes before it, which one database holds;
     // array tasks each write their own, since SQLite is not shared over network storage.

@@ -40,7 +40,7 @@ struct Options {
   int cpus_per_task = 0;            // submit: sbatch --cpus-per-task; 0 = from the file
   bool dry_run = false;             // submit: print the job script, submit nothing
   std::vector<std::string> merge_inputs;  // merge: shard databases; empty = the shard dirs
-  bool json = false;                      // doctor, best: the answer as JSON
+  bool json = false;                      // doctor, best, report, plan, status: JSON
   std::int64_t run_id = 0;                // export: the run whose weights are copied
   std::string output_path;                // export: -o, where they are copied to
 };

@@ -76,6 +76,13 @@ void add_experiment_file(CLI::App& cmd, orch::Options& o) {
   add_overrides(cmd, o);
 }
 
+// plan and status: the experiment file, and --json for scripts.
+void add_experiment_file_with_json(CLI::App& cmd, orch::Options& o) {
+  add_experiment_file(cmd, o);
+  cmd.add_flag("--json", o.json,
+               "print the answer as JSON for scripts (docs/command-line.md shows its shape)");
+}
+
 void add_recorded_experiment(CLI::App& cmd, orch::Options& o) {
   cmd.add_option("-e,--experiment", o.experiment, "experiment name (default: the latest)");
   cmd.add_option("--metric", o.objective_metric,
@@ -160,6 +167,8 @@ void add_report_arguments(CLI::App& cmd, orch::Options& o) {
                  "machine: configurations as rows, machines and devices as columns, epoch "
                  "times and ratios to the fastest")
       ->check(CLI::IsMember({"machine"}));
+  cmd.add_flag("--json", o.json,
+               "print the report as JSON for scripts (docs/command-line.md shows its shape)");
 }
 
 void add_best_arguments(CLI::App& cmd, orch::Options& o) {
@@ -193,9 +202,9 @@ const std::vector<Subcommand>& subcommands() {
       {"merge", "fold shard databases into the main database (merging twice adds nothing)",
        orch::merge_command, add_merge_arguments},
       {"status", "how many runs of an experiment file are done, running, failed, pending",
-       orch::status_command, add_experiment_file},
+       orch::status_command, add_experiment_file_with_json},
       {"plan", "show the runs a sweep expands to; runs nothing", orch::plan_command,
-       add_experiment_file},
+       add_experiment_file_with_json},
       {"probe", "find the largest batch size that fits the memory budget", orch::probe_command,
        add_probe_arguments},
       {"doctor",

@@ -208,4 +208,34 @@ std::string render_machine_comparison(const MachineComparison& comparison) {
          table.render();
 }
 
+std::string render_machine_comparison_json(const std::string& experiment,
+                                           const MachineComparison& comparison) {
+  nlohmann::json columns = nlohmann::json::array();
+  for (const auto& column : comparison.columns) {
+    columns.push_back({{"machine", column.machine},
+                       {"machine_id", column.machine_id},
+                       {"device", column.device}});
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (size_t row = 0; row < comparison.rows.size(); ++row) {
+    nlohmann::json cells = nlohmann::json::array();
+    for (const auto& cell : comparison.cells[row]) {
+      if (!cell.measured) {
+        cells.push_back({{"missing", cell.missing}});
+        continue;
+      }
+      cells.push_back({{"epoch_s", cell.seconds},
+                       {"interval", cell.low <= cell.high ? nlohmann::json{cell.low, cell.high}
+                                                          : nlohmann::json()},
+                       {"ratio", cell.ratio},
+                       {"ok_runs", cell.ok_runs}});
+    }
+    rows.push_back({{"configuration", comparison.rows[row]}, {"cells", cells}});
+  }
+  nlohmann::json out = {{"format", "orch.machines"}, {"version", 1},
+                        {"experiment", experiment},  {"machines", comparison.machines},
+                        {"columns", columns},        {"rows", rows}};
+  return out.dump(2) + "\n";
+}
+
 }  // namespace orch

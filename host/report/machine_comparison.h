@@ -59,4 +59,11 @@ std::string comparison_column_label(const ComparisonColumn& column);
 
 std::string render_machine_comparison(const MachineComparison& comparison);
 
+// `orch report --by machine --json`, versioned like the other answers for scripts:
+// {"format": "orch.machines", "version": 1, "experiment": ..., "columns": [{"machine",
+// "machine_id", "device"}], "rows": [{"configuration", "cells": [{"epoch_s", "interval"
+// (null when none), "ratio", "ok_runs"} or {"missing": "not run"}]}]}
+std::string render_machine_comparison_json(const std::string& experiment,
+                                           const MachineComparison& comparison);
+
 }  // namespace orch

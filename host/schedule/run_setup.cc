@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "host/base/memory_budget.h"
 #include "host/base/user_error.h"
@@ -129,6 +130,60 @@ storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,
       {"experiment.seed", std::to_string(run.seed), static_cast<double>(run.seed)});
   record.params_json = params.dump();
   return record;
+}
+
+namespace {
+
+// Where `section`.`param` of a run of `plugin` was set: its [section.plugin] or [section]
+// entry, or the sweep axis that lists it; empty when the plugin's default is used.
+std::string where_set(const Experiment& experiment, const std::string& section,
+                      const std::string& plugin, const std::string& param) {
+  for (const auto& axis : experiment.sweep) {
+    for (const auto& key : axis.keys) {
+      if (key.section == section && key.param == param &&
+          (key.only_plugin.empty() || key.only_plugin == plugin)) {
+        return key.at;
+      }
+    }
+  }
+  const SectionSource& source = experiment.sections.at(section);
+  auto of_plugin = source.plugin_values.find(plugin);
+  if (of_plugin != source.plugin_values.end()) {
+    auto value = of_plugin->second.find(param);
+    if (value != of_plugin->second.end()) return value->second.at;
+  }
+  auto value = source.values.find(param);
+  return value == source.values.end() ? "" : value->second.at;
+}
+
+}  // namespace
+
+void check_input_paths(const Experiment& experiment, const std::vector<RunSpec>& runs) {
+  std::set<std::string> checked;  // "section.param=path": most runs share their files
+  for (const auto& run : runs) {
+    for (const auto& [section, resolved] : run.sections) {
+      auto source = experiment.sections.find(section);
+      if (source == experiment.sections.end()) continue;
+      auto specs = source->second.specs.find(resolved.plugin);
+      if (specs == source->second.specs.end()) continue;
+      for (const auto& spec : specs->second) {
+        if (!spec.is_path) continue;
+        auto value = resolved.values.find(spec.name);
+        if (value == resolved.values.end()) continue;
+        const auto* path = std::get_if<std::string>(&value->second);
+        if (path == nullptr || path->empty()) continue;
+        if (!checked.insert(section + "." + spec.name + "=" + *path).second) continue;
+        std::error_code error;
+        if (std::filesystem::exists(*path, error)) continue;
+        const std::string at = where_set(experiment, section, resolved.plugin, spec.name);
+        throw UserError(
+            (at.empty() ? experiment.file : at) + ": " + section + "." + spec.name + " (" +
+            resolved.plugin + (at.empty() ? ", its default" : "") + "): " + *path +
+            " does not exist (a relative path is taken from the experiment file's folder); "
+            "create it first or give the right path");
+      }
+    }
+  }
 }
 
 }  // namespace orch

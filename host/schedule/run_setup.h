@@ -9,6 +9,7 @@
 
 #include "host/catalog/plugin_catalog.h"
 #include "host/run/run_spec.h"
+#include "host/sweep/experiment.h"
 #include "storage/store.h"
 
 namespace orch {
@@ -24,6 +25,12 @@ std::int64_t run_budget(const RunSpec& run, int parallel_runs = 1);
 // Throws UserError when a budget leaves a worker no room to train. Call it before
 // anything is written.
 void check_budgets(const std::vector<RunSpec>& runs, int parallel_runs = 1);
+
+// Throws UserError naming where it was set when a file or folder the runs' plugins read (a
+// parameter declared as a path; empty means none) does not exist: one error before
+// anything runs, instead of every run failing alike. For run, probe and submit; plan and
+// status only describe, so a file made later is fine for them.
+void check_input_paths(const Experiment& experiment, const std::vector<RunSpec>& runs);
 
 // The thread count a run's file fixes (backend.threads > 0), or 0 when it leaves it to
 // the machine (then a parallel sweep gives the run its share of the cores).

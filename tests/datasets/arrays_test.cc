@@ -2,6 +2,9 @@
 // np.savez_compressed, np.save and torch.save. Values must come back exactly.
 #include <torch/torch.h>
 
+#include <fstream>
+#include <string>
+
 #include "tests/datasets/dataset_support.h"
 #include "tests/support/python_torch.h"
 #include "tests/support/unit_test_support.h"
@@ -80,6 +83,47 @@ TEST_F(ArraysTest, ReadsWhatNumpyAndTorchSaveWroteValueForValue) {
       << "torch.save of a dict";
   auto from_npy = arrays({{"train", "train_x.npy"}, {"train_targets", "train_y.npy"}});
   EXPECT_EQ(from_npy->info().train_size + from_npy->info().val_size, 10) << "np.save pair";
+}
+
+// Whether this process has `path` mapped into memory (/proc/self/maps names the file).
+bool mapped(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.size() >= path.size() &&
+        line.compare(line.size() - path.size(), path.size(), path) == 0)
+      return true;
+  }
+  return false;
+}
+
+// np.savez stores float32 and int64 arrays as they are: the dataset uses them from a
+// mapping of the file (every run shares its pages) and gives the same values; the mapping
+// goes away with the dataset.
+TEST_F(ArraysTest, UncompressedArraysAreUsedFromAMappingOfTheFileWithTheSameValues) {
+  ASSERT_TRUE(run_python(dir_, R"(
+x = (np.arange(0, 60 * 12, dtype=np.float32) / 8).reshape(60, 3, 4)
+y = np.arange(60, dtype=np.int64) % 3
+np.savez("train.npz", inputs=x[:50], targets=y[:50])
+np.save("val_x.npy", x[50:]); np.save("val_y.npy", y[50:])
+np.savez("val.npz", inputs=x[50:], targets=y[50:])
+)"));
+  {
+    auto dataset = arrays({{"train", "train.npz"}, {"val", "val.npz"}});
+    EXPECT_TRUE(mapped(dir_ + "/train.npz")) << "np.savez's members are used in place";
+    EXPECT_TRUE(mapped(dir_ + "/val.npz"));
+    const Batch train = whole_split(*dataset, Split::kTrain);
+    EXPECT_TRUE(torch::equal(train.inputs, expected_inputs(0, 50)));
+    EXPECT_TRUE(torch::equal(train.targets, torch::arange(50, torch::kLong).remainder(3)));
+    EXPECT_TRUE(
+        torch::equal(whole_split(*dataset, Split::kValidation).inputs, expected_inputs(50, 10)));
+  }
+  EXPECT_FALSE(mapped(dir_ + "/train.npz")) << "unmapped with the last tensor over it";
+
+  auto from_npy =
+      arrays({{"train", "val_x.npy"}, {"train_targets", "val_y.npy"}, {"val", "val.npz"}});
+  EXPECT_TRUE(mapped(dir_ + "/val_x.npy")) << "np.save's array is used in place";
+  EXPECT_TRUE(torch::equal(whole_split(*from_npy, Split::kTrain).inputs, expected_inputs(50, 10)));
 }
 
 TEST_F(ArraysTest, WithoutAValFileASeededShareOfTrainingIsHeldOut) {

@@ -8,12 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -521,6 +523,23 @@ TEST_F(CliTest, MissingTrainSectionIsNamed) {
   expect_bad_input(run_file(write_file("e.toml", text)), {"missing section", "[train]"}, db_);
 }
 
+// A data file that is not there fails the sweep before anything runs, naming where the
+// file was set, instead of failing every run alike; plan still describes the sweep.
+TEST_F(CliTest, AMissingDataFileIsRefusedBeforeAnythingRunsNamingWhereItWasSet) {
+  const std::string text =
+      replace(ExperimentFile().text(),
+              "plugin = \"synthetic\"\nsamples = 256\nval_samples = 64\nfeatures = 8\n",
+              "plugin = \"csv\"\npath = \"missing.csv\"\n");
+  const std::string written = write_file("e.toml", text);
+  const auto line = 1 + std::count(text.begin(), text.begin() + text.find("path = "), '\n');
+  expect_bad_input(run_file(written),
+                   {"e.toml:" + std::to_string(line) + ":", "dataset.path (csv)",
+                    path("missing.csv") + " does not exist"},
+                   db_);
+  RunResult plan = run_orch({"plan", written, "--db", db_});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+}
+
 TEST_F(CliTest, MissingExperimentFileIsNamed) {
   expect_bad_input(run_file(path("nowhere.toml")), {"nowhere.toml", "no such experiment file"},
                    db_);
@@ -655,6 +674,88 @@ TEST_F(SweptTest, SqlAsJsonKeepsNumbersExactAndNullsNull) {
   EXPECT_EQ(first.at(2).get<double>(), real_value(db_, "SELECT wall_s FROM runs WHERE id = 1"))
       << "not rounded to the table's 6 digits";
   EXPECT_TRUE(first.at(3).is_null());
+}
+
+// A script reading `orch report --json` sees every run the database holds, with the
+// numbers stored there, and the same ranking `orch best` gives.
+TEST_F(SweptTest, ReportAsJsonHoldsEveryRunAsRecordedAndTheRankingBestGives) {
+  RunResult report = run_orch({"report", "--db", db_, "--json"});
+  RunResult best = run_orch({"best", "--db", db_, "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  ASSERT_EQ(best.exit_code, 0) << best.err;
+  const auto document = nlohmann::json::parse(report.out);
+  EXPECT_EQ(document.at("format"), "orch.report");
+  EXPECT_EQ(document.at("version"), 1);
+  const auto& runs = document.at("runs");
+  ASSERT_EQ(static_cast<std::int64_t>(runs.size()), count(db_, "SELECT COUNT(*) FROM runs"));
+  for (const auto& run : runs) {
+    const std::string id = std::to_string(run.at("id").get<std::int64_t>());
+    EXPECT_EQ(run.at("status"), "ok");
+    EXPECT_EQ(run.at("wall_s").get<double>(),
+              real_value(db_, "SELECT wall_s FROM runs WHERE id = " + id));
+    EXPECT_EQ(run.at("epochs").get<std::int64_t>(),
+              count(db_, "SELECT COUNT(*) FROM epochs WHERE run_id = " + id));
+    EXPECT_EQ(run.at("params").at("train.batch_size").get<std::int64_t>(),
+              run.at("batch_size").get<std::int64_t>());
+  }
+  const auto& task = document.at("tasks").at(0);
+  EXPECT_EQ(task.at("winner"), nlohmann::json::parse(best.out).at("tasks").at(0).at("winner"));
+  ASSERT_FALSE(task.at("configurations").empty());
+  EXPECT_EQ(task.at("configurations").at(0).at("verdict"), "best");
+  EXPECT_TRUE(task.at("importance").contains("keys"));
+}
+
+// `orch status --json` counts what the text counts: after the sweep, every run is done.
+TEST_F(SweptTest, StatusAsJsonCountsEveryPlannedRunDone) {
+  RunResult text = run_orch({"status", file_, "--db", db_});
+  RunResult json = run_orch({"status", file_, "--db", db_, "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_TRUE(contains(text.out, "4 runs: done 4, running 0, failed 0, pending 0")) << text.out;
+  const auto document = nlohmann::json::parse(json.out);
+  EXPECT_EQ(document.at("format"), "orch.status");
+  EXPECT_EQ(document.at("runs"), nlohmann::json::parse(
+                                     R"({"total": 4, "done": 4, "running": 0, "failed": 0,
+                                         "pending": 0})"));
+  EXPECT_TRUE(document.at("submission").is_null());
+  EXPECT_TRUE(document.at("failed").empty());
+}
+
+// `orch plan --json` after the sweep: the recorded run keys, each done, and a memory
+// forecast for the batch sizes the sweep asks for.
+TEST_F(SweptTest, PlanAsJsonListsTheRecordedRunsAsDoneWithAMemoryForecast) {
+  RunResult result = run_orch({"plan", file_, "--db", db_, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  EXPECT_EQ(document.at("format"), "orch.plan");
+  EXPECT_EQ(document.at("runs_total"), 4);
+  EXPECT_EQ(document.at("would_run"), 0);
+  for (const auto& run : document.at("runs")) {
+    EXPECT_EQ(run.at("state"), "done");
+    EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM runs WHERE status = 'ok' AND run_key = '" +
+                             run.at("run_key").get<std::string>() + "'"),
+              1);
+  }
+  ASSERT_TRUE(document.at("memory").is_array());
+  std::set<std::int64_t> forecast;
+  for (const auto& group : document.at("memory")) {
+    for (const auto& size : group.at("batch_sizes"))
+      forecast.insert(size.at("batch_size").get<std::int64_t>());
+  }
+  EXPECT_EQ(forecast, (std::set<std::int64_t>{4, 8}));
+}
+
+// A failed run reaches a script with its status and the first line of its error.
+TEST_F(FaultyTest, StatusAsJsonListsFailedRunsWithTheirError) {
+  RunResult result =
+      run_orch({"status", path("throws.toml"), "--db", db_, "--plugin-dir", kFaultyDir, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  EXPECT_EQ(document.at("runs").at("failed"), 2);
+  ASSERT_EQ(document.at("failed").size(), 2u);
+  EXPECT_EQ(document.at("failed").at(0).at("status"), "failed");
+  EXPECT_TRUE(contains(document.at("failed").at(0).at("error").get<std::string>(),
+                       "fixture model failed on purpose"))
+      << result.out;
 }
 
 TEST_F(SweptTest, SqlAsCsvQuotesWhatNeedsQuotingAndLeavesNullEmpty) {

@@ -62,7 +62,10 @@ TEST_F(MachinesCliTest, TwoMachinesDatabasesMergeIntoOneHistoryAndShowSideBySide
   EXPECT_TRUE(has_line_starting_with(compared.out, "train.batch_size=32")) << compared.out;
   EXPECT_TRUE(contains(compared.out, "not run")) << compared.out;
   EXPECT_TRUE(contains(compared.out, "1.00x")) << compared.out;
-  std::cout << compared.out;
+  RunResult json = orch({"report", "--by", "machine", "--json", "--db", "all.db"});
+  ASSERT_EQ(json.exit_code, 0) << json.out << json.err;
+  EXPECT_TRUE(contains(json.out, "\"format\": \"orch.machines\"")) << json.out;
+  EXPECT_TRUE(contains(json.out, "\"missing\": \"not run\"")) << json.out;
 
   // A ranking ranks one machine's runs and says which.
   RunResult report = orch({"report", "--db", "all.db", "--html", "report.html"});

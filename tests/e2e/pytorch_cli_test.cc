@@ -60,6 +60,36 @@ TEST_F(PytorchCliTest, AModelExportedFromPythonTrainsInFp32AndBf16AndItsLossFall
   EXPECT_TRUE(contains(run.out, "best (lowest epoch_s): train.precision=")) << run.out;
 }
 
+// The user plots the sweep from the database with pandas and matplotlib
+// (examples/pytorch/plot_sweep.py): the table it plots holds what orch recorded.
+TEST_F(PytorchCliTest, ThePlottingExampleDrawsTheSweepOrchRecorded) {
+  if (!orch::testing::python_plotting_missing().empty()) {
+    GTEST_SKIP() << orch::testing::python_plotting_missing();
+  }
+  RunResult run = export_and_run({"train.precision=fp32", "train.epochs=1"});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  RunResult plotted =
+      run_in(dir_, orch::testing::kDebianPython,
+             {kSource + "/examples/pytorch/plot_sweep.py", db_, "-o", path("sweep.png")}, {},
+             std::chrono::seconds(120));
+  ASSERT_EQ(plotted.exit_code, 0) << plotted.err;
+  EXPECT_TRUE(contains(plotted.out, "experiment 'pytorch_corners': 2 of 2 runs ok")) << plotted.out;
+  // One row per batch size, its epoch time as recorded (pandas prints 6 digits).
+  for (const int batch : {16, 64}) {
+    const double epoch_s =
+        real_value(db_,
+                   "SELECT s.epoch_s FROM run_summary s JOIN params p ON p.run_id = s.run_id AND "
+                   "p.key = 'train.batch_size' WHERE p.value_num = " +
+                       std::to_string(batch));
+    char row[64];
+    std::snprintf(row, sizeof row, "%d     1 %.6f", batch, epoch_s);
+    EXPECT_TRUE(contains(plotted.out, row)) << "no row '" << row << "' in\n" << plotted.out;
+  }
+  const std::string png = read_text(path("sweep.png"));
+  EXPECT_EQ(png.substr(0, 8), "\x89PNG\r\n\x1a\n");
+  EXPECT_GT(png.size(), 10000u) << "a drawn figure, not an empty file";
+}
+
 // What the user does next: take the best run's weights back to Python and use them.
 TEST_F(PytorchCliTest, TheBestRunsWeightsComeBackToPythonAndScoreWhatOrchMeasured) {
   // fp32 only: Python evaluates the export in fp32, so orch must have validated it so too.

@@ -27,6 +27,19 @@ inline std::string python_torch_missing() {
   return why;
 }
 
+// "" when Debian's python3 imports pandas and matplotlib; otherwise why not, for GTEST_SKIP.
+inline std::string python_plotting_missing() {
+  static const std::string why = [] {
+    const std::string command =
+        std::string(kDebianPython) + " -c 'import pandas, matplotlib' >/dev/null 2>&1";
+    if (std::system(command.c_str()) == 0) return std::string();
+    return std::string(kDebianPython) +
+           " cannot import pandas and matplotlib (scripts/install-deps.sh --tests installs "
+           "python3-pandas and python3-matplotlib)";
+  }();
+  return why;
+}
+
 // Runs `script` with Debian's python3 in `dir`; its output when it fails.
 inline ::testing::AssertionResult run_python(const std::string& dir, const std::string& script) {
   const std::string file = dir + "/make.py";

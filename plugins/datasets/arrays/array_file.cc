@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <xtensor/xnpy.hpp>
 
+#include "arrays/mapped_array.h"
+
 namespace orch_datasets {
 namespace {
 
@@ -70,6 +72,10 @@ std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
     throw std::runtime_error(path + ": not a NumPy .npz archive (" + text +
                              "); write one with np.savez(path, inputs=X, targets=y)");
   }
+  // np.savez stores its members uncompressed: those are used from a mapping of the file.
+  const std::shared_ptr<FileMapping> mapping = FileMapping::map(path);
+  const auto stored = mapping ? stored_zip_members(*mapping)
+                              : std::map<std::string, std::pair<std::size_t, std::size_t>>();
   std::map<std::string, torch::Tensor> arrays;
   const zip_int64_t entries = zip_get_num_entries(archive.get(), 0);
   for (zip_int64_t i = 0; i < entries; ++i) {
@@ -78,6 +84,13 @@ std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
     const std::string member = stat.name;
     if (!ends_with(member, ".npy")) continue;
     const std::string where = path + ", array '" + member.substr(0, member.size() - 4) + "'";
+    if (auto place = stored.find(member);
+        place != stored.end() && place->second.second == stat.size) {
+      if (auto view = mapped_npy(mapping, place->second.first, place->second.second)) {
+        arrays[member.substr(0, member.size() - 4)] = *view;
+        continue;
+      }
+    }
     std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file(zip_fopen_index(archive.get(), i, 0),
                                                             &zip_fclose);
     std::string bytes(stat.size, '\0');
@@ -176,7 +189,12 @@ std::map<std::string, torch::Tensor> read_arrays(const std::string& path,
                              "experiment file's folder)");
   }
   if (ends_with(path, ".npz")) return read_npz(path);
-  if (ends_with(path, ".npy")) return {{name_for_npy, npy_tensor(file_bytes(path), path)}};
+  if (ends_with(path, ".npy")) {
+    if (const auto mapping = FileMapping::map(path)) {
+      if (auto view = mapped_npy(mapping, 0, mapping->size())) return {{name_for_npy, *view}};
+    }
+    return {{name_for_npy, npy_tensor(file_bytes(path), path)}};
+  }
   if (ends_with(path, ".pt") || ends_with(path, ".pth")) return read_torch_save(path);
   throw std::runtime_error(path +
                            ": orch reads .npz (np.savez), .npy (np.save) and .pt (torch.save of "

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -19,5 +20,11 @@ inline constexpr int kBestJsonVersion = 1;
 
 std::string render_best_json(const std::string& experiment,
                              const std::vector<std::unique_ptr<RankedGroup>>& groups);
+
+// The pieces `orch report --json` shares with `orch best --json`: one configuration as
+// above (null for none), one task's answer, and the objective.
+nlohmann::ordered_json configuration_json(const ConfigResult* config);
+nlohmann::ordered_json task_answer_json(const RankedGroup& ranked);
+nlohmann::ordered_json objective_json(const Objective& objective);
 
 }  // namespace orch
