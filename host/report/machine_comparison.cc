@@ -39,7 +39,9 @@ std::string device_of(const storage::RunSummary& run) {
   if (auto threads = params.find("backend.threads");
       threads != params.end() && threads->is_number_integer()) {
     const auto count = threads->get<std::int64_t>();
-    device += count == 0 ? ", all cores" : ", " + std::to_string(count) + " threads";
+    device += count == 0   ? ", all cores"
+              : count == 1 ? ", 1 thread"
+                           : ", " + std::to_string(count) + " threads";
   }
   return device;
 }

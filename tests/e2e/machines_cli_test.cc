@@ -57,7 +57,7 @@ TEST_F(MachinesCliTest, TwoMachinesDatabasesMergeIntoOneHistoryAndShowSideBySide
   RunResult compared = orch({"report", "--by", "machine", "--db", "all.db"});
   ASSERT_EQ(compared.exit_code, 0) << compared.out << compared.err;
   EXPECT_TRUE(contains(compared.out, "epoch time by machine (2 machines)")) << compared.out;
-  EXPECT_TRUE(contains(compared.out, "a: cpu, 1 threads")) << compared.out;
+  EXPECT_TRUE(contains(compared.out, "a: cpu, 1 thread")) << compared.out;
   EXPECT_TRUE(contains(compared.out, "b: cpu, 2 threads")) << compared.out;
   EXPECT_TRUE(has_line_starting_with(compared.out, "train.batch_size=32")) << compared.out;
   EXPECT_TRUE(contains(compared.out, "not run")) << compared.out;

@@ -37,7 +37,7 @@ TEST(MachineComparisonTest, RowsAreConfigurationsColumnsMachinesAndCellsRatiosTo
   ASSERT_EQ(comparison.rows,
             (std::vector<std::string>{"train.batch_size=16", "train.batch_size=32"}));
   ASSERT_EQ(comparison.columns.size(), 2u);
-  EXPECT_EQ(comparison_column_label(comparison.columns[0]), "a: cpu, 1 threads");
+  EXPECT_EQ(comparison_column_label(comparison.columns[0]), "a: cpu, 1 thread");
   EXPECT_EQ(comparison_column_label(comparison.columns[1]), "b: cpu, 2 threads");
   const auto& batch16 = comparison.cells[0];
   EXPECT_NEAR(batch16[0].ratio, 3.0, 1e-9);
