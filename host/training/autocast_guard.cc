@@ -5,25 +5,21 @@
 #include <stdexcept>
 #include <string>
 
+#include "orch/torch_compat.h"
+
 namespace orch {
 
 AutocastGuard::AutocastGuard(c10::DeviceType device, Precision precision) : device_(device) {
   if (precision == Precision::kFp32) return;
-  if (device == c10::DeviceType::CPU) {
-    was_enabled_ = at::autocast::is_cpu_enabled();
-    previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  } else if (device == c10::DeviceType::CUDA) {
-    was_enabled_ = at::autocast::is_enabled();
-    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-  } else {
+  if (device != c10::DeviceType::CPU && device != c10::DeviceType::CUDA) {
     throw std::invalid_argument("bf16 autocast is not available on device type " +
                                 c10::DeviceTypeName(device, /*lower_case=*/true) +
                                 " in this LibTorch; use train.precision = \"fp32\"");
   }
+  was_enabled_ = torch_compat::autocast_enabled(device);
+  previous_dtype_ = torch_compat::autocast_dtype(device);
+  torch_compat::set_autocast_enabled(device, true);
+  torch_compat::set_autocast_dtype(device, at::kBFloat16);
   at::autocast::increment_nesting();
   active_ = true;
 }
@@ -31,13 +27,8 @@ AutocastGuard::AutocastGuard(c10::DeviceType device, Precision precision) : devi
 AutocastGuard::~AutocastGuard() {
   if (!active_) return;
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  if (device_ == c10::DeviceType::CPU) {
-    at::autocast::set_cpu_enabled(was_enabled_);
-    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
-  } else {
-    at::autocast::set_enabled(was_enabled_);
-    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
-  }
+  torch_compat::set_autocast_enabled(device_, was_enabled_);
+  torch_compat::set_autocast_dtype(device_, previous_dtype_);
 }
 
 }  // namespace orch

@@ -12,7 +12,7 @@ namespace orch {
 class AutocastGuard {
  public:
   // Does nothing for kFp32. For kBf16, throws std::invalid_argument on a device type
-  // LibTorch 1.13 has no autocast for (only cpu and cuda have one).
+  // other than cpu and cuda, the two orch autocasts (and the only ones LibTorch 1.13 has).
   AutocastGuard(c10::DeviceType device, Precision precision);
   // Restores the enabled flag and dtype found at construction; the outermost guard also
   // drops autocast's cache of casted weights, which would otherwise outlive the step.

@@ -1,7 +1,6 @@
 // The backends as this machine has them: the cpu backend's bf16 autocast, and the cuda
 // and mps plugins' answers about whether they can run here, each loaded from its real
 // library. ORCH_WITH_CUDA says how plugins/backends/CMakeLists.txt found LibTorch.
-#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include "host/catalog/plugin_catalog.h"
 #include "host/training/autocast_guard.h"
 #include "orch/backend.h"
+#include "orch/torch_compat.h"
 #include "test_paths.h"
 
 namespace orch {
@@ -50,20 +50,20 @@ TEST_F(BackendsTest, AutocastGuardRunsCpuMatmulsInBf16AndRestoresTheStateAfter) 
   auto a = torch::randn({4, 4});
   {
     AutocastGuard guard(c10::DeviceType::CPU, Precision::kBf16);
-    EXPECT_TRUE(at::autocast::is_cpu_enabled());
+    EXPECT_TRUE(torch_compat::autocast_enabled(c10::DeviceType::CPU));
     EXPECT_EQ(torch::mm(a, a).scalar_type(), torch::kBFloat16);
   }
-  EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  EXPECT_FALSE(torch_compat::autocast_enabled(c10::DeviceType::CPU));
   EXPECT_EQ(torch::mm(a, a).scalar_type(), torch::kFloat);
   {
     AutocastGuard guard(c10::DeviceType::CPU, Precision::kFp32);
-    EXPECT_FALSE(at::autocast::is_cpu_enabled());
+    EXPECT_FALSE(torch_compat::autocast_enabled(c10::DeviceType::CPU));
   }
 }
 
 TEST_F(BackendsTest, AutocastGuardRefusesADeviceWithoutAutocast) {
   EXPECT_THROW(AutocastGuard(c10::DeviceType::MPS, Precision::kBf16), std::invalid_argument);
-  EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  EXPECT_FALSE(torch_compat::autocast_enabled(c10::DeviceType::CPU));
 }
 
 TEST_F(BackendsTest, CudaSaysWhyItCannotRunHere) {

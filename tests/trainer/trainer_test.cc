@@ -3,7 +3,6 @@
 // precision and inference as a user would observe them in the weights and the records.
 #include "host/training/trainer.h"
 
-#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 
 #include "host/catalog/plugin_catalog.h"
 #include "host/training/lr_schedule.h"
+#include "orch/torch_compat.h"
 #include "test_paths.h"
 
 namespace orch {
@@ -251,7 +251,7 @@ TEST_F(TrainerTest, Bf16TrainsToWellAboveChanceAndLeavesAutocastAsItFoundIt) {
   const auto& last = records.back();
   EXPECT_TRUE(std::isfinite(last.train_loss));
   EXPECT_GT(last.val_accuracy, 0.7) << "4 classes: chance is 0.25";
-  EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  EXPECT_FALSE(torch_compat::autocast_enabled(c10::DeviceType::CPU));
   for (const auto& weight : model->module().parameters()) {
     EXPECT_EQ(weight.scalar_type(), torch::kFloat) << "weights stay fp32";
   }

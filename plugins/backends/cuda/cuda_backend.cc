@@ -5,16 +5,17 @@
 #include <orch/orch.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
 #include "common/host_memory.h"
 
 #if ORCH_WITH_CUDA
-#include <ATen/Context.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/util/Exception.h>
 #include <cuda_runtime_api.h>
+#include <orch/torch_compat.h>
 #endif
 
 namespace {
@@ -36,6 +37,10 @@ std::string cuda_availability() {
 
 #if ORCH_WITH_CUDA
 namespace allocator = c10::cuda::CUDACachingAllocator;
+// The whole-device entry of each StatArray. StatType moved namespaces during 2.x
+// (c10::cuda::CUDACachingAllocator, then c10::CachingDeviceAllocator and
+// c10::CachingAllocator); AGGREGATE has been its first value, index 0, in all of them.
+constexpr std::size_t kAggregate = 0;
 
 class CudaBackend : public orch::Backend {
  public:
@@ -52,7 +57,7 @@ class CudaBackend : public orch::Backend {
                                " CUDA device(s), numbered 0 to " + std::to_string(count - 1));
     }
     // The caching allocator exists only once LibTorch has initialised CUDA.
-    at::globalContext().lazyInitCUDA();
+    orch::torch_compat::lazy_init_cuda();
     cudaDeviceProp properties{};
     if (cudaGetDeviceProperties(&properties, static_cast<int>(index_)) != cudaSuccess) {
       throw std::runtime_error("cuda: cannot read the properties of device " +
@@ -60,21 +65,19 @@ class CudaBackend : public orch::Backend {
     }
     name_ = properties.name;
     compute_major_ = properties.major;
-    c10::cuda::set_device(static_cast<c10::DeviceIndex>(index_));
+    c10::cuda::set_device(device_index());
     double fraction = params.Real("memory_fraction");
-    if (fraction > 0) allocator::setMemoryFraction(fraction, static_cast<int>(index_));
-    allocator::resetPeakStats(static_cast<int>(index_));
+    if (fraction > 0) allocator::setMemoryFraction(fraction, device_index());
+    allocator::resetPeakStats(device_index());
   }
 
-  torch::Device device() const override {
-    return {torch::kCUDA, static_cast<c10::DeviceIndex>(index_)};
-  }
+  torch::Device device() const override { return {torch::kCUDA, device_index()}; }
   // Kernels are queued: a timestamp means finished work only after the device is idle.
   void synchronize() override { torch::cuda::synchronize(index_); }
   orch::MemoryStats memory() override {
     orch::MemoryStats stats = orch_backends::host_memory();
-    const auto device = allocator::getDeviceStats(static_cast<int>(index_));
-    const auto& bytes = device.allocated_bytes[static_cast<size_t>(allocator::StatType::AGGREGATE)];
+    const auto device = allocator::getDeviceStats(device_index());
+    const auto& bytes = device.allocated_bytes[kAggregate];
     stats.device_current_bytes = bytes.current;
     stats.device_peak_bytes = bytes.peak;
     return stats;
@@ -92,6 +95,10 @@ class CudaBackend : public orch::Backend {
   }
 
  private:
+  // The allocator takes an int in 1.13 and a c10::DeviceIndex in 2.x; a DeviceIndex
+  // converts to either.
+  c10::DeviceIndex device_index() const { return static_cast<c10::DeviceIndex>(index_); }
+
   std::int64_t index_ = 0;
   std::string name_;
   int compute_major_ = 0;
