@@ -388,6 +388,22 @@ CREATE TABLE search_points(
     R"sql(
 ALTER TABLE runs ADD COLUMN weights_path TEXT;
 )sql",
+    // 10 -> 11: placeholder: replaced by the machines migration on merge.
+    R"sql(
+-- placeholder: replaced by the machines migration on merge
+)sql",
+    // 11 -> 12: checkpoints ([train] checkpoint). A run that resumed from one says after
+    // which epoch and of which attempt; the earlier epochs are copied into it, each naming
+    // the run that measured it (from_run_id), and the first epoch trained after the resume
+    // is marked (resumed), since it ran in a fresh process. A checkpoint skipped (disk
+    // budget, I/O error) leaves its reason on the run.
+    R"sql(
+ALTER TABLE runs ADD COLUMN resumed_from_epoch INTEGER;
+ALTER TABLE runs ADD COLUMN resumed_from_run_id INTEGER REFERENCES runs(id);
+ALTER TABLE runs ADD COLUMN checkpoint_note TEXT;
+ALTER TABLE epochs ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE epochs ADD COLUMN from_run_id INTEGER REFERENCES runs(id);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 
