@@ -244,6 +244,9 @@ struct RunSummary {
   double start_s = std::numeric_limits<double>::quiet_NaN();
   double step_dispersion = std::numeric_limits<double>::quiet_NaN();  // the largest over epochs
   double median_samples_per_s = std::numeric_limits<double>::quiet_NaN();  // mean over epochs
+  // Empty when one attempt trained every epoch; else the sentence that says its timing
+  // spans the attempt it resumed from a checkpoint and its own (runs.resumed_from_epoch).
+  std::string resumed;
 };
 
 // One point a search suggested (table search_points).

@@ -49,7 +49,12 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
         "step_median_s, step_p95_s, data_fraction, backend, log_path, config_key, "
         "(SELECT params FROM runs WHERE runs.id = run_summary.run_id), val_loss, "
         "median_epoch_s, median_epoch_low_s, median_epoch_high_s, other_cpu_cores, run_queue, "
-        "busy, projected_s, start_s, step_dispersion, median_samples_per_s "
+        "busy, projected_s, start_s, step_dispersion, median_samples_per_s, "
+        "(SELECT 'run ' || r.id || ' resumed from a checkpoint after epoch ' || "
+        "r.resumed_from_epoch || ': epochs up to it were timed by run ' || "
+        "r.resumed_from_run_id || ', epoch ' || (r.resumed_from_epoch + 1) || "
+        "' in a fresh process (its warm-up steps untimed)' FROM runs r "
+        "WHERE r.id = run_summary.run_id AND r.resumed_from_epoch IS NOT NULL) "
         "FROM run_summary "
         "WHERE run_id IN (SELECT COALESCE(MAX(CASE WHEN r.status = 'ok' THEN r.id END), "
         "MAX(r.id)) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ? "
@@ -92,6 +97,7 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name) {
       s.start_s = measured_of(query.getColumn(31));
       s.step_dispersion = measured_of(query.getColumn(32));
       s.median_samples_per_s = measured_of(query.getColumn(33));
+      s.resumed = text_of(query.getColumn(34));
       summaries.push_back(std::move(s));
     }
     return summaries;

@@ -150,6 +150,13 @@ TEST_F(CheckpointTest, KillNineInEpochThreeResumesAndEndsWithTheWeightsOfAnUnint
             real_value(whole_db, "SELECT wall_s FROM runs WHERE status = 'ok'"))
       << "rerun took " << rerun_s << " s";
 
+  // The report and the answer say that its timing spans two attempts.
+  RunResult report = run_orch(dir_, {"report", "--db", db});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_TRUE(contains(report.out, "resumed from a checkpoint after epoch 2")) << report.out;
+  RunResult best = run_orch(dir_, {"best", "--db", db});
+  EXPECT_TRUE(contains(best.out, "resumed from a checkpoint after epoch 2")) << best.out;
+
   // Bit for bit the same training: the same losses, the same weights.
   for (int epoch = 1; epoch <= 4; ++epoch) {
     const std::string of_epoch =
