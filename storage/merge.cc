@@ -161,12 +161,12 @@ void copy_run(SQLite::Database& db, std::int64_t shard_run_id, std::int64_t expe
       "samples_per_s, train_loss, train_accuracy, val_loss, val_accuracy, val_seconds, "
       "warmup_steps, data_seconds, compute_seconds, step_median_s, step_p95_s, median_epoch_s, "
       "median_epoch_low_s, median_epoch_high_s, untimed_seconds, other_cpu_cores, run_queue, "
-      "step_dispersion, median_samples_per_s) "
+      "step_dispersion, median_samples_per_s, resumed) "
       "SELECT ?, epoch, seconds, warmup_seconds, steps, timed_samples, samples_per_s, "
       "train_loss, train_accuracy, val_loss, val_accuracy, val_seconds, warmup_steps, "
       "data_seconds, compute_seconds, step_median_s, step_p95_s, median_epoch_s, "
       "median_epoch_low_s, median_epoch_high_s, untimed_seconds, other_cpu_cores, run_queue, "
-      "step_dispersion, median_samples_per_s FROM shard.epochs WHERE run_id = ?",
+      "step_dispersion, median_samples_per_s, resumed FROM shard.epochs WHERE run_id = ?",
       "INSERT INTO main.metrics(run_id, name, step, value) "
       "SELECT ?, name, step, value FROM shard.metrics WHERE run_id = ?",
   };

@@ -426,6 +426,18 @@ UPDATE experiments SET machine_id =
 DROP TABLE temp.recorded_machine;
 CREATE INDEX experiments_machine_id ON experiments(machine_id);
 )sql",
+    // 11 -> 12: checkpoints ([train] checkpoint). A run that resumed from one says after
+    // which epoch and of which attempt; the earlier epochs are copied into it, each naming
+    // the run that measured it (from_run_id), and the first epoch trained after the resume
+    // is marked (resumed), since it ran in a fresh process. A checkpoint skipped (disk
+    // budget, I/O error) leaves its reason on the run.
+    R"sql(
+ALTER TABLE runs ADD COLUMN resumed_from_epoch INTEGER;
+ALTER TABLE runs ADD COLUMN resumed_from_run_id INTEGER REFERENCES runs(id);
+ALTER TABLE runs ADD COLUMN checkpoint_note TEXT;
+ALTER TABLE epochs ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE epochs ADD COLUMN from_run_id INTEGER REFERENCES runs(id);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

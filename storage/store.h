@@ -25,7 +25,7 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int kSchemaVersion = 11;
+inline constexpr int kSchemaVersion = 12;
 
 // The machine a sweep ran on (table machines): what decides speed, hashed into a
 // fingerprint, and a name for people. The pair identifies it: two machines may share a
@@ -125,6 +125,9 @@ struct EpochRecord {
   double step_dispersion = std::numeric_limits<double>::quiet_NaN();
   // Every timed step's seconds; stored as metrics rows named "step_s".
   std::vector<double> step_seconds;
+  // The first epoch after a resume from a checkpoint: trained in a fresh process, which
+  // warmed up again (epochs.resumed).
+  bool resumed = false;
 };
 
 struct RunOutcome {
@@ -266,6 +269,9 @@ struct RunSummary {
   double start_s = std::numeric_limits<double>::quiet_NaN();
   double step_dispersion = std::numeric_limits<double>::quiet_NaN();  // the largest over epochs
   double median_samples_per_s = std::numeric_limits<double>::quiet_NaN();  // mean over epochs
+  // Empty when one attempt trained every epoch; else the sentence that says its timing
+  // spans the attempt it resumed from a checkpoint and its own (runs.resumed_from_epoch).
+  std::string resumed;
 };
 
 // One point a search suggested (table search_points).
@@ -369,6 +375,18 @@ class Store {
   // step times go to metrics in the same transaction.
   void record_epoch(std::int64_t run_id, const EpochRecord& epoch);
   void finish_run(std::int64_t run_id, const RunOutcome& outcome);
+
+  // Resuming from checkpoints ([train] checkpoint). The latest run of `run_key` in the
+  // experiments with this name that recorded epochs, ended neither ok nor for good (status
+  // interrupted, timeout or crashed): the attempt a checkpoint of the key continues.
+  std::optional<std::int64_t> attempt_to_resume(const std::string& experiment_name,
+                                                const std::string& run_key);
+  // Run `run_id` resumes after epoch `epochs_done` of `from_run_id`: copies that run's
+  // epochs 1..epochs_done into it (epochs.from_run_id names the run that measured each)
+  // and records runs.resumed_from_epoch and resumed_from_run_id. Returns the epochs copied.
+  int resume_run(std::int64_t run_id, std::int64_t from_run_id, int epochs_done);
+  // Why a checkpoint of the run was skipped (runs.checkpoint_note), or "" to clear it.
+  void set_checkpoint_note(std::int64_t run_id, const std::string& note);
 
   // Runs of experiments with this name left pending or running, oldest first.
   std::vector<UnfinishedRun> unfinished_runs(const std::string& experiment_name);

@@ -54,7 +54,12 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name,
         "(SELECT e.machine_id FROM runs rr JOIN experiments e ON e.id = rr.experiment_id "
         "WHERE rr.id = run_summary.run_id), "
         "(SELECT m.name FROM runs rr JOIN experiments e ON e.id = rr.experiment_id "
-        "JOIN machines m ON m.id = e.machine_id WHERE rr.id = run_summary.run_id) "
+        "JOIN machines m ON m.id = e.machine_id WHERE rr.id = run_summary.run_id), "
+        "(SELECT 'run ' || r.id || ' resumed from a checkpoint after epoch ' || "
+        "r.resumed_from_epoch || ': epochs up to it were timed by run ' || "
+        "r.resumed_from_run_id || ', epoch ' || (r.resumed_from_epoch + 1) || "
+        "' in a fresh process (its warm-up steps untimed)' FROM runs r "
+        "WHERE r.id = run_summary.run_id AND r.resumed_from_epoch IS NOT NULL) "
         "FROM run_summary WHERE run_id IN (SELECT COALESCE(MAX(CASE WHEN r.status = 'ok' THEN r.id "
         "END), "
         "MAX(r.id)) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = ?" +
@@ -99,6 +104,7 @@ std::vector<RunSummary> Store::latest_runs(const std::string& experiment_name,
       s.median_samples_per_s = measured_of(query.getColumn(33));
       s.machine_id = query.getColumn(34).isNull() ? 0 : query.getColumn(34).getInt64();
       s.machine = text_of(query.getColumn(35));
+      s.resumed = text_of(query.getColumn(36));
       summaries.push_back(std::move(s));
     }
     return summaries;

@@ -221,8 +221,8 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
         "timed_samples, samples_per_s, train_loss, train_accuracy, val_loss, val_accuracy, "
         "val_seconds, warmup_steps, data_seconds, compute_seconds, step_median_s, step_p95_s, "
         "median_epoch_s, median_epoch_low_s, median_epoch_high_s, untimed_seconds, "
-        "other_cpu_cores, run_queue, step_dispersion, median_samples_per_s) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "other_cpu_cores, run_queue, step_dispersion, median_samples_per_s, resumed) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, run_id);
     insert.bind(2, epoch.epoch);
     insert.bind(3, epoch.seconds);
@@ -248,6 +248,7 @@ void Store::record_epoch(std::int64_t run_id, const EpochRecord& epoch) {
     bind_measured(insert, 23, epoch.run_queue);
     bind_measured(insert, 24, epoch.step_dispersion);
     bind_measured(insert, 25, epoch.median_samples_per_s);
+    insert.bind(26, epoch.resumed ? 1 : 0);
     insert.exec();
     // Steps are numbered across epochs so that a run's series reads in order; the
     // epoch's first step number is its epoch times a stride larger than any epoch.

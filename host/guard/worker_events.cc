@@ -27,6 +27,8 @@ const char* kind_text(WorkerEvent::Kind kind) {
       return "finished";
     case WorkerEvent::Kind::kError:
       return "error";
+    case WorkerEvent::Kind::kCheckpoint:
+      return "checkpoint";
   }
   return "?";
 }
@@ -73,6 +75,7 @@ std::string encode_event(const WorkerEvent& event) {
       out["untimed_seconds"] = e.untimed_seconds;
       out["step_dispersion"] = e.step_dispersion;
       out["step_seconds"] = e.step_seconds;
+      if (e.resumed) out["resumed"] = true;
       break;
     }
     case WorkerEvent::Kind::kTrial:
@@ -85,6 +88,10 @@ std::string encode_event(const WorkerEvent& event) {
       break;
     case WorkerEvent::Kind::kFinished:
       out["peak_rss_bytes"] = event.peak_rss_bytes;
+      break;
+    case WorkerEvent::Kind::kCheckpoint:
+      out["epoch"] = event.epoch.epoch;
+      out["message"] = event.message;
       break;
     case WorkerEvent::Kind::kError:
       out["message"] = event.message;
@@ -149,6 +156,7 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
       e.untimed_seconds = measured(in, "untimed_seconds");
       e.step_dispersion = measured(in, "step_dispersion");
       e.step_seconds = in.value("step_seconds", std::vector<double>{});
+      e.resumed = in.value("resumed", false);
     } else if (kind == "trial") {
       event.kind = WorkerEvent::Kind::kTrial;
       event.trial_steps = in.value("steps", std::int64_t{0});
@@ -158,6 +166,10 @@ std::optional<WorkerEvent> decode_event(const std::string& line) {
     } else if (kind == "finished") {
       event.kind = WorkerEvent::Kind::kFinished;
       event.peak_rss_bytes = in.value("peak_rss_bytes", std::int64_t{0});
+    } else if (kind == "checkpoint") {
+      event.kind = WorkerEvent::Kind::kCheckpoint;
+      event.epoch.epoch = in.at("epoch").get<int>();
+      event.message = in.value("message", "");
     } else if (kind == "error") {
       event.kind = WorkerEvent::Kind::kError;
       event.message = in.value("message", "");

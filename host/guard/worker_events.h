@@ -13,7 +13,8 @@ namespace orch {
 struct WorkerEvent {
   // kReady: plugins made, data loaded, model built; the first training step comes next.
   // kTrial: a memory trial's report (orch probe), sent before kFinished.
-  enum class Kind { kStarted, kReady, kProgress, kEpoch, kTrial, kFinished, kError };
+  // kCheckpoint: a checkpoint after epoch.epoch was saved, or (message) why it was skipped.
+  enum class Kind { kStarted, kReady, kProgress, kEpoch, kTrial, kFinished, kError, kCheckpoint };
   Kind kind = Kind::kError;
   int pid = 0;                       // started
   std::string backend;               // started: the backend's own description
@@ -25,7 +26,7 @@ struct WorkerEvent {
   std::int64_t trial_steps = 0;      // trial: optimizer steps
   std::int64_t plateau_step = 0;     // trial: when the peak stopped growing; 0 = never
   std::int64_t growth_bytes = 0;     // trial: growth of the peak over its last half
-  std::string message;               // error
+  std::string message;               // error; checkpoint: why it was skipped
   bool out_of_memory = false;        // error: the backend recognised an OOM
 };
 

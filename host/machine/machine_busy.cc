@@ -57,6 +57,7 @@ std::string busy_notes(const std::vector<storage::RunSummary>& runs) {
   std::string out;
   for (const auto& run : runs) {
     if (!run.busy.empty()) out += run.busy + "\n";
+    if (!run.resumed.empty()) out += run.resumed + "\n";
   }
   return out;
 }
@@ -65,6 +66,7 @@ std::string busy_lines(const std::vector<const storage::RunSummary*>& runs) {
   std::string out;
   for (const auto* run : runs) {
     if (!run->busy.empty()) out += "  " + run->busy + "\n";
+    if (!run->resumed.empty()) out += "  " + run->resumed + "\n";
   }
   return out;
 }

@@ -31,12 +31,13 @@ std::string describe_busy(std::int64_t run_id, double run_other_cpu_cores,
 // "1", "1-2", "1, 3-4": epoch numbers, ascending, as ranges.
 std::string epoch_ranges(const std::vector<int>& epochs);
 
-// The runs a busy machine touched, one sentence a line (each names its run); empty when
-// none was. Printed under the run tables.
+// The runs a busy machine touched, and those whose timing spans two attempts (resumed
+// from a checkpoint), one sentence a line (each names its run); empty when none was.
+// Printed under the run tables.
 std::string busy_notes(const std::vector<storage::RunSummary>& runs);
 
-// The sentences of the busy runs among `runs`, each on a line indented by two spaces:
-// what `orch best` says under a configuration whose timing a busy machine touched.
+// The sentences of the busy and resumed runs among `runs`, each on a line indented by two
+// spaces: what `orch best` says under a configuration whose timing they touched.
 std::string busy_lines(const std::vector<const storage::RunSummary*>& runs);
 
 // A table cell: others' cores ("0.02"), marked "0.70 busy" when flagged, "-" when not

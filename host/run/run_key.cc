@@ -51,22 +51,40 @@ std::string run_key(const std::vector<std::pair<std::string, Value>>& flat_param
 
 std::string stable_hash(const std::string& text) { return hex16(fnv1a(kFnvOffset, text)); }
 
-bool in_run_key(const std::string& flat_key) { return flat_key != "train.save"; }
+bool in_run_key(const std::string& flat_key) {
+  // Where results are kept and how a run survives interruptions, not what it measures.
+  return flat_key != "train.save" && flat_key != "train.checkpoint" &&
+         flat_key != "train.keep_checkpoints" && flat_key != "train.checkpoint_disk";
+}
 
 namespace {
 
-const char* const kNotMemory[] = {"train.batch_size",     "train.accumulation_steps",
-                                  "train.epochs",         "train.lr",
-                                  "train.warmup_steps",   "train.timeout",
-                                  "train.on_oom",         "train.memory_limit",
-                                  "train.mode",           "train.min_steps",
-                                  "train.max_steps",      "train.target_rel_ci",
-                                  "train.weight_decay",   "train.beta1",
-                                  "train.beta2",          "train.lr_schedule",
-                                  "train.lr_step_epochs", "train.lr_gamma",
-                                  "train.lr_min",         "train.lr_pct_start",
-                                  "train.lr_div_factor",  "train.lr_final_div_factor",
-                                  "train.grad_clip"};
+const char* const kNotMemory[] = {"train.batch_size",
+                                  "train.accumulation_steps",
+                                  "train.epochs",
+                                  "train.lr",
+                                  "train.warmup_steps",
+                                  "train.timeout",
+                                  "train.on_oom",
+                                  "train.memory_limit",
+                                  "train.mode",
+                                  "train.min_steps",
+                                  "train.max_steps",
+                                  "train.target_rel_ci",
+                                  "train.weight_decay",
+                                  "train.beta1",
+                                  "train.beta2",
+                                  "train.lr_schedule",
+                                  "train.lr_step_epochs",
+                                  "train.lr_gamma",
+                                  "train.lr_min",
+                                  "train.lr_pct_start",
+                                  "train.lr_div_factor",
+                                  "train.lr_final_div_factor",
+                                  "train.grad_clip",
+                                  "train.checkpoint",
+                                  "train.keep_checkpoints",
+                                  "train.checkpoint_disk"};
 
 }  // namespace
 

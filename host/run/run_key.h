@@ -18,7 +18,8 @@ std::string memory_key(const RunSpec& run);
 // Whether a parameter ("train.lr", "model.hidden") is part of the memory key.
 bool changes_memory(const std::string& key);
 
-// False for the parameters that do not change what a run measures (train.save): they are
+// False for the parameters that do not change what a run measures (train.save and the
+// checkpoint keys): they are
 // left out of run keys, so setting them never makes a finished run run again.
 bool in_run_key(const std::string& flat_key);
 

@@ -31,6 +31,10 @@ struct RunSpec {
   std::string config_key;  // the same without the repeat: shared by a configuration's repeats
   // Where the worker saves the trained weights; set by the scheduler when train.save asks.
   std::string weights_path;
+  // Checkpoints (train.checkpoint), set by the scheduler: the worker saves them as
+  // "<checkpoint_prefix>-e<epoch>.pt", and starts from `resume_from` when it is set.
+  std::string checkpoint_prefix;
+  std::string resume_from;
 
   Params params(const std::string& section) const { return Params(sections.at(section).values); }
   const std::string& plugin(const std::string& section) const {

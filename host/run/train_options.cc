@@ -1,5 +1,6 @@
 #include "host/run/train_options.h"
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace orch {
@@ -21,6 +22,18 @@ LrScheduleKind lr_schedule_kind(const std::string& name) {
   if (name == "onecycle") return LrScheduleKind::kOneCycle;
   throw std::invalid_argument("unknown lr_schedule '" + name +
                               "'; known: constant, step, cosine, onecycle");
+}
+
+std::optional<double> checkpoint_minutes(const std::string& text) {
+  if (text == "none") return TrainOptions::kNoCheckpoints;
+  if (text == "epoch") return 0.0;
+  const std::string suffix = "min";
+  if (text.size() <= suffix.size() || text.compare(text.size() - 3, 3, suffix) != 0) return {};
+  const std::string number = text.substr(0, text.size() - suffix.size());
+  char* end = nullptr;
+  const double minutes = std::strtod(number.c_str(), &end);
+  if (end != number.c_str() + number.size() || !(minutes > 0) || minutes > 1e6) return {};
+  return minutes;
 }
 
 TrainOptions read_train_options(const Params& p, std::int64_t seed) {
@@ -57,6 +70,10 @@ TrainOptions read_train_options(const Params& p, std::int64_t seed) {
   o.save = save == "all"    ? SaveWeights::kAll
            : save == "best" ? SaveWeights::kBest
                             : SaveWeights::kNone;
+  // check_train_keys names a malformed value with its file and line.
+  o.checkpoint_minutes = checkpoint_minutes(p.Str("checkpoint")).value_or(o.kNoCheckpoints);
+  o.keep_checkpoints = p.Bool("keep_checkpoints");
+  o.checkpoint_disk = p.Str("checkpoint_disk");
   return o;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "orch/params.h"
@@ -74,7 +75,21 @@ struct TrainOptions {
   double timeout_s = 0;  // 0 = no limit
   OnOom on_oom = OnOom::kSkip;
   SaveWeights save = SaveWeights::kNone;
+
+  // Checkpoints (host/training/checkpoint.h): saved after an epoch when
+  // checkpoint_minutes >= 0, after every epoch at 0, else after the first epoch that ends
+  // at least that many minutes after the last checkpoint (or the start).
+  double checkpoint_minutes = kNoCheckpoints;
+  bool keep_checkpoints = false;  // a run that finishes ok keeps its last checkpoint
+  // The disk budget as written ("2GiB", "50%" of the free space); empty = the free space
+  // on the checkpoints' filesystem less kCheckpointDiskMargin.
+  std::string checkpoint_disk;
+  static constexpr double kNoCheckpoints = -1;
 };
+
+// train.checkpoint as minutes: "none" -> kNoCheckpoints, "epoch" -> 0, "30min" -> 30.
+// Nothing for any other text.
+std::optional<double> checkpoint_minutes(const std::string& text);
 
 // The options of a run from its checked [train] values and its seed. The values are those
 // the sweep resolved (every key present, of its declared type); a missing or mistyped key

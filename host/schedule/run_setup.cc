@@ -51,6 +51,10 @@ std::string weights_directory(const std::string& db_path) {
   return beside_database(db_path, "-weights");
 }
 
+std::string checkpoints_directory(const std::string& db_path) {
+  return beside_database(db_path, "-checkpoints");
+}
+
 std::string describe_enforcement() {
   const MemoryCgroupCheck check =
       check_memory_cgroup("orch-" + std::to_string(::getpid()) + "-check");

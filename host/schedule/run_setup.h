@@ -45,6 +45,8 @@ std::string logs_directory(const std::string& db_path);
 // Beside the database too: "<db>-weights/" for the trained weights runs keep
 // ([train] save); created on first use.
 std::string weights_directory(const std::string& db_path);
+// And "<db>-checkpoints/" for the checkpoints of runs ([train] checkpoint).
+std::string checkpoints_directory(const std::string& db_path);
 
 // The database record of a run's plan: its key, swept values and resolved parameters.
 storage::RunRecord to_run_record(const RunSpec& run, std::int64_t budget_bytes,

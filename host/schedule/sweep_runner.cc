@@ -17,6 +17,7 @@
 #include "host/machine/machine_busy.h"
 #include "host/probe/probe.h"
 #include "host/report/projection.h"
+#include "host/run/checkpoint_files.h"
 #include "host/run/run_key.h"
 #include "host/schedule/epoch_stops.h"
 #include "host/schedule/oom_retry.h"
@@ -256,10 +257,59 @@ class SweepRunner {
         a.queued.run.weights_path = weights_dir_ + "/run-" + std::to_string(a.run_id) + ".pt";
       }
     }
+    set_up_checkpoints(a);
     ActiveRun* self = &a;
     a.worker = launcher_.start(a.queued.run, limits,
                                [this, self](const WorkerEvent& event) { on_event(*self, event); });
     active_.push_back(std::move(active));
+  }
+
+  // Checkpoints go to "<db>-checkpoints/<run key>-e<epoch>.pt". One that an interrupted
+  // attempt of the key left is where this run resumes: the attempt's earlier epochs are
+  // carried into this run's rows, and the worker goes on from the checkpoint.
+  void set_up_checkpoints(ActiveRun& a) {
+    RunSpec& run = a.queued.run;
+    run.checkpoint_prefix.clear();
+    run.resume_from.clear();
+    if (run.train.checkpoint_minutes < 0 || run.train.benchmark || run.train.inference) return;
+    if (checkpoints_dir_.empty()) checkpoints_dir_ = checkpoints_directory(store_.path());
+    if (checkpoints_dir_.empty()) {
+      printer_.note("no checkpoints for run " + std::to_string(a.run_id) +
+                    ": cannot create the folder beside " + store_.path());
+      return;
+    }
+    run.checkpoint_prefix = checkpoints_dir_ + "/" + run.key;
+    const auto found = latest_checkpoint(run.checkpoint_prefix);
+    if (!found) return;
+    const auto from = store_.attempt_to_resume(experiment_.name, run.key);
+    if (!from || found->epoch <= 0 || found->epoch >= run.train.epochs) {
+      // Nothing to continue (or nothing left to train): start over.
+      remove_checkpoints(run.checkpoint_prefix);
+      return;
+    }
+    const int carried = store_.resume_run(a.run_id, *from, static_cast<int>(found->epoch));
+    run.resume_from = found->path;
+    if (carried < found->epoch) {
+      store_.set_checkpoint_note(
+          a.run_id, "resumed after epoch " + std::to_string(found->epoch) + ", but run " +
+                        std::to_string(*from) + " recorded only " + std::to_string(carried) +
+                        " of those epochs (its orch stopped before recording the others)");
+    }
+    printer_.note("run " + std::to_string(a.run_id) + " resumes from its checkpoint after epoch " +
+                  std::to_string(found->epoch) + " of run " + std::to_string(*from));
+  }
+
+  // An interrupted, timed-out or crashed run keeps its last checkpoint for the next orch run
+  // of the file; one that finished ok keeps it only with keep_checkpoints; any other keeps
+  // none, since a failure or an out-of-memory run would meet the same end from it.
+  void settle_checkpoints(const RunSpec& run, RunStatus status) {
+    if (run.checkpoint_prefix.empty()) return;
+    const bool resumable = status == RunStatus::kInterrupted || status == RunStatus::kTimeout ||
+                           status == RunStatus::kCrashed;
+    const auto latest = latest_checkpoint(run.checkpoint_prefix);
+    const bool keep =
+        latest && (resumable || (status == RunStatus::kOk && run.train.keep_checkpoints));
+    remove_checkpoints(run.checkpoint_prefix, keep ? latest->path : "");
   }
 
   void on_event(ActiveRun& a, const WorkerEvent& reported) {
@@ -273,6 +323,11 @@ class SweepRunner {
       a.contention.start(a.worker->pid(), a.cpu_set.empty() ? std::vector<int>{} : a.cpus);
     } else if (event.kind == WorkerEvent::Kind::kProgress) {
       event.epoch.other_cpu_cores = a.contention.epoch_so_far().other_cpu_cores;
+    } else if (event.kind == WorkerEvent::Kind::kCheckpoint && !event.message.empty()) {
+      const std::string note =
+          "no checkpoint after epoch " + std::to_string(event.epoch.epoch) + ": " + event.message;
+      store_.set_checkpoint_note(a.run_id, note);
+      printer_.note("run " + std::to_string(a.run_id) + ": " + note);
     } else if (event.kind == WorkerEvent::Kind::kEpoch) {
       const Contention epoch = a.contention.end_epoch();
       event.epoch.other_cpu_cores = epoch.other_cpu_cores;
@@ -348,6 +403,7 @@ class SweepRunner {
     printer_.run_finished(a->run_id, finish_line(result, a->epochs, outcome.busy), result.wall_s);
     RunSpec& run = a->queued.run;
     keep_weights(a->run_id, run.weights_path, result.status == RunStatus::kOk);
+    settle_checkpoints(run, result.status);
     if (result.status == RunStatus::kOom) {
       // One truth per memory key: a probe answer this run disproves is lowered now.
       std::string corrected =
@@ -420,7 +476,8 @@ class SweepRunner {
   Admission admission_;
   ProgressPrinter printer_;
   std::string log_dir_;
-  std::string weights_dir_;  // "<db>-weights", once a run saves its weights
+  std::string weights_dir_;      // "<db>-weights", once a run saves its weights
+  std::string checkpoints_dir_;  // "<db>-checkpoints", once a run saves checkpoints
   std::deque<QueuedRun> queue_;
   std::vector<std::unique_ptr<ActiveRun>> active_;
   SweepTally tally_;

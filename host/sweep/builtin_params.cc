@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "host/base/memory_budget.h"
 #include "host/base/user_error.h"
 #include "host/run/value_text.h"
 #include "host/sweep/param_check.h"
@@ -81,6 +82,16 @@ const ParamSpecs& train_param_specs() {
                      "keep the trained weights beside the database: none; best (the winning "
                      "configuration's runs, once the sweep ends); all. Not part of run keys")
           .one_of({"none", "best", "all"}),
+      ParamSpec::Str("checkpoint", "none",
+                     "save model, optimizer and data-order state so that an interrupted run "
+                     "resumes: none; epoch (after every epoch); \"<N>min\" (after the first "
+                     "epoch that ends N minutes after the last checkpoint). Not part of run keys"),
+      ParamSpec::Bool("keep_checkpoints", false,
+                      "keep the last checkpoint of a run that finishes ok. Not part of run keys"),
+      ParamSpec::Str("checkpoint_disk", "",
+                     "disk budget of the checkpoints folder: \"2GiB\", \"50%\" of the free "
+                     "space; empty = the free space less 256 MiB. A checkpoint that does not "
+                     "fit is skipped with a note on the run. Not part of run keys"),
       ParamSpec::Str("on_oom", "skip",
                      "after a run runs out of memory: skip (record it, go on), halve (retry "
                      "with half the batch and twice the accumulation), stop (end the sweep)")
@@ -133,11 +144,30 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return out;
 }
 
+// train.checkpoint and train.checkpoint_disk are free text: checked here, where the file is
+// known, instead of failing in the worker.
+void check_checkpoint_keys(const Experiment& experiment, const RunSpec& run) {
+  const auto& train = run.sections.at("train").values;
+  const auto& every = std::get<std::string>(train.at("checkpoint"));
+  if (!checkpoint_minutes(every)) {
+    throw UserError(experiment.file + ": train.checkpoint = " + to_toml(Value(every)) +
+                    " is not a checkpoint interval; use \"none\", \"epoch\" or minutes "
+                    "such as \"30min\"");
+  }
+  const auto& disk = std::get<std::string>(train.at("checkpoint_disk"));
+  if (disk.empty()) return;
+  // Only the syntax here: a percentage is of the free space when the checkpoint is written.
+  MachineMemory any_size;
+  any_size.total_bytes = any_size.available_bytes = std::int64_t{1} << 62;
+  parse_budget(disk, any_size, experiment.file + ": train.checkpoint_disk");
+}
+
 }  // namespace
 
 const std::set<std::string>& keys_read_by_check_train_keys() {
   static const std::set<std::string> keys = [] {
-    std::set<std::string> read = {"lr_schedule", "lr", "lr_min"};  // the cosine check
+    // The cosine check, and the checkpoint values.
+    std::set<std::string> read = {"lr_schedule", "lr", "lr_min", "checkpoint", "checkpoint_disk"};
     for (const auto& dependent : dependent_keys()) {
       read.insert(dependent.key);
       read.insert(dependent.selector);
@@ -174,6 +204,7 @@ void check_train_keys(const Experiment& experiment, const std::vector<RunSpec>& 
                     quoted_list(std::vector<std::string>(selectors.begin(), selectors.end())) +
                     "; remove train." + dependent.key + " or change train." + dependent.selector);
   }
+  for (const auto& run : runs) check_checkpoint_keys(experiment, run);
   for (const auto& run : runs) {
     if (run.train.schedule.kind != LrScheduleKind::kCosine) continue;
     const double lr = run.train.lr, lr_min = run.train.schedule.min_lr;

@@ -6,6 +6,7 @@
 
 #include "host/base/stats.h"
 #include "host/training/benchmark_mode.h"
+#include "host/training/checkpoint.h"
 #include "host/training/training_step.h"
 
 namespace orch {
@@ -56,20 +57,24 @@ void validate_epoch(Backend& backend, Dataset& dataset, Model& model, const Trai
 // training.
 void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
             const TrainOptions& options, const DatasetInfo& info, const EpochCallback& on_epoch,
-            const ProgressCallback& on_progress) {
+            const ProgressCallback& on_progress, const CheckpointPlan& plan) {
   // Shuffling has its own generator so that the order depends on the seed alone.
   auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
   const std::int64_t batches_per_epoch =
       (info.train_size + options.batch_size - 1) / options.batch_size;
-  // Warm-up never swallows the whole first epoch: at least one step is always timed.
-  const std::int64_t warmup_steps = std::min(options.warmup_steps, batches_per_epoch - 1);
-  std::int64_t batches = 0;
+  training::Checkpointer checkpointer(options, plan.prefix, plan.resume_from, plan.on_checkpoint);
+  const training::LoopState resumed = checkpointer.resume(model, stepper, shuffle);
+  std::int64_t batches = resumed.batches;
+  // Warm-up never swallows the whole first epoch: at least one step is always timed. A
+  // resumed run warms up again: its first steps run in a fresh process.
+  const std::int64_t warmup_until = batches + std::min(options.warmup_steps, batches_per_epoch - 1);
 
   auto last_report = Clock::now();
   std::int64_t samples_since_report = 0;
-  for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+  for (std::int64_t epoch = resumed.epochs_done + 1; epoch <= options.epochs; ++epoch) {
     storage::EpochRecord record;
     record.epoch = static_cast<int>(epoch);
+    record.resumed = resumed.epochs_done > 0 && epoch == resumed.epochs_done + 1;
     Totals train_totals;
     const auto loop_start = Clock::now();
     auto order = torch::randperm(info.train_size, shuffle, torch::kLong);
@@ -91,7 +96,7 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
         last_report = now;
         samples_since_report = 0;
       }
-      if (batches <= warmup_steps) {
+      if (batches <= warmup_until) {
         training::add_warmup(record, result.seconds, 1);
       } else {
         training::add_timed(record, n, result.data_seconds, result.seconds);
@@ -102,6 +107,7 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
     record.train_accuracy = train_totals.mean_accuracy();
     validate_epoch(backend, dataset, model, options, info, record);
     on_epoch(record);
+    checkpointer.after_epoch({epoch, batches}, model, stepper, shuffle);
   }
 }
 
@@ -109,7 +115,7 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
 
 void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
            const EpochCallback& on_epoch, const ProgressCallback& on_progress,
-           const OptimizerStepCallback& on_optimizer_step) {
+           const OptimizerStepCallback& on_optimizer_step, const CheckpointPlan& checkpoints) {
   const DatasetInfo info = training::prepare(backend, dataset, model, options);
   std::optional<c10::InferenceMode> inference_mode;
   // No autograd records at all when inferring: faster than NoGradGuard.
@@ -125,7 +131,7 @@ void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions&
   if (benchmarking) {
     training::benchmark(stepper, backend, dataset, model, options, info, on_epoch, on_progress);
   } else {
-    epochs(stepper, backend, dataset, model, options, info, on_epoch, on_progress);
+    epochs(stepper, backend, dataset, model, options, info, on_epoch, on_progress, checkpoints);
   }
 }
 

@@ -36,6 +36,15 @@ struct OptimizerStep {
 };
 using OptimizerStepCallback = std::function<void(const OptimizerStep&)>;
 
+// Checkpoints ([train] checkpoint, host/training/checkpoint.h) of a run trained in full
+// epochs: where the worker saves them and where it resumes from.
+struct CheckpointPlan {
+  std::string prefix;       // "<folder>/<run key>"; empty = no checkpoints
+  std::string resume_from;  // a checkpoint file; empty = train from the start
+  // After each checkpoint saved (`skipped_why` empty) or skipped (why).
+  std::function<void(std::int64_t epoch, const std::string& skipped_why)> on_checkpoint;
+};
+
 // What a memory trial saw: the run's own training steps at its batch size until the peak
 // memory stopped growing, one validation batch, then steps until it stopped again.
 struct TrialReport {
@@ -62,10 +71,13 @@ TrialReport memory_trial(Backend& backend, Dataset& dataset, Model& model,
 // projected time of one epoch (training samples / samples/s), and there is no validation.
 // With options.inference each epoch is one timed pass of forward passes over the
 // training split, without gradients; loss, accuracy and validation are NaN.
+// A resumed run trains the epochs after its checkpoint's; its first epoch is marked
+// `resumed` and warms up again (a fresh process). Benchmark mode and inference save none.
 // Throws std::invalid_argument for a precision the backend does not support, and
 // whatever the plugins or LibTorch throw.
 void train(Backend& backend, Dataset& dataset, Model& model, const TrainOptions& options,
            const EpochCallback& on_epoch, const ProgressCallback& on_progress = {},
-           const OptimizerStepCallback& on_optimizer_step = {});
+           const OptimizerStepCallback& on_optimizer_step = {},
+           const CheckpointPlan& checkpoints = {});
 
 }  // namespace orch

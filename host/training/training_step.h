@@ -81,6 +81,10 @@ class Stepper {
   std::int64_t group() const { return group_; }
   // Optimizer steps taken so far.
   std::int64_t steps_done() const { return steps_done_; }
+  // The optimizer, for checkpoints; none when inferring.
+  torch::optim::Optimizer* optimizer() { return optimizer_.get(); }
+  // A resumed run goes on from the step count of its checkpoint (the schedule follows it).
+  void resume_at(std::int64_t steps_done) { steps_done_ = steps_done; }
   // Called where a step's memory peaks: after the forward pass, after backward and after
   // the optimizer step. Memory trials read the worker's memory there.
   void on_memory_point(std::function<void()> callback) { memory_point_ = std::move(callback); }

@@ -28,7 +28,8 @@ T* require(T* made, const char* kind, const std::string& name) {
 
 // Trains the run, or with max_steps > 0 runs its memory trial, sending what it measures.
 void train_or_trial(EventWriter& events, Backend& backend, Dataset& dataset, Model& model,
-                    const TrainOptions& options, std::int64_t max_steps) {
+                    const RunSpec& run, std::int64_t max_steps) {
+  const TrainOptions& options = run.train;
   if (max_steps > 0) {
     TrialReport report = memory_trial(backend, dataset, model, options, max_steps);
     WorkerEvent trial{WorkerEvent::Kind::kTrial};
@@ -53,7 +54,18 @@ void train_or_trial(EventWriter& events, Backend& backend, Dataset& dataset, Mod
     progress.epoch.samples_per_s = p.samples_per_s;
     events.send(progress);
   };
-  train(backend, dataset, model, options, on_epoch, on_progress);
+  CheckpointPlan checkpoints{run.checkpoint_prefix, run.resume_from, {}};
+  checkpoints.on_checkpoint = [&](std::int64_t epoch, const std::string& skipped_why) {
+    WorkerEvent checkpoint{WorkerEvent::Kind::kCheckpoint};
+    checkpoint.epoch.epoch = static_cast<int>(epoch);
+    checkpoint.message = skipped_why;
+    events.send(checkpoint);
+    if (!skipped_why.empty()) {
+      std::fprintf(stderr, "orch worker: no checkpoint after epoch %lld: %s\n",
+                   static_cast<long long>(epoch), skipped_why.c_str());
+    }
+  };
+  train(backend, dataset, model, options, on_epoch, on_progress, {}, checkpoints);
 }
 
 // Written under a temporary name and renamed, so a file at `path` is always whole.
@@ -104,13 +116,16 @@ int run_worker(const RunSpec& run, const PluginCatalog& catalog, int event_fd,
     events.send(started);
     std::fprintf(stderr, "orch worker %d: %s; %s\n", started.pid, run.swept_text().c_str(),
                  started.backend.c_str());
+    // LibTorch seeds its global generator at random in every process: without this, the
+    // initial weights, and so every result, would differ between runs of the same seed.
+    torch::manual_seed(static_cast<std::uint64_t>(options.seed));
     const auto& model_name = run.plugin("model");
     auto model = catalog.find(PluginKind::kModel, model_name)
                      ->make_model(run.params("model"), dataset->info());
     require(model.get(), "model", model_name);
 
     events.send(WorkerEvent{WorkerEvent::Kind::kReady});  // the start cost ends here
-    train_or_trial(events, *backend, *dataset, *model, options, max_steps);
+    train_or_trial(events, *backend, *dataset, *model, run, max_steps);
     if (max_steps == 0 && !run.weights_path.empty()) save_weights(*model, run.weights_path);
 
     WorkerEvent finished{WorkerEvent::Kind::kFinished};

@@ -89,6 +89,31 @@ TEST_F(TrainKeysTest, TheDefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(check(""), "");
 }
 
+TEST_F(TrainKeysTest, CheckpointKeysReachTheOptionsAndMalformedOnesAreRefused) {
+  TrainOptions none = expand_sweep(load_experiment(file(""), *catalog_)).front().train;
+  EXPECT_LT(none.checkpoint_minutes, 0);  // no checkpoints unless asked
+  EXPECT_FALSE(none.keep_checkpoints);
+  TrainOptions every =
+      expand_sweep(load_experiment(file("checkpoint = \"epoch\"\n"), *catalog_)).front().train;
+  EXPECT_EQ(every.checkpoint_minutes, 0);
+  TrainOptions timed =
+      expand_sweep(load_experiment(file("checkpoint = \"2.5min\"\nkeep_checkpoints = true\n"
+                                        "checkpoint_disk = \"2GiB\"\n"),
+                                   *catalog_))
+          .front()
+          .train;
+  EXPECT_EQ(timed.checkpoint_minutes, 2.5);
+  EXPECT_TRUE(timed.keep_checkpoints);
+  EXPECT_EQ(timed.checkpoint_disk, "2GiB");
+  EXPECT_EQ(check("checkpoint = \"30min\"\ncheckpoint_disk = \"50%\"\n"), "");
+  for (const char* bad : {"often", "0min", "-5min", "min", "10 minutes"}) {
+    const std::string message = check("checkpoint = \"" + std::string(bad) + "\"\n");
+    EXPECT_NE(message.find("train.checkpoint"), std::string::npos) << bad << ": " << message;
+    EXPECT_NE(message.find("\"30min\""), std::string::npos) << bad << ": " << message;
+  }
+  EXPECT_NE(check("checkpoint_disk = \"lots\"\n").find("train.checkpoint_disk"), std::string::npos);
+}
+
 TEST_F(TrainKeysTest, WhatTheSchedulerReadsIsTypedOnceForEveryRun) {
   Experiment experiment = load_experiment(
       file("memory_limit = \"512MiB\"\ntimeout = 90\nmode = \"benchmark\"\nmax_steps = 40\n",

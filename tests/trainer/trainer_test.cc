@@ -4,9 +4,11 @@
 #include "host/training/trainer.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -357,6 +359,54 @@ TEST_F(TrainerTest, ABenchmarkStepIsOneOptimizerStepOfAllItsAccumulatedBatches) 
   // Data wait and compute split the projected epoch, so data % stays a share.
   EXPECT_NEAR(records[0].data_seconds + records[0].compute_seconds, records[0].seconds,
               1e-9 * records[0].seconds);
+}
+
+// A checkpoint after epoch 1, loaded into a model with other initial weights, trains on to
+// exactly the weights of the run never stopped: optimizer moments, schedule position and
+// data order all come back, and the resumed epoch is marked.
+TEST_F(TrainerTest, ResumingFromACheckpointEndsWithTheWeightsOfTheUninterruptedRun) {
+  make_data(160);
+  TrainOptions options;
+  options.optimizer = "adamw";
+  options.weight_decay = 0.01;
+  options.batch_size = 16;
+  options.epochs = 3;
+  options.seed = 5;
+  options.schedule.kind = LrScheduleKind::kCosine;
+  options.checkpoint_minutes = 0;
+  const std::string dir = ::testing::TempDir() + "/orch_checkpoint_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string prefix = dir + "/run";
+  const std::string after_first = dir + "/after-epoch-1.pt";
+  CheckpointPlan plan{prefix, "", [&](std::int64_t epoch, const std::string& skipped) {
+                        EXPECT_EQ(skipped, "");
+                        // Kept aside: the next checkpoint replaces it.
+                        if (epoch == 1) {
+                          std::filesystem::copy_file(prefix + "-e1.pt", after_first);
+                        }
+                      }};
+  auto whole = make_mlp(1);
+  std::vector<storage::EpochRecord> whole_records;
+  train(
+      *backend_, *dataset_, *whole, options,
+      [&](const storage::EpochRecord& r) { whole_records.push_back(r); }, {}, {}, plan);
+  ASSERT_TRUE(std::filesystem::exists(after_first));
+  EXPECT_FALSE(std::filesystem::exists(prefix + "-e3.pt")) << "kept after the last epoch";
+
+  auto resumed = make_mlp(2);  // other initial weights: the checkpoint must replace them
+  std::vector<storage::EpochRecord> records;
+  train(
+      *backend_, *dataset_, *resumed, options,
+      [&](const storage::EpochRecord& r) { records.push_back(r); }, {}, {},
+      CheckpointPlan{"", after_first, {}});
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].epoch, 2);
+  EXPECT_TRUE(records[0].resumed);
+  EXPECT_FALSE(records[1].resumed);
+  EXPECT_FALSE(whole_records[1].resumed);
+  EXPECT_EQ(records[1].train_loss, whole_records[2].train_loss);
+  EXPECT_TRUE(equal(weights_of(*resumed), weights_of(*whole)));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

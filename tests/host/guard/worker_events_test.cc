@@ -26,6 +26,27 @@ TEST(WorkerEventsTest, EpochEventsSurviveTheTripThroughThePipeFormat) {
   EXPECT_EQ(back->epoch.timed_samples, 10240);
 }
 
+// The host records a resumed epoch as such and a skipped checkpoint with its reason.
+TEST(WorkerEventsTest, ResumedEpochsAndSkippedCheckpointsSurviveThePipe) {
+  WorkerEvent epoch{WorkerEvent::Kind::kEpoch};
+  epoch.epoch.epoch = 3;
+  epoch.epoch.resumed = true;
+  auto resumed = decode_event(encode_event(epoch));
+  ASSERT_TRUE(resumed);
+  EXPECT_TRUE(resumed->epoch.resumed);
+  epoch.epoch.resumed = false;
+  EXPECT_FALSE(decode_event(encode_event(epoch))->epoch.resumed);
+
+  WorkerEvent skipped{WorkerEvent::Kind::kCheckpoint};
+  skipped.epoch.epoch = 2;
+  skipped.message = "over train.checkpoint_disk";
+  auto back = decode_event(encode_event(skipped));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->kind, WorkerEvent::Kind::kCheckpoint);
+  EXPECT_EQ(back->epoch.epoch, 2);
+  EXPECT_EQ(back->message, "over train.checkpoint_disk");
+}
+
 TEST(WorkerEventsTest, ErrorMessagesKeepNewlinesAndOddBytes) {
   WorkerEvent event{WorkerEvent::Kind::kError};
   event.message = "line one\nline \"two\" \xff";
