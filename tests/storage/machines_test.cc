@@ -163,7 +163,7 @@ TEST_F(MachinesTest, ASchema10DatabaseGetsMachinesFromItsRecordedHostsAndThisHos
         "(1, 'k1', 'ok', 'r1'), (2, 'k2', 'ok', 'r2'), (3, 'k3', 'ok', 'r3')");
   }
   Store store = Store::Open(db);
-  EXPECT_EQ(store.schema_version(), 11);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
   const auto machines = store.machines();
   ASSERT_EQ(machines.size(), 2u);  // lab1 (twice, another orch version), and unknown
   EXPECT_EQ(machines[0].name, "lab1");
