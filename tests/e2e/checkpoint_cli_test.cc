@@ -80,24 +80,6 @@ std::string weights_payload(const std::string& path) {
   return bytes;
 }
 
-std::int64_t count_while_running(const std::string& db, const std::string& sql) {
-  if (!fs::exists(db)) return -1;
-  try {
-    return count(db, sql);
-  } catch (const SQLite::Exception&) {
-    return -1;
-  }
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
 TEST_F(CheckpointTest, KillNineInEpochThreeResumesAndEndsWithTheWeightsOfAnUninterruptedRun) {
   const std::string text = long_run_file("checkpoint = \"epoch\"\n");
   // The run never interrupted, in a database of its own.

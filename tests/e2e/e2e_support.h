@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -114,6 +115,26 @@ inline std::string text_value(const std::string& db, const std::string& sql) {
   SQLite::Statement query(database, sql);
   if (!query.executeStep() || query.getColumn(0).isNull()) return "";
   return query.getColumn(0).getString();
+}
+
+// The same query while orch may still be creating or writing the file: -1 until it answers.
+inline std::int64_t count_while_running(const std::string& db, const std::string& sql) {
+  if (!std::filesystem::exists(db)) return -1;
+  try {
+    return count(db, sql);
+  } catch (const SQLite::Exception&) {
+    return -1;
+  }
+}
+
+// Asks `done` until it says yes or `limit` has passed; its last answer.
+inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
 }
 
 // A number from the database; NaN when the query gives NULL or no row (not measured).

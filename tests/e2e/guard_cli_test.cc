@@ -44,16 +44,6 @@ constexpr std::int64_t kBudget = 384 * kMiB;  // "384MiB"
 // A hung orch must fail its test, not stall the whole suite.
 constexpr auto kOrchTimeout = std::chrono::seconds(60);
 
-// The same query while orch may still be creating or writing the file: -1 until it answers.
-std::int64_t count_while_running(const std::string& db, const std::string& sql) {
-  if (!fs::exists(db)) return -1;
-  try {
-    return count(db, sql);
-  } catch (const SQLite::Exception&) {
-    return -1;
-  }
-}
-
 // A tiny experiment on the memory_hog fixture: one thread, 64 samples of 8 features.
 struct GuardFile {
   std::string name = "guard";
@@ -124,15 +114,6 @@ struct KillOnExit {
     }
   }
 };
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 // Gone, or a zombie that nobody has reaped yet (it holds no memory and runs nothing).
 bool process_gone(pid_t pid) {

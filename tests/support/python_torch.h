@@ -14,29 +14,26 @@ namespace orch::testing {
 
 inline const char* kDebianPython = "/usr/bin/python3";
 
-// "" when Debian's python3 imports torch and numpy; otherwise why not, for GTEST_SKIP.
+// "" when Debian's python3 imports `modules` ("torch, numpy"); otherwise why not and which
+// packages install them, for GTEST_SKIP.
+inline std::string python_cannot_import(const std::string& modules, const std::string& packages) {
+  const std::string command =
+      std::string(kDebianPython) + " -c 'import " + modules + "' >/dev/null 2>&1";
+  if (std::system(command.c_str()) == 0) return std::string();
+  return std::string(kDebianPython) + " cannot import " + modules +
+         " (scripts/install-deps.sh --tests installs " + packages + ")";
+}
+
+// torch and numpy: the tests that export models and data from Python.
 inline std::string python_torch_missing() {
-  static const std::string why = [] {
-    const std::string command =
-        std::string(kDebianPython) + " -c 'import torch, numpy' >/dev/null 2>&1";
-    if (std::system(command.c_str()) == 0) return std::string();
-    return std::string(kDebianPython) +
-           " cannot import torch and numpy (scripts/install-deps.sh --tests installs "
-           "python3-torch)";
-  }();
+  static const std::string why = python_cannot_import("torch, numpy", "python3-torch");
   return why;
 }
 
-// "" when Debian's python3 imports pandas and matplotlib; otherwise why not, for GTEST_SKIP.
+// pandas and matplotlib: the test of examples/pytorch/plot_sweep.py.
 inline std::string python_plotting_missing() {
-  static const std::string why = [] {
-    const std::string command =
-        std::string(kDebianPython) + " -c 'import pandas, matplotlib' >/dev/null 2>&1";
-    if (std::system(command.c_str()) == 0) return std::string();
-    return std::string(kDebianPython) +
-           " cannot import pandas and matplotlib (scripts/install-deps.sh --tests installs "
-           "python3-pandas and python3-matplotlib)";
-  }();
+  static const std::string why =
+      python_cannot_import("pandas, matplotlib", "python3-pandas and python3-matplotlib");
   return why;
 }
 
