@@ -1,6 +1,9 @@
 // The walkthrough of docs/pytorch.md, done as a user does it: Debian's python3 exports a
 // PyTorch model and NumPy arrays with examples/pytorch/export.py, and the real orch binary
 // trains it from examples/pytorch/experiment.toml, in fp32 and bf16.
+#include <map>
+#include <sstream>
+
 #include "e2e_support.h"
 #include "tests/support/python_torch.h"
 
@@ -74,16 +77,23 @@ TEST_F(PytorchCliTest, ThePlottingExampleDrawsTheSweepOrchRecorded) {
              std::chrono::seconds(120));
   ASSERT_EQ(plotted.exit_code, 0) << plotted.err;
   EXPECT_TRUE(contains(plotted.out, "experiment 'pytorch_corners': 2 of 2 runs ok")) << plotted.out;
-  // One row per batch size, its epoch time as recorded (pandas prints 6 digits).
-  for (const int batch : {16, 64}) {
-    const double epoch_s =
+  // One row per batch size: "<batch> <runs> <epoch_s> ...", its epoch time as recorded
+  // (pandas prints 6 decimals; the column widths follow the values).
+  std::map<std::int64_t, double> printed;
+  for (const auto& line : lines_of(plotted.out)) {
+    std::istringstream words(line);
+    std::int64_t batch = 0, runs = 0;
+    double epoch_s = 0;
+    if (words >> batch >> runs >> epoch_s && runs == 1) printed[batch] = epoch_s;
+  }
+  for (const std::int64_t batch : {16, 64}) {
+    const double recorded =
         real_value(db_,
                    "SELECT s.epoch_s FROM run_summary s JOIN params p ON p.run_id = s.run_id AND "
                    "p.key = 'train.batch_size' WHERE p.value_num = " +
                        std::to_string(batch));
-    char row[64];
-    std::snprintf(row, sizeof row, "%d     1 %.6f", batch, epoch_s);
-    EXPECT_TRUE(contains(plotted.out, row)) << "no row '" << row << "' in\n" << plotted.out;
+    ASSERT_EQ(printed.count(batch), 1u) << "no row for batch " << batch << " in\n" << plotted.out;
+    EXPECT_NEAR(printed.at(batch), recorded, 1e-6) << plotted.out;
   }
   const std::string png = read_text(path("sweep.png"));
   EXPECT_EQ(png.substr(0, 8), "\x89PNG\r\n\x1a\n");
