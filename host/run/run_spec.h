@@ -35,6 +35,9 @@ struct RunSpec {
   // "<checkpoint_prefix>-e<epoch>.pt", and starts from `resume_from` when it is set.
   std::string checkpoint_prefix;
   std::string resume_from;
+  // Epochs after which the worker saves a checkpoint whatever train.checkpoint says: the
+  // rungs where ASHA may pause the run to take it up later ([search] promote = true).
+  std::vector<int> checkpoint_epochs;
 
   Params params(const std::string& section) const { return Params(sections.at(section).values); }
   const std::string& plugin(const std::string& section) const {

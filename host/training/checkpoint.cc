@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -68,11 +69,12 @@ void write_atomically(const std::string& path, const std::string& bytes) {
 }  // namespace
 
 Checkpointer::Checkpointer(const TrainOptions& options, std::string prefix, std::string resume_from,
-                           Notify notify)
+                           Notify notify, std::vector<int> at_epochs)
     : options_(options),
       prefix_(std::move(prefix)),
       resume_from_(std::move(resume_from)),
       notify_(std::move(notify)),
+      at_epochs_(std::move(at_epochs)),
       last_saved_(Clock::now()) {}
 
 LoopState Checkpointer::resume(Model& model, Stepper& stepper, at::Generator& shuffle) {
@@ -110,9 +112,13 @@ LoopState Checkpointer::resume(Model& model, Stepper& stepper, at::Generator& sh
 }
 
 bool Checkpointer::due(const LoopState& state) const {
-  if (prefix_.empty() || options_.checkpoint_minutes < 0 || options_.inference) return false;
+  if (prefix_.empty() || options_.inference) return false;
   // After the last epoch a checkpoint only serves one that is kept.
   if (state.epochs_done >= options_.epochs && !options_.keep_checkpoints) return false;
+  if (std::find(at_epochs_.begin(), at_epochs_.end(), state.epochs_done) != at_epochs_.end()) {
+    return true;
+  }
+  if (options_.checkpoint_minutes < 0) return false;
   const double minutes = seconds_between(last_saved_, Clock::now()) / 60;
   return minutes >= options_.checkpoint_minutes;
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "host/run/train_options.h"
 #include "host/training/training_step.h"
@@ -31,8 +32,9 @@ class Checkpointer {
 
   // Saves "<prefix>-e<epoch>.pt" files (host/run/checkpoint_files.h) when the options ask
   // for checkpoints and `prefix` is set; resumes from `resume_from` when it is set.
+  // `at_epochs`: epochs after which a checkpoint is saved even when the options ask for none.
   Checkpointer(const TrainOptions& options, std::string prefix, std::string resume_from,
-               Notify notify);
+               Notify notify, std::vector<int> at_epochs = {});
 
   // Restores the model, optimizer, steps and generators from `resume_from` and returns
   // the loop's state; epochs_done = 0 when there is nothing to resume. Throws
@@ -51,6 +53,7 @@ class Checkpointer {
   std::string prefix_;
   std::string resume_from_;
   Notify notify_;
+  std::vector<int> at_epochs_;
   Clock::time_point last_saved_;
 };
 

@@ -62,7 +62,8 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
   auto shuffle = at::detail::createCPUGenerator(static_cast<std::uint64_t>(options.seed));
   const std::int64_t batches_per_epoch =
       (info.train_size + options.batch_size - 1) / options.batch_size;
-  training::Checkpointer checkpointer(options, plan.prefix, plan.resume_from, plan.on_checkpoint);
+  training::Checkpointer checkpointer(options, plan.prefix, plan.resume_from, plan.on_checkpoint,
+                                      plan.at_epochs);
   const training::LoopState resumed = checkpointer.resume(model, stepper, shuffle);
   std::int64_t batches = resumed.batches;
   // Warm-up never swallows the whole first epoch: at least one step is always timed. A
@@ -106,8 +107,10 @@ void epochs(Stepper& stepper, Backend& backend, Dataset& dataset, Model& model,
     record.train_loss = train_totals.mean_loss();  // NaN when inferring
     record.train_accuracy = train_totals.mean_accuracy();
     validate_epoch(backend, dataset, model, options, info, record);
-    on_epoch(record);
+    // Saved before the epoch is reported: the host may stop the run on that report (a
+    // pause at an ASHA rung), and the checkpoint it goes on from later must be whole.
     checkpointer.after_epoch({epoch, batches}, model, stepper, shuffle);
+    on_epoch(record);
   }
 }
 

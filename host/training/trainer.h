@@ -43,6 +43,9 @@ struct CheckpointPlan {
   std::string resume_from;  // a checkpoint file; empty = train from the start
   // After each checkpoint saved (`skipped_why` empty) or skipped (why).
   std::function<void(std::int64_t epoch, const std::string& skipped_why)> on_checkpoint;
+  // Epochs after which a checkpoint is saved whatever the options say: the rungs where
+  // ASHA may pause the run ([search] promote = true).
+  std::vector<int> at_epochs;
 };
 
 // What a memory trial saw: the run's own training steps at its batch size until the peak

@@ -54,7 +54,7 @@ void train_or_trial(EventWriter& events, Backend& backend, Dataset& dataset, Mod
     progress.epoch.samples_per_s = p.samples_per_s;
     events.send(progress);
   };
-  CheckpointPlan checkpoints{run.checkpoint_prefix, run.resume_from, {}};
+  CheckpointPlan checkpoints{run.checkpoint_prefix, run.resume_from, {}, run.checkpoint_epochs};
   checkpoints.on_checkpoint = [&](std::int64_t epoch, const std::string& skipped_why) {
     WorkerEvent checkpoint{WorkerEvent::Kind::kCheckpoint};
     checkpoint.epoch.epoch = static_cast<int>(epoch);

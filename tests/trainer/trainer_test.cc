@@ -409,5 +409,36 @@ TEST_F(TrainerTest, ResumingFromACheckpointEndsWithTheWeightsOfTheUninterruptedR
   std::filesystem::remove_all(dir);
 }
 
+// The rungs where ASHA may pause a run get a checkpoint without [train] checkpoint, and it
+// is on disk before the epoch is reported: the host stops the run on that report.
+TEST_F(TrainerTest, ACheckpointAtARungIsSavedBeforeTheEpochIsReported) {
+  make_data(64);
+  TrainOptions options;
+  options.batch_size = 16;
+  options.epochs = 4;
+  options.seed = 5;
+  const std::string dir = ::testing::TempDir() + "/orch_rungs_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string prefix = dir + "/run";
+  std::vector<std::string> on_disk;  // as each epoch was reported
+  CheckpointPlan plan{prefix, "", [](std::int64_t, const std::string&) {}, {1, 2}};
+  auto model = make_mlp(1);
+  train(
+      *backend_, *dataset_, *model, options,
+      [&](const storage::EpochRecord& r) {
+        std::string files;
+        for (int e = 1; e <= 4; ++e) {
+          if (std::filesystem::exists(prefix + "-e" + std::to_string(e) + ".pt")) {
+            files += "e" + std::to_string(e);
+          }
+        }
+        on_disk.push_back(std::to_string(r.epoch) + ":" + files);
+      },
+      {}, {}, plan);
+  // Each new one replaces the one before; epochs 3 and 4 are no rung.
+  EXPECT_EQ(on_disk, (std::vector<std::string>{"1:e1", "2:e2", "3:e2", "4:e2"}));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace orch
