@@ -378,7 +378,8 @@ class Store {
 
   // Resuming from checkpoints ([train] checkpoint). The latest run of `run_key` in the
   // experiments with this name that recorded epochs, ended neither ok nor for good (status
-  // interrupted, timeout or crashed): the attempt a checkpoint of the key continues.
+  // interrupted, timeout or crashed, or pruned: paused by ASHA with promote = true, whose
+  // checkpoint is kept): the attempt a checkpoint of the key continues.
   std::optional<std::int64_t> attempt_to_resume(const std::string& experiment_name,
                                                 const std::string& run_key);
   // Run `run_id` resumes after epoch `epochs_done` of `from_run_id`: copies that run's

@@ -16,7 +16,7 @@ std::optional<std::int64_t> Store::attempt_to_resume(const std::string& experime
     SQLite::Statement query(*db_,
                             "SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id "
                             "WHERE e.name = ? AND r.run_key = ? "
-                            "AND r.status IN ('interrupted', 'timeout', 'crashed') "
+                            "AND r.status IN ('interrupted', 'timeout', 'crashed', 'pruned') "
                             "AND EXISTS (SELECT 1 FROM epochs p WHERE p.run_id = r.id) "
                             "ORDER BY r.id DESC LIMIT 1");
     query.bind(1, experiment_name);

@@ -346,7 +346,11 @@ std::string describe_search(const Experiment& experiment) {
          experiment.objective.metric + ", at epochs";
   const std::vector<int> at = prune_epochs(experiment);
   for (size_t i = 0; i < at.size(); ++i) out += (i ? ", " : " ") + std::to_string(at[i]);
-  return at.empty() ? out + " (none: train.epochs leaves no epoch before the last)" : out;
+  if (at.empty()) return out + " (none: train.epochs leaves no epoch before the last)";
+  return search.prune.promote ? out +
+                                    " (runs that fall behind pause there, and go on when "
+                                    "the runs after them put them among the best)"
+                              : out;
 }
 
 // The swept text of the sampler's first points, before it has learned from any run; ""

@@ -93,7 +93,11 @@ int print_leftovers(const SweepTally& tally, bool search) {
     std::cout << "interrupted: the unfinished runs run again the next time this file runs\n";
     return kExitInterrupted;
   }
-  if (tally.pruned > 0) {
+  if (tally.pruned > 0 && tally.promoted > 0) {
+    std::cout << tally.pruned << " run(s) were paused at an ASHA rung, " << tally.promoted
+              << " of them went on later; the others stay paused, as the runs after them did "
+              << "better (each run's note says where)\n";
+  } else if (tally.pruned > 0) {
     std::cout << tally.pruned << " run(s) were pruned: they fell behind their peers (each "
               << "run's note says where), and are not run again\n";
   }

@@ -151,6 +151,7 @@ std::string render_search_plan_json(const Experiment& experiment, const SearchSp
                 {"seed", search.seed},
                 {"prune", prune_word(search.prune.rule)},
                 {"prune_epochs", prune_epochs},
+                {"promote", search.prune.promote},
                 {"plugins", plugins_json(experiment)},
                 {"space", std::move(dimensions)},
                 {"tried", tried},

@@ -39,12 +39,13 @@ EpochStops::EpochStops(const Experiment& experiment, storage::Store& store,
                        std::unique_ptr<Pruner> pruner, std::int64_t machine_id)
     : experiment_(experiment), store_(store), pruner_(std::move(pruner)), machine_id_(machine_id) {}
 
-EpochValues EpochStops::others(std::int64_t run_id) {
-  const Objective& objective = experiment_.objective;
+EpochValues reported_by_epoch(const Experiment& experiment, storage::Store& store,
+                              std::int64_t machine_id, std::int64_t except_run_id) {
+  const Objective& objective = experiment.objective;
   EpochValues seen;
-  for (const storage::RunSummary& run : store_.latest_runs(experiment_.name, machine_id_)) {
-    if (run.run_id == run_id) continue;
-    for (const storage::EpochRecord& epoch : store_.epochs_of(run.run_id)) {
+  for (const storage::RunSummary& run : store.latest_runs(experiment.name, machine_id)) {
+    if (run.run_id == except_run_id) continue;
+    for (const storage::EpochRecord& epoch : store.epochs_of(run.run_id)) {
       const double value = epoch_metric(epoch, objective.metric);
       if (std::isfinite(value)) seen[epoch.epoch].push_back(objective.maximize ? -value : value);
     }
@@ -67,11 +68,12 @@ std::optional<EpochStop> EpochStops::after_epoch(const RunSpec& run, std::int64_
   if (!pruner_) return std::nullopt;
   const double value = epoch_metric(epoch, objective.metric);
   if (!std::isfinite(value)) return std::nullopt;
-  auto why =
-      pruner_->should_prune(others(run_id), epoch.epoch, objective.maximize ? -value : value);
+  auto why = pruner_->should_prune(reported_by_epoch(experiment_, store_, machine_id_, run_id),
+                                   epoch.epoch, objective.maximize ? -value : value);
   if (!why) return std::nullopt;
+  const char* verb = experiment_.search.prune.promote ? "paused by " : "pruned by ";
   return EpochStop{RunStatus::kPruned,
-                   "pruned by " + std::string(prune_word(experiment_.search.prune.rule)) + ": " +
+                   verb + std::string(prune_word(experiment_.search.prune.rule)) + ": " +
                        objective.metric + " " + number(value) + " " + *why};
 }
 

@@ -39,9 +39,6 @@ class EpochStops {
  private:
   EpochStops(const Experiment& experiment, storage::Store& store, std::unique_ptr<Pruner> pruner,
              std::int64_t machine_id);
-  // What every other run of the experiment's name reported, by epoch, lower is better.
-  EpochValues others(std::int64_t run_id);
-
   const Experiment& experiment_;
   storage::Store& store_;
   std::unique_ptr<Pruner> pruner_;
@@ -50,5 +47,11 @@ class EpochStops {
 
 // The objective's metric of one epoch (the choices a pruner accepts), as reported.
 double epoch_metric(const storage::EpochRecord& epoch, const std::string& metric);
+
+// What the latest runs of the experiment's name on machine `machine_id` (0: every
+// machine's) reported of the objective's metric, by epoch, lower is better; run
+// `except_run_id` left out.
+EpochValues reported_by_epoch(const Experiment& experiment, storage::Store& store,
+                              std::int64_t machine_id, std::int64_t except_run_id = 0);
 
 }  // namespace orch

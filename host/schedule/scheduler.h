@@ -48,6 +48,7 @@ struct SweepOptions {
 struct SweepTally {
   int planned = 0;
   int pruned = 0;          // of not_ok: stopped early by [search] prune
+  int promoted = 0;        // paused runs asha took up again ([search] promote = true)
   int skipped = 0;         // finished ok before: resumed past
   int done_elsewhere = 0;  // finished ok meanwhile by another orch on this database
   int held_elsewhere = 0;  // being run by another orch that is alive

@@ -9,9 +9,13 @@
 #include "host/base/user_error.h"
 #include "host/guard/interrupt.h"
 #include "host/report/ranking.h"
+#include "host/run/checkpoint_files.h"
 #include "host/schedule/claims.h"
+#include "host/schedule/epoch_stops.h"
+#include "host/schedule/run_setup.h"
 #include "host/schedule/search_points.h"
 #include "host/schedule/sweep_runner.h"
+#include "host/search/promotions.h"
 
 namespace orch {
 namespace {
@@ -163,6 +167,11 @@ class SearchRunner {
     if (search_.max_runs > 0 && static_cast<std::int64_t>(points) >= search_.max_runs) {
       return false;
     }
+    return time_left();
+  }
+
+  // max_seconds ends new points and promotions alike.
+  bool time_left() const {
     const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
     return search_.max_seconds <= 0 || elapsed < search_.max_seconds;
   }
@@ -194,7 +203,7 @@ class SearchRunner {
         history.push_back(trial_of(point, point_runs, experiment_.objective));
         continue;
       }
-      for (RunSpec& run : runs_of_point(experiment_, space_, point.coordinates)) {
+      for (RunSpec& run : runs_of(point.coordinates)) {
         if (held.count(run.key) > 0) {
           others_running = true;
         } else if (!ended_key(point_runs, run.key) &&
@@ -203,9 +212,104 @@ class SearchRunner {
         }
       }
     }
-    ended_points = static_cast<int>(history.size());
+    const size_t unfinished = batch.size();
+    if (search_.prune.promote && static_cast<int>(batch.size()) < options_.jobs && time_left()) {
+      add_promotions(points, runs, held, batch, false);
+    }
+    // A promoted point is running again, not ended.
+    ended_points = static_cast<int>(history.size() - (batch.size() - unfinished));
     if (static_cast<int>(batch.size()) < options_.jobs) add_new_points(points, history, batch);
+    if (search_.prune.promote && batch.empty() && !others_running && time_left()) {
+      add_promotions(points, runs, held, batch, true);
+      ended_points -= static_cast<int>(batch.size());
+    }
     return others_running;
+  }
+
+  // A run of the search asha paused at a rung, with the checkpoint it goes on from.
+  struct Paused {
+    PausedRun run;
+    std::vector<double> coordinates;
+  };
+
+  // The latest runs of `points` that asha paused and that still have their checkpoint.
+  std::vector<Paused> paused_runs(const std::vector<storage::SearchPointRecord>& points,
+                                  const std::vector<storage::RunSummary>& runs) {
+    std::map<std::string, const storage::SearchPointRecord*> point_of;
+    for (const auto& point : points) point_of[point.config_key] = &point;
+    std::vector<Paused> paused;
+    const std::string dir = checkpoints_directory(store_.path());
+    for (const storage::RunSummary& run : runs) {
+      const auto point = point_of.find(run.config_key);
+      if (point == point_of.end() || run.status != RunStatus::kPruned || dir.empty()) continue;
+      if (run.error.rfind("paused by", 0) != 0) continue;
+      const auto checkpoint = latest_checkpoint(dir + "/" + run.run_key);
+      if (!checkpoint || checkpoint->epoch != run.epochs) continue;
+      const double value = metric_value(run, experiment_.objective.metric);
+      paused.push_back({{run.run_key, run.epochs, experiment_.objective.maximize ? -value : value},
+                        point->second->coordinates});
+    }
+    return paused;
+  }
+
+  // ASHA's promotions: the paused runs now among the best 1/reduction of their rung go on
+  // from their checkpoints before any new point starts. `to_finish`: the search has no
+  // point left and no run that finished, so the leader of the deepest rung goes on.
+  void add_promotions(const std::vector<storage::SearchPointRecord>& points,
+                      const std::vector<storage::RunSummary>& runs,
+                      const std::set<std::string>& held, std::vector<RunSpec>& batch,
+                      bool to_finish) {
+    if (to_finish) {
+      for (const auto& run : runs) {
+        if (run.status == RunStatus::kOk) return;  // the search has an answer
+      }
+    }
+    std::vector<Paused> paused = paused_runs(points, runs);
+    std::vector<PausedRun> candidates;
+    for (const Paused& p : paused) {
+      if (held.count(p.run.key) == 0) candidates.push_back(p.run);
+    }
+    std::vector<PausedRun> chosen;
+    if (to_finish) {
+      // Once per pause: should it pause there again, a deeper leader comes next time.
+      auto first = leader(candidates);
+      if (first && finishing_.insert(first->key + "@" + std::to_string(first->epoch)).second) {
+        chosen.push_back(*first);
+      }
+    } else {
+      const EpochValues reached = reported_by_epoch(experiment_, store_, options_.machine_id);
+      chosen = promotable(search_.prune, reached, candidates);
+    }
+    for (const PausedRun& promoted : chosen) {
+      if (static_cast<int>(batch.size()) >= options_.jobs) return;
+      const auto of = std::find_if(paused.begin(), paused.end(),
+                                   [&](const Paused& p) { return p.run.key == promoted.key; });
+      for (RunSpec& run : runs_of(of->coordinates)) {
+        if (run.key != promoted.key) continue;
+        progress_ << "search: " << run.swept_text() << " goes on from its pause after epoch "
+                  << promoted.epoch
+                  << (to_finish
+                          ? ": the best at the deepest rung, so that a run finishes\n"
+                          : ": it is now among the best 1/" +
+                                std::to_string(search_.prune.reduction) + " of the runs there\n");
+        batch.push_back(std::move(run));
+        ++tally_.promoted;
+      }
+    }
+  }
+
+  // The runs of one point; under promote = true each saves a checkpoint at every rung
+  // before its last epoch, where asha may pause it.
+  std::vector<RunSpec> runs_of(const std::vector<double>& coordinates) const {
+    std::vector<RunSpec> runs = runs_of_point(experiment_, space_, coordinates);
+    if (!search_.prune.promote) return runs;
+    for (RunSpec& run : runs) {
+      const int epochs = static_cast<int>(run.train.epochs);
+      for (int rung : rungs(search_.prune, epochs)) {
+        if (rung < epochs) run.checkpoint_epochs.push_back(rung);
+      }
+    }
+    return runs;
   }
 
   static bool ended_key(const std::vector<const storage::RunSummary*>& runs,
@@ -256,7 +360,7 @@ class SearchRunner {
     for (int tries = 0; tries < kTriesForANewPoint; ++tries) {
       const int index = next_index_++;
       Point point = sampler_->suggest(history, static_cast<size_t>(index));
-      std::vector<RunSpec> runs = runs_of_point(experiment_, space_, point);
+      std::vector<RunSpec> runs = runs_of(point);
       if (runs.empty() || known.count(runs.front().config_key) > 0) continue;  // excluded, seen
       storage::SearchPointRecord record{index, strategy_word(search_.strategy),
                                         runs.front().config_key, runs.front().swept_text(), point};
@@ -280,7 +384,15 @@ class SearchRunner {
       pruned_points += trial.pruned ? 1 : 0;
     }
     progress_ << "search: " << points.size() << " point(s) tried, " << infeasible_points
-              << " infeasible, " << pruned_points << " pruned\n";
+              << " infeasible, " << pruned_points << (search_.prune.promote ? " paused" : " pruned")
+              << "\n";
+    if (search_.prune.promote && !tally_.interrupted && !interrupt_requested()) {
+      // The search is over: no paused run goes on now, and its checkpoint is only disk.
+      const std::string dir = checkpoints_directory(store_.path());
+      for (const Paused& paused : paused_runs(points, runs)) {
+        remove_checkpoints(dir + "/" + paused.run.key);
+      }
+    }
   }
 
   const Experiment& experiment_;
@@ -297,6 +409,7 @@ class SearchRunner {
   SweepTally tally_;
   int next_index_ = 0;
   bool exhausted_ = false;
+  std::set<std::string> finishing_;  // "key@epoch": paused runs sent on to finish
   bool said_foreign_ = false;
 };
 

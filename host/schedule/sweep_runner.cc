@@ -271,7 +271,8 @@ class SweepRunner {
     RunSpec& run = a.queued.run;
     run.checkpoint_prefix.clear();
     run.resume_from.clear();
-    if (run.train.checkpoint_minutes < 0 || run.train.benchmark || run.train.inference) return;
+    const bool asked = run.train.checkpoint_minutes >= 0 || !run.checkpoint_epochs.empty();
+    if (!asked || run.train.benchmark || run.train.inference) return;
     if (checkpoints_dir_.empty()) checkpoints_dir_ = checkpoints_directory(store_.path());
     if (checkpoints_dir_.empty()) {
       printer_.note("no checkpoints for run " + std::to_string(a.run_id) +
@@ -300,12 +301,14 @@ class SweepRunner {
   }
 
   // An interrupted, timed-out or crashed run keeps its last checkpoint for the next orch run
-  // of the file; one that finished ok keeps it only with keep_checkpoints; any other keeps
-  // none, since a failure or an out-of-memory run would meet the same end from it.
+  // of the file, and so does a run ASHA paused at a rung, which a promotion takes up; one
+  // that finished ok keeps it only with keep_checkpoints; any other keeps none, since a
+  // failure or an out-of-memory run would meet the same end from it.
   void settle_checkpoints(const RunSpec& run, RunStatus status) {
     if (run.checkpoint_prefix.empty()) return;
+    const bool paused = status == RunStatus::kPruned && !run.checkpoint_epochs.empty();
     const bool resumable = status == RunStatus::kInterrupted || status == RunStatus::kTimeout ||
-                           status == RunStatus::kCrashed;
+                           status == RunStatus::kCrashed || paused;
     const auto latest = latest_checkpoint(run.checkpoint_prefix);
     const bool keep =
         latest && (resumable || (status == RunStatus::kOk && run.train.keep_checkpoints));

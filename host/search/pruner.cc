@@ -79,7 +79,8 @@ class MedianPruner final : public Pruner {
 
 // Asynchronous successive halving (Li et al. 2018): at each rung a run goes on only while it
 // is among the best 1/reduction of the runs that reached that rung so far. Asynchronous: it
-// is judged against whoever got there first, and nobody waits for the rest.
+// is judged against whoever got there first, and nobody waits for the rest. With
+// `promote`, a run that does not go on is paused instead (host/search/promotions.h).
 class AshaPruner final : public Pruner {
  public:
   explicit AshaPruner(const PruneSettings& settings) : settings_(settings) {}
@@ -90,17 +91,25 @@ class AshaPruner final : public Pruner {
     const std::vector<double> others = reported_at(seen, epoch);
     const size_t runs = others.size() + 1;
     const auto reduction = static_cast<size_t>(settings_.reduction);
-    const size_t kept = std::max<size_t>(1, runs / reduction);
+    // Stopping for good, the first runs at a rung go on (at least the best one), since
+    // nobody could take them up again later; pausing, a rung first needs `reduction` runs.
+    const size_t kept =
+        settings_.promote ? runs / reduction : std::max<size_t>(1, runs / reduction);
     // Only strictly better runs rank ahead, so a tie at the cut goes on.
     const double mine = comparable(value);
     const size_t rank = 1 + static_cast<size_t>(std::count_if(others.begin(), others.end(),
                                                               [&](double v) { return v < mine; }));
     if (rank <= kept) return std::nullopt;
-    const std::string cut =
-        kept == 1 ? "only the best goes on" : "the cut was at the " + ordinal(kept) + " best";
-    return "at epoch " + std::to_string(epoch) + ", an ASHA rung, ranked " + ordinal(rank) +
-           " of " + std::to_string(runs) + " runs there: not in the best 1/" +
-           std::to_string(reduction) + " (" + cut + ")";
+    std::string cut = "the cut was at the " + ordinal(kept) + " best";
+    if (kept == 1) cut = "only the best goes on";
+    if (kept == 0) cut = "none goes on before " + std::to_string(reduction) + " runs reached it";
+    std::string why = "at epoch " + std::to_string(epoch) + ", an ASHA rung, ranked " +
+                      ordinal(rank) + " of " + std::to_string(runs) +
+                      " runs there: not in the best 1/" + std::to_string(reduction) + " (" + cut +
+                      ")";
+    if (settings_.promote)
+      why += "; it goes on if the runs after it put it in the best 1/" + std::to_string(reduction);
+    return why;
   }
 
  private:

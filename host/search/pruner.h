@@ -21,6 +21,11 @@ struct PruneSettings {
   PruneRule rule = PruneRule::kNone;
   int min_epochs = 1;  // median: nothing is pruned before it; asha: the first rung
   int reduction = 3;   // asha: rungs at min_epochs x reduction^k, 1/reduction go on
+  // asha: a run that falls behind at a rung is paused (its checkpoint kept), not stopped
+  // for good, and goes on later when the runs after it make it one of the best
+  // 1/reduction there (host/search/promotions.h). No run goes on from a rung before
+  // `reduction` runs reached it.
+  bool promote = false;
 };
 
 // Per epoch (1-based), the values every run of the search reported at that epoch, lower

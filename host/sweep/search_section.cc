@@ -1,6 +1,7 @@
 #include "host/sweep/search_section.h"
 
 #include <set>
+#include <utility>
 
 #include "host/base/user_error.h"
 #include "host/sweep/experiment.h"
@@ -24,6 +25,9 @@ const ParamSpecs& search_specs() {
       ParamSpec::Int("reduction", 3, "asha: 1/reduction of the runs go on at each rung")
           .range(2, 100),
       ParamSpec::Bool("race", false, "stop repeating a configuration clearly slower than the best"),
+      ParamSpec::Bool("promote", false,
+                      "asha: pause runs that fall behind and take them up again when they "
+                      "rank among the best later"),
   };
   return specs;
 }
@@ -72,6 +76,34 @@ void check_race(const Experiment& experiment) {
   }
 }
 
+// A paused run goes on from its checkpoint when a search promotes it.
+void check_promote(const Experiment& experiment) {
+  const SearchSettings& search = experiment.search;
+  if (search.prune.rule != PruneRule::kAsha) {
+    throw UserError(search.at +
+                    ": [search] promote = true takes up runs that ASHA paused at a "
+                    "rung, and prune = \"" +
+                    prune_word(search.prune.rule) + "\"; set prune = \"asha\", or promote = false");
+  }
+  if (!search.samples()) {
+    throw UserError(search.at +
+                    ": [search] promote = true works in a sampled search, which "
+                    "chooses between a new point and a paused run; set strategy = \"bayes\", "
+                    "\"random\" or \"sobol\" with max_runs, or promote = false");
+  }
+  const auto& train = experiment.sections.at("train");
+  const std::pair<const char*, const char*> no_checkpoints[] = {{"mode", "benchmark"},
+                                                                {"task", "inference"}};
+  for (const auto& [key, word] : no_checkpoints) {
+    auto set = train.values.find(key);
+    if (set != train.values.end() && set->second.value == Value(std::string(word))) {
+      throw UserError(set->second.at + ": train." + key + " = \"" + word +
+                      "\" writes no checkpoint, and [search] promote = true pauses runs at a "
+                      "checkpoint; set promote = false");
+    }
+  }
+}
+
 }  // namespace
 
 SearchSettings load_search(const toml::table* table, const std::string& file,
@@ -99,6 +131,7 @@ SearchSettings load_search(const toml::table* table, const std::string& file,
     if (key == "reduction")
       search.prune.reduction = static_cast<int>(std::get<std::int64_t>(value));
     if (key == "race") search.race = std::get<bool>(value);
+    if (key == "promote") search.prune.promote = std::get<bool>(value);
   }
   if (!search.samples() && search.max_runs > 0) {
     throw UserError(search.at +
@@ -123,6 +156,7 @@ void check_search(const Experiment& experiment) {
                     "epoch_s, samples_per_s or step_median_s, or set prune = \"none\"");
   }
   if (search.race) check_race(experiment);
+  if (search.prune.promote) check_promote(experiment);
   if (!search.samples()) return;
   if (experiment.auto_batch_size) {
     throw UserError(search.at +

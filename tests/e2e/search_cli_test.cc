@@ -158,6 +158,57 @@ TEST_F(SearchCliTest, ASearchCannotBeShardedOrSubmittedAsAnArrayAndSaysHowToShar
   EXPECT_FALSE(fs::exists(db_)) << "nothing written";
 }
 
+// promote = true with one point: asha pauses it at epoch 1 and at epoch 2 (nobody goes on
+// from a rung alone), and as the search has nothing else to run and no answer yet, it takes
+// the run up from its checkpoint each time until it finishes. The answer is the one an
+// uninterrupted run of that point gives, weights and all, and no checkpoint is left.
+TEST_F(SearchCliTest, APausedRunGoesOnFromItsCheckpointAndEndsAsAnUninterruptedRun) {
+  const std::string search =
+      "strategy = \"random\"\nmax_runs = 1\nprune = \"asha\"\nmin_epochs = 1\n"
+      "reduction = 2\npromote = true\n";
+  const std::string file = write_file("s.toml", search_file(search, 512, 4));
+  RunResult run = orch({"run", file, "--db", db_});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_EQ(runs("status = 'pruned' AND error LIKE 'paused by asha: val_accuracy % at epoch 1, "
+                 "an ASHA rung, ranked 1st of 1 runs there: not in the best 1/2 (none goes on "
+                 "before 2 runs reached it)%'"),
+            1)
+      << all_runs();
+  EXPECT_EQ(runs("status = 'pruned' AND error LIKE 'paused by asha: % at epoch 2,%'"), 1)
+      << all_runs();
+  EXPECT_EQ(runs("status = 'ok' AND resumed_from_epoch = 2"), 1) << all_runs();
+  EXPECT_EQ(count(db_, "SELECT COUNT(DISTINCT run_key) FROM runs"), 1);
+  EXPECT_TRUE(contains(run.out,
+                       "goes on from its pause after epoch 1: the best at the deepest "
+                       "rung, so that a run finishes"))
+      << run.out;
+  // Each epoch was trained once: the later attempts carry the earlier ones' rows.
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE from_run_id IS NULL"), 4);
+  const std::string ok_run = text_value(db_, "SELECT id FROM runs WHERE status = 'ok'");
+  EXPECT_EQ(count(db_, "SELECT COUNT(*) FROM epochs WHERE run_id = " + ok_run), 4);
+  EXPECT_TRUE(fs::is_empty(path("history-checkpoints"))) << "a paused run's checkpoint was left";
+
+  // The same point trained straight through, in a database of its own.
+  const std::string swept = text_value(db_, "SELECT swept FROM runs WHERE id = " + ok_run);
+  std::string plain = search_file("", 512, 4);
+  plain.erase(plain.find("[sweep]"), plain.find("[objective]") - plain.find("[sweep]"));
+  std::vector<std::string> straight_args = {"run", write_file("plain.toml", plain), "--db",
+                                            path("straight.db")};
+  std::istringstream words(swept);
+  for (std::string word; words >> word;) {
+    straight_args.push_back("--set");
+    straight_args.push_back(word);
+  }
+  RunResult straight = orch(straight_args);
+  ASSERT_EQ(straight.exit_code, 0) << straight.err << straight.out;
+  const std::string losses =
+      "SELECT GROUP_CONCAT(v, ' ') FROM (SELECT printf('%.9g/%.9g', e.train_loss, "
+      "e.val_accuracy) AS v FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.status = 'ok' "
+      "ORDER BY e.epoch)";
+  EXPECT_EQ(count(path("straight.db"), "SELECT COUNT(*) FROM epochs"), 4);
+  EXPECT_EQ(text_value(db_, losses), text_value(path("straight.db"), losses));
+}
+
 // Real workers in benchmark mode: batch 4 is several times slower per sample than batch 64
 // on any machine, so after three paired rounds its last repeat is not run.
 TEST_F(SearchCliTest, ARaceOnRealRunsStopsRepeatingTheClearlySlowerBatch) {

@@ -86,6 +86,23 @@ TEST(PrunerTest, AshaLetsTheFirstRunsAtARungGoOn) {
             "(only the best goes on)");
 }
 
+// Pausing, nobody goes on from a rung alone: the first runs there wait for `reduction`
+// runs, and the reason says that the run may go on later.
+TEST(PrunerTest, PromotingAshaPausesTheFirstRunsAtARungUntilEnoughArrive) {
+  PruneSettings settings = asha(1, 2);
+  settings.promote = true;
+  const auto pruner = make_pruner(settings);
+  const auto alone = pruner->should_prune({}, 1, 5.0);
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(*alone,
+            "at epoch 1, an ASHA rung, ranked 1st of 1 runs there: not in the best 1/2 (none "
+            "goes on before 2 runs reached it); it goes on if the runs after it put it in the "
+            "best 1/2");
+  EXPECT_FALSE(pruner->should_prune({{1, {9.0}}}, 1, 5.0));  // the better of two goes on
+  EXPECT_TRUE(pruner->should_prune({{1, {1.0}}}, 1, 5.0));
+  EXPECT_FALSE(pruner->should_prune({}, 3, 5.0));  // not a rung: 1, 2, 4, ...
+}
+
 TEST(PrunerTest, MedianNeedsThreeOtherRuns) {
   const auto pruner = make_pruner(median_rule(1));
   EXPECT_FALSE(pruner->should_prune({{2, {0.1, 0.2}}}, 2, 5.0));

@@ -700,5 +700,27 @@ TEST_F(ExperimentTest, ARaceNeedsTheGridASpeedMetricAndRepeatsToSave) {
             std::string::npos);
 }
 
+// Promotions take up runs asha paused, from their checkpoints, in a sampled search.
+TEST_F(ExperimentTest, PromotingNeedsAshaASampledSearchAndCheckpoints) {
+  const std::string search =
+      "\n[objective]\nmetric = \"val_accuracy\"\n\n[search]\nstrategy = \"random\"\n"
+      "max_runs = 4\n";
+  EXPECT_TRUE(load(kGood + search + "prune = \"asha\"\npromote = true\n").search.prune.promote);
+  EXPECT_FALSE(load(kGood + search + "prune = \"asha\"\n").search.prune.promote);
+  EXPECT_NE(error_of(kGood + search + "prune = \"median\"\npromote = true\n")
+                .find("promote = true takes up runs that ASHA paused at a rung, and prune = "
+                      "\"median\"; set prune = \"asha\", or promote = false"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(std::string(kGood) + "\n[objective]\nmetric = \"val_accuracy\"\n\n[search]\nprune = "
+                                    "\"asha\"\npromote = true\n")
+          .find("promote = true works in a sampled search"),
+      std::string::npos);
+  const std::string benchmark = with("lr = 0.01", "lr = 0.01\nmode = \"benchmark\"");
+  EXPECT_NE(error_of(benchmark + search + "prune = \"asha\"\npromote = true\n")
+                .find("train.mode = \"benchmark\" writes no checkpoint"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace orch
