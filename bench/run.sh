@@ -107,7 +107,7 @@ describe() {
 for name in orch_vs_bare_samples_per_s orch_run_start_s fresh_torch_process_start_s \
             mnist_sweep_wall_ratio mnist_sweep_peak_ratio metric_rows_per_s plan_100k_s \
             jobs2_speedup probe_unet_answer_ratio probe_unet_answer_full_run_ok \
-            search_replay_bayes_asha3_24_in_tie_set search_replay_bayes_asha1r2_38_in_tie_set \
+            search_replay_bayes_asha3_24_in_tie_set search_replay_bayes_asha1r4p_40_in_tie_set \
             torchscript_vs_cpp_step; do
   if ! grep -q "^RESULT $name " "$results"; then
     echo "bench/run.sh: no figure '$name' in the output (see $logs/)" >&2

@@ -3,10 +3,11 @@
 // pruning rule, 100 seeds of the same sampler and pruner orch runs, where "running" a
 // point reads its recorded epochs instead of training. Deterministic and in seconds.
 //
-//   search_replay [DB] [--seeds N] [--smoke] [--row STRATEGY,RULE,MIN_EPOCHS,REDUCTION,POINTS]
+//   search_replay [DB] [--seeds N] [--smoke]
+//                 [--row STRATEGY,RULE,MIN_EPOCHS,REDUCTION,POINTS[,promote]]
 //
-// --row replays that one row instead of the table's (e.g. --row bayes,asha,1,2,38), to try
-// settings the table does not hold.
+// --row replays that one row instead of the table's (e.g. --row bayes,asha,1,4,40,promote),
+// to try settings the table does not hold.
 //
 // Prints, per strategy: the share of seeds whose winner lies in the full grid's tie set
 // (the winner and every configuration orch's ranking cannot tell apart from it), and the
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "host/report/ranking.h"
+#include "host/search/promotions.h"
 #include "host/search/pruner.h"
 #include "host/search/sampler.h"
 #include "storage/store.h"
@@ -181,12 +183,87 @@ Outcome replay(const Grid& grid, SearchStrategy strategy, const PruneSettings& p
   return outcome;
 }
 
+// The same search with ASHA's promotions ([search] promote = true), as orch runs it with
+// -j 1: before each new point, a paused run that is now among the best 1/reduction of its
+// rung goes on from where it paused; when no point is left and nothing finished, the
+// leader of the deepest rung goes on.
+Outcome replay_promoting(const Grid& grid, SearchStrategy strategy, const PruneSettings& prune,
+                         size_t points, std::uint64_t seed) {
+  auto sampler = make_sampler(strategy, grid.space, seed);
+  auto pruner = make_pruner(prune);
+  std::vector<Trial> history;     // one per point, in the order they were suggested
+  std::vector<size_t> config_of;  // per point
+  std::vector<size_t> trained;    // per point: epochs so far
+  EpochValues seen;
+  std::set<size_t> tried;
+  Outcome outcome;
+  std::optional<size_t> best;
+  size_t index = 0;
+  const size_t epochs = grid.epochs;
+  // Point `p` trains on from where it is until the pruner pauses it or it finishes.
+  auto run = [&](size_t p) {
+    const std::vector<double>& accuracy = grid.configs[config_of[p]].accuracy;
+    size_t e = trained[p];
+    while (e < epochs) {
+      ++e;
+      const bool pause =
+          e < epochs && pruner->should_prune(seen, static_cast<int>(e), -accuracy[e - 1]);
+      seen[static_cast<int>(e)].push_back(-accuracy[e - 1]);
+      if (pause) break;
+    }
+    outcome.epochs += e - trained[p];
+    trained[p] = e;
+    history[p] = Trial{grid.configs[config_of[p]].point, -accuracy[e - 1], false, e < epochs,
+                       static_cast<int>(e)};
+    if (e == epochs && (!best || accuracy.back() > grid.configs[*best].accuracy.back())) {
+      best = config_of[p];
+    }
+  };
+  auto paused = [&] {
+    std::vector<PausedRun> out;
+    for (size_t p = 0; p < trained.size(); ++p) {
+      if (trained[p] < epochs) {
+        out.push_back({std::to_string(p), static_cast<int>(trained[p]), *history[p].value});
+      }
+    }
+    return out;
+  };
+  for (;;) {
+    const std::vector<PausedRun> now = promotable(prune, seen, paused());
+    if (!now.empty()) {
+      run(std::stoul(now.front().key));
+      continue;
+    }
+    if (tried.size() < points && tried.size() < grid.configs.size()) {
+      std::optional<size_t> config;
+      for (int tries = 0; tries < 200 && !config; ++tries) {
+        auto found = grid.by_point.find(sampler->suggest(history, index++));
+        if (found != grid.by_point.end() && !tried.count(found->second)) config = found->second;
+      }
+      if (!config) break;  // the sampler finds nothing new
+      tried.insert(*config);
+      config_of.push_back(*config);
+      trained.push_back(0);
+      history.push_back(Trial{grid.configs[*config].point, std::nullopt, false, true, 0});
+      run(config_of.size() - 1);
+      continue;
+    }
+    const std::optional<PausedRun> first = best ? std::nullopt : leader(paused());
+    if (!first) break;
+    run(std::stoul(first->key));
+  }
+  outcome.in_tie_set = best && grid.tie_set.count(grid.configs[*best].config_key) > 0;
+  if (best) outcome.accuracy = grid.configs[*best].accuracy.back();
+  return outcome;
+}
+
 struct Row {
   SearchStrategy strategy;
   PruneRule rule;
   size_t points;
   int min_epochs;
-  int reduction = 3;  // asha: 1/reduction of a rung goes on
+  int reduction = 3;     // asha: 1/reduction of a rung goes on
+  bool promote = false;  // asha: paused runs go on later (promotions)
 };
 
 // The rows of the table: each strategy without pruning at a quarter and half of the grid's
@@ -215,6 +292,15 @@ const std::vector<Row>& rows() {
       {SearchStrategy::kRandom, PruneRule::kAsha, 38, 1, 2},
       {SearchStrategy::kSobol, PruneRule::kAsha, 38, 1, 2},
       {SearchStrategy::kBayes, PruneRule::kAsha, 40, 1, 2},
+      // ASHA with promotions ([search] promote = true): a run paused at a rung goes on later
+      // if the runs after it put it in the best 1/reduction there.
+      {SearchStrategy::kBayes, PruneRule::kAsha, 24, 3, 3, true},
+      {SearchStrategy::kBayes, PruneRule::kAsha, 38, 1, 2, true},
+      {SearchStrategy::kBayes, PruneRule::kAsha, 40, 1, 3, true},
+      {SearchStrategy::kBayes, PruneRule::kAsha, 40, 1, 4, true},
+      {SearchStrategy::kRandom, PruneRule::kAsha, 40, 1, 4, true},
+      {SearchStrategy::kSobol, PruneRule::kAsha, 40, 1, 4, true},
+      {SearchStrategy::kBayes, PruneRule::kAsha, 32, 1, 4, true},
   };
   return rows;
 }
@@ -228,11 +314,14 @@ void print_row(const Grid& grid, const Row& row, int seeds, std::string& results
   prune.rule = row.rule;
   prune.min_epochs = row.min_epochs;
   prune.reduction = row.reduction;
+  prune.promote = row.promote;
   int hits = 0;
   std::vector<double> shares, gaps;
   for (int seed = 0; seed < seeds; ++seed) {
+    const auto seed_of_row = static_cast<std::uint64_t>(seed);
     const Outcome outcome =
-        replay(grid, row.strategy, prune, row.points, static_cast<std::uint64_t>(seed));
+        row.promote ? replay_promoting(grid, row.strategy, prune, row.points, seed_of_row)
+                    : replay(grid, row.strategy, prune, row.points, seed_of_row);
     hits += outcome.in_tie_set ? 1 : 0;
     shares.push_back(static_cast<double>(outcome.epochs) / grid_epochs);
     gaps.push_back(grid_best - outcome.accuracy);
@@ -249,6 +338,10 @@ void print_row(const Grid& grid, const Row& row, int seeds, std::string& results
     prune_label += ", 1/" + std::to_string(row.reduction) + " go on";
     prune_name += "r" + std::to_string(row.reduction);
   }
+  if (row.promote) {
+    prune_label += ", promoted";
+    prune_name += "p";
+  }
   prune_label += ")";
   std::printf("| %s | %s | %zu | %.0f%% | %.3f, %.3f | %.0f%%, %.0f%% |\n",
               strategy_word(row.strategy), prune_label.c_str(), row.points, 100 * hit_share,
@@ -256,7 +349,7 @@ void print_row(const Grid& grid, const Row& row, int seeds, std::string& results
               100 * shares.back());
   // The target: bayes with asha at most a quarter of the grid's compute.
   const bool target = row.strategy == SearchStrategy::kBayes && row.rule == PruneRule::kAsha &&
-                      row.points == 24 && row.min_epochs == 3 && row.reduction == 3;
+                      row.promote && row.points == 40 && row.min_epochs == 1 && row.reduction == 4;
   char result[240];
   std::snprintf(result, sizeof result,
                 "RESULT search_replay_%s_%s_%zu_in_tie_set %.3f%s\n"
@@ -272,9 +365,10 @@ Row parse_row(const std::string& text) {
   std::vector<std::string> fields;
   std::istringstream parts(text);
   for (std::string field; std::getline(parts, field, ',');) fields.push_back(field);
-  if (fields.size() != 5) {
-    throw std::invalid_argument("--row wants STRATEGY,RULE,MIN_EPOCHS,REDUCTION,POINTS, not " +
-                                text);
+  const bool promote = fields.size() == 6 && fields[5] == "promote";
+  if (fields.size() != 5 && !promote) {
+    throw std::invalid_argument(
+        "--row wants STRATEGY,RULE,MIN_EPOCHS,REDUCTION,POINTS[,promote], not " + text);
   }
   Row row{SearchStrategy::kBayes, PruneRule::kNone, 0, 1};
   for (SearchStrategy s :
@@ -293,6 +387,10 @@ Row parse_row(const std::string& text) {
     row.points = static_cast<size_t>(std::stoul(fields[4]));
   } catch (const std::logic_error&) {
     throw std::invalid_argument("--row " + text + ": MIN_EPOCHS, REDUCTION and POINTS are numbers");
+  }
+  row.promote = promote;
+  if (promote && row.rule != PruneRule::kAsha) {
+    throw std::invalid_argument("--row " + text + ": only asha promotes");
   }
   make_pruner({row.rule, row.min_epochs, row.reduction});  // its own message for a bad one
   return row;
