@@ -31,9 +31,9 @@ std::vector<PausedRun> promotable(const PruneSettings& settings, const EpochValu
     const size_t kept = at_rung->second.size() / reduction;
     // Only strictly better runs rank ahead, as at the pruner's cut.
     const double mine = comparable(run.value);
-    const auto better = static_cast<size_t>(
-        std::count_if(at_rung->second.begin(), at_rung->second.end(),
-                      [&](double v) { return comparable(v) < mine; }));
+    const auto better =
+        static_cast<size_t>(std::count_if(at_rung->second.begin(), at_rung->second.end(),
+                                          [&](double v) { return comparable(v) < mine; }));
     if (better < kept) out.push_back(run);
   }
   std::sort(out.begin(), out.end(), goes_first);
