@@ -139,6 +139,18 @@ struct Outcome {
   size_t epochs = 0;    // trained, over every point
 };
 
+// The next configuration the sampler suggests that was not tried, within the 200 tries
+// orch's search gives it; nothing when it keeps suggesting tried ones (orch then stops).
+std::optional<size_t> next_untried(const Grid& grid, Sampler& sampler,
+                                   const std::vector<Trial>& history, size_t& index,
+                                   const std::set<size_t>& tried) {
+  for (int tries = 0; tries < 200; ++tries) {
+    auto found = grid.by_point.find(sampler.suggest(history, index++));
+    if (found != grid.by_point.end() && !tried.count(found->second)) return found->second;
+  }
+  return std::nullopt;
+}
+
 // One search as orch runs it with -j 1: suggest, run (read the recorded epochs, asking
 // the pruner after each but the last), learn.
 Outcome replay(const Grid& grid, SearchStrategy strategy, const PruneSettings& prune, size_t points,
@@ -152,14 +164,10 @@ Outcome replay(const Grid& grid, SearchStrategy strategy, const PruneSettings& p
   std::optional<size_t> best;
   size_t index = 0;
   for (size_t n = 0; n < points && tried.size() < grid.configs.size(); ++n) {
-    size_t config = 0;
-    for (int tries = 0; tries < 200; ++tries) {
-      auto found = grid.by_point.find(sampler->suggest(history, index++));
-      if (found == grid.by_point.end() || tried.count(found->second)) continue;
-      config = found->second;
-      break;
-    }
-    if (!tried.insert(config).second) break;  // the sampler finds nothing new
+    const std::optional<size_t> next = next_untried(grid, *sampler, history, index, tried);
+    if (!next) break;  // the sampler finds nothing new
+    const size_t config = *next;
+    tried.insert(config);
     const std::vector<double>& accuracy = grid.configs[config].accuracy;
     size_t trained = accuracy.size();
     for (size_t e = 1; pruner && e < accuracy.size(); ++e) {
@@ -235,11 +243,7 @@ Outcome replay_promoting(const Grid& grid, SearchStrategy strategy, const PruneS
       continue;
     }
     if (tried.size() < points && tried.size() < grid.configs.size()) {
-      std::optional<size_t> config;
-      for (int tries = 0; tries < 200 && !config; ++tries) {
-        auto found = grid.by_point.find(sampler->suggest(history, index++));
-        if (found != grid.by_point.end() && !tried.count(found->second)) config = found->second;
-      }
+      const std::optional<size_t> config = next_untried(grid, *sampler, history, index, tried);
       if (!config) break;  // the sampler finds nothing new
       tried.insert(*config);
       config_of.push_back(*config);

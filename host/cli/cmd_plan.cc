@@ -326,11 +326,7 @@ std::vector<int> prune_epochs(const Experiment& experiment) {
   if (given != experiment.sections.at("train").values.end()) {
     if (auto* value = std::get_if<std::int64_t>(&given->second.value)) epochs = *value;
   }
-  std::vector<int> at;
-  for (int rung : rungs(experiment.search.prune, static_cast<int>(epochs))) {
-    if (rung < epochs) at.push_back(rung);
-  }
-  return at;
+  return rungs_before_the_end(experiment.search.prune, static_cast<int>(epochs));
 }
 
 // "bayes search, up to 24 points, seed 1; prune asha: rungs at epochs 1, 3"

@@ -238,12 +238,13 @@ class SearchRunner {
     std::map<std::string, const storage::SearchPointRecord*> point_of;
     for (const auto& point : points) point_of[point.config_key] = &point;
     std::vector<Paused> paused;
-    const std::string dir = checkpoints_directory(store_.path());
+    if (checkpoints_dir_.empty()) checkpoints_dir_ = checkpoints_directory(store_.path());
+    if (checkpoints_dir_.empty()) return paused;  // no folder: nothing could pause
     for (const storage::RunSummary& run : runs) {
       const auto point = point_of.find(run.config_key);
-      if (point == point_of.end() || run.status != RunStatus::kPruned || dir.empty()) continue;
-      if (run.error.rfind("paused by", 0) != 0) continue;
-      const auto checkpoint = latest_checkpoint(dir + "/" + run.run_key);
+      if (point == point_of.end() || run.status != RunStatus::kPruned) continue;
+      // Only a pause keeps a checkpoint at the epoch the run stopped after.
+      const auto checkpoint = latest_checkpoint(checkpoints_dir_ + "/" + run.run_key);
       if (!checkpoint || checkpoint->epoch != run.epochs) continue;
       const double value = metric_value(run, experiment_.objective.metric);
       paused.push_back({{run.run_key, run.epochs, experiment_.objective.maximize ? -value : value},
@@ -304,10 +305,8 @@ class SearchRunner {
     std::vector<RunSpec> runs = runs_of_point(experiment_, space_, coordinates);
     if (!search_.prune.promote) return runs;
     for (RunSpec& run : runs) {
-      const int epochs = static_cast<int>(run.train.epochs);
-      for (int rung : rungs(search_.prune, epochs)) {
-        if (rung < epochs) run.checkpoint_epochs.push_back(rung);
-      }
+      run.checkpoint_epochs =
+          rungs_before_the_end(search_.prune, static_cast<int>(run.train.epochs));
     }
     return runs;
   }
@@ -388,9 +387,8 @@ class SearchRunner {
               << "\n";
     if (search_.prune.promote && !tally_.interrupted && !interrupt_requested()) {
       // The search is over: no paused run goes on now, and its checkpoint is only disk.
-      const std::string dir = checkpoints_directory(store_.path());
       for (const Paused& paused : paused_runs(points, runs)) {
-        remove_checkpoints(dir + "/" + paused.run.key);
+        remove_checkpoints(checkpoints_dir_ + "/" + paused.run.key);
       }
     }
   }
@@ -410,6 +408,7 @@ class SearchRunner {
   int next_index_ = 0;
   bool exhausted_ = false;
   std::set<std::string> finishing_;  // "key@epoch": paused runs sent on to finish
+  std::string checkpoints_dir_;      // "<db>-checkpoints", once it was needed
   bool said_foreign_ = false;
 };
 

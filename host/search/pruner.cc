@@ -153,6 +153,13 @@ std::vector<int> rungs(const PruneSettings& settings, int epochs) {
   return out;
 }
 
+std::vector<int> rungs_before_the_end(const PruneSettings& settings, int epochs) {
+  std::vector<int> out = rungs(settings, epochs);
+  out.erase(std::remove_if(out.begin(), out.end(), [&](int rung) { return rung >= epochs; }),
+            out.end());
+  return out;
+}
+
 std::unique_ptr<Pruner> make_pruner(const PruneSettings& settings) {
   if (settings.rule == PruneRule::kNone) return nullptr;
   check(settings);

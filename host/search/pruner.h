@@ -48,6 +48,10 @@ class Pruner {
 // from min_epochs on for median.
 std::vector<int> rungs(const PruneSettings& settings, int epochs);
 
+// The rungs of `settings` before the last of `epochs`: where a run can still be stopped or
+// paused (a run that reaches the last epoch has finished).
+std::vector<int> rungs_before_the_end(const PruneSettings& settings, int epochs);
+
 // nullptr for PruneRule::kNone.
 std::unique_ptr<Pruner> make_pruner(const PruneSettings& settings);
 
